@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs every Debian package the suite, the local cluster, agnhost-sctp and the kernel lane need.
+# Idempotent: a machine that already has them only pays for `dpkg -s`.
+set -euo pipefail
+PKGS=(
+  # local cluster: runtime, networking, certificates
+  containerd runc containernetworking-plugins iptables nftables ipset conntrack iproute2 openssl
+  openssh-server openssh-client socat procps psmisc util-linux kmod ca-certificates
+  # agnhost-sctp build (static usrsctp) and image tooling
+  build-essential libusrsctp-dev busybox-static
+  # debugging / evidence
+  tcpdump dnsutils
+  # kernel lane
+  qemu-system-x86 qemu-utils mmdebstrap e2fsprogs
+)
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's containerd package starts a daemon in postinst on systemd machines only; we run our own.
+echo "install-deps: ok (${#missing[@]} installed)"
