@@ -1,0 +1,61 @@
+// The sctp module probe run for real through the `local` NodeExec, on this machine and inside a
+// network namespace created here. Expected state is derived independently from /proc/config.gz.
+import { existsSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { execa } from 'execa';
+import { expect } from 'chai';
+import { localExec } from '../../lib/node/exec.ts';
+import { probeSctpModule, SCTP_MODULE_PROBE_SCRIPT } from '../../lib/node/sctp-module.ts';
+
+function kernelConfigIpSctp(): string | undefined {
+  if (!existsSync('/proc/config.gz')) return undefined;
+  const cfg = gunzipSync(readFileSync('/proc/config.gz')).toString('utf8');
+  const m = /^CONFIG_IP_SCTP=([ym])$/m.exec(cfg);
+  return m ? m[1] : 'not set';
+}
+
+describe('sctp module probe on this machine (integration)', function () {
+  const ns = `sctpmod-${process.pid}`;
+  let nsCreated = false;
+
+  before(function () {
+    if (process.platform !== 'linux') this.skip();
+  });
+
+  after(async () => {
+    if (nsCreated) await execa('ip', ['netns', 'del', ns], { reject: false, timeout: 10_000 });
+  });
+
+  it('never loads anything: the script has no modprobe, insmod, lsmod or socket call', () => {
+    expect(SCTP_MODULE_PROBE_SCRIPT).to.not.match(/modprobe|insmod|lsmod|socket|python|socat|ncat/);
+  });
+
+  it('answers from the kernel config with evidence (on this kernel: no-sctp, CONFIG_IP_SCTP is not set)', async function () {
+    const expected = kernelConfigIpSctp();
+    if (expected === undefined) this.skip(); // no /proc/config.gz: expectation cannot be derived independently
+    const s = await probeSctpModule(localExec({ node: 'this-machine' }), { timeoutMs: 10_000 });
+    console.log(`      state=${s.state} evidence: ${s.evidence}`);
+    expect(s.code).to.equal(0);
+    if (expected === 'not set') {
+      expect(s.state, s.output).to.equal('no-sctp');
+      expect(s.evidence).to.include('# CONFIG_IP_SCTP is not set');
+    } else if (expected === 'y') {
+      expect(s.state, s.output).to.equal('builtin');
+    } else {
+      const loaded = /^sctp\s/m.test(readFileSync('/proc/modules', 'utf8'));
+      expect(s.state, s.output).to.equal(loaded ? 'loaded' : 'not-loaded');
+    }
+    expect(s.evidence).to.include('this-machine');
+  });
+
+  it('gives the same answer from inside a network namespace entered with nsenter', async function () {
+    if (process.getuid?.() !== 0) this.skip(); // creating a netns needs root
+    const host = await probeSctpModule(localExec({ node: 'this-machine' }), { timeoutMs: 10_000 });
+    await execa('ip', ['netns', 'add', ns], { timeout: 10_000 });
+    nsCreated = true;
+    const inNs = await probeSctpModule(localExec({ netns: ns, node: 'netns-node' }), { timeoutMs: 10_000 });
+    console.log(`      in netns ${ns}: state=${inNs.state} (${inNs.evidence})`);
+    expect(inNs.state).to.equal(host.state);
+    expect(inNs.evidence).to.include('local nsenter --net=' + ns);
+  });
+});
