@@ -1,0 +1,55 @@
+// lib/image archives are accepted by a real containerd: imported under the full name with the
+// digest writeImageArchive reported, and run with runc.
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeImageArchive } from '../../lib/image/archive.ts';
+import { startPrivateContainerd, type PrivateContainerd } from '../../agnhost-sctp/testing/containerd.ts';
+
+function missing(): string | undefined {
+  if (process.getuid?.() !== 0) return `needs root (uid ${process.getuid?.()})`;
+  for (const bin of ['containerd', 'ctr', 'runc', 'containerd-shim-runc-v2']) {
+    try { execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }); } catch { return `${bin} not on PATH (run .ci/install-deps.sh)`; }
+  }
+  return undefined;
+}
+
+describe('lib/image archive in containerd', function () {
+  this.timeout(120_000);
+  const ns = `agt-${process.pid}-img`;
+  let cd: PrivateContainerd | undefined;
+  let dir: string;
+
+  before(async function () {
+    const why = missing();
+    if (why) { console.log(`      skip: ${why}`); this.skip(); }
+    dir = mkdtempSync(join(tmpdir(), 'agt-image-'));
+    cd = await startPrivateContainerd(ns);
+  });
+  after(async () => {
+    await cd?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ctr images import registers the full name with the reported manifest digest, and ctr run executes it', async () => {
+    const r = writeImageArchive({
+      name: `registry.local/agt-busybox:${process.pid}`,
+      files: [{ src: '/bin/busybox', dest: '/bin/busybox', mode: 0o755 }],
+      symlinks: [{ target: 'busybox', dest: '/bin/sh' }, { target: 'busybox', dest: '/bin/cat' }],
+      env: ['PATH=/bin'], entrypoint: ['/bin/sh'], labels: { 'org.example.test': 'yes' },
+    }, join(dir, 'img.tar'));
+    const imp = await cd!.ctr(['images', 'import', r.path]);
+    expect(imp.stdout).to.contain(`${r.name} (${r.digest})`);
+    const ls = await cd!.ctr(['images', 'ls']);
+    const row = ls.stdout.split('\n').find((l) => l.startsWith(r.name + ' '));
+    expect(row, ls.stdout).to.be.a('string');
+    expect(row).to.contain(r.digest).and.contain('linux/amd64');
+    const check = await cd!.ctr(['images', 'check']);
+    expect(check.stdout).to.match(new RegExp(`${r.name.replace(/[.]/g, '\\.')} .*complete \\(2/2\\).*true`));
+    const run = await cd!.ctr(['run', '--rm', r.name, `agt-run-${process.pid}`, '/bin/sh', '-c', 'echo hello-from-$(cat /proc/1/comm); echo $PATH'], 60_000);
+    expect(run.stdout.trim().split('\n')).to.deep.equal(['hello-from-sh', '/bin']);
+    await cd!.ctr(['images', 'rm', r.name]);
+  });
+});
