@@ -1,0 +1,98 @@
+// What a spec imports: the framework, the Kubernetes helpers and node access, behind one object.
+// No raw client, ssh2 or execa calls in a spec.
+
+import type * as k8s from '@kubernetes/client-node';
+import { expect } from 'chai';
+import { describeE2E, useFramework, type Framework, type FrameworkOptions } from './framework/framework.ts';
+import { Tag } from './framework/tags.ts';
+import { timeouts } from './framework/timeouts.ts';
+import { api, type Cluster } from './k8s/client.ts';
+import * as b from './k8s/builders.ts';
+import { describePod, execInPod, waitForPodReady, type PodExecResult } from './k8s/pods.ts';
+
+export { describeE2E, expect, Tag, timeouts, b as build };
+export type { Framework };
+
+export interface E2E extends Framework {
+  createPod(o: b.PodOptions, ns?: string): Promise<k8s.V1Pod>;
+  /** Create and wait until Running and Ready. */
+  runPod(o: b.PodOptions, ns?: string): Promise<k8s.V1Pod>;
+  createService(o: b.ServiceOptions, ns?: string): Promise<k8s.V1Service>;
+  createNetworkPolicy(o: b.NetworkPolicyOptions, ns?: string): Promise<k8s.V1NetworkPolicy>;
+  createEndpointSlice(o: b.EndpointSliceOptions, ns?: string): Promise<k8s.V1EndpointSlice>;
+  readPod(name: string, ns?: string): Promise<k8s.V1Pod>;
+  readService(name: string, ns?: string): Promise<k8s.V1Service>;
+  readNetworkPolicy(name: string, ns?: string): Promise<k8s.V1NetworkPolicy>;
+  deletePod(name: string, ns?: string): Promise<void>;
+  endpointSlicesFor(service: string, ns?: string): Promise<k8s.V1EndpointSlice[]>;
+  /** Wait until the Service's EndpointSlices satisfy `until`; the error shows the last slices. */
+  waitForEndpointSlices(service: string, what: string, until: (s: k8s.V1EndpointSlice[]) => boolean, ns?: string): Promise<k8s.V1EndpointSlice[]>;
+  exec(pod: string, argv: string[], o?: { ns?: string; timeout?: number }): Promise<PodExecResult>;
+  readySchedulableNodes(): Promise<k8s.V1Node[]>;
+  /** The agnhost args that keep a container alive without opening any socket. */
+  pauseArgs(): string[];
+}
+
+export function describeSlices(slices: k8s.V1EndpointSlice[]): string {
+  if (!slices.length) return '(no EndpointSlices)';
+  return slices
+    .map((s) => `${s.metadata?.name}: ports [${(s.ports ?? []).map((p) => `${p.name || '-'} ${p.port}/${p.protocol}`).join(', ')}] endpoints [${(s.endpoints ?? []).map((e) => `${e.addresses.join(',')}${e.conditions?.ready ? '' : ' (not ready)'}`).join(', ')}]`)
+    .join('\n');
+}
+
+export function nodeIsReadySchedulable(n: k8s.V1Node): boolean {
+  const ready = (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  const noSchedule = (n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
+  return ready && !n.spec?.unschedulable && !noSchedule;
+}
+
+export function useE2E(name: string, opts: FrameworkOptions = {}): E2E {
+  const f = useFramework(name, opts);
+  const c = (): Cluster => f.cluster;
+  const nsOf = (ns?: string) => ns ?? f.ns;
+  const e: E2E = Object.assign(Object.create(null), f, {
+    // getters on f must stay live
+    get config() { return f.config; },
+    get cluster() { return f.cluster; },
+    get ns() { return f.ns; },
+    createPod: (o: b.PodOptions, ns?: string) =>
+      api(`create pod ${nsOf(ns)}/${o.name}`, () => c().core.createNamespacedPod({ namespace: nsOf(ns), body: b.pod(o) })),
+    async runPod(o: b.PodOptions, ns?: string) {
+      await e.createPod(o, ns);
+      return waitForPodReady(c(), nsOf(ns), o.name, timeouts.podStart, f.log);
+    },
+    createService: (o: b.ServiceOptions, ns?: string) =>
+      api(`create service ${nsOf(ns)}/${o.name}`, () => c().core.createNamespacedService({ namespace: nsOf(ns), body: b.service(o) })),
+    createNetworkPolicy: (o: b.NetworkPolicyOptions, ns?: string) =>
+      api(`create networkpolicy ${nsOf(ns)}/${o.name}`, () => c().net.createNamespacedNetworkPolicy({ namespace: nsOf(ns), body: b.networkPolicy(o) })),
+    createEndpointSlice: (o: b.EndpointSliceOptions, ns?: string) =>
+      api(`create endpointslice ${nsOf(ns)}/${o.name}`, () => c().discovery.createNamespacedEndpointSlice({ namespace: nsOf(ns), body: b.endpointSlice(o) })),
+    readPod: (n: string, ns?: string) => api(`get pod ${nsOf(ns)}/${n}`, () => c().core.readNamespacedPod({ namespace: nsOf(ns), name: n })),
+    readService: (n: string, ns?: string) => api(`get service ${nsOf(ns)}/${n}`, () => c().core.readNamespacedService({ namespace: nsOf(ns), name: n })),
+    readNetworkPolicy: (n: string, ns?: string) => api(`get networkpolicy ${nsOf(ns)}/${n}`, () => c().net.readNamespacedNetworkPolicy({ namespace: nsOf(ns), name: n })),
+    async deletePod(n: string, ns?: string) {
+      await api(`delete pod ${nsOf(ns)}/${n}`, () => c().core.deleteNamespacedPod({ namespace: nsOf(ns), name: n, gracePeriodSeconds: 0 }));
+    },
+    async endpointSlicesFor(service: string, ns?: string) {
+      const l = await api(`list endpointslices of ${nsOf(ns)}/${service}`, () =>
+        c().discovery.listNamespacedEndpointSlice({ namespace: nsOf(ns), labelSelector: `kubernetes.io/service-name=${service}` }));
+      return l.items;
+    },
+    waitForEndpointSlices: (service: string, what: string, until: (s: k8s.V1EndpointSlice[]) => boolean, ns?: string) =>
+      f.eventually(`EndpointSlices of ${nsOf(ns)}/${service}: ${what}`, {
+        timeout: timeouts.endpoints,
+        probe: () => e.endpointSlicesFor(service, ns),
+        until,
+        describe: describeSlices,
+      }),
+    exec: (pod: string, argv: string[], o: { ns?: string; timeout?: number } = {}) => execInPod(c(), nsOf(o.ns), pod, argv, o.timeout ?? timeouts.nodeExec),
+    async readySchedulableNodes() {
+      const l = await api('list nodes', () => c().core.listNode());
+      return l.items.filter(nodeIsReadySchedulable);
+    },
+    pauseArgs: () => ['pause'],
+  });
+  return e;
+}
+
+export { describePod };

@@ -1,0 +1,100 @@
+// Run configuration, resolved from the environment (the runner bin/sctp-e2e.ts exports it there, so a
+// plain `mocha` run of one spec resolves the same way).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ExitCode, UserError } from './errors.ts';
+
+export type NodeAccessMode = 'auto' | 'ssh' | 'hostpod' | 'docker' | 'none';
+export type Flavor = 'agnhost-sctp' | 'agnhost';
+
+export interface LocalClusterInfo {
+  name: string;
+  kubeconfig: string;
+  proxyMode: string;
+  serviceCIDR: string;
+  podCIDR: string;
+  dnsIP: string;
+  clusterDomain: string;
+  nodes: Array<{ name: string; ip: string; netns?: string; ssh?: { host: string; port: number; user: string; keyPath: string; knownHostsPath: string } }>;
+  outside?: { netns: string; ip: string };
+  images?: Record<string, string>;
+}
+
+export interface RunConfig {
+  kubeconfig: string;
+  kubeconfigSource: string;
+  /** The test image: agnhost-sctp by default, or upstream agnhost for kernel-SCTP clusters. */
+  image: string;
+  flavor: Flavor;
+  nodeAccess: NodeAccessMode;
+  artifactsDir: string;
+  runId: string;
+  clusterDomain: string;
+  /** Set when the kubeconfig belongs to the local from-source cluster (cluster/). */
+  localCluster?: LocalClusterInfo;
+}
+
+export const DEFAULT_IMAGE = 'registry.local/agnhost-sctp:0.1.0';
+
+export function localClusterDir(): string {
+  return process.env.SCTP_E2E_CLUSTER_DIR ?? '/var/lib/sctp-e2e/cluster';
+}
+
+export function readLocalCluster(): LocalClusterInfo | undefined {
+  const p = join(localClusterDir(), 'cluster.json');
+  if (!existsSync(p)) return undefined;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as LocalClusterInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the kubeconfig comes from, in order: --kubeconfig/SCTP_E2E_KUBECONFIG, KUBECONFIG, ~/.kube/config, the local cluster. */
+export function findKubeconfig(env = process.env): { path: string; source: string } | undefined {
+  if (env.SCTP_E2E_KUBECONFIG) return { path: env.SCTP_E2E_KUBECONFIG, source: '--kubeconfig' };
+  if (env.KUBECONFIG) {
+    const first = env.KUBECONFIG.split(':').filter(Boolean)[0];
+    if (first) return { path: first, source: 'KUBECONFIG' };
+  }
+  const home = join(homedir(), '.kube', 'config');
+  if (existsSync(home)) return { path: home, source: '~/.kube/config' };
+  const local = readLocalCluster();
+  if (local && existsSync(local.kubeconfig)) return { path: local.kubeconfig, source: `local cluster (${localClusterDir()}/cluster.json)` };
+  return undefined;
+}
+
+let cached: RunConfig | undefined;
+
+export function getRunConfig(env = process.env): RunConfig {
+  if (cached) return cached;
+  const kc = findKubeconfig(env);
+  if (!kc) {
+    throw new UserError('no kubeconfig: set KUBECONFIG, pass --kubeconfig, or run `npm run e2e` to bring up the embedded local cluster', ExitCode.kubeconfig);
+  }
+  const local = readLocalCluster();
+  const isLocal = !!local && local.kubeconfig === kc.path;
+  const flavor = (env.SCTP_E2E_FLAVOR ?? 'agnhost-sctp') as Flavor;
+  if (flavor !== 'agnhost-sctp' && flavor !== 'agnhost') {
+    throw new UserError(`SCTP_E2E_FLAVOR must be agnhost-sctp or agnhost, not ${JSON.stringify(flavor)}`);
+  }
+  const nodeAccess = (env.SCTP_E2E_NODE_ACCESS ?? 'auto') as NodeAccessMode;
+  if (!['auto', 'ssh', 'hostpod', 'docker', 'none'].includes(nodeAccess)) {
+    throw new UserError(`--node-access must be one of auto, ssh, hostpod, docker, none, not ${JSON.stringify(nodeAccess)}`);
+  }
+  const defaultImage = flavor === 'agnhost' ? 'registry.k8s.io/e2e-test-images/agnhost:2.53' : (isLocal && local?.images?.agnhost) || DEFAULT_IMAGE;
+  cached = {
+    kubeconfig: kc.path,
+    kubeconfigSource: kc.source,
+    image: env.SCTP_E2E_IMAGE ?? defaultImage,
+    flavor,
+    nodeAccess,
+    artifactsDir: env.SCTP_E2E_ARTIFACTS ?? 'artifacts',
+    runId: env.SCTP_E2E_RUN_ID ?? new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').toLowerCase(),
+    clusterDomain: env.SCTP_E2E_CLUSTER_DOMAIN ?? local?.clusterDomain ?? 'cluster.local',
+    localCluster: isLocal ? local : undefined,
+  };
+  return cached;
+}

@@ -1,0 +1,57 @@
+// Errors a user can act on: one sentence, a distinct exit code, no stack dump.
+
+export const ExitCode = {
+  ok: 0,
+  testsFailed: 1,
+  usage: 2,
+  kubeconfig: 3,
+  unreachable: 4,
+  forbidden: 5,
+  nodeAccess: 6,
+  prerequisite: 7,
+  interrupted: 130,
+} as const;
+
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = ExitCode.usage,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** Thrown by a probe to make eventually() stop at once (the condition can never become true). */
+export class StopTrying extends Error {
+  constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+    this.name = 'StopTrying';
+  }
+}
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/** Run fn with a deadline; the error names what timed out. */
+export async function withDeadline<T>(what: string, ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      ac.abort();
+      reject(new DeadlineExceeded(`${what} timed out after ${Math.round(ms / 100) / 10}s`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([fn(ac.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class DeadlineExceeded extends Error {
+  override name = 'DeadlineExceeded';
+}

@@ -1,0 +1,211 @@
+// useFramework: per-test namespace with the run label, clients, one cleanup stack, skips that carry
+// their reason, and artifacts on failure. The only file besides reporter.ts that touches mocha globals.
+
+import type * as k8s from '@kubernetes/client-node';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { api, isNotFound, loadCluster, type Cluster } from '../k8s/client.ts';
+import { RUN_LABEL, SUITE_LABEL } from '../k8s/builders.ts';
+import { CleanupStack, installSignalCleanup } from './cleanup.ts';
+import { getRunConfig, type RunConfig } from './config.ts';
+import { eventually, type EventuallyOptions } from './eventually.ts';
+import { errorMessage } from './errors.ts';
+import { tagged, type TagValue } from './tags.ts';
+import { timeouts } from './timeouts.ts';
+
+/** describe() with ginkgo-style tags appended to the title. */
+export function describeE2E(title: string, tags: readonly TagValue[], fn: () => void): void {
+  describe(tagged(title, tags), fn);
+}
+
+/** A skip the reporter can show with its reason. */
+export class SkipError extends Error {}
+
+export type Evidence = (dir: string) => Promise<void>;
+
+let sharedCluster: Cluster | undefined;
+export function cluster(): Cluster {
+  if (!sharedCluster) {
+    const cfg = getRunConfig();
+    sharedCluster = loadCluster(cfg.kubeconfig, cfg.kubeconfigSource);
+  }
+  return sharedCluster;
+}
+
+export interface Framework {
+  readonly name: string;
+  readonly config: RunConfig;
+  readonly cluster: Cluster;
+  /** The test's namespace (valid inside it/before/after hooks of the describe). */
+  readonly ns: string;
+  log(line: string): void;
+  defer(what: string, fn: (signal: AbortSignal) => Promise<unknown> | unknown, timeout?: number): void;
+  eventually<T>(what: string, o: EventuallyOptions<T>): Promise<T>;
+  /** Skip the current test (or all tests, from a before hook) with the reason the reporter shows. */
+  skipIf(cond: boolean, reason: string): void;
+  skip(reason: string): never;
+  /** Create another namespace (labelled, deleted at cleanup). Returns its name. */
+  createNamespace(base: string, labels?: Record<string, string>): Promise<string>;
+  /** Collect node or cluster evidence into the artifacts dir when the test fails. */
+  onFailure(what: string, fn: Evidence): void;
+}
+
+export interface FrameworkOptions {
+  /** 'each' (default): a namespace per test; 'all': one for the whole describe (heavier setup shared). */
+  scope?: 'each' | 'all';
+  /** Pod Security level of the namespace (default privileged: host pods and NET_RAW). */
+  podSecurity?: 'privileged' | 'baseline' | 'restricted';
+}
+
+type MochaCtx = Mocha.Context & { currentTest?: Mocha.Test; test?: Mocha.Runnable };
+
+export function useFramework(name: string, opts: FrameworkOptions = {}): Framework {
+  const scope = opts.scope ?? 'each';
+  let ns = '';
+  let stack: CleanupStack | undefined;
+  let evidence: Array<{ what: string; fn: Evidence }> = [];
+  let ctx: MochaCtx | undefined;
+
+  const f: Framework = {
+    name,
+    get config() { return getRunConfig(); },
+    get cluster() { return cluster(); },
+    get ns() {
+      if (!ns) throw new Error(`framework ${name}: no namespace yet (use f.ns inside it() or hooks)`);
+      return ns;
+    },
+    log: (line) => process.stderr.write(`    [${new Date().toISOString().slice(11, 19)}] ${line}\n`),
+    defer(what, fn, timeout) {
+      if (!stack) throw new Error(`framework ${name}: defer(${what}) outside a test`);
+      stack.defer(what, fn, timeout);
+    },
+    eventually: (what, o) => eventually(what, { onProgress: f.log, ...o }),
+    skipIf(cond, reason) {
+      if (cond) f.skip(reason);
+    },
+    skip(reason): never {
+      const c = ctx;
+      const t = (c?.currentTest ?? c?.test) as (Mocha.Runnable & { skipReason?: string }) | undefined;
+      if (t) t.skipReason = reason;
+      if (c?.test && (c.test as { type?: string }).type === 'hook') {
+        // a skip from a before() hook skips every test of the suite: give each the reason
+        for (const test of c.test.parent?.tests ?? []) (test as Mocha.Test & { skipReason?: string }).skipReason = reason;
+      }
+      f.log(`SKIP: ${reason}`);
+      c?.skip();
+      throw new SkipError(reason);
+    },
+    async createNamespace(base, labels = {}) {
+      const cfg = getRunConfig();
+      const level = opts.podSecurity ?? 'privileged';
+      const body: k8s.V1Namespace = {
+        metadata: {
+          generateName: `${base}-`,
+          labels: {
+            [RUN_LABEL]: cfg.runId,
+            [SUITE_LABEL]: name,
+            'pod-security.kubernetes.io/enforce': level,
+            ...labels,
+          },
+        },
+      };
+      const created = await api(`create namespace ${base}-*`, () => cluster().core.createNamespace({ body }));
+      const nsName = created.metadata!.name!;
+      stack!.defer(`delete namespace ${nsName}`, async () => {
+        try {
+          await api(`delete namespace ${nsName}`, () => cluster().core.deleteNamespace({ name: nsName }));
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+      });
+      // pods can only be created once the default ServiceAccount exists
+      await eventually(`default ServiceAccount in ${nsName}`, {
+        timeout: timeouts.namespace,
+        interval: 200,
+        probe: () => api('get serviceaccount default', () => cluster().core.readNamespacedServiceAccount({ namespace: nsName, name: 'default' })),
+        until: () => true,
+      });
+      return nsName;
+    },
+    onFailure(what, fn) {
+      evidence.push({ what, fn });
+    },
+  };
+
+  async function setUp(this: MochaCtx) {
+    ctx = this;
+    installSignalCleanup();
+    stack = new CleanupStack(name);
+    evidence = [];
+    ns = await f.createNamespace(name);
+  }
+
+  async function tearDown(this: MochaCtx, failed: boolean, title: string) {
+    if (!stack) return;
+    if (failed && ns) await collectArtifacts(title, ns, evidence, f.log);
+    const failures = await stack.run(f.log);
+    stack.dispose();
+    stack = undefined;
+    ns = '';
+    if (failures.length) {
+      // never replaces the test's own error: reported as a log line and in the artifacts
+      f.log(`${failures.length} cleanup step(s) failed: ${failures.map((x) => `${x.what}: ${x.error}`).join('; ')}`);
+    }
+  }
+
+  if (scope === 'each') {
+    beforeEach(async function () {
+      this.timeout(timeouts.namespace + timeouts.apiCall);
+      await setUp.call(this as MochaCtx);
+    });
+    afterEach(async function () {
+      this.timeout(timeouts.cleanup * 2);
+      const t = this.currentTest;
+      await tearDown.call(this as MochaCtx, t?.state === 'failed', t?.fullTitle() ?? name);
+    });
+  } else {
+    let anyFailed = false;
+    before(async function () {
+      this.timeout(timeouts.namespace + timeouts.apiCall);
+      await setUp.call(this as MochaCtx);
+    });
+    beforeEach(function () { ctx = this as MochaCtx; });
+    afterEach(function () { if (this.currentTest?.state === 'failed') anyFailed = true; });
+    after(async function () {
+      this.timeout(timeouts.cleanup * 2);
+      await tearDown.call(this as MochaCtx, anyFailed, name);
+    });
+  }
+  return f;
+}
+
+async function collectArtifacts(title: string, ns: string, evidence: Array<{ what: string; fn: Evidence }>, log: (l: string) => void): Promise<void> {
+  const cfg = getRunConfig();
+  const dir = join(cfg.artifactsDir, cfg.runId, title.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120));
+  try {
+    mkdirSync(dir, { recursive: true });
+    const c = cluster();
+    const dump = async (file: string, fn: () => Promise<unknown>) => {
+      try {
+        writeFileSync(join(dir, file), JSON.stringify(await fn(), null, 2));
+      } catch (e) {
+        writeFileSync(join(dir, file), `error: ${errorMessage(e)}\n`);
+      }
+    };
+    await dump('pods.json', () => api('list pods', () => c.core.listNamespacedPod({ namespace: ns }), timeouts.apiCall));
+    await dump('events.json', () => api('list events', () => c.core.listNamespacedEvent({ namespace: ns })));
+    await dump('services.json', () => api('list services', () => c.core.listNamespacedService({ namespace: ns })));
+    await dump('endpointslices.json', () => api('list endpointslices', () => c.discovery.listNamespacedEndpointSlice({ namespace: ns })));
+    await dump('networkpolicies.json', () => api('list networkpolicies', () => c.net.listNamespacedNetworkPolicy({ namespace: ns })));
+    for (const e of evidence) {
+      try {
+        await e.fn(dir);
+      } catch (err) {
+        writeFileSync(join(dir, `evidence-error-${e.what.replace(/\W+/g, '_')}.txt`), errorMessage(err));
+      }
+    }
+    log(`artifacts: ${dir}`);
+  } catch (e) {
+    log(`could not write artifacts to ${dir}: ${errorMessage(e)}`);
+  }
+}

@@ -1,0 +1,44 @@
+// Named timeouts: a bare number for time in a spec is a review comment.
+// SCTP_E2E_TIMEOUT_SCALE multiplies them all (slow clusters, emulated nodes).
+
+const scale = (() => {
+  const raw = process.env.SCTP_E2E_TIMEOUT_SCALE;
+  if (!raw) return 1;
+  const v = Number(raw);
+  return Number.isFinite(v) && v > 0 ? v : 1;
+})();
+
+const s = (seconds: number) => Math.round(seconds * 1000 * scale);
+
+export const timeouts = {
+  /** One API call (create/get/delete). */
+  apiCall: s(20),
+  /** Namespace creation until the default ServiceAccount exists. */
+  namespace: s(30),
+  /** Pod scheduled, image present, containers running and ready. */
+  podStart: s(120),
+  /** Endpoints / EndpointSlices reflect a pod change. */
+  endpoints: s(60),
+  /** kube-proxy (or the CNI) has written rules for a new Service or hostPort. */
+  proxySync: s(60),
+  /** One command on a node. */
+  nodeExec: s(30),
+  /** One connectivity probe (connect + exchange). */
+  probe: s(5),
+  /** A whole connectivity matrix, retries included. */
+  matrix: s(120),
+  /** DNS records appear for a new Service. */
+  dns: s(60),
+  /** One cleanup entry (deleting a namespace waits for its pods). */
+  cleanup: s(120),
+  /** Polling interval for eventually(). */
+  poll: Math.max(200, s(1)),
+} as const;
+
+export type TimeoutName = keyof typeof timeouts;
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const sec = ms / 1000;
+  return sec < 120 ? `${+sec.toFixed(1)}s` : `${Math.floor(sec / 60)}m${Math.round(sec % 60)}s`;
+}

@@ -1,0 +1,39 @@
+import { expect } from 'chai';
+// @ts-ignore: deep import of the client's own wire serializer (not re-exported by the package index)
+import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
+import { endpointSlice, networkPolicy, pod, service } from './builders.ts';
+
+// The client's serializer is what goes on the wire: check the manifests survive it with SCTP intact.
+const wire = (type: string, o: unknown) => JSON.parse(JSON.stringify(ObjectSerializer.serialize(o, type))) as Record<string, any>;
+
+describe('builders', () => {
+  it('pod keeps an SCTP containerPort and hostPort', () => {
+    const p = wire('V1Pod', pod({ name: 'p', image: 'img:1', ports: [{ protocol: 'SCTP', containerPort: 5060, hostPort: 5060 }] }));
+    expect(p.spec.containers[0].ports).to.deep.equal([{ protocol: 'SCTP', containerPort: 5060, hostPort: 5060 }]);
+  });
+
+  it('service variants: headless, NodePort, externalIPs, targetPort', () => {
+    const s = wire('V1Service', service({ name: 's', headless: true, ports: [{ name: 'sip', protocol: 'SCTP', port: 5060, targetPort: 5061 }] }));
+    expect(s.spec.clusterIP).to.equal('None');
+    expect(s.spec.ports[0]).to.include({ protocol: 'SCTP', port: 5060, targetPort: 5061, name: 'sip' });
+    const n = wire('V1Service', service({ name: 'n', type: 'NodePort', externalIPs: ['10.199.0.50'], ports: [{ protocol: 'SCTP', port: 1 }] }));
+    expect(n.spec.type).to.equal('NodePort');
+    expect(n.spec.externalIPs).to.deep.equal(['10.199.0.50']);
+  });
+
+  it('network policy: from peers serialize as "from", ports keep SCTP', () => {
+    const np = wire('V1NetworkPolicy', networkPolicy({
+      name: 'allow', podSelector: { pod: 'a' },
+      ingress: [{ from: [{ namespaceSelector: { ns: 'y' } }], ports: [{ protocol: 'SCTP', port: 81 }] }],
+    }));
+    expect(np.spec.ingress[0].from[0].namespaceSelector.matchLabels).to.deep.equal({ ns: 'y' });
+    expect(np.spec.ingress[0].ports[0]).to.deep.equal({ protocol: 'SCTP', port: 81 });
+    expect(np.spec.policyTypes).to.deep.equal(['Ingress']);
+  });
+
+  it('endpoint slice carries the service-name label and SCTP port', () => {
+    const es = wire('V1EndpointSlice', endpointSlice({ name: 'e', serviceName: 's', addresses: ['10.0.0.1'], ports: [{ protocol: 'SCTP', port: 5060 }] }));
+    expect(es.metadata.labels['kubernetes.io/service-name']).to.equal('s');
+    expect(es.ports[0]).to.deep.equal({ name: '', protocol: 'SCTP', port: 5060 });
+  });
+});
