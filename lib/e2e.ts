@@ -9,6 +9,7 @@ import { timeouts } from './framework/timeouts.ts';
 import { api, type Cluster } from './k8s/client.ts';
 import * as b from './k8s/builders.ts';
 import { describePod, execInPod, waitForPodReady, type PodExecResult } from './k8s/pods.ts';
+import { connectArgv, probeOutcome, type ProbeOutcome } from './k8s/probe.ts';
 
 export { describeE2E, expect, Tag, timeouts, b as build };
 export type { Framework };
@@ -31,6 +32,13 @@ export interface E2E extends Framework {
   readySchedulableNodes(): Promise<k8s.V1Node[]>;
   /** The agnhost args that keep a container alive without opening any socket. */
   pauseArgs(): string[];
+  /** agnhost `porter`: serves SERVE_PORT_<n> / SERVE_UDP_PORT_<n> / SERVE_SCTP_PORT_<n> from env. */
+  porterArgs(): string[];
+  /** The agnhost binary inside the image. */
+  agnhostBin(): string;
+  deleteNetworkPolicy(name: string, ns?: string): Promise<void>;
+  /** One connect probe from a pod; never throws for "blocked". */
+  probe(o: { from: string; fromNs?: string; host: string; port: number; protocol: b.Protocol; timeout?: number }): Promise<ProbeOutcome>;
 }
 
 export function describeSlices(slices: k8s.V1EndpointSlice[]): string {
@@ -91,6 +99,18 @@ export function useE2E(name: string, opts: FrameworkOptions = {}): E2E {
       return l.items.filter(nodeIsReadySchedulable);
     },
     pauseArgs: () => ['pause'],
+    porterArgs: () => ['porter'],
+    agnhostBin: () => (f.config.flavor === 'agnhost' ? '/agnhost' : '/agnhost-sctp'),
+    async deleteNetworkPolicy(n: string, ns?: string) {
+      await api(`delete networkpolicy ${nsOf(ns)}/${n}`, () => c().net.deleteNamespacedNetworkPolicy({ namespace: nsOf(ns), name: n }));
+    },
+    async probe(o: { from: string; fromNs?: string; host: string; port: number; protocol: b.Protocol; timeout?: number }) {
+      const timeout = o.timeout ?? timeouts.probe;
+      const argv = connectArgv(e.agnhostBin(), o.host, o.port, o.protocol, timeout);
+      const what = `${o.protocol} ${nsOf(o.fromNs)}/${o.from} -> ${o.host}:${o.port}`;
+      const r = await execInPod(c(), nsOf(o.fromNs), o.from, argv, timeout + timeouts.nodeExec).catch((err: Error) => err);
+      return probeOutcome(what, nsOf(o.fromNs), o.from, argv, r, f.config.flavor);
+    },
   });
   return e;
 }
