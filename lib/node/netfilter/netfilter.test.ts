@@ -177,3 +177,11 @@ describe('proxy mode detection (pure)', () => {
     expect(amb.evidence).to.include('both');
   });
 });
+
+describe('newer kube-proxy nftables layout: dnat through a numgen map (captured)', () => {
+  it('finds both endpoints from the single dnat map rule', () => {
+    const f = findNftServiceRules(parseNftJson(fx('nft-kube-proxy-dnat-map.json')), { ip: '10.96.44.3', port: 5060 });
+    expect(f.dnatTargets).to.deep.equal(['10.244.1.5:5061', '10.244.2.7:5061']);
+    expect(f.sctp.find((r) => r.role === 'dnat')?.text).to.equal('meta l4proto sctp dnat ip to numgen random mod 2 map { 0 : 10.244.1.5 . 5061, 1 : 10.244.2.7 . 5061 }');
+  });
+});
