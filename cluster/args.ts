@@ -1,0 +1,86 @@
+// Command-line parsing for `tsx cluster/cli.ts up|down|status` (pure; see args.test.ts).
+import type { ProxyMode } from './render.ts';
+
+export interface Options {
+  command: 'up' | 'down' | 'status';
+  proxyMode: ProxyMode;
+  nodes: number;
+  binDir?: string;
+  stateDir: string;
+  keepOnFailure: boolean;
+  json: boolean;
+}
+
+export class UsageError extends Error {}
+
+export const USAGE = `usage: tsx cluster/cli.ts up [--proxy-mode iptables|nftables] [--nodes N] [--bin-dir DIR] [--keep-on-failure]
+       tsx cluster/cli.ts down
+       tsx cluster/cli.ts status [--json]
+state dir: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster; binaries: --bin-dir, $SCTP_E2E_BIN_DIR or \`bash cluster/build.sh\``;
+
+export function parseArgs(argv: string[], env: Record<string, string | undefined>): Options {
+  const [command, ...rest] = argv;
+  if (command !== 'up' && command !== 'down' && command !== 'status') {
+    throw new UsageError(command === undefined ? 'missing command: expected up, down or status' : `unknown command "${command}": expected up, down or status`);
+  }
+  const o: Options = {
+    command,
+    proxyMode: 'iptables',
+    nodes: 1,
+    binDir: env.SCTP_E2E_BIN_DIR || undefined,
+    stateDir: env.SCTP_E2E_CLUSTER_DIR || '/var/lib/sctp-e2e/cluster',
+    keepOnFailure: false,
+    json: false,
+  };
+  for (let i = 0; i < rest.length; i++) {
+    const raw = rest[i]!;
+    const eq = raw.indexOf('=');
+    const flag = raw.startsWith('--') && eq > 0 ? raw.slice(0, eq) : raw;
+    const inline = raw.startsWith('--') && eq > 0 ? raw.slice(eq + 1) : undefined;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = rest[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`option ${flag} needs a value`);
+      return v;
+    };
+    const onlyFor = (...cmds: Options['command'][]) => {
+      if (!cmds.includes(command)) throw new UsageError(`option ${flag} does not apply to "${command}"`);
+    };
+    switch (flag) {
+      case '--proxy-mode': {
+        onlyFor('up');
+        const v = value();
+        if (v !== 'iptables' && v !== 'nftables') throw new UsageError(`--proxy-mode must be iptables or nftables (ipvs is not built into this kernel), got "${v}"`);
+        o.proxyMode = v;
+        break;
+      }
+      case '--nodes': {
+        onlyFor('up');
+        const v = value();
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n < 1 || n > 2) throw new UsageError(`--nodes must be 1 or 2, got "${v}"`);
+        o.nodes = n;
+        break;
+      }
+      case '--bin-dir':
+        onlyFor('up');
+        o.binDir = value();
+        break;
+      case '--keep-on-failure':
+        onlyFor('up');
+        o.keepOnFailure = true;
+        break;
+      case '--json':
+        onlyFor('status');
+        o.json = true;
+        break;
+      case '-h':
+      case '--help':
+        throw new UsageError(USAGE);
+      default:
+        throw new UsageError(`unknown option "${raw}" for "${command}"`);
+    }
+  }
+  if (!o.stateDir.startsWith('/')) throw new UsageError(`SCTP_E2E_CLUSTER_DIR must be an absolute path, got "${o.stateDir}"`);
+  return o;
+}

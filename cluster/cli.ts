@@ -1,0 +1,46 @@
+// Entry point: `npm run cluster:up [-- --proxy-mode nftables]`, `npm run cluster:down`, `npm run cluster:status`.
+// User faults and component failures end as one sentence on stderr and a non-zero exit.
+import { USAGE, UsageError, parseArgs } from './args.ts';
+import { down } from './down.ts';
+import { ClusterError, log } from './run.ts';
+import { renderStatus, status } from './status.ts';
+import { up } from './up.ts';
+
+async function main(): Promise<number> {
+  const o = parseArgs(process.argv.slice(2), process.env);
+  switch (o.command) {
+    case 'up': {
+      let interrupted = false;
+      process.once('SIGINT', () => { interrupted = true; log('SIGINT: up will stop at the next step and tear down'); });
+      await up(o);
+      return interrupted ? 130 : 0;
+    }
+    case 'down': {
+      const r = await down(o);
+      process.stdout.write(`cluster down in ${r.seconds.toFixed(1)}s: stopped ${r.stopped.length} processes, unmounted ${r.unmounted}, removed ${r.removed.length} items${r.removed.length ? ` (${r.removed.filter((x) => !x.startsWith('/sys/')).join(', ')})` : ''}\n`);
+      if (r.stopped.length) process.stdout.write(`  stopped: ${r.stopped.join(' ')}\n`);
+      return 0;
+    }
+    case 'status': {
+      const s = await status(o);
+      process.stdout.write(o.json ? JSON.stringify(s, null, 2) + '\n' : renderStatus(s) + '\n');
+      return s.up ? 0 : 1;
+    }
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`cluster: ${e.message}\n${e.message === USAGE ? '' : USAGE + '\n'}`);
+      process.exit(2);
+    }
+    if (e instanceof ClusterError) {
+      process.stderr.write(`cluster: ${e.message}\n`);
+      process.exit(1);
+    }
+    process.stderr.write(`cluster: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(70);
+  },
+);
