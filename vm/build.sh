@@ -25,7 +25,7 @@ ssh-keygen -q -t ed25519 -N '' -C sctp-e2e-vm-host -f "$tmp/ssh_host_ed25519_key
 pkgs=$(grep -v '^\s*#' "$here/packages.txt" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
 mirror=${SCTP_E2E_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 secmirror=${SCTP_E2E_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-# Kernel, virtio and ext4 are modules in Debian's kernel, so an initrd is needed; MODULES=list keeps it ~6 MB.
+# /boot/config-* stays in the image (the sctp module probe reads it). Kernel, virtio and ext4 are modules in Debian's kernel, so an initrd is needed; MODULES=list keeps it ~6 MB.
 mmdebstrap --variant=minbase --quiet --include="$kpkg,$pkgs" \
   --setup-hook='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d"' \
   --setup-hook='echo MODULES=list > "$1/etc/initramfs-tools/conf.d/sctp-e2e.conf"' \
@@ -39,7 +39,7 @@ mmdebstrap --variant=minbase --quiet --include="$kpkg,$pkgs" \
   --customize-hook='chroot "$1" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_reap.service e2scrub_all.timer fstrim.timer dpkg-db-backup.timer getty-static.service systemd-networkd-wait-online.service' \
   --customize-hook="bash '$here/prune-modules.sh' \"\$1\"" \
   --customize-hook="cp \"\$1\"/boot/vmlinuz-* '$tmp/vmlinuz'; cp \"\$1\"/boot/initrd.img-* '$tmp/initrd.img'; ls \"\$1/usr/lib/modules\" > '$tmp/kernel-release'" \
-  --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/usr/share/doc/* "$1"/usr/share/man/* "$1"/usr/share/locale/* "$1"/boot/*' \
+  --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/usr/share/doc/* "$1"/usr/share/man/* "$1"/usr/share/locale/* "$1"/boot/vmlinuz-* "$1"/boot/initrd.img-* "$1"/boot/System.map-*' \
   bookworm "$rootfs" "deb $mirror bookworm main" "deb $mirror bookworm-updates main" "deb $secmirror bookworm-security main"
 t1=$(date +%s.%N)
 used_kb=$(du -sk "$rootfs" | cut -f1)

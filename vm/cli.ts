@@ -7,6 +7,7 @@
 //   down    poweroff over ssh, kill the QEMU pid if it does not exit, remove the state dir; also cleans
 //           up after a crashed `up`
 //   status  print vm.json and whether QEMU and ssh answer (exit 0 up, 3 down)
+//   reboot  reboot the guest and wait for ssh (the only way to unload sctp.ko on this kernel; no npm script)
 //
 // Environment: SCTP_E2E_VM_DIR (state, default /var/lib/sctp-e2e/vm), SCTP_E2E_CACHE_DIR (default
 // ~/.cache/sctp-e2e), SCTP_E2E_VM_PORT (fixed ssh port; default: a free one), SCTP_E2E_VM_MEM (MiB, 1024),
@@ -46,7 +47,7 @@ export function build(): { dir: string; cached: boolean; seconds: number } {
   mkdirSync(cacheRoot(), { recursive: true });
   const t0 = performance.now();
   const r = spawnSync('bash', [join(VM_SRC_DIR, 'build.sh'), inputs.dir, inputs.kernel.pkg], { stdio: 'inherit', timeout: 20 * 60_000 });
-  if (r.status !== 0) throw new VmError(`vm build failed (exit ${r.status ?? r.signal}); see the output above, then rerun npm run vm:build.`);
+  if (r.status !== 0) throw new VmError(`the image build failed (exit ${r.status ?? r.signal}); see the output above, then rerun npm run vm:build.`);
   const seconds = (performance.now() - t0) / 1000;
   // Drop images built from older inputs: they are ~1 GB each and can never be picked again.
   for (const d of readdirSync(cacheRoot())) {
@@ -149,7 +150,8 @@ export async function up(): Promise<VmJson> {
       '-append', 'root=/dev/vda rw console=ttyS0 panic=-1 quiet',
       '-drive', `file=${overlay},format=qcow2,if=virtio,cache=unsafe`,
       '-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:22`, '-device', 'virtio-net-pci,netdev=n0',
-      '-no-reboot', '-daemonize', '-pidfile', join(dir, 'qemu.pid'),
+      // No -no-reboot: a guest reboot is the only way back to "sctp.ko not loaded" (see reboot()).
+      '-daemonize', '-pidfile', join(dir, 'qemu.pid'),
     ];
     const q = spawnSync(QEMU, args, { encoding: 'utf8', timeout: 60_000 });
     if (q.status !== 0) {
@@ -166,6 +168,7 @@ export async function up(): Promise<VmJson> {
     let last = '';
     for (;;) {
       if (qemuState(pid, dir) !== 'running') throw new VmError(`QEMU exited during boot; console tail:\n${consoleTail(dir)}`);
+      if (/Kernel panic/.test(readFileSync(consoleLog, 'utf8'))) throw new VmError(`the guest kernel panicked during boot; console tail:\n${consoleTail(dir)}`);
       const r = sshRun(ssh, 'uname -r', 10_000);
       if (r.status === 0) { kernel = r.stdout.trim(); break; }
       last = (r.stderr || '').trim().split('\n').pop() ?? '';
@@ -226,8 +229,9 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<{ how: strin
       const ssh = vm?.ssh ?? sshFromLeftovers(dir);
       if (ssh) {
         // The connection drops as the guest goes down; the exit code of ssh means nothing here.
-        sshRun(ssh, 'systemctl poweroff', 10_000);
-        if (await waitGone(pid, dir, 30_000)) how = 'poweroff';
+        const r = sshRun(ssh, 'systemctl poweroff', 10_000);
+        const accepted = r.status === 0 || /closed by remote host|Connection to \S+ closed/.test(r.stderr ?? '');
+        if (accepted && await waitGone(pid, dir, 30_000)) how = 'poweroff';
       }
       if (how !== 'poweroff') {
         process.kill(pid, 'SIGTERM');
@@ -242,6 +246,35 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<{ how: strin
   const seconds = Math.round((performance.now() - t0) / 100) / 10;
   say(`vm down: ${how === 'not running' ? 'removed leftover state' : `stopped qemu pid ${pid} (${how})`} in ${seconds}s`);
   return { how, seconds };
+}
+
+// ---------------------------------------------------------------- reboot
+/**
+ * Reboots the guest (QEMU, port and host key stay) and waits for ssh with a new boot id. Needed because
+ * Debian 6.1's sctp.ko cannot be unloaded once loaded: each netns's SCTP control sockets hold module
+ * references (refcnt 2 with no user sockets; +2 per extra netns), so `modprobe -r sctp` says "in use".
+ */
+export async function reboot(timeoutS = Number(process.env.SCTP_E2E_VM_BOOT_TIMEOUT ?? 300)): Promise<{ seconds: number; bootId: string }> {
+  const dir = vmStateDir();
+  const vm = readVmJson(dir);
+  if (!vm || qemuState(vm.qemuPid, dir) !== 'running') throw new VmError(`no running VM in ${dir}; start one with npm run vm:up.`, 3);
+  const bootId = (s: string): string => s.trim();
+  const before = sshRun(vm.ssh, 'cat /proc/sys/kernel/random/boot_id');
+  if (before.status !== 0) throw new VmError(`ssh to the VM failed before reboot (${before.stderr.trim()}); check npm run vm:status.`);
+  const t0 = performance.now();
+  sshRun(vm.ssh, 'systemctl reboot', 10_000);
+  const deadline = Date.now() + timeoutS * 1000;
+  for (;;) {
+    if (qemuState(vm.qemuPid, dir) !== 'running') throw new VmError(`QEMU exited during the reboot; console tail:\n${consoleTail(dir)}`);
+    const r = sshRun(vm.ssh, 'cat /proc/sys/kernel/random/boot_id', 10_000);
+    if (r.status === 0 && bootId(r.stdout) !== bootId(before.stdout)) {
+      const seconds = Math.round((performance.now() - t0) / 100) / 10;
+      log(`vm reboot: back in ${seconds}s (boot id ${bootId(r.stdout)})`);
+      return { seconds, bootId: bootId(r.stdout) };
+    }
+    if (Date.now() > deadline) throw new VmError(`the VM did not come back within ${timeoutS}s after reboot; console tail:\n${consoleTail(dir)}`);
+    await sleep(1000);
+  }
 }
 
 // ---------------------------------------------------------------- status
@@ -268,8 +301,9 @@ async function main(): Promise<number> {
     case 'up': await up(); return 0;
     case 'down': await down(); return 0;
     case 'status': return status();
+    case 'reboot': await reboot(); return 0;
     default:
-      log('usage: tsx vm/cli.ts build|up|down|status');
+      log('usage: tsx vm/cli.ts build|up|down|status|reboot');
       return 2;
   }
 }
