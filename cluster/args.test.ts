@@ -1,0 +1,48 @@
+import { expect } from 'chai';
+import { USAGE, UsageError, parseArgs } from './args.ts';
+
+describe('cluster/args parseArgs', () => {
+  const env = {};
+
+  it('defaults: iptables, one node, /var/lib/sctp-e2e/cluster', () => {
+    const o = parseArgs(['up'], env);
+    expect(o).to.deep.include({ command: 'up', proxyMode: 'iptables', nodes: 1, stateDir: '/var/lib/sctp-e2e/cluster', keepOnFailure: false });
+    expect(o.binDir).to.equal(undefined);
+  });
+
+  it('reads --proxy-mode in both spellings and the env overrides', () => {
+    expect(parseArgs(['up', '--proxy-mode', 'nftables'], env).proxyMode).to.equal('nftables');
+    expect(parseArgs(['up', '--proxy-mode=nftables'], env).proxyMode).to.equal('nftables');
+    const o = parseArgs(['up', '--nodes', '2', '--bin-dir', '/b'], { SCTP_E2E_CLUSTER_DIR: '/tmp/c', SCTP_E2E_BIN_DIR: '/x' });
+    expect(o).to.deep.include({ nodes: 2, binDir: '/b', stateDir: '/tmp/c' });
+    expect(parseArgs(['down'], { SCTP_E2E_BIN_DIR: '/x' }).binDir).to.equal('/x');
+  });
+
+  const bad: [string[], RegExp][] = [
+    [[], /^missing command: expected up, down or status$/],
+    [['start'], /^unknown command "start"/],
+    [['up', '--proxy-mode', 'ipvs'], /--proxy-mode must be iptables or nftables \(ipvs is not built into this kernel\), got "ipvs"/],
+    [['up', '--proxy-mode'], /option --proxy-mode needs a value/],
+    [['up', '--nodes', '3'], /--nodes must be 1 or 2, got "3"/],
+    [['up', '--nodes', 'x'], /--nodes must be 1 or 2, got "x"/],
+    [['down', '--proxy-mode', 'nftables'], /option --proxy-mode does not apply to "down"/],
+    [['status', '--frobnicate'], /unknown option "--frobnicate" for "status"/],
+  ];
+  for (const [argv, re] of bad) {
+    it(`rejects ${JSON.stringify(argv)} with one sentence`, () => {
+      let err: unknown;
+      try { parseArgs(argv, env); } catch (e) { err = e; }
+      expect(err, `parseArgs(${JSON.stringify(argv)}) should throw`).to.be.instanceOf(UsageError);
+      expect((err as Error).message).to.match(re);
+      expect((err as Error).message, 'one line').not.to.include('\n');
+    });
+  }
+
+  it('rejects a relative state dir', () => {
+    expect(() => parseArgs(['up'], { SCTP_E2E_CLUSTER_DIR: 'rel/dir' })).to.throw(UsageError, 'SCTP_E2E_CLUSTER_DIR must be an absolute path, got "rel/dir"');
+  });
+
+  it('--help yields the usage text', () => {
+    expect(() => parseArgs(['up', '--help'], env)).to.throw(UsageError, USAGE);
+  });
+});
