@@ -1,0 +1,104 @@
+import { expect } from 'chai';
+import { newModel, podKeys } from './model.ts';
+import { type CellObservation, Observed, Reachability, compare, render } from './truth-table.ts';
+
+const obs = (state: CellObservation['state'], attempts = 1, elapsedMs = 1000, detail = '', command = ''): CellObservation => ({ state, attempts, elapsedMs, detail, command });
+
+describe('Reachability', () => {
+  const pods = podKeys(newModel()); // x/a .. z/c
+
+  it('ExpectPeer / ExpectAllIngress / ExpectAllEgress set exactly the matching cells', () => {
+    const r = new Reachability(pods, true)
+      .expectPeer({}, { namespace: 'x' }, false) // default-deny-ingress in x
+      .expect('y/a', 'x/a', true) // allow y/a -> x/a
+      .expectAllEgress('z/c', false);
+    const blocked = r.allCells({ includeSelf: true }).filter((c) => r.get(c.from, c.to) === 'blocked').map((c) => `${c.from}>${c.to}`);
+    // 9 sources × 3 pods in x = 27, minus y/a>x/a = 26; plus z/c's egress to the 6 pods outside x = 32
+    expect(blocked).to.have.lengthOf(32);
+    expect(r.get('y/a', 'x/a')).to.equal('allowed');
+    expect(r.get('y/b', 'x/a')).to.equal('blocked');
+    expect(r.get('z/c', 'z/c')).to.equal('blocked');
+    expect(r.get('z/b', 'y/c')).to.equal('allowed');
+    expect(() => r.get('q/a', 'x/a')).to.throw(/pod q\/a is not in this table/);
+  });
+
+  it('allCells leaves self-pairs out unless asked', () => {
+    const r = new Reachability(pods);
+    expect(r.allCells()).to.have.lengthOf(72);
+    expect(r.allCells({ includeSelf: true })).to.have.lengthOf(81);
+  });
+});
+
+describe('compare', () => {
+  const pods = ['x/a', 'x/b', 'y/a'];
+
+  it('counts wrong cells, skips unprobed self-pairs, and never treats a probe error as blocked', () => {
+    const expected = new Reachability(pods, false); // everything blocked
+    const observed = new Observed();
+    for (const c of expected.allCells()) observed.set(c.from, c.to, obs('blocked'));
+    observed.set('x/a', 'x/b', obs('error', 1, 500, 'exec failed'));
+    const r = compare(expected, observed);
+    expect(r.total).to.equal(6);
+    expect(r.selfNotProbed).to.equal(3);
+    expect(r.wrong.map((w) => [w.from, w.to, w.expected, w.observed.state])).to.deep.equal([['x/a', 'x/b', 'blocked', 'error']]);
+  });
+
+  it('counts a probed self-pair, and an unprobed non-self cell is wrong', () => {
+    const expected = new Reachability(pods, true);
+    const observed = new Observed();
+    for (const c of expected.allCells()) observed.set(c.from, c.to, obs('allowed'));
+    observed.set('x/a', 'x/a', obs('blocked'));
+    const fresh = new Observed();
+    const r = compare(expected, observed);
+    expect(r.total).to.equal(7);
+    expect(r.selfNotProbed).to.equal(2);
+    expect(r.wrong.map((w) => `${w.from}>${w.to}`)).to.deep.equal(['x/a>x/a']);
+    const none = compare(expected, fresh);
+    expect(none.wrong).to.have.lengthOf(6);
+    expect(none.wrong.every((w) => w.observed.state === 'not-probed')).to.equal(true);
+  });
+});
+
+describe('render', () => {
+  it('produces STYLE.md form for a hand-computed example (golden)', () => {
+    const pods = ['x/a', 'x/b', 'y/a'];
+    const expected = new Reachability(pods, true).expectAllIngress('y/a', false).expect('y/a', 'x/b', false);
+    const observed = new Observed()
+      .set('x/a', 'x/b', obs('allowed'))
+      .set('x/a', 'y/a', obs('allowed', 3, 10_000, '', 'kubectl exec -n netpol-x-7k2lq a -- /agnhost-sctp connect 10.96.44.3:80 --protocol=sctp --timeout=1s'))
+      .set('x/b', 'x/a', obs('error', 1, 2000, 'exec failed: container "c" not found', 'kubectl exec -n netpol-x-7k2lq b -- /agnhost-sctp connect 10.96.44.1:80 --protocol=sctp --timeout=1s'))
+      .set('x/b', 'y/a', obs('blocked'))
+      .set('y/a', 'x/a', obs('allowed'))
+      .set('y/a', 'x/b', obs('blocked'));
+    const text = render({ title: 'SCTP to :80 via Service IP', expected, observed });
+    expect(text).to.equal(
+      [
+        'SCTP to :80 via Service IP — 2 wrong of 6 (3 self-pairs not probed)',
+        'legend  . allowed  X blocked  ! probe error  ? not probed',
+        'expected            observed            comparison',
+        '     x/a x/b y/a         x/a x/b y/a         x/a x/b y/a',
+        'x/a   .   .   X     x/a   ?   .   .     x/a   ?   .   X',
+        'x/b   .   .   X     x/b   !   ?   X     x/b   X   ?   .',
+        'y/a   .   X   X     y/a   .   X   ?     y/a   .   .   ?',
+        'wrong: x/a -> y/a expected X observed . (3 attempts in 10s)',
+        '  reproduce: kubectl exec -n netpol-x-7k2lq a -- /agnhost-sctp connect 10.96.44.3:80 --protocol=sctp --timeout=1s',
+        'wrong: x/b -> x/a expected . observed ! (1 attempt in 2s)',
+        '  detail: exec failed: container "c" not found',
+        '  reproduce: kubectl exec -n netpol-x-7k2lq b -- /agnhost-sctp connect 10.96.44.1:80 --protocol=sctp --timeout=1s',
+      ].join('\n'),
+    );
+  });
+
+  it('takes the reproduce command from the callback and reports a fully right matrix as 0 wrong', () => {
+    const pods = ['x/a', 'y/a'];
+    const expected = new Reachability(pods, true).expect('x/a', 'y/a', false);
+    const observed = new Observed().set('x/a', 'y/a', obs('allowed', 2, 1500)).set('y/a', 'x/a', obs('allowed'));
+    const text = render({ title: 'T', expected, observed, reproduce: (c) => `probe ${c.from} ${c.to}` });
+    expect(text.split('\n')[0]).to.equal('T — 1 wrong of 2 (2 self-pairs not probed)');
+    expect(text.split('\n').slice(-2)).to.deep.equal(['wrong: x/a -> y/a expected X observed . (2 attempts in 1.5s)', '  reproduce: probe x/a y/a']);
+    observed.set('x/a', 'y/a', obs('blocked'));
+    const ok = render({ title: 'T', expected, observed });
+    expect(ok.split('\n')[0]).to.equal('T — 0 wrong of 2 (2 self-pairs not probed)');
+    expect(ok).to.not.match(/wrong:/);
+  });
+});
