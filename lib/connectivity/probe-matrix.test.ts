@@ -1,0 +1,170 @@
+// probeMatrix with fake probe functions (pure scheduling logic; short real timers).
+import { expect } from 'chai';
+import { newModel, podKeys } from './model.ts';
+import { type ProbeResult, checkProbeResult, probeMatrix } from './probe-matrix.ts';
+import { type Cell, Reachability, compare } from './truth-table.ts';
+
+const pods = podKeys(newModel()); // 9 pods, 72 non-self cells
+const key = (c: Cell) => `${c.from}>${c.to}`;
+const allowed = (command = 'cmd'): ProbeResult => ({ state: 'allowed', detail: 'OK', command });
+const timeout = (): ProbeResult => ({ state: 'blocked', blockedBy: 'timeout', detail: 'TIMEOUT: no SCTP association', command: 'cmd' });
+const delay = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))), { once: true });
+  });
+
+describe('probeMatrix', () => {
+  it('retries only the cells whose observation differs from the expectation', async () => {
+    const expected = new Reachability(pods, true).expectAllIngress('x/a', false);
+    const cells = expected.allCells();
+    const calls = new Map<string, number>();
+    // Policy lag: x/a still reachable from y/b on the first two attempts; x/c -> z/a never works.
+    const result = await probeMatrix({
+      cells,
+      expected,
+      timeoutMs: 1000,
+      retries: 3,
+      retryIntervalMs: 5,
+      retryDeadlineMs: 5000,
+      probe: async (c) => {
+        const n = (calls.get(key(c)) ?? 0) + 1;
+        calls.set(key(c), n);
+        if (c.to === 'x/a') return c.from === 'y/b' && n <= 2 ? allowed() : timeout();
+        if (c.from === 'x/c' && c.to === 'z/a') return timeout();
+        return allowed();
+      },
+    });
+    const retried = [...calls].filter(([, n]) => n > 1).map(([k, n]) => `${k}:${n}`).sort();
+    expect(retried).to.deep.equal(['x/c>z/a:4', 'y/b>x/a:3']);
+    expect(result.probes).to.equal(72 + 3 + 2);
+    expect(result.observed.get('y/b', 'x/a')).to.include({ state: 'blocked', attempts: 3, blockedBy: 'timeout' });
+    const cmp = compare(expected, result.observed);
+    expect(cmp.wrong.map((w) => `${w.from}>${w.to}`)).to.deep.equal(['x/c>z/a']);
+    expect(cmp.wrong[0]!.observed.attempts).to.equal(4);
+  });
+
+  it('stops retrying at the retry deadline', async () => {
+    const expected = new Reachability(['x/a', 'y/a'], false);
+    let calls = 0;
+    const r = await probeMatrix({
+      cells: expected.allCells(),
+      expected,
+      timeoutMs: 1000,
+      retries: 100,
+      retryIntervalMs: 20,
+      retryDeadlineMs: 110,
+      probe: async () => (calls++, allowed()),
+    });
+    // each cell: attempt at ~0, 20, 40, 60, 80 ms; the next would start past 110ms - 20ms
+    expect(r.observed.get('x/a', 'y/a').attempts).to.be.within(3, 6);
+    expect(calls).to.be.within(6, 12);
+    expect(r.elapsedMs).to.be.below(400);
+  });
+
+  it('never turns a probe error, a throw, a hang or an unclassified "blocked" into blocked', async () => {
+    const expected = new Reachability(['x/a', 'x/b', 'y/a', 'y/b'], false);
+    const behaviour: Record<string, (s: AbortSignal) => Promise<ProbeResult>> = {
+      'x/a>x/b': async () => ({ state: 'error', detail: 'DNS: lookup failed', command: 'c1' }),
+      'x/a>y/a': async () => {
+        throw new Error('exec failed: container not found');
+      },
+      'x/a>y/b': async (s) => (await delay(10_000, s), timeout()),
+      'x/b>x/a': async () => ({ state: 'blocked', detail: 'no idea', command: 'c4' }) as unknown as ProbeResult,
+    };
+    const r = await probeMatrix({
+      cells: expected.allCells(),
+      expected,
+      timeoutMs: 60,
+      retries: 0,
+      probe: (c, s) => (behaviour[key(c)] ?? (async () => timeout()))(s),
+    });
+    for (const [k, re] of [
+      ['x/a>x/b', /DNS: lookup failed/],
+      ['x/a>y/a', /probe failed: exec failed: container not found/],
+      ['x/a>y/b', /returned nothing within 60ms/],
+      ['x/b>x/a', /blocked without a timeout\/refused\/prohibited classification/],
+    ] as const) {
+      const [from, to] = k.split('>') as [string, string];
+      const o = r.observed.get(from, to);
+      expect(o.state, k).to.equal('error');
+      expect(o.detail, k).to.match(re);
+    }
+    expect(compare(expected, r.observed).wrong).to.have.lengthOf(4);
+  });
+
+  it('keeps at most `concurrency` probes in flight', async () => {
+    const expected = new Reachability(pods, false);
+    let inFlight = 0;
+    let peak = 0;
+    await probeMatrix({
+      cells: expected.allCells(),
+      expected,
+      concurrency: 7,
+      timeoutMs: 1000,
+      probe: async () => {
+        peak = Math.max(peak, ++inFlight);
+        await delay(3);
+        inFlight--;
+        return timeout();
+      },
+    });
+    expect(peak).to.equal(7);
+  });
+
+  it('a deny matrix costs about one probe timeout when the bound allows all cells at once', async () => {
+    const expected = new Reachability(pods, false); // default deny: every probe times out
+    const connectTimeout = 150;
+    const run = (concurrency: number) =>
+      probeMatrix({
+        cells: expected.allCells(),
+        expected,
+        concurrency,
+        timeoutMs: connectTimeout * 3,
+        probe: async (_c, s) => (await delay(connectTimeout, s), timeout()),
+      });
+    const wide = await run(96);
+    expect(wide.probes).to.equal(72);
+    expect(wide.elapsedMs).to.be.within(connectTimeout, connectTimeout * 1.8);
+    expect(compare(expected, wide.observed).wrong).to.have.lengthOf(0);
+    // with a bound of 24 it takes three waves: the bound is what sets the cost
+    const narrow = await run(24);
+    expect(narrow.elapsedMs).to.be.within(connectTimeout * 3, connectTimeout * 4);
+  });
+
+  it('stops on abort and leaves unfinished cells not-probed', async () => {
+    const expected = new Reachability(pods, false);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    const r = await probeMatrix({
+      cells: expected.allCells(),
+      expected,
+      concurrency: 10,
+      timeoutMs: 1000,
+      signal: ac.signal,
+      probe: async (_c, s) => (await delay(30, s), timeout()),
+    });
+    expect(r.aborted).to.equal(true);
+    expect(r.probes).to.be.below(72);
+    expect(r.observed.size).to.equal(10); // the first wave finished at 30ms, the second was cut at 50ms
+    expect(compare(expected, r.observed).wrong.filter((w) => w.observed.state === 'not-probed')).to.have.lengthOf(62);
+  });
+
+  it('checkProbeResult accepts only the three blocked classifications', () => {
+    expect(checkProbeResult({ state: 'blocked', blockedBy: 'refused', detail: 'd', command: 'c' }).state).to.equal('blocked');
+    expect(checkProbeResult({ state: 'blocked', blockedBy: 'dns', detail: 'd', command: 'c' }).state).to.equal('error');
+    expect(checkProbeResult({ state: 'open' }).state).to.equal('error');
+    expect(checkProbeResult(undefined).state).to.equal('error');
+  });
+
+  it('rejects a nonsensical configuration with one clear sentence', async () => {
+    const expected = new Reachability(['x/a', 'y/a']);
+    let err: unknown;
+    try {
+      await probeMatrix({ cells: expected.allCells(), expected, timeoutMs: 100, concurrency: 0, probe: async () => allowed() });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).to.equal('probeMatrix: concurrency must be a positive integer, got 0');
+  });
+});
