@@ -1,0 +1,23 @@
+// Pure parts of the host-pod transport; the transport itself is exercised against a cluster only.
+import { expect } from 'chai';
+import { exitCodeFromStatus, hostPodArgv, hostPodSpec } from './hostpod.ts';
+
+describe('host pod transport (pure parts)', () => {
+  it('enters PID 1 mount/uts/ipc/pid namespaces but NOT its network namespace', () => {
+    const argv = hostPodArgv("iptables-save -t nat | grep -c 'sctp'");
+    expect(argv).to.deep.equal(['/bin/busybox', 'nsenter', '-t', '1', '-m', '-u', '-i', '-p', '--', 'sh', '-c', "iptables-save -t nat | grep -c 'sctp'"]);
+    expect(argv).to.not.include('-n');
+  });
+  it('pod: hostNetwork, hostPID, privileged, pinned by nodeName, tolerates all taints, no grace period', () => {
+    const p = hostPodSpec({ node: 'sctp-e2e-node1', namespace: 'ns-1', image: 'registry.local/busybox:sctp-e2e' });
+    expect(p.metadata?.generateName).to.equal('hostexec-sctp-e2e-node1-');
+    expect(p.spec).to.include({ nodeName: 'sctp-e2e-node1', hostNetwork: true, hostPID: true, terminationGracePeriodSeconds: 0 });
+    expect(p.spec?.containers[0]?.securityContext?.privileged).to.equal(true);
+    expect(p.spec?.tolerations).to.deep.equal([{ operator: 'Exists' }]);
+  });
+  it('exit code from the exec status channel', () => {
+    expect(exitCodeFromStatus({ status: 'Success' })).to.equal(0);
+    expect(exitCodeFromStatus({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } })).to.equal(3);
+    expect(exitCodeFromStatus({ status: 'Failure', reason: 'InternalError' })).to.equal(undefined);
+  });
+});

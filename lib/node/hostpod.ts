@@ -1,0 +1,186 @@
+// NodeExec through a privileged host pod per node (upstream's HostExec way): hostNetwork, hostPID,
+// privileged, pinned to the node with nodeName, `sleep`ing; each command runs as
+//   nsenter -t 1 -m -u -i -p -- sh -c '<cmd>'
+// via the pods/exec API. No `-n`: a hostNetwork pod already is in the node's network namespace
+// (and on the local cluster PID 1 is the machine, whose netns is not the node's).
+// The namespace must admit privileged pods (PSA "privileged"). close() deletes the pod.
+import * as k8s from '@kubernetes/client-node';
+import { Writable } from 'node:stream';
+import { DEFAULT_NODE_EXEC_TIMEOUT_MS, formatDuration, NodeExecError, NodeExecTimeout, shortCommand, type ExecResult, type NodeExec, type RunOptions } from './exec.ts';
+
+export interface HostPodOptions {
+  kubeConfig: k8s.KubeConfig;
+  node: string;
+  namespace: string;
+  image: string; // needs sh, nsenter and sleep (the agnhost-sctp / busybox image: /bin/busybox)
+  /** argv prefix that runs nsenter inside the pod; default ['/bin/busybox', 'nsenter']. */
+  nsenter?: string[];
+  /** Container command; default ['/bin/busybox', 'sleep', '2147483647']. */
+  command?: string[];
+  labels?: Record<string, string>;
+  startTimeoutMs?: number; // pod Running; default 120s
+  apiTimeoutMs?: number; // each API call; default 30s
+  timeoutMs?: number; // default per-run deadline
+}
+
+export const HOSTPOD_CONTAINER = 'hostexec';
+export const NSENTER_FLAGS = ['-t', '1', '-m', '-u', '-i', '-p'];
+
+/** The pod object (exported for tests and artifacts). */
+export function hostPodSpec(o: Pick<HostPodOptions, 'node' | 'namespace' | 'image' | 'command' | 'labels'>): k8s.V1Pod {
+  const short = o.node.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40).replace(/-+$/, '');
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { generateName: `hostexec-${short}-`, namespace: o.namespace, labels: { 'app.kubernetes.io/name': 'sctp-e2e-hostexec', ...(o.labels ?? {}) } },
+    spec: {
+      nodeName: o.node,
+      hostNetwork: true,
+      hostPID: true,
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 0,
+      automountServiceAccountToken: false,
+      tolerations: [{ operator: 'Exists' }],
+      containers: [{
+        name: HOSTPOD_CONTAINER,
+        image: o.image,
+        imagePullPolicy: 'IfNotPresent',
+        command: o.command ?? ['/bin/busybox', 'sleep', '2147483647'],
+        securityContext: { privileged: true },
+      }],
+    },
+  };
+}
+
+/** argv run in the pod for `command`. */
+export function hostPodArgv(command: string, nsenter: string[] = ['/bin/busybox', 'nsenter']): string[] {
+  return [...nsenter, ...NSENTER_FLAGS, '--', 'sh', '-c', command];
+}
+
+/** Exit code from the exec status channel: Success → 0; NonZeroExitCode → its ExitCode cause; else undefined. */
+export function exitCodeFromStatus(s: Pick<k8s.V1Status, 'status' | 'reason' | 'details'>): number | undefined {
+  if (s.status === 'Success') return 0;
+  const cause = s.details?.causes?.find((c) => c.reason === 'ExitCode');
+  if (cause && /^\d+$/.test(cause.message ?? '')) return Number(cause.message);
+  return undefined;
+}
+
+class Collect extends Writable {
+  chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _enc: string, cb: () => void) { this.chunks.push(Buffer.from(chunk)); cb(); }
+  text() { return Buffer.concat(this.chunks).toString('utf8'); }
+}
+
+function apiMessage(e: unknown): string {
+  const body = (e as { body?: unknown })?.body;
+  if (typeof body === 'string') { try { return (JSON.parse(body) as { message?: string }).message ?? body; } catch { return body; } }
+  if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message);
+  return (e as Error)?.message ?? String(e);
+}
+
+async function deadline<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<T>((_, rej) => { t = setTimeout(() => rej(new Error(`${what} took longer than ${formatDuration(ms)}`)), ms); })]);
+  } finally { clearTimeout(t); }
+}
+
+export function hostPodExec(o: HostPodOptions): NodeExec {
+  const core = o.kubeConfig.makeApiClient(k8s.CoreV1Api);
+  const apiMs = o.apiTimeoutMs ?? 30_000;
+  const startMs = o.startTimeoutMs ?? 120_000;
+  const defaultTimeout = o.timeoutMs ?? DEFAULT_NODE_EXEC_TIMEOUT_MS;
+  let podName: string | undefined;
+  let ready: Promise<string> | undefined;
+  let closed = false;
+  const self: NodeExec & { podName(): string | undefined } = {
+    node: o.node,
+    transport: 'hostpod',
+    get description() { return `host pod ${o.namespace}/${podName ?? 'hostexec-…'} on ${o.node} (nsenter -t 1 -m -u -i -p)`; },
+    podName: () => podName,
+    async run(command: string, ro: RunOptions = {}): Promise<ExecResult> {
+      const fail = (m: string, cause?: unknown) => new NodeExecError(m, o.node, self.description, command, { cause });
+      if (closed) throw fail(`nodeExec on ${o.node} (${self.description}) was used after close()`);
+      ready ??= start();
+      ready.catch(() => { ready = undefined; });
+      const name = await ready;
+      const timeoutMs = ro.timeoutMs ?? defaultTimeout;
+      const started = Date.now();
+      const out = new Collect();
+      const err = new Collect();
+      let ws: { close(): void; terminate?: () => void } | undefined;
+      return await new Promise<ExecResult>((resolve, reject) => {
+        let done = false;
+        const finish = (fn: () => void) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          ro.signal?.removeEventListener('abort', onAbort);
+          fn();
+        };
+        const kill = () => { try { ws?.terminate?.() ?? ws?.close(); } catch { /* closed */ } };
+        const timer = setTimeout(() => { finish(() => reject(new NodeExecTimeout(command, o.node, self.description, timeoutMs, { stdout: out.text(), stderr: err.text() }))); kill(); }, timeoutMs);
+        const onAbort = () => { finish(() => reject(fail(`nodeExec aborted: ${shortCommand(command)} on ${o.node} (${self.description})`))); kill(); };
+        ro.signal?.addEventListener('abort', onAbort, { once: true });
+        const result = (code: number | null) => ({ command, node: o.node, transport: 'hostpod', code, stdout: out.text(), stderr: err.text(), durationMs: Date.now() - started });
+        new k8s.Exec(o.kubeConfig)
+          .exec(o.namespace, name, HOSTPOD_CONTAINER, hostPodArgv(command, o.nsenter), out, err, null, false, (status: k8s.V1Status) => {
+            const code = exitCodeFromStatus(status);
+            if (code === undefined) {
+              finish(() => reject(fail(`exec in host pod ${o.namespace}/${name} on ${o.node} failed: ${status.message ?? status.reason ?? 'unknown status'}`)));
+              return;
+            }
+            setTimeout(() => finish(() => resolve(result(code))), 20); // let trailing stdout/stderr frames land
+          })
+          .then((socket) => {
+            ws = socket as unknown as typeof ws;
+            (socket as unknown as { on(ev: string, f: () => void): void }).on('close', () => {
+              // closed without a status frame: the exit code is unknown
+              setTimeout(() => finish(() => resolve(result(null))), 200);
+            });
+          })
+          .catch((e: unknown) => finish(() => reject(fail(`exec in host pod ${o.namespace}/${name} on ${o.node} failed: ${apiMessage(e)}`, e))));
+      });
+    },
+    async close() {
+      closed = true;
+      const p = ready;
+      ready = undefined;
+      let name = podName;
+      if (p) { try { name = await p; } catch { /* creation failed; podName may still be set */ } }
+      if (!name) return;
+      try {
+        await deadline(`delete pod ${o.namespace}/${name}`, apiMs, core.deleteNamespacedPod({ namespace: o.namespace, name, gracePeriodSeconds: 0 }));
+      } catch (e) {
+        if ((e as { code?: number })?.code !== 404) throw new NodeExecError(`could not delete host pod ${o.namespace}/${name} on ${o.node}: ${apiMessage(e)}`, o.node, self.description, undefined, { cause: e });
+      }
+    },
+  };
+
+  async function start(): Promise<string> {
+    const fail = (m: string, cause?: unknown) => new NodeExecError(m, o.node, self.description, undefined, { cause });
+    let created: k8s.V1Pod;
+    try {
+      created = await deadline(`create host pod in ${o.namespace}`, apiMs, core.createNamespacedPod({ namespace: o.namespace, body: hostPodSpec(o) }));
+    } catch (e) {
+      throw fail(`could not create the privileged host pod for node ${o.node} in namespace ${o.namespace}: ${apiMessage(e)} (the namespace needs pod-security level "privileged")`, e);
+    }
+    podName = created.metadata!.name!;
+    const until = Date.now() + startMs;
+    let last = '';
+    for (;;) {
+      const p = await deadline(`read pod ${o.namespace}/${podName}`, apiMs, core.readNamespacedPod({ namespace: o.namespace, name: podName }));
+      const cs = p.status?.containerStatuses?.[0];
+      const waiting = cs?.state?.waiting;
+      last = `phase=${p.status?.phase ?? '?'}${waiting ? ` waiting ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}` : ''}${cs?.state?.terminated ? ` terminated ${cs.state.terminated.reason} exit ${cs.state.terminated.exitCode}` : ''}`;
+      if (p.status?.phase === 'Running' && cs?.state?.running) return podName;
+      if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded' || (waiting && /ErrImageNeverPull|InvalidImageName|CreateContainerConfigError|CreateContainerError|ErrImagePull|ImagePullBackOff/.test(waiting.reason ?? ''))) {
+        throw fail(`host pod ${o.namespace}/${podName} for node ${o.node} cannot start: ${last} (image ${o.image})`);
+      }
+      if (Date.now() > until) throw fail(`host pod ${o.namespace}/${podName} for node ${o.node} was not running after ${formatDuration(startMs)}: ${last}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  return self;
+}
