@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Options } from './args.ts';
 import { BRIDGE, OUTSIDE, cgroupRoot, layout, nodeSpec } from './render.ts';
 import { ClusterError, alive, cmdline, exePath, log, pidsInNetns, run, sleep, stopPid } from './run.ts';
-import { HOST_DIRS, readState } from './state.ts';
+import { HOST_DIRS, KUBELET_FIXED_FILES, readState } from './state.ts';
 
 const MAX_NODES = 2;
 /** Stop order: node agents first so nothing restarts containers, containerd after its containers. */
@@ -124,7 +124,8 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
     for (const netns of [...nodes.map((n) => n.netns), OUTSIDE.netns]) for (const p of pidsInNetns(`/run/netns/${netns}`)) pids.add(p);
     if (pids.size === 0) break;
     for (const p of pids) {
-      try { process.kill(p, 'SIGKILL'); rep.stopped.push(`${cmdline(p)[0]?.split('/').pop() ?? '?'}(${p}):killed`); } catch { /* gone */ }
+      const name = cmdline(p)[0]?.split('/').pop() ?? '?';
+      try { process.kill(p, 'SIGKILL'); rep.stopped.push(`${name}(${p}):killed`); } catch { /* gone */ }
     }
     await sleep(300);
   }
@@ -200,6 +201,9 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
     }
   }
   const otherSshd = readdirSync('/proc').some((e) => /^\d+$/.test(e) && (cmdline(Number(e))[0] ?? '').endsWith('sshd'));
+  if (state?.createdHostDirs.includes('/var/lib/kubelet')) {
+    for (const f of KUBELET_FIXED_FILES) if (existsSync(f)) { rmSync(f, { force: true }); rep.removed.push(f); }
+  }
   for (const d of state?.createdHostDirs ?? []) {
     if (!HOST_DIRS.includes(d) || !existsSync(d)) continue;
     if (d === '/run/sshd' && otherSshd) continue;

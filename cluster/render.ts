@@ -450,7 +450,7 @@ export function renderCoreDNSManifests(): string {
 export const SMOKE_NAMESPACE = 'sctp-e2e-smoke';
 
 /** A busybox httpd pod behind a ClusterIP Service: proves scheduling, CNI, kube-proxy and the runtime. */
-export function renderSmokeManifests(): string {
+export function renderSmokeManifests(nodeName?: string): string {
   const labels = { app: 'smoke' };
   const docs: unknown[] = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SMOKE_NAMESPACE, labels: { 'sctp-e2e/cluster-smoke': 'true' } } },
@@ -459,6 +459,8 @@ export function renderSmokeManifests(): string {
       spec: {
         terminationGracePeriodSeconds: 1,
         automountServiceAccountToken: false,
+        // With two nodes the pod goes to the last one, so the check crosses nodes.
+        ...(nodeName ? { nodeName } : {}),
         containers: [{
           name: 'httpd', image: IMAGES.busybox, imagePullPolicy: 'Never',
           command: ['/bin/busybox', 'sh', '-c', 'echo smoke-ok > /tmp/index.html && exec /bin/busybox httpd -f -p 8080 -h /tmp'],

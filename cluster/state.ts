@@ -26,7 +26,10 @@ export function writeState(path: string, s: State): void {
 export const KUBELET_SYSCTLS = ['kernel.panic', 'kernel.panic_on_oops', 'vm.overcommit_memory', 'vm.panic_on_oom', 'kernel.keys.root_maxkeys', 'kernel.keys.root_maxbytes'];
 
 /** Host directories that containerd 1.6, the CNI library or the kubelet create outside our state dir. */
-export const HOST_DIRS = ['/run/sshd', '/run/containerd', '/var/lib/cni', '/var/log/containers'];
+export const HOST_DIRS = ['/run/sshd', '/run/containerd', '/var/lib/cni', '/var/log/containers', '/var/lib/kubelet'];
+
+/** Files the kubelet creates at fixed host paths whatever --root-dir says (device manager socket). */
+export const KUBELET_FIXED_FILES = ['/var/lib/kubelet/device-plugins/kubelet.sock'];
 
 export function missingHostDirs(): string[] {
   return HOST_DIRS.filter((d) => !existsSync(d));

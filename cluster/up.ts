@@ -263,7 +263,7 @@ export async function up(o: Options): Promise<UpResult> {
   const daemons: Daemon[] = [];
   const watch = () => {
     for (const d of daemons) {
-      if (!alive(d.pid)) throw new ClusterError(`${d.name} (PID ${d.pid}) exited during cluster up; its log is ${d.logFile}`, tail(d.logFile, 30));
+      if (!alive(d.pid)) throw new ClusterError(`${d.name} (PID ${d.pid}) exited during cluster up; its log tail is printed above${o.keepOnFailure ? ` and the full log is ${d.logFile}` : ' (re-run with --keep-on-failure to keep ' + d.logFile + ')'}`, tail(d.logFile, 30));
     }
   };
   const daemon = (name: string, b: string, args: string[], netns: string, env?: NodeJS.ProcessEnv) => {
@@ -336,7 +336,7 @@ export async function up(o: Options): Promise<UpResult> {
     }
 
     writeFileSync(`${l.manifests}/coredns.yaml`, renderCoreDNSManifests());
-    writeFileSync(`${l.manifests}/smoke.yaml`, renderSmokeManifests());
+    writeFileSync(`${l.manifests}/smoke.yaml`, renderSmokeManifests(nodes.length > 1 ? nodes[nodes.length - 1]!.name : undefined));
     for (const m of ['coredns', 'smoke']) {
       await waitFor(`kubectl apply -f ${m}.yaml (needs the default ServiceAccount)`, {
         timeoutMs: 60_000, watch,
