@@ -9,7 +9,7 @@ import { timeouts } from './framework/timeouts.ts';
 import { api, type Cluster } from './k8s/client.ts';
 import * as b from './k8s/builders.ts';
 import { describePod, execInPod, waitForPodReady, type PodExecResult } from './k8s/pods.ts';
-import { connectArgv, probeOutcome, type ProbeOutcome } from './k8s/probe.ts';
+import { probeArgv, probeOutcome, type ProbeOutcome } from './k8s/probe.ts';
 
 export { describeE2E, expect, Tag, timeouts, b as build };
 export type { Framework };
@@ -106,7 +106,7 @@ export function useE2E(name: string, opts: FrameworkOptions = {}): E2E {
     },
     async probe(o: { from: string; fromNs?: string; host: string; port: number; protocol: b.Protocol; timeout?: number }) {
       const timeout = o.timeout ?? timeouts.probe;
-      const argv = connectArgv(e.agnhostBin(), o.host, o.port, o.protocol, timeout);
+      const argv = probeArgv(f.config.flavor, o.host, o.port, o.protocol, timeout);
       const what = `${o.protocol} ${nsOf(o.fromNs)}/${o.from} -> ${o.host}:${o.port}`;
       const r = await execInPod(c(), nsOf(o.fromNs), o.from, argv, timeout + timeouts.nodeExec).catch((err: Error) => err);
       return probeOutcome(what, nsOf(o.fromNs), o.from, argv, r, f.config.flavor);
