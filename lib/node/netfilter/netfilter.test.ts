@@ -185,3 +185,23 @@ describe('newer kube-proxy nftables layout: dnat through a numgen map (captured)
     expect(f.sctp.find((r) => r.role === 'dnat')?.text).to.equal('meta l4proto sctp dnat ip to numgen random mod 2 map { 0 : 10.244.1.5 . 5061, 1 : 10.244.2.7 . 5061 }');
   });
 });
+
+describe('outputs captured in the kernel-lane VM (Debian 6.1 with IPVS; copied from vm/fixtures)', () => {
+  it('real ipvsadm -Ln: SCTP ClusterIP with two real servers, NodePort-like, persistent sh service without reals', () => {
+    const s = parseIpvsadm(fx('ipvsadm-Ln-vm.txt'));
+    expect(s.map((x) => `${x.protocol} ${x.address}:${x.port} ${x.scheduler} [${x.flags.join(' ')}] ${x.reals.length}`)).to.deep.equal([
+      'TCP 10.96.0.12:80 rr [] 1', 'UDP 10.96.0.10:53 rr [] 1', 'SCTP 10.0.2.15:30060 rr [] 1', 'SCTP 10.96.0.11:5060 rr [] 2', 'SCTP 10.96.0.14:3868 sh [persistent 10800] 0',
+    ]);
+    expect(findIpvsServiceRules(s, { ip: '10.96.0.11', port: 5060 }).dnatTargets).to.deep.equal(['10.244.1.2:5061', '10.244.2.2:5061']);
+    expect(parseIpvsadm(fx('ipvsadm-Ln-vm-empty.txt'))).to.deep.equal([]);
+  });
+  it('real nft -j with a kube-proxy-like table and a plain inet filter table', () => {
+    const rs = parseNftJson(fx('nft-vm-kube-proxy-like.json'));
+    const f = findNftServiceRules(rs, { ip: '10.96.0.11', port: 5060 });
+    expect(f.dnatTargets).to.deep.equal(['10.244.1.2:5061']);
+    expect(findNftServiceRules(rs, { nodePort: 30060 }).dnatTargets).to.deep.equal(['10.244.1.2:5061']);
+    const plain = findNftServiceRules(rs, { ip: '10.96.0.13', port: 5062 });
+    expect(plain.sctp.map((r) => `${r.where}: ${r.text}`)).to.deep.equal(['inet sctp-e2e-filter input: ip daddr 10.96.0.13 sctp dport 5062 counter reject']);
+    expect(rs.rules.map((r) => r.text)).to.include('fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports');
+  });
+});

@@ -66,6 +66,7 @@ function fmtValue(v: unknown): string {
   if ('payload' in o) { const p = o.payload as { protocol: string; field: string }; return `${p.protocol} ${p.field}`; }
   if ('meta' in o) return `meta ${(o.meta as { key: string }).key}`;
   if ('ct' in o) return `ct ${(o.ct as { key: string }).key}`;
+  if ('fib' in o) { const f = o.fib as { result: string; flags?: string[] }; return `fib ${(f.flags ?? []).join(' . ')} ${f.result}`; }
   if ('numgen' in o) { const n = o.numgen as { mode: string; mod: number }; return `numgen ${n.mode} mod ${n.mod}`; }
   if ('set' in o) {
     const s = o.set as unknown[];
