@@ -2,7 +2,7 @@
 // User faults and component failures end as one sentence on stderr and a non-zero exit.
 import { USAGE, UsageError, parseArgs } from './args.ts';
 import { down } from './down.ts';
-import { ClusterError, log } from './run.ts';
+import { ClusterError, log, requestAbort } from './run.ts';
 import { renderStatus, status } from './status.ts';
 import { up } from './up.ts';
 
@@ -10,10 +10,11 @@ async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2), process.env);
   switch (o.command) {
     case 'up': {
-      let interrupted = false;
-      process.once('SIGINT', () => { interrupted = true; log('SIGINT: up will stop at the next step and tear down'); });
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+        process.on(sig, () => { log(`${sig}: up stops at the next step and tears down what it started`); requestAbort(sig); });
+      }
       await up(o);
-      return interrupted ? 130 : 0;
+      return 0;
     }
     case 'down': {
       const r = await down(o);

@@ -10,6 +10,21 @@ export class ClusterError extends Error {
   }
 }
 
+let abortReason: string | undefined;
+/** Makes the next run()/waitFor() step throw, so that `up` tears down what it started (SIGINT/SIGTERM). */
+let abortable = true;
+export function requestAbort(reason: string): void {
+  if (abortable) abortReason = reason;
+}
+/** From here on (teardown) signals no longer abort commands. */
+export function stopAborting(): void {
+  abortable = false;
+  abortReason = undefined;
+}
+function checkAbort(): void {
+  if (abortReason) throw new ClusterError(`cluster up was interrupted (${abortReason})`);
+}
+
 const t0 = Date.now();
 export function log(msg: string): void {
   const now = new Date();
@@ -37,6 +52,7 @@ export function netnsPrefix(netns: string | undefined, cmd: string, args: string
 
 /** Runs a command with a deadline; throws ClusterError on failure unless allowFail. */
 export async function run(cmd: string, args: string[], opts: RunOpts = {}): Promise<RunResult> {
+  checkAbort();
   const [c, a] = netnsPrefix(opts.netns, cmd, args);
   const timeout = opts.timeoutMs ?? 30_000;
   const r = await execa(c, a, {
@@ -171,6 +187,7 @@ export async function waitFor<T>(what: string, o: WaitOpts<T>): Promise<T> {
   let lastErr: unknown;
   let attempts = 0;
   for (;;) {
+    checkAbort();
     o.watch?.();
     attempts++;
     try {

@@ -13,7 +13,7 @@ import {
   renderContainerdConfig, renderCoreDNSManifests, renderKubeProxyConfig, renderKubeconfig, renderKubeletConfig,
   renderSmokeManifests, renderSshdConfig, schedulerArgs, type Layout, type NodeSpec,
 } from './render.ts';
-import { ClusterError, alive, cmdline, log, run, startDaemon, tail, waitFor, type Daemon } from './run.ts';
+import { ClusterError, alive, cmdline, log, run, startDaemon, stopAborting, tail, waitFor, type Daemon } from './run.ts';
 import { KUBELET_SYSCTLS, missingHostDirs, writeState, type State } from './state.ts';
 import { down } from './down.ts';
 
@@ -408,6 +408,7 @@ export async function up(o: Options): Promise<UpResult> {
     process.stdout.write(out.join('\n') + '\n');
     return { clusterJson: l.clusterJson, seconds };
   } catch (e) {
+    stopAborting();
     if (e instanceof ClusterError && e.details) process.stderr.write(`--- ${e.message}\n${e.details}\n---\n`);
     for (const d of daemons) {
       if (alive(d.pid)) continue;
