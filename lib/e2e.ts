@@ -10,11 +10,24 @@ import { api, type Cluster } from './k8s/client.ts';
 import * as b from './k8s/builders.ts';
 import { describePod, execInPod, waitForPodReady, type PodExecResult } from './k8s/pods.ts';
 import { probeArgv, probeOutcome, type ProbeOutcome } from './k8s/probe.ts';
+import { compareSctpModule, nodeLayer, type NodeLayer } from './e2e-node.ts';
+import type { SctpModuleState } from './node/sctp-module.ts';
+import { errorMessage } from './framework/errors.ts';
 
 export { describeE2E, expect, Tag, timeouts, b as build };
 export type { Framework };
 
+export interface E2EOptions extends FrameworkOptions {
+  /**
+   * KEP-614: around every f.it() test, on every ready node where sctp.ko was not loaded before the
+   * test, it must not be loaded after. On by default for [Feature:SCTP] specs.
+   */
+  sctpModuleGuard?: boolean;
+}
+
 export interface E2E extends Framework {
+  /** Node access: transport, netfilter rules, proxy mode, sctp.ko state. */
+  node: NodeLayer;
   createPod(o: b.PodOptions, ns?: string): Promise<k8s.V1Pod>;
   /** Create and wait until Running and Ready. */
   runPod(o: b.PodOptions, ns?: string): Promise<k8s.V1Pod>;
@@ -54,7 +67,7 @@ export function nodeIsReadySchedulable(n: k8s.V1Node): boolean {
   return ready && !n.spec?.unschedulable && !noSchedule;
 }
 
-export function useE2E(name: string, opts: FrameworkOptions = {}): E2E {
+export function useE2E(name: string, opts: E2EOptions = {}): E2E {
   const f = useFramework(name, opts);
   const c = (): Cluster => f.cluster;
   const nsOf = (ns?: string) => ns ?? f.ns;
@@ -98,6 +111,7 @@ export function useE2E(name: string, opts: FrameworkOptions = {}): E2E {
       const l = await api('list nodes', () => c().core.listNode());
       return l.items.filter(nodeIsReadySchedulable);
     },
+    node: nodeLayer((reason) => f.skip(reason)),
     pauseArgs: () => ['pause'],
     porterArgs: () => ['porter'],
     agnhostBin: () => (f.config.flavor === 'agnhost' ? '/agnhost' : '/agnhost-sctp'),
@@ -112,7 +126,50 @@ export function useE2E(name: string, opts: FrameworkOptions = {}): E2E {
       return probeOutcome(what, nsOf(o.fromNs), o.from, argv, r, f.config.flavor);
     },
   });
+  if (opts.sctpModuleGuard) guardSctpModule(e);
   return e;
+}
+
+const MODULE_GUARD_MAX_NODES = 20;
+
+/** Probes every ready node (up to 20) before and after each f.it() test; a not-loaded -> loaded change fails it. */
+function guardSctpModule(e: E2E): void {
+  let noted = '';
+  e.aroundEach(
+    'sctp.ko check',
+    async () => {
+      const nodes = (await e.readySchedulableNodes()).slice(0, MODULE_GUARD_MAX_NODES).map((n) => n.metadata!.name!);
+      let access;
+      try {
+        access = await e.node.access();
+      } catch (err) {
+        const why = `sctp.ko check not performed: ${errorMessage(err)}`;
+        if (why !== noted) e.log((noted = why));
+        return [];
+      }
+      const states: SctpModuleState[] = [];
+      for (const n of nodes) {
+        try {
+          states.push(await e.node.sctpModule(n));
+        } catch (err) {
+          e.log(`sctp.ko check on ${n} not performed (${access.mode}): ${errorMessage(err)}`);
+        }
+      }
+      const summary = states.map((s) => `${s.node}: ${s.state}`).join(', ');
+      if (summary !== noted) e.log((noted = `sctp.ko before: ${summary} — ${states[0]?.evidence ?? ''}`));
+      return states;
+    },
+    async (before) => {
+      const violations: string[] = [];
+      for (const b of before) {
+        if (b.state !== 'not-loaded') continue;
+        const a = await e.node.sctpModule(b.node);
+        const v = compareSctpModule(b, a);
+        if (v) violations.push(`${v.message}\n${a.output}`);
+      }
+      if (violations.length) throw new Error(violations.join('\n'));
+    },
+  );
 }
 
 export { describePod };

@@ -23,6 +23,18 @@ export class SkipError extends Error {}
 
 export type Evidence = (dir: string) => Promise<void>;
 
+/**
+ * Resources shared by the tests of a describe (host-exec pods, SSH connections): cleaned when the
+ * describe that uses the framework ends (and on SIGINT), then created again on demand.
+ */
+export const runCleanup = new CleanupStack('shared');
+function installRunHook(): void {
+  after(async function () {
+    this.timeout(timeouts.cleanup * 2);
+    await runCleanup.run((l) => process.stderr.write(`    ${l}\n`));
+  });
+}
+
 let sharedCluster: Cluster | undefined;
 export function cluster(): Cluster {
   if (!sharedCluster) {
@@ -48,6 +60,19 @@ export interface Framework {
   createNamespace(base: string, labels?: Record<string, string>): Promise<string>;
   /** Collect node or cluster evidence into the artifacts dir when the test fails. */
   onFailure(what: string, fn: Evidence): void;
+  /**
+   * Register a check around every test declared with f.it(): `before` runs before the test body,
+   * `after` after it (also when it failed) and before cleanup; an error from `after` fails that test.
+   */
+  aroundEach<T>(what: string, before: () => Promise<T>, after: (state: T) => Promise<void>): void;
+  /** mocha's it(), with the aroundEach checks run inside the test (their failure fails this test). */
+  it(title: string, fn: (this: Mocha.Context) => Promise<void>): Mocha.Test;
+}
+
+interface Check {
+  what: string;
+  before: () => Promise<unknown>;
+  after: (state: unknown) => Promise<void>;
 }
 
 export interface FrameworkOptions {
@@ -60,11 +85,13 @@ export interface FrameworkOptions {
 type MochaCtx = Mocha.Context & { currentTest?: Mocha.Test; test?: Mocha.Runnable };
 
 export function useFramework(name: string, opts: FrameworkOptions = {}): Framework {
+  installRunHook();
   const scope = opts.scope ?? 'each';
   let ns = '';
   let stack: CleanupStack | undefined;
   let evidence: Array<{ what: string; fn: Evidence }> = [];
   let ctx: MochaCtx | undefined;
+  const checks: Check[] = [];
 
   const f: Framework = {
     name,
@@ -129,6 +156,37 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
     },
     onFailure(what, fn) {
       evidence.push({ what, fn });
+    },
+    aroundEach<T>(what: string, before: () => Promise<T>, after: (state: T) => Promise<void>) {
+      checks.push({ what, before, after: after as (s: unknown) => Promise<void> });
+    },
+    it(title, fn) {
+      return it(title, async function () {
+        const states: Array<{ c: Check; v: unknown }> = [];
+        for (const c of checks) states.push({ c, v: await c.before() });
+        let bodyError: unknown;
+        try {
+          await fn.call(this);
+        } catch (e) {
+          bodyError = e;
+        }
+        // The checks run even when the body failed or skipped: a module load is a finding either way.
+        const problems: string[] = [];
+        for (const { c, v } of states.reverse()) {
+          try {
+            await c.after(v);
+          } catch (e) {
+            problems.push(`${c.what}: ${errorMessage(e)}`);
+          }
+        }
+        if (bodyError) {
+          if (problems.length && bodyError instanceof Error && !(bodyError instanceof SkipError) && (bodyError as { name?: string }).name !== 'Pending') {
+            bodyError.message += `\n\nalso: ${problems.join('\n')}`;
+          }
+          throw bodyError;
+        }
+        if (problems.length) throw new Error(problems.join('\n'));
+      });
     },
   };
 

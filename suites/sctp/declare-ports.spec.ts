@@ -5,10 +5,10 @@
 import { describeE2E, expect, Tag, useE2E } from '../../lib/e2e.ts';
 
 describeE2E('SCTP', [Tag.SCTP, Tag.LinuxOnly], () => {
-  const f = useE2E('sctp-declare');
+  const f = useE2E('sctp-declare', { sctpModuleGuard: true });
 
   describe('Pods, Services, and NetworkPolicies can declare SCTP ports', () => {
-    it('a Pod declares an SCTP containerPort and keeps it', async () => {
+    f.it('a Pod declares an SCTP containerPort and keeps it', async () => {
       await f.createPod({ name: 'sctp-port', image: f.config.image, args: f.pauseArgs(), ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }] });
       const p = await f.readPod('sctp-port');
       expect(p.spec?.containers[0]?.ports, 'ports read back from the API').to.deep.equal([{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }]);
@@ -21,7 +21,7 @@ describeE2E('SCTP', [Tag.SCTP, Tag.LinuxOnly], () => {
       { kind: 'externalIPs', opts: { externalIPs: ['192.0.2.10'] } },
       { kind: 'LoadBalancer', opts: { type: 'LoadBalancer' as const } },
     ]) {
-      it(`a ${variant.kind} Service declares an SCTP port and keeps it`, async () => {
+      f.it(`a ${variant.kind} Service declares an SCTP port and keeps it`, async () => {
         const svc = await f.createService({
           name: `sctp-${variant.kind.toLowerCase()}`,
           selector: { app: 'none' },
@@ -40,14 +40,14 @@ describeE2E('SCTP', [Tag.SCTP, Tag.LinuxOnly], () => {
       });
     }
 
-    it('a Service without selector takes a hand-made EndpointSlice with an SCTP port', async () => {
+    f.it('a Service without selector takes a hand-made EndpointSlice with an SCTP port', async () => {
       await f.createService({ name: 'sctp-noselector', ports: [{ name: 'sip', protocol: 'SCTP', port: 5060, targetPort: 5061 }] });
       await f.createEndpointSlice({ name: 'sctp-noselector-1', serviceName: 'sctp-noselector', addresses: ['192.0.2.20'], ports: [{ name: 'sip', protocol: 'SCTP', port: 5061 }] });
       const slices = await f.endpointSlicesFor('sctp-noselector');
       expect(slices.map((s) => s.ports), 'EndpointSlice ports read back').to.deep.equal([[{ name: 'sip', protocol: 'SCTP', port: 5061 }]]);
     });
 
-    it('a NetworkPolicy declares SCTP ports (ingress and egress) and keeps them', async () => {
+    f.it('a NetworkPolicy declares SCTP ports (ingress and egress) and keeps them', async () => {
       await f.createNetworkPolicy({
         name: 'sctp-policy',
         podSelector: { app: 'sctp' },
@@ -60,7 +60,7 @@ describeE2E('SCTP', [Tag.SCTP, Tag.LinuxOnly], () => {
       expect(np.spec?.egress?.[0]?.ports).to.deep.equal([{ protocol: 'SCTP', port: 6000, endPort: 6010 }]);
     });
 
-    it('EndpointSlices of a selector Service carry the SCTP port of a ready backend, and drop it when the pod goes', async () => {
+    f.it('EndpointSlices of a selector Service carry the SCTP port of a ready backend, and drop it when the pod goes', async () => {
       await f.createService({ name: 'sctp-endpoints', selector: { app: 'sctp-backend' }, ports: [{ name: 'sip', protocol: 'SCTP', port: 5060, targetPort: 5060 }] });
       await f.waitForEndpointSlices('sctp-endpoints', 'no endpoints before any backend', (s) => s.every((x) => !(x.endpoints ?? []).length));
       const pod = await f.runPod({ name: 'backend', image: f.config.image, args: f.pauseArgs(), labels: { app: 'sctp-backend' }, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }] });

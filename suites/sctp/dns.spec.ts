@@ -5,7 +5,7 @@ import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { parseNslookup } from '../../lib/k8s/dns.ts';
 
 describeE2E('SCTP DNS', [Tag.SCTP, Tag.LinuxOnly], () => {
-  const f = useE2E('sctp-dns', { scope: 'all' });
+  const f = useE2E('sctp-dns', { scope: 'all', sctpModuleGuard: true });
   let clientPod = '';
   const backends: Record<string, string> = {};
 
@@ -31,13 +31,13 @@ describeE2E('SCTP DNS', [Tag.SCTP, Tag.LinuxOnly], () => {
       describe: (r) => r.raw,
     });
 
-  it('a named SCTP port of a ClusterIP Service has a _sip._sctp SRV record', async () => {
+  f.it('a named SCTP port of a ClusterIP Service has a _sip._sctp SRV record', async () => {
     const fqdn = `sctp-clusterip.${f.ns}.svc.${f.config.clusterDomain}`;
     const r = await lookup(`_sip._sctp.${fqdn}`, 'SRV');
     expect(r.srv.map((s) => ({ port: s.port, target: s.target.replace(/\.$/, '') })), r.raw).to.deep.equal([{ port: 5060, target: fqdn }]);
   });
 
-  it('a named SCTP port of a headless Service has one _sip._sctp SRV record per ready pod', async () => {
+  f.it('a named SCTP port of a headless Service has one _sip._sctp SRV record per ready pod', async () => {
     const fqdn = `sctp-headless.${f.ns}.svc.${f.config.clusterDomain}`;
     const r = await f.eventually(`one SRV record per backend for _sip._sctp.${fqdn}`, {
       timeout: timeouts.dns,
@@ -52,14 +52,14 @@ describeE2E('SCTP DNS', [Tag.SCTP, Tag.LinuxOnly], () => {
     expect(r.srv.every((s) => s.target.replace(/\.$/, '').endsWith(`.${fqdn}`)), `SRV targets are pod names under ${fqdn}\n${r.raw}`).to.equal(true);
   });
 
-  it('the TCP SRV name of an SCTP-only port does not exist', async () => {
+  f.it('the TCP SRV name of an SCTP-only port does not exist', async () => {
     const fqdn = `sctp-clusterip.${f.ns}.svc.${f.config.clusterDomain}`;
     const x = await f.exec(clientPod, ['/bin/nslookup', '-type=SRV', `_sip._tcp.${fqdn}`]);
     const r = parseNslookup(x.stdout);
     expect(r.srv, `_sip._tcp.${fqdn} must not resolve for an SCTP port\n${x.stdout}${x.stderr}`).to.be.empty;
   });
 
-  it('a headless SCTP Service resolves to its pods\' IPs', async () => {
+  f.it('a headless SCTP Service resolves to its pods\' IPs', async () => {
     const fqdn = `sctp-headless.${f.ns}.svc.${f.config.clusterDomain}`;
     const r = await lookup(fqdn, 'A');
     expect([...r.addresses].sort(), r.raw).to.deep.equal(Object.values(backends).sort());

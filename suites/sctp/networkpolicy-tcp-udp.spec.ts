@@ -9,9 +9,9 @@ import type { Protocol } from '../../lib/k8s/builders.ts';
 const PORT = 5060;
 
 describeE2E('SCTP NetworkPolicy', [Tag.SCTP, Tag.NetworkPolicy, Tag.LinuxOnly], () => {
-  const f = useE2E('sctp-netpol-basic');
+  const f = useE2E('sctp-netpol-basic', { sctpModuleGuard: true });
 
-  it('A NetworkPolicy matching an SCTP port does not allow TCP or UDP traffic', async function () {
+  f.it('A NetworkPolicy matching an SCTP port does not allow TCP or UDP traffic', async function () {
     this.timeout(timeouts.podStart * 2 + timeouts.proxySync * 4);
     const server = await f.runPod({
       name: 'server', image: f.config.image, labels: { app: 'server' },
