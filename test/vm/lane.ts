@@ -1,8 +1,8 @@
 // Shared by test/vm/*.test.ts: find the kernel-lane VM (vm.json) and open the suite's real SSH
 // transport (lib/node/ssh.ts) to it. Every failure becomes a precise skip reason, never a pass.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeExec } from '../../lib/node/exec.ts';
+import { sshExec } from '../../lib/node/ssh.ts';
 import { readVmJson, vmStateDir, type VmJson } from '../../vm/vm.ts';
 
 export const VM_NODE = 'sctp-e2e-vm';
@@ -10,28 +10,14 @@ export const REPO = join(import.meta.dirname, '..', '..');
 
 export interface Lane { vm: VmJson; exec: NodeExec }
 
-type SshFactory = (opts: Record<string, unknown>) => NodeExec | Promise<NodeExec>;
-
-/** lib/node/ssh.ts is written by another helper; until it lands, tests skip with that reason. */
-async function sshFactory(): Promise<SshFactory | string> {
-  const path = join(REPO, 'lib', 'node', 'ssh.ts');
-  if (!existsSync(path)) return 'lib/node/ssh.ts does not exist yet (the suite\'s SSH transport); these tests use only that transport';
-  const mod = (await import(path)) as Record<string, unknown>;
-  const f = mod.sshExec;
-  if (typeof f !== 'function') return `lib/node/ssh.ts exports no sshExec() (exports: ${Object.keys(mod).join(', ')})`;
-  return f as SshFactory;
-}
-
 /** The running VM and an open NodeExec to it, or the reason why not (for this.skip()). */
 export async function openLane(): Promise<Lane | string> {
   const dir = vmStateDir();
   const vm = readVmJson(dir);
   if (!vm) return `no kernel-lane VM: ${join(dir, 'vm.json')} not found (start one with npm run vm:up)`;
-  const factory = await sshFactory();
-  if (typeof factory === 'string') return factory;
   let exec: NodeExec;
   try {
-    exec = await factory({ node: VM_NODE, ...vm.ssh });
+    exec = sshExec({ node: VM_NODE, ...vm.ssh });
   } catch (e) {
     return `cannot open ssh to the VM at ${vm.ssh.host}:${vm.ssh.port}: ${(e as Error).message}`;
   }
