@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { expect } from 'chai';
-import { localExec } from '../../lib/node/exec.ts';
+import { localExec, NodeExecError } from '../../lib/node/exec.ts';
+import { sshExec } from '../../lib/node/ssh.ts';
 import { probeSctpModule, SCTP_MODULE_PROBE_SCRIPT } from '../../lib/node/sctp-module.ts';
 
 function kernelConfigIpSctp(): string | undefined {
@@ -57,5 +58,37 @@ describe('sctp module probe on this machine (integration)', function () {
     console.log(`      in netns ${ns}: state=${inNs.state} (${inNs.evidence})`);
     expect(inNs.state).to.equal(host.state);
     expect(inNs.evidence).to.include('local nsenter --net=' + ns);
+  });
+});
+
+describe('sctp module probe through SSH in the kernel-lane VM (integration, when `npm run vm:up` is running)', function () {
+  this.timeout(120_000);
+  const vmJson = `${process.env.SCTP_E2E_VM_DIR ?? '/var/lib/sctp-e2e/vm'}/vm.json`;
+
+  it('answers loaded/not-loaded on a modular kernel, agreeing with /proc/modules read separately', async function () {
+    if (!existsSync(vmJson)) {
+      console.log(`      skipped: ${vmJson} does not exist (start the VM with npm run vm:up)`);
+      this.skip();
+    }
+    const vm = JSON.parse(readFileSync(vmJson, 'utf8')) as { ssh: { host: string; port: number; user: string; keyPath: string; knownHostsPath: string } };
+    const e = sshExec({ node: 'kernel-vm', ...vm.ssh, connectTimeoutMs: 60_000, timeoutMs: 60_000 });
+    try {
+      let s;
+      try {
+        s = await probeSctpModule(e);
+      } catch (err) {
+        if (err instanceof NodeExecError && /timed out|ECONNREFUSED/.test(err.message)) {
+          console.log(`      skipped: VM from ${vmJson} not reachable: ${err.message}`);
+          this.skip();
+        }
+        throw err;
+      }
+      console.log(`      ${s.state}: ${s.evidence}`);
+      expect(s.facts.configIpSctp).to.equal('m');
+      const modules = await e.run("grep -c '^sctp ' /proc/modules || true");
+      expect(s.state).to.equal(modules.stdout.trim() === '1' ? 'loaded' : 'not-loaded');
+    } finally {
+      await e.close();
+    }
   });
 });
