@@ -1,11 +1,12 @@
 // `cluster up`: a real single- (or two-) node Kubernetes cluster whose nodes live in network
 // namespaces created here. Daemons run with `nsenter --net=...` so they share the host mount namespace.
-import { randomBytes } from 'node:crypto';
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { homedir } from 'node:os';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Options } from './args.ts';
-import { writeDockerArchive } from './image-archive.ts';
+import { writeImageArchive, type ImageSpec } from '../lib/image/archive.ts';
 import {
   API_PORT, BRIDGE, CLUSTER_DOMAIN, DNS_IP, HOST_IP, IMAGES, KUBERNETES_SERVICE_IP, LINK_PREFIX, OUTSIDE, SERVICE_CIDR,
   SMOKE_NAMESPACE, apiServerURL, apiserverArgs, certSpecs, certSubject, cgroupRoot, controllerManagerArgs, etcdArgs,
@@ -173,18 +174,39 @@ async function makeSshKeys(l: Layout, nodes: NodeSpec[]): Promise<void> {
   writeFileSync(`${l.ssh}/known_hosts`, nodes.map((n) => `${n.ip} ${hostPub}\n`).join(''));
 }
 
-async function buildImages(l: Layout, bin: string): Promise<string[]> {
-  const pauseBin = `${l.images}/pause`;
-  await run('gcc', ['-Os', '-static', '-o', pauseBin, join(here, 'images', 'pause.c')], { timeoutMs: 60_000 });
-  const out = await Promise.all([
-    writeDockerArchive({ name: IMAGES.pause, files: [{ src: pauseBin, dest: '/pause' }], entrypoint: ['/pause'] }, `${l.images}/pause.tar`),
-    writeDockerArchive({ name: IMAGES.coredns, files: [{ src: join(bin, 'coredns'), dest: '/coredns' }], dirs: ['etc/coredns', 'tmp'], entrypoint: ['/coredns'] }, `${l.images}/coredns.tar`),
-    writeDockerArchive({
-      name: IMAGES.busybox, files: [{ src: '/usr/bin/busybox', dest: '/bin/busybox' }], dirs: ['tmp', 'etc'],
+/**
+ * Image archives via lib/image (reproducible OCI + docker-archive). Gzip of the 76 MB CoreDNS binary takes ~7 s,
+ * so archives are cached in $SCTP_E2E_CACHE/images keyed by their inputs (like the binaries in bin-<key>).
+ */
+async function buildImages(bin: string): Promise<string[]> {
+  const cache = join(process.env.SCTP_E2E_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sctp-e2e'), 'images');
+  mkdirSync(cache, { recursive: true });
+  const libHash = createHash('sha256').update(readFileSync(join(repo, 'lib', 'image', 'archive.ts'))).digest('hex');
+  const pauseSrc = join(here, 'images', 'pause.c');
+  const pauseKey = createHash('sha256').update(readFileSync(pauseSrc)).digest('hex').slice(0, 12);
+  const pauseBin = join(cache, `pause-${pauseKey}`);
+  if (!existsSync(pauseBin)) {
+    await run('gcc', ['-Os', '-static', '-o', `${pauseBin}.tmp`, pauseSrc], { timeoutMs: 60_000 });
+    renameSync(`${pauseBin}.tmp`, pauseBin);
+  }
+  const specs: ImageSpec[] = [
+    { name: IMAGES.pause, files: [{ src: pauseBin, dest: '/pause', mode: 0o755 }], entrypoint: ['/pause'] },
+    { name: IMAGES.coredns, files: [{ src: join(bin, 'coredns'), dest: '/coredns', mode: 0o755 }], dirs: ['etc/coredns', 'tmp'], entrypoint: ['/coredns'] },
+    {
+      name: IMAGES.busybox, files: [{ src: '/usr/bin/busybox', dest: '/bin/busybox', mode: 0o755 }], dirs: ['tmp', 'etc'],
       symlinks: [{ target: 'busybox', dest: '/bin/sh' }], entrypoint: ['/bin/sh'],
-    }, `${l.images}/busybox.tar`),
-  ]);
-  return out.map((o) => o.path);
+    },
+  ];
+  return specs.map((spec) => {
+    const inputs = spec.files.map((f) => { const st = statSync(f.src!); return `${f.src}:${st.size}:${st.mtimeMs}`; });
+    const key = createHash('sha256').update(JSON.stringify({ spec, inputs, libHash })).digest('hex').slice(0, 16);
+    const out = join(cache, `${spec.name.replace(/[^A-Za-z0-9.-]+/g, '_')}-${key}.tar`);
+    if (!existsSync(out)) {
+      writeImageArchive(spec, `${out}.tmp`);
+      renameSync(`${out}.tmp`, out);
+    }
+    return out;
+  });
 }
 
 /** agnhost-sctp (built by another part): import when its build script yields an archive. */
@@ -290,7 +312,7 @@ export async function up(o: Options): Promise<UpResult> {
     }
     await setupNetwork(nodes);
     await Promise.all([makePki(l, nodes), makeSshKeys(l, nodes)]);
-    const images = buildImages(l, bin);
+    const images = buildImages(bin);
     const agnhost = agnhostArchive();
 
     daemon('etcd', join(bin, 'etcd'), etcdArgs(l), cp.netns);
