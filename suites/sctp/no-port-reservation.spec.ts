@@ -1,0 +1,43 @@
+// KEP-614: no port reservation for SCTP. kubelet and kube-proxy must not open SCTP sockets to hold
+// hostPorts, NodePorts or externalIPs (that would load sctp.ko and break userspace SCTP stacks).
+
+import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
+import { SCTP_SOCKETS_SCRIPT, offendingSockets, parseSsSctp } from '../../lib/node/sctp-sockets.ts';
+
+const HOST_PORT = 5062;
+const PORT = 5063;
+
+describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
+  const f = useE2E('sctp-no-reservation', { sctpModuleGuard: true });
+
+  f.it('kubelet and kube-proxy open no SCTP sockets for hostPorts, NodePorts or externalIPs', async function () {
+    this.timeout(timeouts.podStart + timeouts.proxySync * 2 + timeouts.nodeExec * 4);
+    const [node] = await f.readySchedulableNodes();
+    f.skipIf(!node, 'the cluster has no ready schedulable node');
+    const nodeName = node!.metadata!.name!;
+    await f.node.access();
+    const pod = await f.runPod({
+      name: 'backend', image: f.config.image, args: f.pauseArgs(), nodeName, labels: { app: 'sctp-noreserve' },
+      ports: [{ protocol: 'SCTP', containerPort: PORT, hostPort: HOST_PORT }],
+    });
+    const svc = await f.createService({ name: 'sctp-noreserve', type: 'NodePort', selector: { app: 'sctp-noreserve' }, externalIPs: ['192.0.2.11'], ports: [{ protocol: 'SCTP', port: PORT }] });
+    const nodePort = svc.spec!.ports![0]!.nodePort!;
+    // The rules exist, so the components have acted on both objects.
+    await f.eventually(`hostPort ${HOST_PORT} and NodePort ${nodePort} rules on ${nodeName}`, {
+      timeout: timeouts.proxySync,
+      probe: async () => [await f.node.hostPortRules(nodeName, { port: HOST_PORT }), await f.node.serviceRules(nodeName, { nodePort })],
+      until: ([h, s]) => h.dnatTargets.includes(`${pod.status!.podIP}:${PORT}`) && s.sctp.length > 0,
+      describe: (rs) => rs.map((r) => r.render()).join('\n'),
+    });
+
+    const mod = await f.node.sctpModule(nodeName);
+    f.skipIf(mod.state === 'no-sctp', `node ${nodeName}'s kernel has no SCTP (${mod.evidence}): no process can hold an SCTP socket there`);
+    f.skipIf(mod.state === 'not-loaded', `sctp.ko is not loaded on ${nodeName} (${mod.evidence}): no SCTP socket exists, and opening one would load it (the sctp.ko check around this test catches that)`);
+    const exec = await f.node.exec(nodeName);
+    const r = await exec.run(SCTP_SOCKETS_SCRIPT);
+    const parsed = parseSsSctp(r.stdout);
+    expect(parsed.error, `\`ss -S -a -n -p\` on ${nodeName} (${exec.description}) failed`).to.equal(undefined);
+    const bad = offendingSockets(parsed.sockets, [HOST_PORT, nodePort, PORT]);
+    expect(bad.map((s) => s.line), `SCTP sockets held by cluster components or on the reserved ports on ${nodeName} (sctp.ko ${mod.state}):\n${r.stdout}`).to.be.empty;
+  });
+});
