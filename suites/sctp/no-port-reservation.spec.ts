@@ -25,7 +25,7 @@ describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
     // The rules exist, so the components have acted on both objects.
     await f.eventually(`hostPort ${HOST_PORT} and NodePort ${nodePort} rules on ${nodeName}`, {
       timeout: timeouts.proxySync,
-      probe: async () => [await f.node.hostPortRules(nodeName, { port: HOST_PORT }), await f.node.serviceRules(nodeName, { nodePort })],
+      probe: async () => [await f.node.hostPortRules(nodeName, { port: HOST_PORT }), await f.node.serviceRules(nodeName, { nodePort })] as const,
       until: ([h, s]) => h.dnatTargets.includes(`${pod.status!.podIP}:${PORT}`) && s.sctp.length > 0,
       describe: (rs) => rs.map((r) => r.render()).join('\n'),
     });
