@@ -449,7 +449,7 @@ export function renderCoreDNSManifests(): string {
 
 export const SMOKE_NAMESPACE = 'sctp-e2e-smoke';
 
-/** A busybox httpd pod behind a ClusterIP Service: proves scheduling, CNI, kube-proxy and the runtime. */
+/** A busybox httpd pod behind a NodePort Service: proves scheduling, CNI, kube-proxy, the runtime and the outside netns. */
 export function renderSmokeManifests(nodeName?: string): string {
   const labels = { app: 'smoke' };
   const docs: unknown[] = [
@@ -470,7 +470,7 @@ export function renderSmokeManifests(nodeName?: string): string {
     },
     {
       apiVersion: 'v1', kind: 'Service', metadata: { name: 'smoke', namespace: SMOKE_NAMESPACE },
-      spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+      spec: { type: 'NodePort', selector: labels, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
     },
   ];
   return docs.map((d) => stringify(d)).join('---\n');
@@ -512,4 +512,11 @@ export function renderClusterJson(l: Layout, nodes: NodeSpec[], mode: ProxyMode,
     outside: { netns: OUTSIDE.netns, ip: OUTSIDE.ip },
     images: agnhost ? { agnhost } : {},
   };
+}
+
+/** A command (run over SSH on a node) that succeeds only when kube-proxy has programmed its rules in that mode. */
+export function proxyRulesProbe(mode: ProxyMode): string {
+  return mode === 'iptables'
+    ? 'iptables-save -t nat | grep -c -- "-A KUBE-SERVICES"'
+    : 'nft list chain ip kube-proxy services | grep -c "vmap @service-ips"';
 }

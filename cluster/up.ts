@@ -12,7 +12,7 @@ import {
   SMOKE_NAMESPACE, apiServerURL, apiserverArgs, certSpecs, certSubject, cgroupRoot, controllerManagerArgs, etcdArgs,
   kubeProxyArgs, kubeletArgs, layout, nodeSpec, renderCertExtensions, renderClusterJson, renderCniConflist,
   renderContainerdConfig, renderCoreDNSManifests, renderKubeProxyConfig, renderKubeconfig, renderKubeletConfig,
-  renderSmokeManifests, renderSshdConfig, schedulerArgs, type Layout, type NodeSpec,
+  proxyRulesProbe, renderSmokeManifests, renderSshdConfig, schedulerArgs, type Layout, type NodeSpec,
 } from './render.ts';
 import { ClusterError, alive, cmdline, log, run, startDaemon, stopAborting, tail, waitFor, type Daemon } from './run.ts';
 import { KUBELET_SYSCTLS, missingHostDirs, writeState, type State } from './state.ts';
@@ -397,18 +397,35 @@ export async function up(o: Options): Promise<UpResult> {
       describe: (r) => `wget said "${(r?.stderr ?? '').trim()}"; pod: ${lastPods || '(none)'}`,
     });
     log(`ClusterIP Service ${svcIP}:80 -> smoke pod answers`);
+    const nodePort = (await kubectl(['get', 'svc', '-n', SMOKE_NAMESPACE, 'smoke', '-o', 'jsonpath={.spec.ports[0].nodePort}'])).stdout.trim();
+    for (const n of nodes) {
+      await waitFor(`NodePort ${n.ip}:${nodePort} from netns ${OUTSIDE.netns}`, {
+        timeoutMs: 30_000, watch, intervalMs: 1_000,
+        probe: () => run('busybox', ['wget', '-q', '-O', '-', `http://${n.ip}:${nodePort}/index.html`], { netns: OUTSIDE.netns, allowFail: true, timeoutMs: 5_000 }),
+        until: (r) => r.stdout.trim() === 'smoke-ok',
+        describe: (r) => `wget said "${(r?.stderr ?? '').trim()}"`,
+      });
+    }
+    log(`NodePort ${nodePort} answers from ${OUTSIDE.netns} (${OUTSIDE.ip}) on ${nodes.map((n) => n.ip).join(', ')}`);
+    // The kubelet rewrote machine-wide kernel.panic/panic_on_oops/overcommit at start-up (once). This VM is shared:
+    // put them back now rather than only at down.
+    for (const [k, v] of Object.entries(state.savedSysctls)) {
+      const path = `/proc/sys/${k.replaceAll('.', '/')}`;
+      if (readFileSync(path, 'utf8').trim() !== v) writeFileSync(path, v);
+    }
     await kubectl(['delete', 'namespace', SMOKE_NAMESPACE, '--wait=false'], { allowFail: true });
 
     // SSH to every node, as the suite will.
     for (const n of nodes) {
-      await waitFor(`ssh root@${n.ip}`, {
+      await waitFor(`ssh root@${n.ip} and ${o.proxyMode} rules of kube-proxy there`, {
         timeoutMs: 20_000, watch,
         probe: () => run('ssh', ['-i', `${l.ssh}/id_ed25519`, '-o', `UserKnownHostsFile=${l.ssh}/known_hosts`, '-o', 'StrictHostKeyChecking=yes',
-          '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=3', `root@${n.ip}`, 'ip -o -4 addr show dev eth0'], { allowFail: true, timeoutMs: 10_000 }),
+          '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=3', `root@${n.ip}`, `ip -o -4 addr show dev eth0 && ${proxyRulesProbe(o.proxyMode)}`], { allowFail: true, timeoutMs: 10_000 }),
         until: (r) => r.code === 0 && r.stdout.includes(n.ip),
-        describe: (r) => (r?.stderr ?? '').trim(),
+        describe: (r) => `exit ${r?.code}: ${(r?.stdout ?? '').trim()} ${(r?.stderr ?? '').trim()}`,
       });
     }
+    log(`ssh works on ${nodes.map((n) => n.ip).join(', ')}; kube-proxy ${o.proxyMode} rules present`);
 
     const ag = await agnhost;
     if (ag) {
