@@ -88,6 +88,30 @@ describe('netfilter readers against rules in a network namespace (integration)',
     });
   });
 
+  describe('rules written with the legacy backend (iptables-legacy) while iptables-save is the nft one', () => {
+    before(async function () {
+      if ((await execa('sh', ['-c', 'command -v iptables-legacy-restore'], { reject: false })).exitCode !== 0) {
+        console.log('      skipped: iptables-legacy-restore is not installed');
+        this.skip();
+      }
+      await execa('ip', ['netns', 'exec', ns, 'iptables-legacy-restore'], { inputFile: rules('kube-proxy-and-portmap.iptables'), timeout: 15_000 });
+    });
+    after(async () => {
+      await execa('ip', ['netns', 'exec', ns, 'sh', '-c', 'iptables-legacy -t nat -F; iptables-legacy -t nat -X; iptables-legacy -t filter -F; iptables-legacy -t filter -X'], { reject: false, timeout: 15_000 });
+    });
+
+    it('falls back to iptables-legacy-save, says so, and finds the same rules', async () => {
+      const nf = nodeNetfilter(localExec({ netns: ns, node: 'node-l' }));
+      const m = await nf.detectProxyMode();
+      expect(m.mode).to.equal('iptables');
+      expect(m.evidence).to.include('rules read with iptables-legacy-save');
+      const r = await nf.serviceRules({ ip: '10.96.44.3', port: 5060 });
+      console.log(r.render().split('\n').slice(0, 5).map((l) => `      ${l}`).join('\n'));
+      expect(r.dnatTargets).to.deep.equal(['10.244.1.5:5061', '10.244.2.7:5061']);
+      expect(r.commands.map((c) => c.command)).to.deep.equal(['iptables-save -t nat', 'iptables-legacy-save -t nat', 'iptables-legacy-save -t filter']);
+    });
+  });
+
   describe('kube-proxy nftables mode', () => {
     before(async () => {
       await inNs('nft', '-f', rules('kube-proxy.nft'));

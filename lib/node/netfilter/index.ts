@@ -98,6 +98,7 @@ export const PROXY_MODE_PROBE_SCRIPT = [
   'echo "tool $t rc $rc"; echo "answer $out"',
   'echo "== iptables"',
   'if command -v iptables-save >/dev/null 2>&1; then s=$(iptables-save -t nat 2>/dev/null);',
+  '  if ! printf "%s\\n" "$s" | grep -qE "^:(KUBE|CNI)-" && command -v iptables-legacy-save >/dev/null 2>&1; then l=$(iptables-legacy-save -t nat 2>/dev/null); if printf "%s\\n" "$l" | grep -qE "^:(KUBE|CNI)-"; then s=$l; echo "backend legacy"; fi; fi;',
   '  echo "kube-services-chain $(printf "%s\\n" "$s" | grep -c "^:KUBE-SERVICES ")";',
   '  echo "kube-services-rules $(printf "%s\\n" "$s" | grep -c "^-A KUBE-SERVICES ")";',
   '  echo "ipvs-ipsets $(printf "%s\\n" "$s" | grep -c "match-set KUBE-CLUSTER-IP")";',
@@ -116,7 +117,7 @@ export function parseProxyMode(output: string): ProxyModeResult {
   if (answer && ['iptables', 'ipvs', 'nftables', 'kernelspace'].includes(answer)) {
     return { mode: answer === 'kernelspace' ? 'unknown' : (answer as ProxyMode), evidence: `kube-proxy http://127.0.0.1:10249/proxyMode answered "${answer}"`, output };
   }
-  const why = `kube-proxy /proxyMode did not answer (${get(/^tool (\S+ rc \d+)/m) ?? 'not probed'})`;
+  const why = `kube-proxy /proxyMode did not answer (${get(/^tool (\S+ rc \d+)/m) ?? 'not probed'})${/^backend legacy/m.test(output) ? '; rules read with iptables-legacy-save' : ''}`;
   const ipvsSets = Number(get(/^ipvs-ipsets (\d+)/m) ?? 0);
   const ipvsServices = Number(get(/^services (\d+)/m) ?? 0);
   const kubeServicesRules = Number(get(/^kube-services-rules (\d+)/m) ?? 0);
@@ -162,11 +163,25 @@ export function nodeNetfilter(exec: NodeExec, opts: NodeNetfilterOptions = {}): 
     return { rec: { command, code: r.code, stderr: r.stderr, lines: r.stdout.split('\n').filter((l) => l !== '') }, stdout: r.stdout };
   };
 
+  // kube-proxy and CNI plugins may use the legacy backend while the node's `iptables-save` is the
+  // nft one (or the reverse; kube-proxy's image picks with iptables-wrapper). When the default
+  // backend shows no KUBE-/CNI- chain and iptables-legacy-save exists, read the legacy one too.
+  let legacy: boolean | undefined;
   async function iptables(v6: boolean, tables: string[], commands: CommandRecord[], errors: string[]): Promise<IptablesDump | undefined> {
-    const bin = v6 ? 'ip6tables-save' : 'iptables-save';
+    const fam = v6 ? 'ip6tables' : 'iptables';
     const dumps: IptablesDump[] = [];
     for (const t of tables) {
-      const { rec, stdout } = await run(`${bin} -t ${t}`);
+      let { rec, stdout } = await run(`${legacy ? `${fam}-legacy-save` : `${fam}-save`} -t ${t}`);
+      if (legacy === undefined && rec.code === 0 && /^:(KUBE|CNI)-/m.test(stdout)) legacy = false;
+      if (legacy === undefined && rec.code === 0) {
+        const alt = await run(`command -v ${fam}-legacy-save >/dev/null 2>&1 && ${fam}-legacy-save -t ${t}`);
+        if (alt.rec.code === 0 && /^:(KUBE|CNI)-/m.test(alt.stdout)) {
+          legacy = true;
+          commands.push({ ...rec, lines: [`(no KUBE-/CNI- chains with the default backend; using ${fam}-legacy-save)`] });
+          alt.rec.command = `${fam}-legacy-save -t ${t}`;
+          ({ rec, stdout } = alt);
+        }
+      }
       commands.push(rec);
       if (rec.code !== 0) { errors.push(`${rec.command} exited ${rec.code}: ${rec.stderr.trim().split('\n')[0] ?? ''}`); continue; }
       try { dumps.push(parseIptablesSave(stdout)); } catch (e) { errors.push(`${rec.command}: ${(e as Error).message}`); }
