@@ -22,7 +22,7 @@ if [ "$(uptime | awk -F'load average: ' '{print $2}' | cut -d, -f1 | cut -d. -f1
 fi
 
 cached=$(cd "$repo" && node --import tsx -e 'import("./vm/vm.ts").then(m => { const i = m.imageInputs(); console.log(m.imageComplete(i.dir) ? i.dir : "") })')
-t0=$(now); cli build 2>"$work/build.log" || { cat "$work/build.log" >&2; exit 1; }; t1=$(now)
+t0=$(now); cli build >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }; t1=$(now)
 if [ -n "$cached" ] && [ $cold = 0 ]; then build="cached ($cached)"; else build="$(secs "$t0" "$t1") s cold"; fi
 
 t0=$(now); cli up 2>"$work/up.log" || { cat "$work/up.log" >&2; exit 1; }; t1=$(now)
