@@ -18,8 +18,8 @@ export function readState(path: string): State | undefined {
   return readJson<State>(path);
 }
 
-export function writeState(path: string, s: State): void {
-  writeFileSync(path, JSON.stringify(s, null, 2) + '\n');
+export function writeState(path: string, s: State, opts: { exclusive?: boolean } = {}): void {
+  writeFileSync(path, JSON.stringify(s, null, 2) + '\n', { flag: opts.exclusive ? 'wx' : 'w' });
 }
 
 /** Machine-wide sysctls the kubelet rewrites unless protectKernelDefaults is set. */

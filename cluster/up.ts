@@ -76,6 +76,7 @@ export async function preflight(o: Options): Promise<void> {
   for (const h of readdirSync('/sys/fs/cgroup')) {
     for (const i of [1, 2]) if (existsSync(`/sys/fs/cgroup/${h}${cgroupRoot(nodeSpec(i))}`)) leftovers.push(`cgroup /sys/fs/cgroup/${h}${cgroupRoot(nodeSpec(i))}`);
   }
+  if (existsSync(l.clusterJson)) throw new ClusterError(`a cluster is already up (${l.clusterJson}); use it, or run \`npm run cluster:down\` first`);
   if (leftovers.length) throw new ClusterError(`leftovers of a previous cluster exist (${leftovers.slice(0, 4).join(', ')}${leftovers.length > 4 ? ', …' : ''}); run \`npm run cluster:down\` first`);
   // Addresses and routes this cluster needs must be free in the host namespace.
   const addrs = (await run('ip', ['-o', '-4', 'addr', 'show'])).stdout;
@@ -281,7 +282,12 @@ export async function up(o: Options): Promise<UpResult> {
   const l = layout(o.stateDir);
   for (const d of [l.dir, l.pki, l.ssh, l.logs, l.pids, l.etcd, l.images, l.manifests]) mkdirSync(d, { recursive: true, mode: 0o700 });
   const state: State = { startedAt: new Date().toISOString(), proxyMode: o.proxyMode, nodes: o.nodes, binDir: bin, savedSysctls: {}, createdHostDirs: missingHostDirs() };
-  writeState(l.stateJson, state);
+  try {
+    writeState(l.stateJson, state, { exclusive: true }); // two concurrent `up`s: only one gets past here
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ClusterError(`another cluster up is running or left state in ${l.dir}; wait for it, or run \`npm run cluster:down\``);
+    throw e;
+  }
   const daemons: Daemon[] = [];
   const watch = () => {
     for (const d of daemons) {
