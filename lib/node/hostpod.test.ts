@@ -4,9 +4,16 @@ import { exitCodeFromStatus, hostPodArgv, hostPodSpec } from './hostpod.ts';
 
 describe('host pod transport (pure parts)', () => {
   it('enters PID 1 mount/uts/ipc/pid namespaces but NOT its network namespace', () => {
-    const argv = hostPodArgv("iptables-save -t nat | grep -c 'sctp'");
+    const argv = hostPodArgv("iptables-save -t nat | grep -c 'sctp'", undefined, '1');
     expect(argv).to.deep.equal(['/bin/busybox', 'nsenter', '-t', '1', '-m', '-u', '-i', '-p', '--', 'sh', '-c', "iptables-save -t nat | grep -c 'sctp'"]);
     expect(argv).to.not.include('-n');
+  });
+  it("'auto' target: PID 1 unless /proc/1/ns is unreadable, then the kubelet; the command travels as $1, unquoted", () => {
+    const argv = hostPodArgv("echo 'a b'");
+    expect(argv.slice(0, 3)).to.deep.equal(['/bin/busybox', 'sh', '-c']);
+    expect(argv.slice(3)[1]).to.equal('hostexec');
+    expect(argv[5]).to.equal("echo 'a b'");
+    expect(argv[3]).to.include('pidof kubelet').and.include(`exec '/bin/busybox' 'nsenter' -t "$t" -m -u -i -p -- sh -c "$1"`).and.not.include(' -n ');
   });
   it('pod: hostNetwork, hostPID, privileged, pinned by nodeName, tolerates all taints, no grace period', () => {
     const p = hostPodSpec({ node: 'sctp-e2e-node1', namespace: 'ns-1', image: 'registry.local/busybox:sctp-e2e' });

@@ -3,6 +3,9 @@
 //   nsenter -t 1 -m -u -i -p -- sh -c '<cmd>'
 // via the pods/exec API. No `-n`: a hostNetwork pod already is in the node's network namespace
 // (and on the local cluster PID 1 is the machine, whose netns is not the node's).
+// When PID 1's namespaces cannot be opened (seen on the project machine: PID 1 is a sandbox
+// init whose /proc/1/ns/* is unreadable even for root), the kubelet's PID is the target instead:
+// the kubelet's mount/uts/ipc/pid namespaces are the node's by definition.
 // The namespace must admit privileged pods (PSA "privileged"). close() deletes the pod.
 import * as k8s from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
@@ -15,6 +18,8 @@ export interface HostPodOptions {
   image: string; // needs sh, nsenter and sleep (the agnhost-sctp / busybox image: /bin/busybox)
   /** argv prefix that runs nsenter inside the pod; default ['/bin/busybox', 'nsenter']. */
   nsenter?: string[];
+  /** nsenter target: '1', a PID, or 'auto' (PID 1, else the kubelet when /proc/1/ns is unreadable). Default 'auto'. */
+  target?: string;
   /** Container command; default ['/bin/busybox', 'sleep', '2147483647']. */
   command?: string[];
   labels?: Record<string, string>;
@@ -52,9 +57,18 @@ export function hostPodSpec(o: Pick<HostPodOptions, 'node' | 'namespace' | 'imag
   };
 }
 
-/** argv run in the pod for `command`. */
-export function hostPodArgv(command: string, nsenter: string[] = ['/bin/busybox', 'nsenter']): string[] {
-  return [...nsenter, ...NSENTER_FLAGS, '--', 'sh', '-c', command];
+/** argv run in the pod for `command`: nsenter into PID 1 (`target: '1'`), a given PID, or 'auto'. */
+export function hostPodArgv(command: string, nsenter: string[] = ['/bin/busybox', 'nsenter'], target: string = 'auto'): string[] {
+  if (target !== 'auto') return [...nsenter, '-t', target, ...NSENTER_FLAGS.slice(2), '--', 'sh', '-c', command];
+  // 'auto': PID 1 unless its namespaces are unreadable, then the kubelet. Runs in the pod's own shell
+  // (the image's /bin/busybox); $1 is the command, passed as an argument so it needs no quoting.
+  const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const script = [
+    't=1',
+    'if ! /bin/busybox readlink /proc/1/ns/mnt >/dev/null 2>&1; then for p in $(/bin/busybox pidof kubelet); do t=$p; break; done; fi',
+    `exec ${nsenter.map(q).join(' ')} -t "$t" ${NSENTER_FLAGS.slice(2).join(' ')} -- sh -c "$1"`,
+  ].join('\n');
+  return ['/bin/busybox', 'sh', '-c', script, 'hostexec', command];
 }
 
 /** Exit code from the exec status channel: Success → 0; NonZeroExitCode → its ExitCode cause; else undefined. */
@@ -96,7 +110,7 @@ export function hostPodExec(o: HostPodOptions): NodeExec {
   const self: NodeExec & { podName(): string | undefined } = {
     node: o.node,
     transport: 'hostpod',
-    get description() { return `host pod ${o.namespace}/${podName ?? 'hostexec-…'} on ${o.node} (nsenter -t 1 -m -u -i -p)`; },
+    get description() { return `host pod ${o.namespace}/${podName ?? 'hostexec-…'} on ${o.node} (nsenter -t ${o.target && o.target !== 'auto' ? o.target : '1|kubelet'} -m -u -i -p)`; },
     podName: () => podName,
     async run(command: string, ro: RunOptions = {}): Promise<ExecResult> {
       const fail = (m: string, cause?: unknown) => new NodeExecError(m, o.node, self.description, command, { cause });
@@ -124,7 +138,7 @@ export function hostPodExec(o: HostPodOptions): NodeExec {
         ro.signal?.addEventListener('abort', onAbort, { once: true });
         const result = (code: number | null) => ({ command, node: o.node, transport: 'hostpod', code, stdout: out.text(), stderr: err.text(), durationMs: Date.now() - started });
         new k8s.Exec(o.kubeConfig)
-          .exec(o.namespace, name, HOSTPOD_CONTAINER, hostPodArgv(command, o.nsenter), out, err, null, false, (status: k8s.V1Status) => {
+          .exec(o.namespace, name, HOSTPOD_CONTAINER, hostPodArgv(command, o.nsenter, o.target), out, err, null, false, (status: k8s.V1Status) => {
             const code = exitCodeFromStatus(status);
             if (code === undefined) {
               finish(() => reject(fail(`exec in host pod ${o.namespace}/${name} on ${o.node} failed: ${status.message ?? status.reason ?? 'unknown status'}`)));

@@ -205,3 +205,30 @@ describe('outputs captured in the kernel-lane VM (Debian 6.1 with IPVS; copied f
     expect(rs.rules.map((r) => r.text)).to.include('fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports');
   });
 });
+
+describe('REAL kube-proxy v1.34.4 (iptables mode) on the local cluster: SCTP NodePort Service with externalIP and a manual EndpointSlice', () => {
+  const nat = parseIptablesSave(fx('real-kube-proxy-1.34-iptables-save-nat.txt'));
+  const real = mergeIptablesDumps(nat, parseIptablesSave(fx('real-kube-proxy-1.34-iptables-save-filter.txt')));
+
+  it('chain names match the hashes the synthetic fixtures use (base32(sha256(svcPortName+proto))[:16])', () => {
+    expect([...nat.tables.get('nat')!.chains.keys()]).to.include.members(['KUBE-SVC-QOEGD3IK6AGICXT5', 'KUBE-SEP-IPSK7QDCB4DUOXYR', 'KUBE-EXT-QOEGD3IK6AGICXT5']);
+  });
+  it('ClusterIP, externalIP and NodePort all lead to the one endpoint', () => {
+    for (const q of [{ ip: '10.96.189.87', port: 5060 }, { ip: '10.199.0.50', port: 5060 }, { nodePort: 30060 }]) {
+      const f = findIptablesServiceRules(real, q);
+      expect(f.dnatTargets, JSON.stringify(q)).to.deep.equal(['10.244.0.77:5061']);
+      expect(f.tcpOrUdp).to.deep.equal([]);
+    }
+  });
+  it('parses the localhost NodePort rule with its nfacct match (note the double space kube-proxy writes)', () => {
+    const r = nat.rules.find((x) => x.chain === 'KUBE-NODEPORTS' && x.destination === '127.0.0.0/8')!;
+    expect(r.matches).to.deep.equal(['comment', 'sctp', 'nfacct']);
+    expect(r.target).to.equal('KUBE-EXT-QOEGD3IK6AGICXT5');
+  });
+  it('after the EndpointSlice is deleted: filter REJECTs for ClusterIP, externalIP and NodePort, no DNAT', () => {
+    const noEp = parseIptablesSave(fx('real-kube-proxy-1.34-iptables-save-filter-no-endpoints.txt'));
+    expect(findIptablesServiceRules(noEp, { ip: '10.96.189.87', port: 5060 }).sctp.map((r) => r.where)).to.deep.equal(['filter KUBE-SERVICES']);
+    expect(findIptablesServiceRules(noEp, { ip: '10.199.0.50', port: 5060 }).sctp.map((r) => r.role)).to.deep.equal(['reject']);
+    expect(findIptablesServiceRules(noEp, { nodePort: 30060 }).sctp.map((r) => r.where)).to.deep.equal(['filter KUBE-EXTERNAL-SERVICES']);
+  });
+});
