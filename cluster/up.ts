@@ -212,16 +212,20 @@ async function buildImages(bin: string): Promise<string[]> {
 
 /** agnhost-sctp (built by another part): import when its build script yields an archive. */
 async function agnhostArchive(): Promise<{ path: string; name: string } | undefined> {
-  const script = join(repo, 'agnhost-sctp', 'build.sh');
-  if (!existsSync(script)) {
-    log('agnhost-sctp: agnhost-sctp/build.sh does not exist yet; cluster.json gets no images.agnhost');
-    return undefined;
-  }
-  const r = await run('bash', [script], { timeoutMs: 10 * 60_000, allowFail: true });
-  const path = r.stdout.trim().split('\n').pop() ?? '';
-  if (r.code !== 0 || !path || !existsSync(path)) {
-    log(`agnhost-sctp: build.sh exited ${r.code} without an archive (${r.stderr.trim().split('\n').pop() ?? ''}); continuing without it`);
-    return undefined;
+  let path = process.env.SCTP_E2E_AGNHOST_ARCHIVE ?? '';
+  if (path && !existsSync(path)) throw new ClusterError(`SCTP_E2E_AGNHOST_ARCHIVE=${path} does not exist; unset it or build the archive with \`bash agnhost-sctp/build.sh\``);
+  if (!path) {
+    const script = join(repo, 'agnhost-sctp', 'build.sh');
+    if (!existsSync(script)) {
+      log('agnhost-sctp: agnhost-sctp/build.sh does not exist yet; cluster.json gets no images.agnhost');
+      return undefined;
+    }
+    const r = await run('bash', [script], { timeoutMs: 10 * 60_000, allowFail: true });
+    path = r.stdout.trim().split('\n').pop() ?? '';
+    if (r.code !== 0 || !path || !existsSync(path)) {
+      log(`agnhost-sctp: build.sh exited ${r.code} without an archive (${r.stderr.trim().split('\n').pop() ?? ''}); continuing without it`);
+      return undefined;
+    }
   }
   const m = await run('tar', ['-xOf', path, 'manifest.json'], { allowFail: true });
   let name: string | undefined;
