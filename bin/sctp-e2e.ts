@@ -117,7 +117,7 @@ async function run(values: ReturnType<typeof parse>['values']) {
   env.SCTP_E2E_RUN_ID = cfg.runId;
   process.stdout.write(`sctp-e2e: cluster ${c.server} (${gitVersion}, kubeconfig from ${cfg.kubeconfigSource}); image ${cfg.image}; run ${cfg.runId}\n`);
 
-  const grep = greps.length ? greps.map((g) => `(?=.*${g})`).join('') : skipTags.length ? `^(?!.*(${skipTags.join('|')}))` : undefined;
+  const grep = greps.length ? greps.map((g) => `(?=.*(?:${g}))`).join('') : skipTags.length ? `^(?!.*(${skipTags.join('|')}))` : undefined;
   const junit = values.junit ?? `${cfg.artifactsDir}/junit.xml`;
   let failures = 0;
   try {

@@ -71,11 +71,8 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
   const f = useFramework(name, opts);
   const c = (): Cluster => f.cluster;
   const nsOf = (ns?: string) => ns ?? f.ns;
-  const e: E2E = Object.assign(Object.create(null), f, {
-    // getters on f must stay live
-    get config() { return f.config; },
-    get cluster() { return f.cluster; },
-    get ns() { return f.ns; },
+  // f's getters (ns, config, cluster) stay live through the prototype; Object.assign would call them now.
+  const e: E2E = Object.assign(Object.create(f) as Framework, {
     createPod: (o: b.PodOptions, ns?: string) =>
       api(`create pod ${nsOf(ns)}/${o.name}`, () => c().core.createNamespacedPod({ namespace: nsOf(ns), body: b.pod(o) })),
     async runPod(o: b.PodOptions, ns?: string) {
@@ -156,7 +153,10 @@ function guardSctpModule(e: E2E): void {
         }
       }
       const summary = states.map((s) => `${s.node}: ${s.state}`).join(', ');
-      if (summary !== noted) e.log((noted = `sctp.ko before: ${summary} — ${states[0]?.evidence ?? ''}`));
+      if (summary !== noted) {
+        noted = summary;
+        e.log(`sctp.ko before each test (logged again only when it changes): ${summary} — ${states.map((s) => s.evidence).join('; ')}`);
+      }
       return states;
     },
     async (before) => {

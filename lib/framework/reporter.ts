@@ -101,9 +101,12 @@ export interface ReporterOptions {
 }
 
 export class SuiteReporter extends Mocha.reporters.Base {
+  /** The instance of the latest run (mocha does not hand the reporter back to the caller). */
+  static last: SuiteReporter | undefined;
   readonly results: Result[] = [];
   constructor(runner: Mocha.Runner, options: { reporterOptions?: ReporterOptions } = {}) {
     super(runner, options as Mocha.MochaOptions);
+    SuiteReporter.last = this;
     const ro = options.reporterOptions ?? {};
     const started = Date.now();
     let testStart = Date.now();

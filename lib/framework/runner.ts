@@ -34,9 +34,6 @@ export async function runMocha(o: RunOptions): Promise<{ failures: number; files
   for (const f of files) mocha.addFile(f);
   await mocha.loadFilesAsync();
   return await new Promise((resolve) => {
-    const runner = mocha.run((failures) => {
-      const rep = (runner as unknown as { _reporter?: SuiteReporter })._reporter;
-      resolve({ failures, files, results: rep?.results ?? [] });
-    });
+    mocha.run((failures) => resolve({ failures, files, results: SuiteReporter.last?.results ?? [] }));
   });
 }

@@ -33,6 +33,10 @@ export async function waitForPodReady(c: Cluster, ns: string, name: string, time
       for (const cst of p.status?.containerStatuses ?? []) {
         const w = cst.state?.waiting?.reason;
         if (w && FATAL_WAITING.has(w)) throw new StopTrying(describePod(p));
+        // a pull that can never succeed (no such image, no registry reachable) is not worth waiting for
+        if ((w === 'ErrImagePull' || w === 'ImagePullBackOff') && /not found|no such host|dial tcp|connection refused|unknown/i.test(cst.state?.waiting?.message ?? '')) {
+          throw new StopTrying(`${describePod(p)} — image ${cst.image} cannot be pulled; import it into the nodes or pass --image`);
+        }
       }
       if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') throw new StopTrying(describePod(p));
       return p;
