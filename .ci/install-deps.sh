@@ -8,6 +8,8 @@ PKGS=(
   openssh-server openssh-client socat procps psmisc util-linux kmod ca-certificates
   # agnhost-sctp build (static usrsctp) and image tooling
   build-essential libusrsctp-dev busybox-static
+  # NetworkPolicy implementation (cluster/netpol: cilium-agent compiles its BPF datapath at start)
+  clang llvm
   # debugging / evidence
   tcpdump dnsutils
   # kernel lane
