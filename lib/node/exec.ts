@@ -118,18 +118,28 @@ export function localExec(opts: LocalExecOptions = {}): NodeExec {
       const timeoutMs = ro.timeoutMs ?? defaultTimeout;
       const [file, ...args] = localArgv(command, opts.netns);
       const started = Date.now();
-      const r = await execa(file!, args, {
+      // Own process group, so a deadline or abort kills the whole command tree (a pipeline, a
+      // `sleep` under `sh -c`), not just the shell.
+      const sub = execa(file!, args, {
         reject: false,
-        timeout: timeoutMs,
-        cancelSignal: ro.signal,
+        detached: true,
         stdin: 'ignore',
         stripFinalNewline: false,
         encoding: 'utf8',
-        forceKillAfterDelay: 2000,
       });
+      let timedOut = false;
+      let aborted = false;
+      const killGroup = () => { try { if (sub.pid) process.kill(-sub.pid, 'SIGKILL'); } catch { /* already gone */ } };
+      const timer = setTimeout(() => { timedOut = true; killGroup(); }, timeoutMs);
+      const onAbort = () => { aborted = true; killGroup(); };
+      ro.signal?.addEventListener('abort', onAbort, { once: true });
+      if (ro.signal?.aborted) onAbort();
+      const r = await sub;
+      clearTimeout(timer);
+      ro.signal?.removeEventListener('abort', onAbort);
+      if (timedOut) throw new NodeExecTimeout(command, node, description, timeoutMs, { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') });
+      if (aborted) throw new NodeExecError(`nodeExec aborted: ${shortCommand(command)} on ${node} (${description})`, node, description, command);
       const durationMs = Date.now() - started;
-      if (r.timedOut) throw new NodeExecTimeout(command, node, description, timeoutMs, { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') });
-      if (r.isCanceled) throw new NodeExecError(`nodeExec aborted: ${shortCommand(command)} on ${node} (${description})`, node, description, command);
       if (r.failed && r.exitCode === undefined && r.signal === undefined) {
         // spawn failure (ENOENT...), not a non-zero exit
         throw new NodeExecError(`nodeExec could not start ${file} on ${node} (${description}): ${r.shortMessage ?? r.message}`, node, description, command, { cause: r.cause });

@@ -2,7 +2,7 @@
 // KUBE_SSH_KEY_PATH (default ~/.ssh/id_rsa), KUBE_SSH_BASTION (host:port, hop with forwardOut).
 // Host keys are verified against an OpenSSH known_hosts file (plain and hashed entries,
 // [host]:port form, @revoked) or a pinned SHA256 fingerprint, and never accepted silently.
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import ssh2 from 'ssh2';
@@ -345,10 +345,25 @@ export function sshExec(o: SshOptions): NodeExec {
             resolve({ command, node: o.node, transport: 'ssh', code, stdout, stderr: stderr + (signal ? `[killed by SIG${signal}]\n` : ''), durationMs: Date.now() - started });
           }
         };
-        const timer = setTimeout(() => finish(new NodeExecTimeout(command, o.node, description, timeoutMs, { stdout, stderr })), left);
-        const onAbort = () => finish(fail(`nodeExec aborted: ${shortCommand(command)} on ${o.node} (${description})`, command));
+        // The session shell is a session/process-group leader (sshd setsid()s it); it records its
+        // PID so that a timed-out or aborted command tree can be killed with a second exec.
+        const pidFile = `/tmp/.sctp-e2e-exec.${randomBytes(8).toString('hex')}`;
+        const wrapped = `echo $$ > ${pidFile} 2>/dev/null; trap 'rm -f ${pidFile}' EXIT\n${command}`;
+        const killRemote = () => {
+          try {
+            c.client.exec(`kill -KILL -- -$(cat ${pidFile} 2>/dev/null) 2>/dev/null; rm -f ${pidFile}`, (e, ch) => {
+              if (e) return;
+              const t = setTimeout(() => ch.close(), 5000);
+              ch.on('close', () => clearTimeout(t));
+              ch.resume();
+              ch.stderr.resume();
+            });
+          } catch { /* connection gone: nothing to kill through it */ }
+        };
+        const timer = setTimeout(() => { finish(new NodeExecTimeout(command, o.node, description, timeoutMs, { stdout, stderr })); killRemote(); }, left);
+        const onAbort = () => { finish(fail(`nodeExec aborted: ${shortCommand(command)} on ${o.node} (${description})`, command)); killRemote(); };
         ro.signal?.addEventListener('abort', onAbort, { once: true });
-        c.client.exec(command, (err, ch) => {
+        c.client.exec(wrapped, (err, ch) => {
           if (err) return finish(fail(`ssh exec on ${o.node} failed to open a channel (${description}): ${err.message}`, command, err));
           if (done) { ch.close(); return; }
           channel = ch;

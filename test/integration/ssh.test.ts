@@ -217,6 +217,12 @@ describe('ssh NodeExec against real sshd (integration)', function () {
     expect((err as Error).message).to.equal(`nodeExec timed out after 1s: sleep 10 on node1 (ssh root@${HOST_IP}:${NODE_PORT} (known_hosts))`);
     expect(took).to.be.lessThan(3000);
     expect((await e.run('echo still')).stdout).to.equal('still\n');
+    // the remote command tree was killed too (a second exec kills the session's process group)
+    let err2: unknown;
+    try { await e.run('sleep 17 | cat; echo never', { timeoutMs: 500 }); } catch (x) { err2 = x; }
+    expect(err2).to.be.instanceOf(NodeExecTimeout);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await e.run("ps -eo args | grep -c '^[s]leep 17$' || true")).stdout.trim()).to.equal('0');
   });
 
   it('a server that never speaks SSH ends at the connect deadline', async () => {
