@@ -12,6 +12,8 @@ export const DNS_IP = '10.96.0.10';
 export const CLUSTER_DOMAIN = 'cluster.local';
 export const HOST_IP = '10.199.0.1';
 export const LINK_PREFIX = 24;
+/** Addresses for Service externalIPs in tests: the host and the outside netns route them to node1. */
+export const EXTERNAL_IP_RANGE = '10.199.1.0/24';
 export const BRIDGE = 'sctpe2e-br0';
 export const OUTSIDE = { netns: 'sctpe2e-outside', ip: '10.199.0.100', hostVeth: 'sctpe2e-out' } as const;
 export const IMAGES = {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Options } from './args.ts';
 import { writeImageArchive, type ImageSpec } from '../lib/image/archive.ts';
 import {
-  API_PORT, BRIDGE, CLUSTER_DOMAIN, DNS_IP, HOST_IP, IMAGES, KUBERNETES_SERVICE_IP, LINK_PREFIX, OUTSIDE, SERVICE_CIDR,
+  API_PORT, BRIDGE, CLUSTER_DOMAIN, EXTERNAL_IP_RANGE, DNS_IP, HOST_IP, IMAGES, KUBERNETES_SERVICE_IP, LINK_PREFIX, OUTSIDE, SERVICE_CIDR,
   SMOKE_NAMESPACE, apiServerURL, apiserverArgs, certSpecs, certSubject, cgroupRoot, controllerManagerArgs, etcdArgs,
   kubeProxyArgs, kubeletArgs, layout, nodeSpec, renderCertExtensions, renderClusterJson, renderCniConflist,
   renderContainerdConfig, renderCoreDNSManifests, renderKubeProxyConfig, renderKubeconfig, renderKubeletConfig,
@@ -83,7 +83,7 @@ export async function preflight(o: Options): Promise<void> {
   const clash = addrs.split('\n').find((line) => /inet 10\.199\.0\./.test(line));
   if (clash) throw new ClusterError(`address range 10.199.0.0/24 is already used on the host (${clash.trim().split(/\s+/).slice(1, 4).join(' ')}); remove it or stop whatever owns it`);
   const routes = (await run('ip', ['-4', 'route', 'show'])).stdout;
-  for (const cidr of [SERVICE_CIDR, '10.244.0.0/16', '10.199.0.0/24']) {
+  for (const cidr of [SERVICE_CIDR, '10.244.0.0/16', '10.199.0.0/24', EXTERNAL_IP_RANGE]) {
     const net = cidr.split('/')[0]!.split('.').slice(0, 2).join('.') + '.';
     const r = routes.split('\n').find((line) => line.startsWith(net));
     if (r) throw new ClusterError(`the host already has a route into ${cidr} (\`${r.trim()}\`); remove it before bringing the cluster up`);
@@ -138,6 +138,8 @@ async function setupNetwork(nodes: NodeSpec[]): Promise<void> {
   await attach(OUTSIDE.netns, OUTSIDE.hostVeth, OUTSIDE.ip);
   const cp = nodes[0]!;
   await ns(OUTSIDE.netns, 'route', 'add', SERVICE_CIDR, 'via', cp.ip);
+  await ns(OUTSIDE.netns, 'route', 'add', EXTERNAL_IP_RANGE, 'via', cp.ip);
+  await run('ip', ['route', 'add', EXTERNAL_IP_RANGE, 'via', cp.ip, 'dev', BRIDGE]);
   for (const n of nodes) await ns(OUTSIDE.netns, 'route', 'add', n.podSubnet, 'via', n.ip);
   await run('ip', ['route', 'add', SERVICE_CIDR, 'via', cp.ip, 'dev', BRIDGE]);
 }
