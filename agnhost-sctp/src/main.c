@@ -218,7 +218,8 @@ static void *sctp_conn_thread(void *arg) {
       ssize_t n = ss_recv(c->s, buf, sizeof buf, 60000);
       if (n <= 0) break;
       handle_cmd(buf, (size_t)n, (struct sockaddr *)&c->peer, have_local ? (struct sockaddr *)&local : NULL, out, sizeof out);
-      if (ss_send(c->s, out, strlen(out)) < 0) break;
+      /* an unknown command gets no answer (SCTP has no empty messages); keep the association */
+      if (out[0] && ss_send(c->s, out, strlen(out)) < 0) break;
     }
   }
   ss_close(c->s);
@@ -628,10 +629,15 @@ static int cmd_connect(int argc, char **argv) {
     icmpw_close(&w);
     int cls = CLS_OK;
     if (data) {
-      ssize_t n = ss_send(s, data, strlen(data));
-      if (n >= 0) n = ss_recv(s, buf, sizeof buf - 1, (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 1));
-      if (n < 0) cls = report(errno == ETIMEDOUT ? CLS_TIMEOUT : errno_class(errno), "sctp exchange with %s: %s", a, strerror(errno));
-      else { buf[n] = 0; printf("%s\n", buf); fflush(stdout); }
+      /* a porter-style server may already have written its answer and shut down: a failed
+       * send is only an error when nothing can be read either */
+      ssize_t sent = ss_send(s, data, strlen(data));
+      int send_errno = sent < 0 ? errno : 0;
+      ssize_t n = ss_recv(s, buf, sizeof buf - 1, (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 1));
+      if (n > 0) { buf[n] = 0; printf("%s\n", buf); fflush(stdout); }
+      else if (send_errno) cls = report(errno_class(send_errno), "sctp send to %s: %s", a, strerror(send_errno));
+      else if (n == 0) cls = report(CLS_OTHER, "sctp peer %s shut down without answering", a);
+      else cls = report(errno == ETIMEDOUT ? CLS_TIMEOUT : errno_class(errno), "sctp exchange with %s: %s", a, strerror(errno));
     }
     ss_close(s);
     sstack_finish(500);
