@@ -1,8 +1,9 @@
 // A private containerd for integration tests: own root/state/socket in a temp dir, CRI and the
-// /opt plugin disabled, stopped by PID and removed by stop(). Directories containerd's runc shim
-// creates under /run/containerd are removed again when they did not exist before.
+// /opt plugin disabled, stopped by PID and removed by stop(). The runc state directory of our
+// containerd namespace (/run/containerd/runc/<ns>) is removed; the shared parents under
+// /run/containerd are left alone, since another containerd on the machine may be using them.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,12 +18,9 @@ export interface PrivateContainerd {
   stop(): Promise<void>;
 }
 
-const RUN_DIRS = ['/run/containerd/runc', '/run/containerd/s', '/run/containerd/fifo', '/run/containerd'];
-
 export async function startPrivateContainerd(namespace: string): Promise<PrivateContainerd> {
   const dir = mkdtempSync(join(tmpdir(), 'agt-containerd-'));
   const socket = join(dir, 'containerd.sock');
-  const preexisting = new Set(RUN_DIRS.filter((d) => existsSync(d)));
   writeFileSync(join(dir, 'config.toml'), [
     'version = 2',
     `root = "${dir}/root"`,
@@ -56,9 +54,7 @@ export async function startPrivateContainerd(namespace: string): Promise<Private
       if (child.exitCode === null) { child.kill('SIGKILL'); await exited; }
     }
     rmSync(dir, { recursive: true, force: true });
-    for (const d of [`/run/containerd/runc/${namespace}`, ...RUN_DIRS]) {
-      if (d.endsWith(namespace) || !preexisting.has(d)) { try { rmdirSync(d); } catch { /* not empty or absent: not ours to remove */ } }
-    }
+    try { rmdirSync(`/run/containerd/runc/${namespace}`); } catch { /* absent */ }
   };
   const deadline = Date.now() + 15_000;
   for (;;) {

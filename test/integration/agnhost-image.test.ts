@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeImageArchive } from '../../lib/image/archive.ts';
 import { startPrivateContainerd, type PrivateContainerd } from '../../agnhost-sctp/testing/containerd.ts';
+import { AGNHOST_DIR, Lab, ensureBinary, must } from '../../agnhost-sctp/testing/lab.ts';
+import { readFileSync, statSync } from 'node:fs';
 
 function missing(): string | undefined {
   if (process.getuid?.() !== 0) return `needs root (uid ${process.getuid?.()})`;
@@ -28,8 +30,11 @@ describe('lib/image archive in containerd', function () {
     dir = mkdtempSync(join(tmpdir(), 'agt-image-'));
     cd = await startPrivateContainerd(ns);
   });
+  const lab = new Lab('img');
   after(async () => {
+    const errs = await lab.cleanup();
     await cd?.stop();
+    expect(errs, errs.join('\n')).to.deep.equal([]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -51,5 +56,30 @@ describe('lib/image archive in containerd', function () {
     const run = await cd!.ctr(['run', '--rm', r.name, `agt-run-${process.pid}`, '/bin/sh', '-c', 'echo hello-from-$(cat /proc/1/comm); echo $PATH'], 60_000);
     expect(run.stdout.trim().split('\n')).to.deep.equal(['hello-from-sh', '/bin']);
     await cd!.ctr(['images', 'rm', r.name]);
+  });
+
+  it('the agnhost-sctp image (≤ 5 MB) imports, runs SCTP inside a container in a netns of ours, and carries the busybox tools', async () => {
+    await ensureBinary();
+    const archive = (await must(['bash', `${AGNHOST_DIR}/build.sh`], 300_000)).trim().split('\n').pop()!;
+    const meta = JSON.parse(readFileSync(`${AGNHOST_DIR}/out/image.json`, 'utf8'));
+    expect(statSync(archive).size).to.equal(meta.size).and.to.be.below(5 * 1024 * 1024);
+    const version = readFileSync(`${AGNHOST_DIR}/VERSION`, 'utf8').trim();
+    expect(meta.name).to.equal(`registry.local/agnhost-sctp:${version}`);
+    const imp = await cd!.ctr(['images', 'import', archive]);
+    expect(imp.stdout).to.contain(`${meta.name} (${meta.digest})`);
+    const ns = await lab.addNetns('ctr');
+    const script = [
+      'for a in sh nsenter cat ls ip nslookup sleep; do test -x /bin/$a || echo missing $a; done',
+      '/agnhost-sctp netexec --http-port=-1 --udp-port=-1 --sctp-port=8082 2>/tmp/srv.log &',
+      'sleep 0.5',
+      '/agnhost-sctp connect 127.0.0.1:8082 --protocol=sctp --timeout=3s --data="echo from-container" 2>/dev/null; echo rc=$?',
+      'head -1 /tmp/srv.log',
+    ].join('\n');
+    const run = await cd!.ctr(['run', '--rm', '--with-ns', `network:/run/netns/${ns}`, meta.name, `agt-sctp-${process.pid}`, '/bin/sh', '-c', script], 60_000);
+    expect(run.stdout.trim().split('\n')).to.deep.equal([
+      'from-container', 'rc=0',
+      'agnhost-sctp: sctp stack: userspace (usrsctp over raw IP, blackhole=2; --sctp-stack=auto; kernel SCTP: socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP): Protocol not supported)',
+    ]);
+    await cd!.ctr(['images', 'rm', meta.name]);
   });
 });
