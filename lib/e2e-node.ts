@@ -1,45 +1,21 @@
-// Node access for specs: one transport per run chosen automatically (the reason is printed), readers for
-// netfilter rules, proxy mode and the sctp.ko state. Specs reach it as f.node.
+// Node access for specs (f.node): the transport chosen once per describe by lib/node/select.ts (the reason
+// is printed), readers for netfilter rules and proxy mode, and the sctp.ko state.
 
-import { getRunConfig, type RunConfig } from './framework/config.ts';
+import { getRunConfig } from './framework/config.ts';
+import { UserError, ExitCode } from './framework/errors.ts';
 import { cluster, runCleanup } from './framework/framework.ts';
 import { timeouts } from './framework/timeouts.ts';
 import { api } from './k8s/client.ts';
-import type { NodeExec } from './node/exec.ts';
-import { dockerExec } from './node/docker.ts';
-import { hostPodExec } from './node/hostpod.ts';
-import { sshExec } from './node/ssh.ts';
-import { nodeNetfilter, type ProxyModeResult, type RuleSearch } from './node/netfilter/index.ts';
-import type { HostPortQuery, ServiceQuery } from './node/netfilter/find.ts';
-import { compareSctpModule, probeSctpModule, type SctpModuleState } from './node/sctp-module.ts';
 import { RUN_LABEL } from './k8s/builders.ts';
-
-export type AccessMode = 'ssh' | 'hostpod' | 'docker' | 'none';
-
-export interface NodeAccessChoice {
-  mode: AccessMode;
-  reason: string;
-}
-
-/** Pure: which transport, and why. */
-export function chooseNodeAccess(o: {
-  requested: RunConfig['nodeAccess'];
-  env: NodeJS.ProcessEnv;
-  nodes: Array<{ name: string; providerID?: string }>;
-  localClusterSsh: boolean;
-}): NodeAccessChoice {
-  if (o.requested !== 'auto') return { mode: o.requested, reason: `requested with --node-access ${o.requested}` };
-  if (o.nodes.length && o.nodes.every((n) => n.providerID?.startsWith('kind://'))) {
-    return { mode: 'docker', reason: 'nodes have kind:// provider IDs (kind): docker exec into the node containers' };
-  }
-  if (o.localClusterSsh) return { mode: 'ssh', reason: 'the local cluster (cluster.json) gives SSH parameters for its nodes' };
-  if (o.env.KUBE_SSH_KEY_PATH) return { mode: 'ssh', reason: `KUBE_SSH_KEY_PATH is set (${o.env.KUBE_SSH_KEY_PATH})` };
-  return { mode: 'hostpod', reason: 'no SSH configured (KUBE_SSH_KEY_PATH unset) and not kind: a privileged host pod per node with nsenter' };
-}
+import type { NodeExec } from './node/exec.ts';
+import type { HostPortQuery, ServiceQuery } from './node/netfilter/find.ts';
+import { nodeNetfilter, type NodeNetfilter, type ProxyModeResult, type RuleSearch } from './node/netfilter/index.ts';
+import { compareSctpModule, probeSctpModule, type SctpModuleState } from './node/sctp-module.ts';
+import { selectNodeAccess, type NodeAccess, type NodeAccessDecision } from './node/select.ts';
 
 export interface NodeLayer {
-  /** The transport choice (skip the test with its reason when mode is none). */
-  access(): Promise<NodeAccessChoice & { describe(node: string): string }>;
+  /** The transport choice; skips the calling test with the reason when there is none. */
+  access(): Promise<NodeAccessDecision>;
   exec(node: string): Promise<NodeExec>;
   proxyMode(node: string): Promise<ProxyModeResult>;
   serviceRules(node: string, q: ServiceQuery): Promise<RuleSearch>;
@@ -47,83 +23,69 @@ export interface NodeLayer {
   sctpModule(node: string): Promise<SctpModuleState>;
 }
 
-let choice: Promise<NodeAccessChoice> | undefined;
-const execs = new Map<string, NodeExec>();
-let hostPodNs: Promise<string> | undefined;
+let selected: Promise<NodeAccess> | undefined;
+const readers = new Map<string, NodeNetfilter>();
 
-async function decide(cfg: RunConfig): Promise<NodeAccessChoice> {
+async function select(): Promise<NodeAccess> {
+  const cfg = getRunConfig();
   const c = cluster();
-  const nodes = (await api('list nodes', () => c.core.listNode())).items.map((n) => ({ name: n.metadata!.name!, providerID: n.spec?.providerID }));
-  const ch = chooseNodeAccess({
-    requested: cfg.nodeAccess,
-    env: process.env,
-    nodes,
-    localClusterSsh: !!cfg.localCluster?.nodes.some((n) => n.ssh),
-  });
-  process.stderr.write(`    node access: ${ch.mode} — ${ch.reason}\n`);
-  return ch;
-}
-
-async function ensureHostPodNamespace(cfg: RunConfig): Promise<string> {
-  const c = cluster();
+  const nodes = (await api('list nodes', () => c.core.listNode())).items.map((n) => ({
+    name: n.metadata!.name!,
+    providerID: n.spec?.providerID,
+    internalIP: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
+    externalIP: n.status?.addresses?.find((a) => a.type === 'ExternalIP')?.address,
+  }));
+  // Host pods need a namespace that admits privileged pods; it is cheap, and removed with the describe.
   const ns = await api('create host-exec namespace', () =>
-    c.core.createNamespace({
-      body: { metadata: { generateName: 'sctp-e2e-hostexec-', labels: { [RUN_LABEL]: cfg.runId, 'pod-security.kubernetes.io/enforce': 'privileged' } } },
-    }));
-  const name = ns.metadata!.name!;
-  runCleanup.defer(`delete namespace ${name}`, () => api(`delete namespace ${name}`, () => c.core.deleteNamespace({ name })));
-  return name;
-}
-
-async function makeExec(node: string, mode: AccessMode, cfg: RunConfig): Promise<NodeExec> {
-  if (mode === 'docker') return dockerExec({ node, timeoutMs: timeouts.nodeExec });
-  if (mode === 'ssh') {
-    const local = cfg.localCluster?.nodes.find((n) => n.name === node);
-    if (local?.ssh) {
-      return sshExec({ node, host: local.ssh.host, port: local.ssh.port, user: local.ssh.user, keyPath: local.ssh.keyPath, knownHostsPath: local.ssh.knownHostsPath, timeoutMs: timeouts.nodeExec });
-    }
-    const c = cluster();
-    const n = await api(`get node ${node}`, () => c.core.readNode({ name: node }));
-    const addr = n.status?.addresses?.find((a) => a.type === 'ExternalIP')?.address ?? n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
-    if (!addr) throw new Error(`node ${node} has no ExternalIP or InternalIP address to SSH to`);
-    return sshExec({ node, host: addr, timeoutMs: timeouts.nodeExec });
+    c.core.createNamespace({ body: { metadata: { generateName: 'sctp-e2e-hostexec-', labels: { [RUN_LABEL]: cfg.runId, 'pod-security.kubernetes.io/enforce': 'privileged' } } } }));
+  const nsName = ns.metadata!.name!;
+  runCleanup.defer(`delete namespace ${nsName}`, () => api(`delete namespace ${nsName}`, () => c.core.deleteNamespace({ name: nsName })));
+  let access: NodeAccess;
+  try {
+    access = await selectNodeAccess({
+      nodes,
+      explicit: cfg.nodeAccess === 'auto' ? undefined : { value: cfg.nodeAccess, from: '--node-access' },
+      hostPod: { kubeConfig: c.kc, namespace: nsName, image: cfg.image, labels: { [RUN_LABEL]: cfg.runId } },
+      timeoutMs: timeouts.nodeExec,
+      log: (l) => process.stderr.write(`    ${l}\n`),
+    });
+  } catch (e) {
+    throw new UserError((e as Error).message, ExitCode.nodeAccess);
   }
-  if (mode === 'hostpod') {
-    hostPodNs ??= ensureHostPodNamespace(cfg);
-    return hostPodExec({ kubeConfig: cluster().kc, node, namespace: await hostPodNs, image: cfg.image, timeoutMs: timeouts.nodeExec, startTimeoutMs: timeouts.podStart });
-  }
-  throw new Error('node access is disabled (--node-access none)');
+  runCleanup.defer('close node access', async () => {
+    selected = undefined;
+    readers.clear();
+    await access.closeAll();
+  });
+  return access;
 }
 
 export function nodeLayer(skip: (reason: string) => never): NodeLayer {
-  const cfg = () => getRunConfig();
   const access = async () => {
-    if (!choice) {
-      choice = decide(cfg());
-      runCleanup.defer('forget node access', async () => {
-        const all = [...execs.values()];
-        execs.clear();
-        choice = undefined;
-        hostPodNs = undefined;
-        await Promise.allSettled(all.map((e) => e.close()));
-      });
-    }
-    const ch = await choice;
-    if (ch.mode === 'none') skip(`no node access (${ch.reason})`);
-    return { ...ch, describe: (node: string) => execs.get(node)?.description ?? ch.mode };
+    selected ??= select();
+    const a = await selected;
+    if (a.mode === 'none') skip(`no node access: ${a.reason}`);
+    return a;
   };
   const exec = async (node: string) => {
-    const ch = await access();
-    let e = execs.get(node);
-    if (!e) {
-      e = await makeExec(node, ch.mode, cfg());
-      execs.set(node, e);
-    }
+    const e = (await access()).exec(node);
+    if (!e) skip(`no node access to ${node}`);
     return e;
   };
-  const nf = async (node: string) => nodeNetfilter(await exec(node), { timeoutMs: timeouts.nodeExec });
+  // one reader per node: it remembers the detected proxy mode
+  const nf = async (node: string) => {
+    let r = readers.get(node);
+    if (!r) {
+      r = nodeNetfilter(await exec(node), { timeoutMs: timeouts.nodeExec });
+      readers.set(node, r);
+    }
+    return r;
+  };
   return {
-    access,
+    access: async () => {
+      const a = await access();
+      return { mode: a.mode, reason: a.reason };
+    },
     exec,
     proxyMode: async (node) => (await nf(node)).detectProxyMode(),
     serviceRules: async (node, q) => (await nf(node)).serviceRules(q),

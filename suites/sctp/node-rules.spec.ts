@@ -22,7 +22,7 @@ describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
     });
     const nodeName = pod.spec!.nodeName!;
     const target = `${pod.status!.podIP}:${PORT}`;
-    const found = await f.eventually(`an SCTP DNAT for hostPort ${PORT} -> ${target} on node ${nodeName} (${nodes.describe(nodeName)})`, {
+    const found = await f.eventually(`an SCTP DNAT for hostPort ${PORT} -> ${target} on node ${nodeName} (node access: ${nodes.mode})`, {
       timeout: timeouts.proxySync,
       probe: () => f.node.hostPortRules(nodeName, { port: PORT }),
       until: (r) => r.dnatTargets.includes(target),
