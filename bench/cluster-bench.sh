@@ -56,13 +56,13 @@ for i in $(seq 1 "$ROUNDS"); do
     echo "cluster-bench: round $i: cluster up failed; its output:" >&2; tail -20 /tmp/cluster-bench-up.$$ >&2; rm -f /tmp/cluster-bench-up.$$
     exit 1
   fi
-  up_s=$(echo "$(now) - $t" | bc)
+  up_s=$(awk -v a="$(now)" -v b="$t" 'BEGIN{print a-b}')
   sleep "$HOLD"   # steady state: CoreDNS, controllers and kube-proxy synced
   kill "$sampler"; wait "$sampler" 2>/dev/null || true
   peak=$(cat "$peakfile"); rm -f "$peakfile" /tmp/cluster-bench-up.$$
   t=$(now)
   npx tsx cluster/cli.ts down > /dev/null 2>&1 || { echo "cluster-bench: round $i: cluster down failed" >&2; exit 1; }
-  down_s=$(echo "$(now) - $t" | bc)
+  down_s=$(awk -v a="$(now)" -v b="$t" 'BEGIN{print a-b}')
   printf 'round %d: up %.1fs  down %.1fs  peak RSS %d MiB\n' "$i" "$up_s" "$down_s" $((peak / 1024))
   ups+=("$up_s") downs+=("$down_s") peaks+=("$peak")
 done

@@ -27,7 +27,7 @@ export const K8S_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-
 const HOST_TOOLS: [string, string][] = [
   ['ip', 'iproute2'], ['nsenter', 'util-linux'], ['containerd', 'containerd'], ['containerd-shim-runc-v2', 'containerd'],
   ['ctr', 'containerd'], ['runc', 'runc'], ['iptables', 'iptables'], ['nft', 'nftables'], ['conntrack', 'conntrack'],
-  ['openssl', 'openssl'], ['sshd', 'openssh-server'], ['ssh-keygen', 'openssh-client'], ['dig', 'dnsutils'],
+  ['openssl', 'openssl'], ['sshd', 'openssh-server'], ['ssh', 'openssh-client'], ['ssh-keygen', 'openssh-client'], ['dig', 'dnsutils'],
   ['gcc', 'build-essential'], ['tar', 'tar'], ['busybox', 'busybox-static'], ['mount', 'mount'],
 ];
 const CNI_PLUGINS = ['bridge', 'host-local', 'portmap', 'loopback'];
