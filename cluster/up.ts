@@ -326,6 +326,9 @@ export async function up(o: Options): Promise<UpResult> {
     await Promise.all([makePki(l, nodes), makeSshKeys(l, nodes)]);
     const images = buildImages(bin);
     const agnhost = agnhostArchive();
+    // Awaited below; marked handled now so that an earlier failure does not turn them into unhandled rejections.
+    images.catch(() => undefined);
+    agnhost.catch(() => undefined);
 
     daemon('etcd', join(bin, 'etcd'), etcdArgs(l), cp.netns);
     for (const n of nodes) {
