@@ -356,6 +356,20 @@ void ss_close(ssock *s) {
   free(s);
 }
 
+int ss_shutdown_wait(ssock *s, int ms) {
+  char buf[4096];
+  if (s->kind == STACK_KERNEL) shutdown(s->fd, SHUT_WR);
+  else usrsctp_shutdown(s->us, SHUT_WR);
+  long long deadline = now_ms() + ms;
+  for (;;) {
+    long long rem = deadline - now_ms();
+    if (rem <= 0) return -1;
+    ssize_t n = ss_recv(s, buf, sizeof buf, (int)rem);
+    if (n == 0) return 0;
+    if (n < 0) return errno == ETIMEDOUT ? -1 : 0; /* ENOTCONN etc.: the association is gone */
+  }
+}
+
 void sstack_finish(int ms) {
   if (g_kind != STACK_USERSPACE) return;
   long long deadline = now_ms() + ms;

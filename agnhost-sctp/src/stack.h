@@ -35,6 +35,9 @@ ssize_t ss_send(ssock *s, const void *buf, size_t len);
 ssize_t ss_recv(ssock *s, void *buf, size_t len, int timeout_ms);
 int ss_local(ssock *s, struct sockaddr_storage *out);
 void ss_close(ssock *s);
+/* Graceful end: SHUTDOWN, then wait up to ms for the peer's SHUTDOWN-ACK (our SHUTDOWN-COMPLETE is
+ * sent before the socket reports EOF). 0 when the association ended cleanly. */
+int ss_shutdown_wait(ssock *s, int ms);
 /* Closes every association and waits up to ms for the userspace stack to finish shutdowns. */
 void sstack_finish(int ms);
 
