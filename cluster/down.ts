@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Options } from './args.ts';
 import { BRIDGE, OUTSIDE, cgroupRoot, layout, nodeSpec } from './render.ts';
 import { ClusterError, alive, cmdline, exePath, log, pidsInNetns, run, sleep, stopPid } from './run.ts';
+import { findClusterLinks, parseMountPoints } from './parse.ts';
 import { HOST_DIRS, KUBELET_FIXED_FILES, readState } from './state.ts';
 
 const MAX_NODES = 2;
@@ -22,14 +23,7 @@ export interface DownReport {
 }
 
 function mountsUnder(prefix: string): string[] {
-  const out: string[] = [];
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const mp = line.split(' ')[4];
-    if (!mp) continue;
-    const p = mp.replace(/\\040/g, ' ');
-    if (p === prefix || p.startsWith(prefix + '/')) out.push(p);
-  }
-  return out;
+  return parseMountPoints(readFileSync('/proc/self/mountinfo', 'utf8'), prefix);
 }
 
 function cgroupDirs(): string[] {
@@ -221,7 +215,7 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
   // 9. Verify.
   for (const netns of [...nodes.map((n) => n.netns), OUTSIDE.netns]) if (existsSync(`/run/netns/${netns}`)) rep.leftovers.push(`netns ${netns}`);
   const links = (await run('ip', ['-o', 'link', 'show'], { allowFail: true })).stdout;
-  for (const m of links.matchAll(/^\d+: (sctpe2e-[^:@]+)/gm)) rep.leftovers.push(`link ${m[1]}`);
+  for (const link of findClusterLinks(links)) rep.leftovers.push(`link ${link}`);
   for (const cg of cgroupDirs()) rep.leftovers.push(`cgroup ${cg}`);
   rep.seconds = (Date.now() - started) / 1000;
   if (rep.leftovers.length) throw new ClusterError(`cluster down left ${rep.leftovers.length} thing(s) behind: ${rep.leftovers.join('; ')}`);

@@ -15,6 +15,7 @@ import {
   proxyRulesProbe, renderSmokeManifests, renderSshdConfig, schedulerArgs, type Layout, type NodeSpec,
 } from './render.ts';
 import { ClusterError, alive, cmdline, log, run, startDaemon, stopAborting, tail, waitFor, type Daemon } from './run.ts';
+import { findAddressClash, findClusterLinks } from './parse.ts';
 import { KUBELET_SYSCTLS, missingHostDirs, writeState, type State } from './state.ts';
 import { down } from './down.ts';
 
@@ -72,7 +73,7 @@ export async function preflight(o: Options): Promise<void> {
   if (existsSync(l.stateJson) || existsSync(l.clusterJson)) leftovers.push(`state in ${o.stateDir}`);
   for (const ns of existsSync('/run/netns') ? readdirSync('/run/netns') : []) if (ns.startsWith('sctpe2e-')) leftovers.push(`netns ${ns}`);
   const links = (await run('ip', ['-o', 'link', 'show'])).stdout;
-  for (const m of links.matchAll(/^\d+: (sctpe2e-[^:@]+)/gm)) leftovers.push(`link ${m[1]}`);
+  for (const link of findClusterLinks(links)) leftovers.push(`link ${link}`);
   for (const h of readdirSync('/sys/fs/cgroup')) {
     for (const i of [1, 2]) if (existsSync(`/sys/fs/cgroup/${h}${cgroupRoot(nodeSpec(i))}`)) leftovers.push(`cgroup /sys/fs/cgroup/${h}${cgroupRoot(nodeSpec(i))}`);
   }
@@ -80,8 +81,8 @@ export async function preflight(o: Options): Promise<void> {
   if (leftovers.length) throw new ClusterError(`leftovers of a previous cluster exist (${leftovers.slice(0, 4).join(', ')}${leftovers.length > 4 ? ', …' : ''}); run \`npm run cluster:down\` first`);
   // Addresses and routes this cluster needs must be free in the host namespace.
   const addrs = (await run('ip', ['-o', '-4', 'addr', 'show'])).stdout;
-  const clash = addrs.split('\n').find((line) => /inet 10\.199\.0\./.test(line));
-  if (clash) throw new ClusterError(`address range 10.199.0.0/24 is already used on the host (${clash.trim().split(/\s+/).slice(1, 4).join(' ')}); remove it or stop whatever owns it`);
+  const clash = findAddressClash(addrs);
+  if (clash) throw new ClusterError(`address range 10.199.0.0/24 is already used on the host (${clash}); remove it or stop whatever owns it`);
   const routes = (await run('ip', ['-4', 'route', 'show'])).stdout;
   for (const cidr of [SERVICE_CIDR, '10.244.0.0/16', '10.199.0.0/24', EXTERNAL_IP_RANGE]) {
     const net = cidr.split('/')[0]!.split('.').slice(0, 2).join('.') + '.';
