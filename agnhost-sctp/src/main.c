@@ -130,49 +130,66 @@ static int listen_inet(int type, int port, char *err, size_t errlen) {
   return fd;
 }
 
-/* The address an SCTP server binds: kernel → wildcard; userspace → --bind-address, else the one
- * non-loopback IPv4 address of the netns (so INIT-ACK lists no extra addresses that bypass DNAT),
- * else the wildcard with a warning. */
-static void sctp_bind_addr(int port, struct sockaddr_storage *ss, socklen_t *len) {
-  struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-  memset(ss, 0, sizeof *ss);
+/* The addresses SCTP servers bind. Kernel: the dual-stack wildcard, like agnhost. Userspace:
+ * --bind-address, else one listener on the netns' single non-loopback IPv4 address and one on its
+ * single global IPv6 address, so INIT-ACK lists no extra addresses that would bypass DNAT; with
+ * several addresses of a family, the IPv4 wildcard (warned) and no IPv6 listener. */
+static int sctp_bind_addrs(int port, struct sockaddr_storage ss[2], socklen_t len[2]) {
+  memset(ss, 0, 2 * sizeof ss[0]);
   if (g_bind_address) {
     char msg[200];
-    if (resolve_host(g_bind_address, port, ss, len, msg, sizeof msg) != 0) die_usage("--bind-address: %s", msg);
-    return;
+    if (resolve_host(g_bind_address, port, &ss[0], &len[0], msg, sizeof msg) != 0) die_usage("--bind-address: %s", msg);
+    return 1;
   }
   if (sstack_kind() == STACK_KERNEL) {
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss[0];
     int fd = socket(AF_INET6, SOCK_STREAM, IPPROTO_SCTP);
     if (fd >= 0) {
       close(fd);
       a6->sin6_family = AF_INET6; a6->sin6_port = htons((uint16_t)port); a6->sin6_addr = in6addr_any;
-      *len = sizeof *a6;
-      return;
+      len[0] = sizeof *a6;
+      return 1;
     }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss[0];
+    a4->sin_family = AF_INET; a4->sin_port = htons((uint16_t)port); a4->sin_addr.s_addr = htonl(INADDR_ANY);
+    len[0] = sizeof *a4;
+    return 1;
   }
-  a4->sin_family = AF_INET; a4->sin_port = htons((uint16_t)port); a4->sin_addr.s_addr = htonl(INADDR_ANY);
-  *len = sizeof *a4;
-  if (sstack_kind() != STACK_USERSPACE) return;
   struct ifaddrs *ifs = NULL, *p;
-  struct in_addr found = { 0 };
-  int count = 0;
-  char names[256] = "";
+  struct in_addr v4 = { 0 };
+  struct in6_addr v6 = IN6ADDR_ANY_INIT;
+  int n4 = 0, n6 = 0;
+  char names[512] = "";
   if (getifaddrs(&ifs) == 0) {
     for (p = ifs; p; p = p->ifa_next) {
-      if (!p->ifa_addr || p->ifa_addr->sa_family != AF_INET || (p->ifa_flags & IFF_LOOPBACK) || !(p->ifa_flags & IFF_UP)) continue;
-      found = ((struct sockaddr_in *)p->ifa_addr)->sin_addr;
-      char ip[INET_ADDRSTRLEN];
-      inet_ntop(AF_INET, &found, ip, sizeof ip);
+      if (!p->ifa_addr || (p->ifa_flags & IFF_LOOPBACK) || !(p->ifa_flags & IFF_UP)) continue;
+      char ip[INET6_ADDRSTRLEN] = "";
+      if (p->ifa_addr->sa_family == AF_INET) {
+        v4 = ((struct sockaddr_in *)p->ifa_addr)->sin_addr; n4++;
+        inet_ntop(AF_INET, &v4, ip, sizeof ip);
+      } else if (p->ifa_addr->sa_family == AF_INET6) {
+        struct in6_addr a = ((struct sockaddr_in6 *)p->ifa_addr)->sin6_addr;
+        if (IN6_IS_ADDR_LINKLOCAL(&a) || IN6_IS_ADDR_LOOPBACK(&a)) continue;
+        v6 = a; n6++;
+        inet_ntop(AF_INET6, &v6, ip, sizeof ip);
+      } else continue;
       size_t l = strlen(names);
       snprintf(names + l, sizeof names - l, "%s%s", l ? "," : "", ip);
-      count++;
     }
     freeifaddrs(ifs);
   }
-  if (count == 1) a4->sin_addr = found;
-  else fprintf(stderr, "agnhost-sctp: userspace SCTP server on port %d binds the wildcard: %d IPv4 addresses (%s); pass --bind-address=POD_IP to keep INIT-ACK single-homed\n",
-               port, count, names[0] ? names : "none");
+  struct sockaddr_in *a4 = (struct sockaddr_in *)&ss[0];
+  a4->sin_family = AF_INET; a4->sin_port = htons((uint16_t)port);
+  a4->sin_addr.s_addr = n4 == 1 ? v4.s_addr : htonl(INADDR_ANY);
+  len[0] = sizeof *a4;
+  if (n4 != 1 || n6 > 1)
+    fprintf(stderr, "agnhost-sctp: userspace SCTP server on port %d: %d IPv4 and %d global IPv6 addresses (%s): %s; pass --bind-address=POD_IP to keep INIT-ACK single-homed\n",
+            port, n4, n6, names[0] ? names : "none", n4 != 1 ? "binding the IPv4 wildcard" : "no IPv6 listener");
+  if (n6 != 1) return 1;
+  struct sockaddr_in6 *b6 = (struct sockaddr_in6 *)&ss[1];
+  b6->sin6_family = AF_INET6; b6->sin6_port = htons((uint16_t)port); b6->sin6_addr = v6;
+  len[1] = sizeof *b6;
+  return 2;
 }
 
 /* ---------- netexec commands ---------- */
@@ -245,16 +262,18 @@ static void *sctp_accept_thread(void *arg) {
 static void start_sctp(int port, int kind, const char *value) {
   char err[300];
   if (sstack_init(err, sizeof err) == STACK_NONE) { fprintf(stderr, "agnhost-sctp: cannot serve SCTP on port %d: %s\n", port, err); exit(CLS_NOSTACK); }
-  struct srv *sv = calloc(1, sizeof *sv);
-  struct sockaddr_storage ss;
-  socklen_t len;
+  struct sockaddr_storage ss[2];
+  socklen_t len[2];
   char a[80];
-  sv->port = port; sv->kind = kind; sv->value = value;
-  sctp_bind_addr(port, &ss, &len);
-  sv->ls = ss_listen((struct sockaddr *)&ss, len, 1024, err, sizeof err);
-  if (!sv->ls) { fprintf(stderr, "agnhost-sctp: SCTP listen on %s failed: %s\n", addr_str((struct sockaddr *)&ss, a, sizeof a), err); exit(1); }
-  fprintf(stderr, "agnhost-sctp: serving SCTP on %s (%s stack)\n", addr_str((struct sockaddr *)&ss, a, sizeof a), sstack_name(sstack_kind()));
-  spawn(sctp_accept_thread, sv);
+  int n = sctp_bind_addrs(port, ss, len);
+  for (int i = 0; i < n; i++) {
+    struct srv *sv = calloc(1, sizeof *sv);
+    sv->port = port; sv->kind = kind; sv->value = value;
+    sv->ls = ss_listen((struct sockaddr *)&ss[i], len[i], 1024, err, sizeof err);
+    if (!sv->ls) { fprintf(stderr, "agnhost-sctp: SCTP listen on %s failed: %s\n", addr_str((struct sockaddr *)&ss[i], a, sizeof a), err); exit(1); }
+    fprintf(stderr, "agnhost-sctp: serving SCTP on %s (%s stack)\n", addr_str((struct sockaddr *)&ss[i], a, sizeof a), sstack_name(sstack_kind()));
+    spawn(sctp_accept_thread, sv);
+  }
 }
 
 static void *udp_thread(void *arg) {

@@ -3,6 +3,9 @@
 // br_netfilter (pod → Service → other pod, and true hairpin pod → Service → itself), blocked by
 // DROP/REJECT, 50 concurrent clients, netexec /dial, porter, and the CAP_NET_RAW check.
 import { expect } from 'chai';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Lab, labUnavailable, ensureBinary, run, AGNHOST_BIN } from '../../agnhost-sctp/testing/lab.ts';
 
 const SERVE_READY = [/serving SCTP on/, /serving UDP on port 8082/, /serving TCP on port 8082/, /serving HTTP on port 8080/];
@@ -20,7 +23,7 @@ describe('agnhost-sctp between network namespaces', function () {
     await ensureBinary();
   });
 
-  describe('direct veth (client 10.251.1.1, server 10.251.1.2)', () => {
+  describe('direct veth (client 10.251.1.1 / fd00:251:1::1, server 10.251.1.2 / fd00:251:1::2)', () => {
     const lab = new Lab('d');
     let cli: string, srv: string;
     before(async function () {
@@ -28,7 +31,9 @@ describe('agnhost-sctp between network namespaces', function () {
       cli = await lab.addNetns('cli');
       srv = await lab.addNetns('srv');
       await lab.link(cli, 'eth0', '10.251.1.1/24', srv, 'eth0', '10.251.1.2/24');
-      await lab.serve(srv, NETEXEC, SERVE_READY);
+      await lab.sh(cli, 'ip addr add fd00:251:1::1/64 dev eth0 nodad');
+      await lab.sh(srv, 'ip addr add fd00:251:1::2/64 dev eth0 nodad');
+      await lab.serve(srv, NETEXEC, [...SERVE_READY, /serving SCTP on 10\.251\.1\.2:8082/, /serving SCTP on \[fd00:251:1::2\]:8082/]);
     });
     after(async () => { const errs = await lab.cleanup(); expect(errs, errs.join('\n')).to.deep.equal([]); });
 
@@ -46,6 +51,42 @@ describe('agnhost-sctp between network namespaces', function () {
       expect(ip.stdout.trim()).to.match(/^10\.251\.1\.1:\d+$/);
       const bare = await lab.agnhost(cli, ['connect', '10.251.1.2:8082', '--protocol=sctp', '--timeout=3s']);
       expect([bare.code, bare.stdout], bare.stderr).to.deep.equal([0, '']);
+    });
+
+    it('serves IPv6 on its own listener and classifies ICMPv6 admin-prohibited and port-unreachable', async () => {
+      const ip = await lab.agnhost(cli, ['connect', '[fd00:251:1::2]:8082', '--protocol=sctp', '--timeout=3s', '--data=clientip']);
+      expect([ip.code, ip.stdout.trim().replace(/:\d+$/, '')], ip.stderr).to.deep.equal([0, '[fd00:251:1::1]']);
+      for (const [how, code, cls, icmp] of [['--reject-with icmp6-adm-prohibited', 4, 'PROHIBITED', 1], ['', 3, 'REFUSED', 4]] as const) {
+        await lab.sh(srv, `ip6tables -I INPUT -p sctp --dport 8082 -j REJECT ${how}`);
+        try {
+          const r = await lab.agnhost(cli, ['connect', '[fd00:251:1::2]:8082', '--protocol=sctp', '--timeout=3s']);
+          expect([r.code, r.stdout.replace(/after \d+ms/, 'after Nms')]).to.deep.equal([code, `${cls}: ICMPv6 type 1 code ${icmp} from fd00:251:1::2 for sctp to [fd00:251:1::2]:8082 after Nms\n`]);
+        } finally {
+          await lab.sh(srv, `ip6tables -D INPUT -p sctp --dport 8082 -j REJECT ${how}`);
+        }
+      }
+    });
+
+    it('resolves names from /etc/hosts in an empty root (static glibc NSS) and classifies a resolver failure as DNS', async () => {
+      const root = mkdtempSync(join(tmpdir(), 'agt-root-'));
+      try {
+        mkdirSync(join(root, 'etc'));
+        copyFileSync(AGNHOST_BIN, join(root, 'agnhost-sctp'));
+        writeFileSync(join(root, 'etc/hosts'), '10.251.1.2 server.test\n');
+        writeFileSync(join(root, 'etc/resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+        const ok = await run(['ip', 'netns', 'exec', cli, 'chroot', root, '/agnhost-sctp', 'connect', 'server.test:8082', '--protocol=sctp', '--timeout=3s', '--data=echo by-name']);
+        expect([ok.code, ok.stdout.trim()], ok.stderr).to.deep.equal([0, 'by-name']);
+        const dns = await run(['ip', 'netns', 'exec', cli, 'chroot', root, '/agnhost-sctp', 'connect', 'nosuch.invalid:8082', '--protocol=sctp', '--timeout=3s']);
+        expect([dns.code, dns.stdout]).to.deep.equal([5, 'DNS: cannot resolve nosuch.invalid: Temporary failure in name resolution\n']);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+
+    it('--sctp-stack=kernel on a kernel without SCTP exits NOSTACK with the reason', async function () {
+      if ((await run(['sh', '-c', 'test -d /proc/sys/net/sctp'])).code === 0) this.skip(); // kernel SCTP present: nothing to refuse
+      const r = await lab.agnhost(cli, ['--sctp-stack=kernel', 'connect', '10.251.1.2:8082', '--protocol=sctp', '--timeout=1s']);
+      expect([r.code, r.stdout]).to.deep.equal([7, 'NOSTACK: --sctp-stack=kernel but the kernel has no usable SCTP: socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP): Protocol not supported\n']);
     });
 
     it('answers TCP and UDP on the SCTP port number too', async () => {
