@@ -3,7 +3,8 @@
 // Works from names alone when state.json is missing (e.g. after a crashed up).
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Options } from './args.ts';
 import { BRIDGE, OUTSIDE, cgroupRoot, layout, nodeSpec } from './render.ts';
 import { ClusterError, alive, cmdline, exePath, log, pidsInNetns, run, sleep, stopPid } from './run.ts';
@@ -75,6 +76,14 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
   const rep: DownReport = { stopped: [], unmounted: 0, removed: [], leftovers: [], seconds: 0 };
   const say = (m: string) => { if (!opts.quiet) log(m); };
   const nodes = Array.from({ length: MAX_NODES }, (_, i) => nodeSpec(i + 1));
+
+  // The optional NetworkPolicy add-on (cluster/netpol) keeps its own record of what it created outside
+  // the node netns; let it remove that first.
+  const netpolCli = join(dirname(fileURLToPath(import.meta.url)), 'netpol', 'cli.ts');
+  if (existsSync(join(l.dir, 'netpol', 'state.json')) && existsSync(netpolCli)) {
+    const r = await run(join(dirname(netpolCli), '..', '..', 'node_modules', '.bin', 'tsx'), [netpolCli, 'down'], { allowFail: true, timeoutMs: 180_000, env: { ...process.env, SCTP_E2E_CLUSTER_DIR: l.dir } as Record<string, string> });
+    say(`netpol down exited ${r.code}${r.code === 0 ? '' : `: ${(r.stderr.trim().split('\n').pop() ?? '')}`}`);
+  }
 
   // 1. Recorded daemons, by PID, in stop order; the PID must still run the recorded binary.
   const recorded: { name: string; pid: number; bin: string }[] = [];
@@ -210,7 +219,8 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
     if (still.length) rep.leftovers.push(`mounts still under ${l.dir}: ${still.slice(0, 3).join(', ')}`);
     else { rmSync(l.dir, { recursive: true, force: true }); rep.removed.push(l.dir); }
   }
-  if (l.dir === '/var/lib/sctp-e2e/cluster') removeEmptyTree('/var/lib/sctp-e2e');
+  // The default parent is shared with other parts (e.g. vm/): remove it only when it is empty itself.
+  if (l.dir === '/var/lib/sctp-e2e/cluster') { try { rmdirSync('/var/lib/sctp-e2e'); } catch { /* not empty or gone */ } }
 
   // 9. Verify.
   for (const netns of [...nodes.map((n) => n.netns), OUTSIDE.netns]) if (existsSync(`/run/netns/${netns}`)) rep.leftovers.push(`netns ${netns}`);
