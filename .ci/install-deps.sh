@@ -7,7 +7,7 @@ PKGS=(
   containerd runc containernetworking-plugins iptables nftables ipset conntrack iproute2 openssl
   openssh-server openssh-client socat procps psmisc util-linux kmod ca-certificates
   # agnhost-sctp build (static usrsctp) and image tooling
-  build-essential libusrsctp-dev busybox-static
+  build-essential libusrsctp-dev busybox-static skopeo
   # NetworkPolicy implementation (cluster/netpol: cilium-agent compiles its BPF datapath at start)
   clang llvm
   # debugging / evidence

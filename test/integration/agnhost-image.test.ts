@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeImageArchive } from '../../lib/image/archive.ts';
 import { startPrivateContainerd, type PrivateContainerd } from '../../agnhost-sctp/testing/containerd.ts';
-import { AGNHOST_DIR, Lab, ensureBinary, must } from '../../agnhost-sctp/testing/lab.ts';
+import { AGNHOST_DIR, Lab, ensureBinary, must, run } from '../../agnhost-sctp/testing/lab.ts';
 import { readFileSync, statSync } from 'node:fs';
 
 function missing(): string | undefined {
@@ -53,8 +53,8 @@ describe('lib/image archive in containerd', function () {
     expect(row).to.contain(r.digest).and.contain('linux/amd64');
     const check = await cd!.ctr(['images', 'check']);
     expect(check.stdout).to.match(new RegExp(`${r.name.replace(/[.]/g, '\\.')} .*complete \\(2/2\\).*true`));
-    const run = await cd!.ctr(['run', '--rm', r.name, `agt-run-${process.pid}`, '/bin/sh', '-c', 'echo hello-from-$(cat /proc/1/comm); echo $PATH'], 60_000);
-    expect(run.stdout.trim().split('\n')).to.deep.equal(['hello-from-sh', '/bin']);
+    const ran = await cd!.ctr(['run', '--rm', r.name, `agt-run-${process.pid}`, '/bin/sh', '-c', 'echo hello-from-$(cat /proc/1/comm); echo $PATH'], 60_000);
+    expect(ran.stdout.trim().split('\n')).to.deep.equal(['hello-from-sh', '/bin']);
     await cd!.ctr(['images', 'rm', r.name]);
   });
 
@@ -78,11 +78,24 @@ describe('lib/image archive in containerd', function () {
       '/agnhost-sctp connect 127.0.0.1:8082 --protocol=sctp --timeout=3s --data="echo from-container" 2>/dev/null; echo rc=$?',
       'head -1 /tmp/srv.log',
     ].join('\n');
-    const run = await cd!.ctr(['run', '--rm', '--with-ns', `network:/run/netns/${ns}`, meta.name, `agt-sctp-${process.pid}`, '/bin/sh', '-c', script], 60_000);
-    expect(run.stdout.trim().split('\n')).to.deep.equal([
+    const ran = await cd!.ctr(['run', '--rm', '--with-ns', `network:/run/netns/${ns}`, meta.name, `agt-sctp-${process.pid}`, '/bin/sh', '-c', script], 60_000);
+    expect(ran.stdout.trim().split('\n')).to.deep.equal([
       'from-container', 'rc=0',
       'agnhost-sctp: sctp stack: userspace (usrsctp over raw IP, blackhole=2; --sctp-stack=auto; kernel SCTP: socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP): Protocol not supported)',
     ]);
     await cd!.ctr(['images', 'rm', meta.name]);
+  });
+
+  it('skopeo reads the same archive as docker-archive: and as oci-archive: (digest, platform, labels, entrypoint)', async function () {
+    if ((await run(['sh', '-c', 'command -v skopeo'])).code !== 0) { console.log('      skip: skopeo not installed (.ci/install-deps.sh installs it)'); this.skip(); }
+    await ensureBinary();
+    await must(['bash', `${AGNHOST_DIR}/build.sh`], 300_000);
+    const meta = JSON.parse(readFileSync(`${AGNHOST_DIR}/out/image.json`, 'utf8'));
+    const oci = JSON.parse(await must(['skopeo', 'inspect', `oci-archive:${meta.path}`]));
+    expect(oci).to.include({ Digest: meta.digest, Architecture: 'amd64', Os: 'linux' });
+    const docker = JSON.parse(await must(['skopeo', 'inspect', '--config', `docker-archive:${meta.path}`]));
+    expect(docker.config.Entrypoint).to.deep.equal(['/agnhost-sctp']);
+    expect(docker.config.Labels['sctp-e2e.io/requires-capabilities']).to.equal('NET_RAW');
+    expect(docker.rootfs.diff_ids).to.deep.equal([meta.diffId]);
   });
 });
