@@ -8,8 +8,8 @@ import { clientArgs, eventsFor, expectEveryBackend, probeHostname, serverArgs, H
 
 const PORT = 5060;
 const TARGET = 5061;
-/** A provider that supports LoadBalancer assigns an address well within kube-proxy's sync budget. */
-const LB_WAIT = timeouts.proxySync;
+/** A provider that supports LoadBalancer assigns an address within half of kube-proxy's sync budget. */
+const LB_WAIT = timeouts.proxySync / 2;
 const REJECTS_SCTP = /sctp|protocol.*(not supported|unsupported|invalid)|(not supported|unsupported).*protocol|mixed protocol/i;
 
 describeE2E('SCTPConnectivity LoadBalancer', [Tag.SCTPConnectivity, Tag.LoadBalancer, Tag.Disruptive, Tag.LinuxOnly], () => {

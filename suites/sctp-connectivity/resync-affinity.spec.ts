@@ -34,18 +34,23 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
   }
 
   f.it('New SCTP associations to a Service keep working while other Services and endpoints change', async function () {
-    this.timeout(timeouts.proxySync * 2 + timeouts.apiCall * CHURN_ROUNDS * 4 + timeouts.endpoints);
+    this.timeout(timeouts.proxySync * (CHURN_ROUNDS + 2) + timeouts.apiCall * CHURN_ROUNDS * 4 + timeouts.endpoints);
     const vip = await service('sctp-stable');
     await expectEveryBackend(f, `SCTP client -> ${vip}:${PORT} before the churn`, BACKENDS, () => probeHostname(f, { from: 'client', host: vip, port: PORT }));
 
     let churning = true;
     let changes = 0;
+    let resyncs = 0;
     const churn = (async () => {
       try {
         for (let i = 0; i < CHURN_ROUNDS; i++) {
-          await f.createService({ name: `churn-${i}`, ports: [{ name: 'sip', protocol: 'SCTP', port: PORT + 100 + i, targetPort: TARGET }] });
+          const churnSvc = await f.createService({ name: `churn-${i}`, ports: [{ name: 'sip', protocol: 'SCTP', port: PORT + 100 + i, targetPort: TARGET }] });
           await f.createEndpointSlice({ name: `churn-${i}-1`, serviceName: `churn-${i}`, addresses: [ips['backend-a']!], ports: [{ name: 'sip', protocol: 'SCTP', port: TARGET }] });
           changes += 2;
+          // proof that kube-proxy resynced: the new Service answers (through backend-a, its only endpoint)
+          const churnVip = churnSvc.spec!.clusterIP!;
+          await eventuallyAnsweredBy(f, `SCTP client -> churn Service ${churnVip}:${PORT + 100 + i} (kube-proxy resync ${i + 1})`, 'backend-a', () => probeHostname(f, { from: 'client', host: churnVip, port: PORT + 100 + i }));
+          resyncs++;
           if (i > 0) {
             await deleteEndpointSlice(f, `churn-${i - 1}-1`);
             await deleteService(f, `churn-${i - 1}`);
@@ -62,7 +67,8 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
 
     const bad = results.filter((r) => r.state !== 'allowed' || !BACKENDS.includes(r.reply));
     const seen = [...new Set(results.map((r) => r.reply).filter(Boolean))].sort().join(', ');
-    f.log(`${results.length} associations to ${vip}:${PORT} during ${changes} Service/EndpointSlice changes; answered by ${seen}`);
+    f.log(`${results.length} associations to ${vip}:${PORT} during ${changes} Service/EndpointSlice changes and ${resyncs} proven kube-proxy resyncs; answered by ${seen}`);
+    expect(resyncs, `kube-proxy programmed each of the ${CHURN_ROUNDS} churn Services while the client kept connecting`).to.equal(CHURN_ROUNDS);
     expect(bad.map((r) => r.render()), `${bad.length} of ${results.length} SCTP associations to ${vip}:${PORT} failed or reached a pod that is not a backend while ${changes} other Service/EndpointSlice changes made kube-proxy resync`).to.deep.equal([]);
   });
 
