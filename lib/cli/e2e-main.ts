@@ -1,0 +1,214 @@
+// The suite's entry point: `npm run e2e [-- options]`, `npm run e2e:sweep`.
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { getRunConfig, findKubeconfig, localClusterDir } from '../framework/config.ts';
+import { ExitCode, UserError, errorMessage } from '../framework/errors.ts';
+import { runMocha } from '../framework/runner.ts';
+import { checkGrepPattern, escapeRegex, resolveTag } from '../framework/tags.ts';
+import { api, loadCluster, preflight } from '../k8s/client.ts';
+import { RUN_LABEL } from '../k8s/builders.ts';
+import { selectNodeAccess } from '../node/select.ts';
+import type { Cluster } from '../k8s/client.ts';
+import type { RunConfig } from '../framework/config.ts';
+
+/**
+ * SSH and docker access are checked before any test runs, so a bad key or an unknown host key ends the run
+ * within seconds with one sentence (exit 6) instead of failing every node test. Host pods are checked by the
+ * tests themselves (creating one is a test in itself).
+ */
+async function preflightNodeAccess(c: Cluster, cfg: RunConfig): Promise<string> {
+  const list = await api('list nodes', () => c.core.listNode());
+  const nodes = list.items.map((n) => ({
+    name: n.metadata!.name!,
+    providerID: n.spec?.providerID,
+    internalIP: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
+    externalIP: n.status?.addresses?.find((a) => a.type === 'ExternalIP')?.address,
+  }));
+  let access;
+  try {
+    access = await selectNodeAccess({
+      nodes,
+      explicit: cfg.nodeAccess === 'auto' ? undefined : { value: cfg.nodeAccess, from: '--node-access' },
+      timeoutMs: 15_000,
+      log: () => {},
+    });
+  } catch (e) {
+    throw new UserError(errorMessage(e), ExitCode.nodeAccess);
+  }
+  if (access.mode !== 'ssh' && access.mode !== 'docker') return `${access.mode} (${access.reason})`;
+  const first = nodes[0];
+  try {
+    if (first) {
+      const r = await access.exec(first.name)!.run('true', { timeoutMs: 15_000 });
+      if (r.code !== 0) throw new Error(`\`true\` exited ${r.code} on ${first.name}: ${r.stderr.trim()}`);
+    }
+  } catch (e) {
+    throw new UserError(`node access ${access.mode} does not work (${access.reason}): ${errorMessage(e)}`, ExitCode.nodeAccess);
+  } finally {
+    await access.closeAll().catch(() => {});
+  }
+  return `${access.mode} (${access.reason}), checked on ${first?.name ?? 'no node'}`;
+}
+
+const USAGE = `usage: npm run e2e -- [options]            run the suite against a cluster
+       npm run e2e:sweep -- [--run ID]       delete what earlier runs left behind
+
+options:
+  --kubeconfig PATH     cluster to test (default: $KUBECONFIG, ~/.kube/config, else the embedded local cluster)
+  --grep REGEX          run tests whose full title matches (escape brackets: '\\[Feature:SCTP\\]')
+  --tag NAME            run tests carrying a tag (SCTP, SCTPConnectivity, NetworkPolicy, Serial, ...); repeatable = any
+  --skip-tag NAME       leave out tests carrying this tag
+  --spec GLOB           spec files (default: suites/**/*.spec.ts)
+  --image NAME          test image (default: agnhost-sctp; with --flavor agnhost, upstream agnhost)
+  --flavor F            agnhost-sctp (default) or agnhost (upstream image, kernel SCTP only)
+  --node-access MODE    auto (default), ssh, hostpod, docker, none
+  --junit PATH          JUnit XML (default: artifacts/junit.xml)
+  --artifacts DIR       failure dumps (default: artifacts/)
+  --no-cluster-up       never bring up the embedded cluster; fail if no kubeconfig
+  --down-after          tear the embedded cluster down after the run (if this run brought it up)
+`;
+
+function fail(e: unknown): never {
+  if (e instanceof UserError) {
+    process.stderr.write(`sctp-e2e: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  process.stderr.write(`sctp-e2e: internal error: ${errorMessage(e)}\n${(e as Error)?.stack ?? ''}\n`);
+  process.exit(70);
+}
+
+function parse() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        kubeconfig: { type: 'string' }, grep: { type: 'string' }, tag: { type: 'string', multiple: true },
+        'skip-tag': { type: 'string', multiple: true }, spec: { type: 'string', multiple: true },
+        image: { type: 'string' }, flavor: { type: 'string' }, 'node-access': { type: 'string' },
+        junit: { type: 'string' }, artifacts: { type: 'string' }, run: { type: 'string' },
+        'no-cluster-up': { type: 'boolean' }, 'down-after': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new UserError(`${errorMessage(e)}\n${USAGE}`);
+  }
+}
+
+async function dockerWorks(): Promise<boolean> {
+  try {
+    await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function bringUpEmbedded(): Promise<'local' | 'kind'> {
+  if (await dockerWorks()) {
+    process.stderr.write('sctp-e2e: no kubeconfig configured and Docker works: creating a kind cluster (kind-config/run-kind.sh)\n');
+    if (!existsSync('kind-config/run-kind.sh')) throw new UserError('kind-config/run-kind.sh is missing', ExitCode.prerequisite);
+    await execa('bash', ['kind-config/run-kind.sh', 'create'], { stdio: 'inherit' });
+    return 'kind';
+  }
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) {
+    throw new UserError('no kubeconfig configured, no Docker for kind, and the embedded local cluster needs root on Linux: set KUBECONFIG or run as root', ExitCode.kubeconfig);
+  }
+  process.stderr.write(`sctp-e2e: no kubeconfig configured and no Docker: bringing up the local from-source cluster (npm run cluster:up; state in ${localClusterDir()})\n`);
+  try {
+    await execa('npx', ['tsx', 'cluster/cli.ts', 'up'], { stdio: 'inherit' });
+  } catch {
+    throw new UserError('the embedded local cluster did not come up (see its output above); `npm run cluster:down` cleans up', ExitCode.prerequisite);
+  }
+  return 'local';
+}
+
+async function run(values: ReturnType<typeof parse>['values']) {
+  // Validate everything the user typed before touching any cluster.
+  const greps: string[] = [];
+  if (values.grep) {
+    const bad = checkGrepPattern(values.grep);
+    if (bad) throw new UserError(bad);
+    greps.push(values.grep);
+  }
+  const tagRe = (names: string[] | undefined, flag: string) =>
+    (names ?? []).map((n) => {
+      const t = resolveTag(n);
+      if (!t) throw new UserError(`unknown tag ${JSON.stringify(n)} in ${flag}; known tags are in lib/framework/tags.ts (e.g. SCTP, SCTPConnectivity, NetworkPolicy, Serial, Disruptive)`);
+      return escapeRegex(t);
+    });
+  const tags = tagRe(values.tag, '--tag');
+  const skipTags = tagRe(values['skip-tag'], '--skip-tag');
+  if (tags.length) greps.push(`(${tags.join('|')})`);
+  if (skipTags.length && greps.length) throw new UserError('--skip-tag cannot be combined with --grep/--tag (mocha has one pattern); use a --grep with a negative lookahead');
+  const env = process.env;
+  if (values.kubeconfig) env.SCTP_E2E_KUBECONFIG = values.kubeconfig;
+  if (values.image) env.SCTP_E2E_IMAGE = values.image;
+  if (values.flavor) env.SCTP_E2E_FLAVOR = values.flavor;
+  if (values['node-access']) env.SCTP_E2E_NODE_ACCESS = values['node-access'];
+  if (values.artifacts) env.SCTP_E2E_ARTIFACTS = values.artifacts;
+
+  let broughtUp: 'local' | 'kind' | undefined;
+  if (!findKubeconfig(env)) {
+    if (values['no-cluster-up']) throw new UserError('no kubeconfig: set KUBECONFIG or --kubeconfig (and --no-cluster-up forbids bringing up the embedded cluster)', ExitCode.kubeconfig);
+    broughtUp = await bringUpEmbedded();
+  }
+  const cfg = getRunConfig(env);
+  const c = loadCluster(cfg.kubeconfig, cfg.kubeconfigSource);
+  const { gitVersion } = await preflight(c);
+  env.SCTP_E2E_RUN_ID = cfg.runId;
+  const nodeAccess = await preflightNodeAccess(c, cfg);
+  process.stdout.write(`sctp-e2e: cluster ${c.server} (${gitVersion}, kubeconfig from ${cfg.kubeconfigSource}); image ${cfg.image}; run ${cfg.runId}\nsctp-e2e: node access ${nodeAccess}\n`);
+
+  const grep = greps.length ? greps.map((g) => `(?=.*(?:${g}))`).join('') : skipTags.length ? `^(?!.*(${skipTags.join('|')}))` : undefined;
+  const junit = values.junit ?? `${cfg.artifactsDir}/junit.xml`;
+  let failures = 0;
+  try {
+    const r = await runMocha({
+      patterns: values.spec ?? ['suites/sctp/**/*.spec.ts', 'suites/sctp-connectivity/**/*.spec.ts'],
+      grep: grep ? grep : undefined,
+      timeout: 900_000,
+      junit,
+      suiteName: 'sctp-e2e',
+    });
+    failures = r.failures;
+    if (r.results.length === 0) {
+      process.stderr.write(`sctp-e2e: no test matched${grep ? ` ${grep}` : ''}\n`);
+      process.exit(ExitCode.usage);
+    }
+  } finally {
+    if (broughtUp === 'local' && values['down-after']) await execa('npx', ['tsx', 'cluster/cli.ts', 'down'], { stdio: 'inherit', reject: false });
+    if (broughtUp === 'kind' && values['down-after']) await execa('bash', ['kind-config/run-kind.sh', 'delete'], { stdio: 'inherit', reject: false });
+  }
+  process.exit(failures ? ExitCode.testsFailed : ExitCode.ok);
+}
+
+async function sweep(values: ReturnType<typeof parse>['values']) {
+  const cfg = getRunConfig();
+  const c = loadCluster(cfg.kubeconfig, cfg.kubeconfigSource);
+  await preflight(c);
+  const selector = values.run ? `${RUN_LABEL}=${values.run}` : RUN_LABEL;
+  const l = await api('list namespaces', () => c.core.listNamespace({ labelSelector: selector }));
+  const live = l.items.filter((n) => !n.metadata?.deletionTimestamp);
+  for (const n of live) {
+    await api(`delete namespace ${n.metadata!.name}`, () => c.core.deleteNamespace({ name: n.metadata!.name! }));
+    process.stdout.write(`deleted namespace ${n.metadata!.name} (run ${n.metadata!.labels?.[RUN_LABEL]})\n`);
+  }
+  process.stdout.write(`sweep: ${live.length} namespace(s) deleted (${l.items.length - live.length} already terminating)\n`);
+}
+
+try {
+  const { values, positionals } = parse();
+  const cmd = positionals[0] ?? 'run';
+  if (values.help || cmd === 'help') {
+    process.stdout.write(USAGE);
+  } else if (cmd === 'run') {
+    await run(values);
+  } else if (cmd === 'sweep') {
+    await sweep(values);
+  } else {
+    throw new UserError(`unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
+  }
+} catch (e) {
+  fail(e);
+}

@@ -1,0 +1,8 @@
+// Refuse an old Node before anything else is loaded (a missing API would otherwise surface as a stack dump).
+export function requireNode(major: number, what: string): void {
+  const have = Number(process.versions.node.split('.')[0]);
+  if (have < major) {
+    process.stderr.write(`${what}: needs Node >= ${major} (this is ${process.version}); run it through npm (\`npm run ...\`), which puts the Node ${major} from node_modules/.bin first on PATH\n`);
+    process.exit(7);
+  }
+}
