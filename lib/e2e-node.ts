@@ -1,6 +1,8 @@
 // Node access for specs (f.node): the transport chosen once per describe by lib/node/select.ts (the reason
 // is printed), readers for netfilter rules and proxy mode, and the sctp.ko state.
 
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { getRunConfig } from './framework/config.ts';
 import { UserError, ExitCode } from './framework/errors.ts';
 import { cluster, runCleanup } from './framework/framework.ts';
@@ -60,7 +62,10 @@ async function select(): Promise<NodeAccess> {
   return access;
 }
 
-export function nodeLayer(skip: (reason: string) => never): NodeLayer {
+/** Evidence for a failed test: every node the test touched gets its full rule dumps written to artifacts. */
+export type OnFailure = (what: string, fn: (dir: string) => Promise<void>) => void;
+
+export function nodeLayer(skip: (reason: string) => never, onFailure: OnFailure = () => {}): NodeLayer {
   const access = async () => {
     selected ??= select();
     const a = await selected;
@@ -70,6 +75,11 @@ export function nodeLayer(skip: (reason: string) => never): NodeLayer {
   const exec = async (node: string) => {
     const e = (await access()).exec(node);
     if (!e) skip(`no node access to ${node}`);
+    onFailure(`node ${node} rules`, async (dir) => {
+      const recs = await nodeNetfilter(e, { timeoutMs: timeouts.nodeExec }).dumpAll();
+      const text = recs.map((r) => `$ ${r.command}   # exit ${r.code}\n${r.lines.join('\n')}\n${r.stderr}`).join('\n');
+      writeFileSync(join(dir, `node-${node}-rules.txt`), text);
+    });
     return e;
   };
   // one reader per node: it remembers the detected proxy mode

@@ -58,7 +58,7 @@ export interface Framework {
   skip(reason: string): never;
   /** Create another namespace (labelled, deleted at cleanup). Returns its name. */
   createNamespace(base: string, labels?: Record<string, string>): Promise<string>;
-  /** Collect node or cluster evidence into the artifacts dir when the test fails. */
+  /** Collect node or cluster evidence into the artifacts dir when the test fails (once per `what` and test). */
   onFailure(what: string, fn: Evidence): void;
   /**
    * Register a check around every test declared with f.it(): `before` runs before the test body,
@@ -155,7 +155,7 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
       return nsName;
     },
     onFailure(what, fn) {
-      evidence.push({ what, fn });
+      if (!evidence.some((e) => e.what === what)) evidence.push({ what, fn });
     },
     aroundEach<T>(what: string, before: () => Promise<T>, after: (state: T) => Promise<void>) {
       checks.push({ what, before, after: after as (s: unknown) => Promise<void> });
