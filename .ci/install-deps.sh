@@ -9,7 +9,7 @@ PKGS=(
   # agnhost-sctp build (static usrsctp) and image tooling
   build-essential libusrsctp-dev busybox-static skopeo
   # NetworkPolicy implementation (cluster/netpol: cilium-agent compiles its BPF datapath at start)
-  clang llvm
+  clang llvm bpftool
   # debugging / evidence
   tcpdump dnsutils
   # kernel lane

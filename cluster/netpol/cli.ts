@@ -61,7 +61,7 @@ function agentPid(n: ClusterNode): number | undefined {
   if (!existsSync(f)) return undefined;
   const pid = Number(readFileSync(f, 'utf8').split('\n')[0]);
   // Only our process: the PID must still be a cilium-agent (PIDs get reused).
-  return alive(pid) && cmdline(pid).some((a) => a.endsWith('/cilium-agent')) ? pid : undefined;
+  return alive(pid) && cmdline(pid).some((a) => a.includes('/cilium-agent')) ? pid : undefined;
 }
 
 async function binDir(): Promise<string> {
@@ -81,7 +81,7 @@ function which(tool: string): boolean {
 async function up(): Promise<void> {
   if (process.getuid?.() !== 0) throw new ClusterError('netpol up must run as root (bpffs mounts, CNI plugin, node netns)');
   const c = cluster();
-  for (const [tool, pkg] of [['clang', 'clang'], ['llc', 'llvm'], ['unshare', 'util-linux'], ['iptables', 'iptables']]) {
+  for (const [tool, pkg] of [['clang', 'clang'], ['llc', 'llvm'], ['bpftool', 'bpftool'], ['unshare', 'util-linux'], ['iptables', 'iptables']]) {
     if (!which(tool!)) throw new ClusterError(`${tool} is not installed (cilium-agent compiles its BPF datapath at start); add the Debian package ${pkg} to PKGS in .ci/install-deps.sh`);
   }
   if (c.nodes.some((n) => agentPid(n))) throw new ClusterError(`netpol is already up (${statePath}); run \`npm run netpol:down\` first`);
@@ -89,7 +89,7 @@ async function up(): Promise<void> {
   const bin = await binDir();
   mkdirSync(pidDir, { recursive: true });
   mkdirSync(`${nd}/logs`, { recursive: true });
-  const s: NetpolState = { startedAt: new Date().toISOString(), version: CILIUM_VERSION, binDir: bin, createdFiles: [], cniConfs: [], mounts: [], annotated: [], crdsApplied: false };
+  const s: NetpolState = { startedAt: new Date().toISOString(), version: CILIUM_VERSION, binDir: bin, createdFiles: [], cniConfs: [], mounts: [], annotated: [], hostRoutes: [], crdsApplied: false };
   save(s);
 
   log('applying the Cilium CRDs (normally the operator registers them)');
@@ -106,13 +106,16 @@ async function up(): Promise<void> {
     s.annotated.push(n.name);
     save(s);
     for (const d of [p.dir, p.run, p.bpffs, p.masks]) mkdirSync(d, { recursive: true });
+    // The host (and through it the outside netns) routes pod ranges to nodes, like the cluster does for 10.244.N.0/24.
+    const hr = await run('ip', ['route', 'replace', cidr, 'via', n.ip], { allowFail: true });
+    if (hr.code === 0) { s.hostRoutes.push(cidr); save(s); }
     const mounted = readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === p.bpffs);
     if (!mounted) {
       await run('mount', ['-t', 'bpf', 'bpffs', p.bpffs]);
       s.mounts.push(p.bpffs);
       save(s);
     }
-    const launcher = agentLauncher({ masksDir: p.masks, agent: `${bin}/cilium-agent`, args: agentArgs({ stateDir, node: n, kubeconfig: c.kubeconfig, podCIDR: c.podCIDR, libDir: `${bin}/lib` }) });
+    const launcher = agentLauncher({ nodeName: n.name, masksDir: p.masks, agent: `${bin}/cilium-agent`, args: agentArgs({ stateDir, node: n, kubeconfig: c.kubeconfig, podCIDR: c.podCIDR, libDir: `${bin}/lib` }) });
     const d = startDaemon(p.pidName, launcher[0]!, launcher.slice(1), { netns: n.netns, logFile: p.log, pidDir });
     log(`${n.name}: cilium-agent ${CILIUM_VERSION} pid ${d.pid} (log ${p.log})`);
   }
@@ -208,7 +211,7 @@ async function down(): Promise<void> {
   if (existsSync(pidDir)) {
     for (const f of readdirSync(pidDir)) {
       const pid = Number(readFileSync(`${pidDir}/${f}`, 'utf8').split('\n')[0]);
-      if (alive(pid) && cmdline(pid).some((a) => a.endsWith('/cilium-agent'))) stopped.push(`pid ${pid} ${await stopPid(pid, 15_000)}`);
+      if (alive(pid) && cmdline(pid).some((a) => a.includes('/cilium-agent'))) stopped.push(`pid ${pid} ${await stopPid(pid, 15_000)}`);
       rmSync(`${pidDir}/${f}`, { force: true });
     }
   }
@@ -232,7 +235,11 @@ async function down(): Promise<void> {
       removed.push('Cilium CRDs');
     }
   }
-  rmSync(nd, { recursive: true, force: true });
+  for (const r of s?.hostRoutes ?? []) {
+    if ((await run('ip', ['route', 'del', r], { allowFail: true })).code === 0) removed.push(`host route ${r}`);
+  }
+  // Keep the logs (evidence after a failed up); the cluster's own `down` removes the whole state dir.
+  if (existsSync(nd)) for (const e of readdirSync(nd)) if (e !== 'logs') rmSync(`${nd}/${e}`, { recursive: true, force: true });
   process.stdout.write(`netpol down: stopped ${stopped.length} agent(s)${stopped.length ? ` (${stopped.join('; ')})` : ''}; removed ${removed.length} item(s)${removed.length ? `:\n  ${removed.join('\n  ')}` : ''}\n`);
 }
 
@@ -267,7 +274,16 @@ async function main(): Promise<number> {
   const unknown = rest.filter((a) => a !== '--json');
   if (unknown.length || (json && cmd !== 'status')) throw new UsageErr(`unknown option ${unknown[0] ?? '--json'} for "${cmd}"`);
   switch (cmd) {
-    case 'up': await up(); return 0;
+    case 'up':
+      try {
+        await up();
+      } catch (e) {
+        if (process.env.NETPOL_KEEP_ON_FAILURE) throw e;
+        log(`up failed; tearing down what it started (set NETPOL_KEEP_ON_FAILURE=1 to keep it for debugging)`);
+        await down().catch((d: unknown) => log(`teardown after failure also failed: ${(d as Error).message}`));
+        throw e;
+      }
+      return 0;
     case 'down': await down(); return 0;
     case 'status': return status(json);
     default: throw new UsageErr(cmd ? `unknown command "${cmd}"` : 'missing command');

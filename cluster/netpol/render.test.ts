@@ -21,10 +21,11 @@ describe('cluster/netpol render', () => {
   });
 
   it('masks the irreversible global sysctls in a private mount namespace and execs the agent', () => {
-    const l = agentLauncher({ masksDir: '/m', agent: '/b/cilium-agent', args: ["--x=it's"] });
+    const l = agentLauncher({ nodeName: 'sctp-e2e-node1', masksDir: '/m', agent: '/b/cilium-agent', args: ["--x=it's"] });
     expect(l.slice(0, 4)).to.deep.equal(['unshare', '--mount', '--propagation', 'slave']);
     const script = l[l.length - 1]!;
     expect(script).to.match(/mount --bind '\/m\/kernel\.unprivileged_bpf_disabled' \/proc\/sys\/kernel\/unprivileged_bpf_disabled/);
+    expect(script).to.contain(`export K8S_NODE_NAME='sctp-e2e-node1'`);
     expect(script).to.contain(`exec '/b/cilium-agent' '--x=it'\\''s'`);
   });
 

@@ -30,6 +30,8 @@ export interface NetpolState {
   mounts: string[];
   /** Nodes whose ipv4-pod-cidr annotation we set. */
   annotated: string[];
+  /** Routes added in the host netns (the outside netns reaches pods through the host): `ip route del` on down. */
+  hostRoutes: string[];
   crdsApplied: boolean;
 }
 
@@ -81,6 +83,8 @@ export function agentArgs(o: { stateDir: string; node: ClusterNode; kubeconfig: 
     '--routing-mode=native',
     `--ipv4-native-routing-cidr=${o.podCIDR}`,
     '--enable-endpoint-routes=true',
+    // Nodes share one L2 (10.199.0.0/24): each agent routes the other nodes' Cilium pod ranges via their node IP.
+    '--auto-direct-node-routes=true',
     // kube-proxy (iptables mode) keeps doing Services; Cilium's SCTP support excludes KPR anyway.
     '--kube-proxy-replacement=false',
     '--enable-node-port=false',
@@ -108,13 +112,14 @@ export function agentArgs(o: { stateDir: string; node: ClusterNode; kubeconfig: 
 }
 
 /** Shell run inside the node netns: private mount ns, mask global sysctls, exec the agent (PID stays the agent's). */
-export function agentLauncher(o: { masksDir: string; agent: string; args: string[] }): string[] {
+export function agentLauncher(o: { masksDir: string; agent: string; args: string[]; nodeName: string }): string[] {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const binds = MASKED_SYSCTLS.map((s) => {
     const f = `${o.masksDir}/${s.replace('/', '.')}`;
     return `cat /proc/sys/${s} > ${q(f)} && mount --bind ${q(f)} /proc/sys/${s}`;
   });
-  const script = ['set -e', ...binds, `exec ${q(o.agent)} ${o.args.map(q).join(' ')}`].join('\n');
+  // The agent finds its Node object (and pod range) by K8S_NODE_NAME, else by the host's hostname.
+  const script = ['set -e', ...binds, `export K8S_NODE_NAME=${q(o.nodeName)}`, `exec ${q(o.agent)} ${o.args.map(q).join(' ')}`].join('\n');
   return ['unshare', '--mount', '--propagation', 'slave', '--', 'sh', '-c', script];
 }
 
