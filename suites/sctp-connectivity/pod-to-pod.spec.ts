@@ -16,7 +16,7 @@ describeE2E('SCTPConnectivity Pods', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.
     ]);
     const ip = server.status!.podIP!;
     const probe = () => probeHostname(f, { from: 'client', host: ip, port: PORT });
-    const r = await eventuallyAnsweredBy(f, `SCTP client (${clientNode}) -> server pod ${ip}:${PORT} (${serverNode})`, 'server', probe, timeouts.podStart);
+    const r = await eventuallyAnsweredBy(f, `SCTP client (${clientNode}) -> server pod ${ip}:${PORT} (${serverNode})`, 'server', probe, timeouts.proxySync);
     expect(r.reply, r.render()).to.equal('server');
   }
 
