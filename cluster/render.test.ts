@@ -11,14 +11,14 @@ import {
   IMAGES, certSpecs, certSubject, layout, nodeSpec, renderCertExtensions, renderClusterJson, renderCniConflist,
   renderContainerdConfig, renderCoreDNSManifests, renderKubeProxyConfig, renderKubeletConfig, renderKubeconfig,
 } from './render.ts';
+import { skipTest } from '../lib/framework/skip.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const l = layout('/var/lib/sctp-e2e/cluster');
 const n1 = nodeSpec(1);
 /** Skips with the precise reason in the test title (mocha's this.skip() carries none). */
 function skipBecause(ctx: Mocha.Context, reason: string): never {
-  if (ctx.test) ctx.test.title += ` [skipped: ${reason}]`;
-  ctx.skip();
+  return skipTest(ctx, reason);
 }
 const has = (bin: string) => ['/usr/bin', '/usr/sbin', '/bin', '/sbin'].some((d) => existsSync(join(d, bin)));
 

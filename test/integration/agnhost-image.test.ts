@@ -9,6 +9,7 @@ import { writeImageArchive } from '../../lib/image/archive.ts';
 import { startPrivateContainerd, type PrivateContainerd } from '../../agnhost-sctp/testing/containerd.ts';
 import { AGNHOST_DIR, Lab, ensureBinary, must, run } from '../../agnhost-sctp/testing/lab.ts';
 import { readFileSync, statSync } from 'node:fs';
+import { skipTest } from '../../lib/framework/skip.ts';
 
 function missing(): string | undefined {
   if (process.getuid?.() !== 0) return `needs root (uid ${process.getuid?.()})`;
@@ -26,7 +27,7 @@ describe('lib/image archive in containerd', function () {
 
   before(async function () {
     const why = missing();
-    if (why) { console.log(`      skip: ${why}`); this.skip(); }
+    if (why) { skipTest(this, `${why}`); }
     dir = mkdtempSync(join(tmpdir(), 'agt-image-'));
     cd = await startPrivateContainerd(ns);
   });
@@ -87,7 +88,7 @@ describe('lib/image archive in containerd', function () {
   });
 
   it('skopeo reads the same archive as docker-archive: and as oci-archive: (digest, platform, labels, entrypoint)', async function () {
-    if ((await run(['sh', '-c', 'command -v skopeo'])).code !== 0) { console.log('      skip: skopeo not installed (.ci/install-deps.sh installs it)'); this.skip(); }
+    if ((await run(['sh', '-c', 'command -v skopeo'])).code !== 0) { skipTest(this, 'skopeo not installed (.ci/install-deps.sh installs it)'); }
     await ensureBinary();
     await must(['bash', `${AGNHOST_DIR}/build.sh`], 300_000);
     const meta = JSON.parse(readFileSync(`${AGNHOST_DIR}/out/image.json`, 'utf8'));

@@ -7,13 +7,14 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, labUnavailable, ensureBinary, run, AGNHOST_BIN } from '../../agnhost-sctp/testing/lab.ts';
+import { skipTest } from '../../lib/framework/skip.ts';
 
 const SERVE_READY = [/serving SCTP on/, /serving UDP on port 8082/, /serving TCP on port 8082/, /serving HTTP on port 8080/];
 const NETEXEC = ['netexec', '--http-port=8080', '--udp-port=8082', '--tcp-port=8082', '--sctp-port=8082'];
 
 function skipUnlessLab(ctx: Mocha.Context): void {
   const why = labUnavailable();
-  if (why) { console.log(`      skip: ${why}`); ctx.skip(); }
+  if (why) { skipTest(ctx, `${why}`); }
 }
 
 describe('agnhost-sctp between network namespaces', function () {
@@ -84,7 +85,7 @@ describe('agnhost-sctp between network namespaces', function () {
     });
 
     it('--sctp-stack=kernel on a kernel without SCTP exits NOSTACK with the reason', async function () {
-      if ((await run(['sh', '-c', 'test -d /proc/sys/net/sctp'])).code === 0) this.skip(); // kernel SCTP present: nothing to refuse
+      if ((await run(['sh', '-c', 'test -d /proc/sys/net/sctp'])).code === 0) skipTest(this, 'kernel SCTP present: nothing to refuse');
       const r = await lab.agnhost(cli, ['--sctp-stack=kernel', 'connect', '10.251.1.2:8082', '--protocol=sctp', '--timeout=1s']);
       expect([r.code, r.stdout]).to.deep.equal([7, 'NOSTACK: --sctp-stack=kernel but the kernel has no usable SCTP: socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP): Protocol not supported\n']);
     });

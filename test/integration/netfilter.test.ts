@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { expect } from 'chai';
 import { localExec } from '../../lib/node/exec.ts';
 import { nodeNetfilter } from '../../lib/node/netfilter/index.ts';
+import { skipTest } from '../../lib/framework/skip.ts';
 
 const rules = (n: string) => fileURLToPath(new URL(`../../lib/node/fixtures/netfilter/rules/${n}`, import.meta.url));
 
@@ -29,8 +30,7 @@ describe('netfilter readers against rules in a network namespace (integration)',
   before(async function () {
     const why = await missing();
     if (why) {
-      console.log(`      skipped: ${why}`);
-      this.skip();
+      skipTest(this, `${why}`);
     }
     await execa('ip', ['netns', 'add', ns], { timeout: 10_000 });
     created = true;
@@ -91,8 +91,7 @@ describe('netfilter readers against rules in a network namespace (integration)',
   describe('rules written with the legacy backend (iptables-legacy) while iptables-save is the nft one', () => {
     before(async function () {
       if ((await execa('sh', ['-c', 'command -v iptables-legacy-restore'], { reject: false })).exitCode !== 0) {
-        console.log('      skipped: iptables-legacy-restore is not installed');
-        this.skip();
+        skipTest(this, 'iptables-legacy-restore is not installed');
       }
       await execa('ip', ['netns', 'exec', ns, 'iptables-legacy-restore'], { inputFile: rules('kube-proxy-and-portmap.iptables'), timeout: 15_000 });
     });

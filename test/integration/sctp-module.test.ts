@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { localExec, NodeExecError } from '../../lib/node/exec.ts';
 import { sshExec } from '../../lib/node/ssh.ts';
 import { classifySctpModule, probeSctpModule, SCTP_MODULE_PROBE_SCRIPT } from '../../lib/node/sctp-module.ts';
+import { skipTest } from '../../lib/framework/skip.ts';
 
 function kernelConfigIpSctp(): string | undefined {
   if (!existsSync('/proc/config.gz')) return undefined;
@@ -20,7 +21,7 @@ describe('sctp module probe on this machine (integration)', function () {
   let nsCreated = false;
 
   before(function () {
-    if (process.platform !== 'linux') this.skip();
+    if (process.platform !== 'linux') skipTest(this, `needs Linux (this is ${process.platform})`);
   });
 
   after(async () => {
@@ -33,7 +34,7 @@ describe('sctp module probe on this machine (integration)', function () {
 
   it('answers from the kernel config with evidence (on this kernel: no-sctp, CONFIG_IP_SCTP is not set)', async function () {
     const expected = kernelConfigIpSctp();
-    if (expected === undefined) this.skip(); // no /proc/config.gz: expectation cannot be derived independently
+    if (expected === undefined) skipTest(this, 'no /proc/config.gz: expectation cannot be derived independently');
     const s = await probeSctpModule(localExec({ node: 'this-machine' }), { timeoutMs: 10_000 });
     console.log(`      state=${s.state} evidence: ${s.evidence}`);
     expect(s.code).to.equal(0);
@@ -50,7 +51,7 @@ describe('sctp module probe on this machine (integration)', function () {
   });
 
   it('gives the same answer from inside a network namespace entered with nsenter', async function () {
-    if (process.getuid?.() !== 0) this.skip(); // creating a netns needs root
+    if (process.getuid?.() !== 0) skipTest(this, 'creating a netns needs root');
     const host = await probeSctpModule(localExec({ node: 'this-machine' }), { timeoutMs: 10_000 });
     await execa('ip', ['netns', 'add', ns], { timeout: 10_000 });
     nsCreated = true;
@@ -67,16 +68,14 @@ describe('sctp module probe through SSH in the kernel-lane VM (integration, when
 
   it('answers loaded/not-loaded on a modular kernel, agreeing with /proc/modules read separately', async function () {
     if (!existsSync(vmJson)) {
-      console.log(`      skipped: ${vmJson} does not exist (start the VM with npm run vm:up)`);
-      this.skip();
+      skipTest(this, `${vmJson} does not exist (start the VM with npm run vm:up)`);
     }
     let e: ReturnType<typeof sshExec>;
     try {
       const vm = JSON.parse(readFileSync(vmJson, 'utf8')) as { ssh: { host: string; port: number; user: string; keyPath: string; knownHostsPath: string } };
       e = sshExec({ node: 'kernel-vm', ...vm.ssh, connectTimeoutMs: 60_000, timeoutMs: 60_000 });
     } catch (err) {
-      console.log(`      skipped: the VM described by ${vmJson} is going away: ${(err as Error).message}`);
-      this.skip();
+      skipTest(this, `the VM described by ${vmJson} is going away: ${(err as Error).message}`);
     }
     try {
       // One exec: the probe, then an independent look at /proc/modules (the shared VM may reboot between two execs).
@@ -85,8 +84,7 @@ describe('sctp module probe through SSH in the kernel-lane VM (integration, when
         r = await e.run(`${SCTP_MODULE_PROBE_SCRIPT}\necho "== crosscheck"; grep -c '^sctp ' /proc/modules || true`);
       } catch (err) {
         if (err instanceof NodeExecError) {
-          console.log(`      skipped: the VM from ${vmJson} is not usable right now: ${err.message}`);
-          this.skip();
+          skipTest(this, `the VM from ${vmJson} is not usable right now: ${err.message}`);
         }
         throw err;
       }

@@ -15,6 +15,7 @@ import { expect } from 'chai';
 import { NodeExecError, NodeExecTimeout, type NodeExec } from '../../lib/node/exec.ts';
 import { sshExec } from '../../lib/node/ssh.ts';
 import { probeSctpModule } from '../../lib/node/sctp-module.ts';
+import { skipTest } from '../../lib/framework/skip.ts';
 
 const NS = `sshit-${process.pid}`;
 const HOST_IP = '10.213.77.2';
@@ -65,7 +66,7 @@ describe('ssh NodeExec against real sshd (integration)', function () {
 
   before(async function () {
     const w = await why();
-    if (w) { console.log(`      skipped: ${w}`); this.skip(); }
+    if (w) { skipTest(this, `${w}`); }
     dir = mkdtempSync(join(tmpdir(), 'sctp-e2e-sshit-'));
     const keygen = (f: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', f, '-f', join(dir, f)]);
     for (const k of ['node_host', 'bastion_host', 'other_host', 'client', 'stranger']) keygen(k);

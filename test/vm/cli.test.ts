@@ -10,6 +10,7 @@ import { execa, type ResultPromise } from 'execa';
 import { expect } from 'chai';
 import { imageComplete, imageInputs, qemuState, readPidFile } from '../../vm/vm.ts';
 import { REPO } from './lane.ts';
+import { skipTest } from '../../lib/framework/skip.ts';
 
 const NODE = process.execPath;
 
@@ -29,7 +30,7 @@ describe('kernel lane: vm tool failure paths (integration)', function () {
   const stateDir = () => join(tmp, 'state');
 
   before(function () {
-    if (process.getuid?.() !== 0) { console.log('      skipped: needs root (the tool refuses to run without it)'); this.skip(); }
+    if (process.getuid?.() !== 0) { skipTest(this, 'needs root (the tool refuses to run without it)'); }
   });
   beforeEach(() => { tmp = mkdtempSync(join(tmpdir(), 'vm-cli-test-')); made.push(tmp); });
   after(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
@@ -91,7 +92,7 @@ describe('kernel lane: vm tool failure paths (integration)', function () {
 
   it('`down` after a crashed `up` (killed while booting) stops that QEMU by pid and removes the state', async function () {
     const img = imageInputs();
-    if (!imageComplete(img.dir)) { console.log(`      skipped: no cached image at ${img.dir} (run npm run vm:build)`); this.skip(); }
+    if (!imageComplete(img.dir)) { skipTest(this, `no cached image at ${img.dir} (run npm run vm:build)`); }
     const up: ResultPromise = execa(NODE, ['--import', 'tsx', join(REPO, 'vm', 'cli.ts'), 'up'], {
       cwd: REPO, env: { SCTP_E2E_VM_DIR: stateDir() }, reject: false, timeout: 120_000,
     });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { NodeExec } from '../../lib/node/exec.ts';
 import { sshExec } from '../../lib/node/ssh.ts';
 import { readVmJson, vmStateDir, type VmJson } from '../../vm/vm.ts';
+import { skipTest } from '../../lib/framework/skip.ts';
 
 export const VM_NODE = 'sctp-e2e-vm';
 export const REPO = join(import.meta.dirname, '..', '..');
@@ -33,8 +34,7 @@ export async function openLane(): Promise<Lane | string> {
 
 /** Skips the current mocha context with the reason printed (mocha itself does not print skip reasons). */
 export function skipWith(ctx: Mocha.Context, reason: string): never {
-  console.log(`      skipped: ${reason}`);
-  ctx.skip();
+  skipTest(ctx, `${reason}`);
 }
 
 /** Runs a command that must succeed; the error carries the command, exit code and output. */
