@@ -105,6 +105,12 @@ async function up(): Promise<void> {
     await kubectl(c, ['annotate', '--overwrite', 'node', n.name, `${POD_CIDR_ANNOTATION}=${cidr}`]);
     s.annotated.push(n.name);
     save(s);
+    // Measured: with --ipam=kubernetes the agent kept waiting ("required IPv4 PodCIDR not available") on the
+    // annotation alone; spec.podCIDR works. It can be set once (the cluster runs --allocate-node-cidrs=false, so it
+    // is empty) and stays until the cluster goes down.
+    const cur = (await kubectl(c, ['get', 'node', n.name, '-o', 'jsonpath={.spec.podCIDR}'])).stdout.trim();
+    if (!cur) await kubectl(c, ['patch', 'node', n.name, '--type=merge', '-p', JSON.stringify({ spec: { podCIDR: cidr, podCIDRs: [cidr] } })]);
+    else if (cur !== cidr) throw new ClusterError(`node ${n.name} already has spec.podCIDR ${cur}, not ${cidr}; netpol needs a fresh cluster (\`npm run cluster:down && npm run cluster:up\`)`);
     for (const d of [p.dir, p.run, p.bpffs, p.masks]) mkdirSync(d, { recursive: true });
     // The host (and through it the outside netns) routes pod ranges to nodes, like the cluster does for 10.244.N.0/24.
     const hr = await run('ip', ['route', 'replace', cidr, 'via', n.ip], { allowFail: true });
