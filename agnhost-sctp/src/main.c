@@ -309,17 +309,17 @@ static void *tcp_conn_thread(void *arg) {
   if (c->srv->kind == SRV_VALUE) {
     send(c->fd, c->srv->value, strlen(c->srv->value), MSG_NOSIGNAL);
   } else {
+    /* one reply per read until EOF, error or 60 s idle (connect --hold exchanges on one connection) */
     struct pollfd p = { c->fd, POLLIN, 0 };
-    if (poll(&p, 1, 60000) > 0) {
+    struct sockaddr_storage local;
+    socklen_t ll = sizeof local;
+    getsockname(c->fd, (struct sockaddr *)&local, &ll);
+    unmap(&local);
+    while (poll(&p, 1, 60000) > 0) {
       ssize_t n = recv(c->fd, buf, sizeof buf - 1, 0);
-      if (n > 0) {
-        struct sockaddr_storage local;
-        socklen_t ll = sizeof local;
-        getsockname(c->fd, (struct sockaddr *)&local, &ll);
-        unmap(&local);
-        handle_cmd(buf, (size_t)n, (struct sockaddr *)&c->peer, (struct sockaddr *)&local, out, sizeof out);
-        send(c->fd, out, strlen(out), MSG_NOSIGNAL);
-      }
+      if (n <= 0) break;
+      handle_cmd(buf, (size_t)n, (struct sockaddr *)&c->peer, (struct sockaddr *)&local, out, sizeof out);
+      if (send(c->fd, out, strlen(out), MSG_NOSIGNAL) < 0) break;
     }
   }
   close(c->fd);
@@ -611,12 +611,88 @@ static int quick_exit_sctp(int cls) {
   _exit(cls);
 }
 
+/* ---------- connect --hold ---------- */
+
+/* One association (sctp) or connection (tcp) held for --hold, one exchange every --interval. */
+struct hold { int proto; ssock *s; int fd; const char *payload; long hold_ms, interval_ms, timeout_ms; const char *addr; };
+
+/* Sends the payload and reads one reply: >0 bytes, 0 when the peer shut down, -1 with errno. */
+static ssize_t hold_exchange(struct hold *h, char *buf, size_t buflen) {
+  size_t len = strlen(h->payload);
+  if (h->proto == IPPROTO_SCTP) {
+    if (ss_send(h->s, h->payload, len) < 0) return -1;
+    return ss_recv(h->s, buf, buflen, (int)h->timeout_ms);
+  }
+  if (send(h->fd, h->payload, len, MSG_NOSIGNAL) < 0) return -1;
+  struct pollfd p = { h->fd, POLLIN, 0 };
+  int r = poll(&p, 1, (int)h->timeout_ms);
+  if (r == 0) { errno = ETIMEDOUT; return -1; }
+  if (r < 0) return -1;
+  return recv(h->fd, buf, buflen, 0);
+}
+
+static const char *fmt_secs(long long ms, char *b, size_t n) {
+  if (ms % 1000 == 0) snprintf(b, n, "%llds", ms / 1000);
+  else snprintf(b, n, "%.1fs", (double)ms / 1000);
+  return b;
+}
+
+/* Exit 0 only when every exchange was answered, all with the same reply (the same backend for
+ * "hostname"); otherwise the class of the first failure and how far the hold got. */
+static int run_hold(struct hold *h) {
+  const char *what = h->proto == IPPROTO_SCTP ? "association" : "connection";
+  const char *pname = h->proto == IPPROTO_SCTP ? "sctp" : "tcp";
+  long total = h->hold_ms / h->interval_ms;
+  if (total < 1) total = 1;
+  char buf[65536], first[1100] = "", hs[32], at[32], sent[32];
+  long answered = 0;
+  long long start = now_ms();
+  fmt_secs(h->hold_ms, hs, sizeof hs);
+  for (long k = 0; k < total; k++) {
+    long long due = start + (long long)k * h->interval_ms, wait = due - now_ms();
+    if (wait > 0) usleep((useconds_t)(wait * 1000));
+    long long t = now_ms();
+    ssize_t n = hold_exchange(h, buf, sizeof buf - 1);
+    int e = errno;
+    if (n > 0) {
+      buf[n > 1024 ? 1024 : n] = 0; /* replies are compared on their first 1024 bytes */
+      trim(buf);
+      if (k == 0) snprintf(first, sizeof first, "%.1024s", buf);
+      else if (strcmp(first, buf) != 0)
+        return report(CLS_OTHER, "held %s %s to %s changed peer after %ld/%ld exchanges, %s into the %s hold: exchange %ld answered by %s, the earlier ones by %s",
+                      pname, what, h->addr, answered, total, fmt_secs(t - start, at, sizeof at), hs, k + 1, buf, first);
+      answered++;
+      continue;
+    }
+    char by[1200] = "";
+    if (answered) snprintf(by, sizeof by, " (answered by %s)", first);
+    fmt_secs(now_ms() - start, at, sizeof at);
+    if (n == 0)
+      return report(CLS_OTHER, "held %s %s to %s ended after %ld/%ld exchanges%s, %s into the %s hold: the peer shut it down instead of answering exchange %ld",
+                    pname, what, h->addr, answered, total, by, at, hs, k + 1);
+    if (e == ETIMEDOUT)
+      return report(CLS_TIMEOUT, "held %s %s to %s broke after %ld/%ld exchanges%s, %s into the %s hold: no reply to exchange %ld within %ldms (sent %s into the hold)",
+                    pname, what, h->addr, answered, total, by, at, hs, k + 1, h->timeout_ms, fmt_secs(t - start, sent, sizeof sent));
+    int cls = errno_class(e);
+    return report(cls, "held %s %s to %s broke after %ld/%ld exchanges%s, %s into the %s hold: exchange %ld: %s%s",
+                  pname, what, h->addr, answered, total, by, at, hs, k + 1, strerror(e),
+                  cls == CLS_REFUSED ? (h->proto == IPPROTO_SCTP ? " (ABORT)" : " (RST)") : "");
+  }
+  long long rest = start + h->hold_ms - now_ms();
+  if (rest > 0) usleep((useconds_t)(rest * 1000));
+  printf("OK: held %s, %ld/%ld exchanges answered by %s on one %s %s (%s)\n", hs, answered, total, first, pname, what, h->addr);
+  fflush(stdout);
+  return CLS_OK;
+}
+
 static int cmd_connect(int argc, char **argv) {
   const char *target = NULL, *proto = "tcp", *data = NULL, *udp_data = "hostname";
-  long timeout = 5000;
+  long timeout = 5000, hold_ms = 0, interval_ms = 1000;
   for (int i = 1; i < argc; i++) {
     const char *v;
     if ((v = flag(argc, argv, &i, "protocol"))) proto = v;
+    else if ((v = flag(argc, argv, &i, "hold"))) { hold_ms = parse_duration_ms(v); if (hold_ms <= 0) die_usage("--hold: want a positive duration like 30s, got %s", v); }
+    else if ((v = flag(argc, argv, &i, "interval"))) { interval_ms = parse_duration_ms(v); if (interval_ms <= 0) die_usage("--interval: want a positive duration like 500ms, got %s", v); }
     else if ((v = flag(argc, argv, &i, "timeout"))) { timeout = parse_duration_ms(v); if (timeout <= 0) die_usage("--timeout: want a positive duration like 2s or 500ms, got %s", v); }
     else if ((v = flag(argc, argv, &i, "udp-data"))) udp_data = v;
     else if ((v = flag(argc, argv, &i, "data"))) data = v;
@@ -627,6 +703,10 @@ static int cmd_connect(int argc, char **argv) {
   if (!target) die_usage("connect: want HOST:PORT");
   int ipproto = strcmp(proto, "sctp") == 0 ? IPPROTO_SCTP : strcmp(proto, "tcp") == 0 ? IPPROTO_TCP : strcmp(proto, "udp") == 0 ? IPPROTO_UDP : -1;
   if (ipproto < 0) die_usage("connect: --protocol must be tcp, udp or sctp, got %s", proto);
+  if (hold_ms && ipproto == IPPROTO_UDP) die_usage("connect: --hold needs --protocol=sctp or tcp (UDP has no association to hold)");
+  if (hold_ms && interval_ms > hold_ms) die_usage("connect: --interval (%ldms) longer than --hold (%ldms)", interval_ms, hold_ms);
+  if (hold_ms && !data) data = "hostname";
+  struct hold h = { ipproto, NULL, -1, data, hold_ms, interval_ms, timeout, NULL };
   struct sockaddr_storage ss;
   socklen_t len;
   char msg[300], a[80];
@@ -655,7 +735,10 @@ static int cmd_connect(int argc, char **argv) {
     }
     icmpw_close(&w);
     int cls = CLS_OK;
-    if (data) {
+    if (hold_ms) {
+      h.s = s; h.addr = a;
+      cls = run_hold(&h);
+    } else if (data) {
       /* a porter-style server may already have written its answer and shut down: a failed
        * send is only an error when nothing can be read either */
       ssize_t sent = ss_send(s, data, strlen(data));
@@ -691,6 +774,7 @@ static int cmd_connect(int argc, char **argv) {
       int e = 0; socklen_t el = sizeof e;
       getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el);
       if (e) { if (icmpw_poll(&w)) cls = icmp_report(&w, proto, a, t0); else cls = report(errno_class(e), "tcp connect to %s: %s", a, strerror(e)); goto out; }
+      if (hold_ms) { h.fd = fd; h.addr = a; icmpw_close(&w); cls = run_hold(&h); goto out; }
       if (!payload) goto out; /* connected, nothing to exchange */
       send(fd, payload, strlen(payload), MSG_NOSIGNAL);
       sent = 1;
@@ -813,7 +897,7 @@ static void usage(FILE *f) {
   fprintf(f, "agnhost-sctp %s: agnhost's netexec/connect/porter/pause with SCTP over the kernel or usrsctp\n"
              "usage: agnhost-sctp [--sctp-stack=auto|kernel|userspace] [--sctp-blackhole=0|1|2] [--bind-address=IP] COMMAND ...\n"
              "  netexec [--http-port=8080] [--udp-port=8081] [--sctp-port=-1] [--tcp-port=-1]\n"
-             "  connect HOST:PORT [--protocol=tcp|udp|sctp] [--timeout=5s] [--data=STR] [--udp-data=hostname]\n"
+             "  connect HOST:PORT [--protocol=tcp|udp|sctp] [--timeout=5s] [--data=STR] [--udp-data=hostname] [--hold=30s --interval=1s]\n"
              "  porter            (SERVE_PORT_<N>, SERVE_TCP_PORT_<N>, SERVE_UDP_PORT_<N>, SERVE_SCTP_PORT_<N>=value)\n"
              "  bench HOST:PORT [--associations=200] [--messages=20] [--concurrency=8] [--seconds=3] [--size=100]\n"
              "  pause | stack | version\n", AGNHOST_VERSION);

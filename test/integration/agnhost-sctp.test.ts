@@ -1,7 +1,8 @@
 // The real agnhost-sctp binary between network namespaces created here: SCTP (userspace stack on
 // this kernel), TCP and UDP; direct, through ClusterIP-like DNAT, through a bridge with
 // br_netfilter (pod → Service → other pod, and true hairpin pod → Service → itself), blocked by
-// DROP/REJECT, 50 concurrent clients, netexec /dial, porter, and the CAP_NET_RAW check.
+// DROP/REJECT, connect --hold (one association held through DNAT, cut mid-way by a DROP), 50
+// concurrent clients, netexec /dial, porter, and the CAP_NET_RAW check.
 import { expect } from 'chai';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -188,6 +189,40 @@ describe('agnhost-sctp between network namespaces', function () {
       } finally {
         await lab.sh(rtr, 'iptables -D FORWARD -p sctp --dport 8082 -j DROP');
       }
+    });
+
+    it('connect --hold keeps one SCTP association (and one TCP connection) through the DNAT, every exchange answered by the same server', async () => {
+      const host = (await run(['hostname'])).stdout.trim();
+      for (const p of ['sctp', 'tcp']) {
+        const r = await lab.agnhost(cli, ['connect', `${VIP}:95`, `--protocol=${p}`, '--timeout=2s', '--hold=3s', '--interval=200ms']);
+        const what = p === 'sctp' ? 'association' : 'connection';
+        expect([r.code, r.stdout], `${p}: ${r.stderr}`).to.deep.equal([0, `OK: held 3s, 15/15 exchanges answered by ${host} on one ${p} ${what} (${VIP}:95)\n`]);
+        expect(r.ms, 'the hold lasts --hold').to.be.within(2900, 4500);
+      }
+      const ct = await lab.sh(rtr, 'conntrack -L -p sctp 2>/dev/null || true');
+      expect(ct, 'the held association is one conntrack entry').to.match(/dport=95 .*sport=8082/);
+    });
+
+    it('connect --hold ends TIMEOUT, saying after how many exchanges, when a DROP cuts the path mid-hold', async () => {
+      const held = lab.agnhost(cli, ['connect', `${VIP}:95`, '--protocol=sctp', '--timeout=1s', '--hold=6s', '--interval=200ms']);
+      await new Promise((r) => setTimeout(r, 1500));
+      await lab.sh(rtr, 'iptables -I FORWARD -p sctp --dport 8082 -j DROP');
+      let r;
+      try {
+        r = await held;
+      } finally {
+        await lab.sh(rtr, 'iptables -D FORWARD -p sctp --dport 8082 -j DROP');
+      }
+      expect(r.code, r.stdout + r.stderr).to.equal(2);
+      const m = /^TIMEOUT: held sctp association to 10\.96\.251\.7:95 broke after (\d+)\/30 exchanges \(answered by .+\), [\d.]+s into the 6s hold: no reply to exchange (\d+) within 1000ms \(sent [\d.]+s into the hold\)\n$/.exec(r.stdout);
+      expect(m, r.stdout).to.not.equal(null);
+      const [answered, failed] = [Number(m![1]), Number(m![2])];
+      expect(answered, 'about 1.5 s of 200 ms exchanges before the DROP').to.be.within(4, 10);
+      expect(failed).to.equal(answered + 1);
+      expect(r.ms, 'ends at the first unanswered exchange, not at the end of the hold').to.be.below(4500);
+      expect(await lab.sh(rtr, 'iptables -S FORWARD'), 'DROP removed').to.not.match(/DROP/);
+      const again = await lab.agnhost(cli, ['connect', `${VIP}:95`, '--protocol=sctp', '--timeout=2s', '--hold=1s', '--interval=200ms']);
+      expect(again.code, `path restored: a new hold succeeds\n${again.stdout}`).to.equal(0);
     });
 
     it('REJECT classifies as REFUSED (port unreachable) and PROHIBITED (admin prohibited), quoting the Service address', async () => {
