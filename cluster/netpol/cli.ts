@@ -14,7 +14,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const CNI_BIN_DIR = '/usr/lib/cni'; // containerd's cri bin_dir in the cluster's config (render.ts of cluster/)
 const WRAPPER = `${CNI_BIN_DIR}/cilium-cni`;
 const WRAPPER_MARK = 'Written by cluster/netpol (sctp-e2e)';
-const USAGE = 'usage: tsx cluster/netpol/cli.ts up|down|status [--json]   (state: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster; binaries: $SCTP_E2E_NETPOL_BIN_DIR or cluster/netpol/build.sh)';
+const USAGE = 'usage: tsx cluster/netpol/cli.ts up [--sctp=on|off] | down | status [--json]   (state: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster; binaries: $SCTP_E2E_NETPOL_BIN_DIR or cluster/netpol/build.sh)';
 
 const t0 = Date.now();
 function log(msg: string): void {
@@ -78,7 +78,7 @@ function which(tool: string): boolean {
   return (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin']).some((d) => d && existsSync(join(d, tool)));
 }
 
-async function up(): Promise<void> {
+async function up(sctp: boolean): Promise<void> {
   if (process.getuid?.() !== 0) throw new ClusterError('netpol up must run as root (bpffs mounts, CNI plugin, node netns)');
   const c = cluster();
   for (const [tool, pkg] of [['clang', 'clang'], ['llc', 'llvm'], ['bpftool', 'bpftool'], ['unshare', 'util-linux'], ['iptables', 'iptables']]) {
@@ -89,7 +89,7 @@ async function up(): Promise<void> {
   const bin = await binDir();
   mkdirSync(pidDir, { recursive: true });
   mkdirSync(`${nd}/logs`, { recursive: true });
-  const s: NetpolState = { startedAt: new Date().toISOString(), version: CILIUM_VERSION, binDir: bin, createdFiles: [], cniConfs: [], mounts: [], annotated: [], hostRoutes: [], crdsApplied: false };
+  const s: NetpolState = { startedAt: new Date().toISOString(), version: CILIUM_VERSION, binDir: bin, createdFiles: [], cniConfs: [], mounts: [], annotated: [], hostRoutes: [], crdsApplied: false, sctp };
   save(s);
 
   log('applying the Cilium CRDs (normally the operator registers them)');
@@ -121,7 +121,7 @@ async function up(): Promise<void> {
       s.mounts.push(p.bpffs);
       save(s);
     }
-    const launcher = agentLauncher({ nodeName: n.name, masksDir: p.masks, agent: `${bin}/cilium-agent`, args: agentArgs({ stateDir, node: n, kubeconfig: c.kubeconfig, podCIDR: c.podCIDR, libDir: `${bin}/lib` }) });
+    const launcher = agentLauncher({ nodeName: n.name, masksDir: p.masks, agent: `${bin}/cilium-agent`, args: agentArgs({ stateDir, node: n, kubeconfig: c.kubeconfig, podCIDR: c.podCIDR, libDir: `${bin}/lib`, sctp }) });
     const d = startDaemon(p.pidName, launcher[0]!, launcher.slice(1), { netns: n.netns, logFile: p.log, pidDir });
     log(`${n.name}: cilium-agent ${CILIUM_VERSION} pid ${d.pid} (log ${p.log})`);
   }
@@ -152,7 +152,7 @@ async function up(): Promise<void> {
     save(s);
     log(`${n.name}: agent ready; new pods get their network from cilium-cni (${conf})`);
   }
-  process.stdout.write(`netpol up: Cilium ${CILIUM_VERSION} enforces NetworkPolicy (SCTP enabled) on ${c.nodes.map((n) => n.name).join(', ')}; pods created from now on are covered (older pods stay on the bridge CNI, unenforced)\n`);
+  process.stdout.write(`netpol up: Cilium ${CILIUM_VERSION} enforces NetworkPolicy (${sctp ? 'SCTP enabled' : 'SCTP DISABLED: --enable-sctp=false, upstream default'}) on ${c.nodes.map((n) => n.name).join(', ')}; pods created from now on are covered (older pods stay on the bridge CNI, unenforced)\n`);
 }
 
 async function cleanupNetns(n: ClusterNode): Promise<string[]> {
@@ -252,7 +252,7 @@ async function down(): Promise<void> {
 async function status(json: boolean): Promise<number> {
   const s = readJson<NetpolState>(statePath);
   const c = readJson<ClusterJson>(`${stateDir}/cluster.json`);
-  const out: Record<string, unknown> = { up: false, implementation: `cilium ${CILIUM_VERSION}`, sctpEnabled: true, nodes: [] as unknown[] };
+  const out: Record<string, unknown> = { up: false, implementation: `cilium ${CILIUM_VERSION}`, sctpEnabled: s ? s.sctp !== false : null, nodes: [] as unknown[] };
   let allUp = Boolean(s && c);
   for (const n of c?.nodes ?? []) {
     const p = nodePaths(stateDir, n);
@@ -266,7 +266,7 @@ async function status(json: boolean): Promise<number> {
   out.up = allUp;
   if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   else {
-    process.stdout.write(`netpol (cilium ${CILIUM_VERSION}, SCTP enabled): ${allUp ? 'up' : s ? 'partly up' : 'down'}\n`);
+    process.stdout.write(`netpol (cilium ${CILIUM_VERSION}, ${s?.sctp === false ? 'SCTP disabled' : 'SCTP enabled'}): ${allUp ? 'up' : s ? 'partly up' : 'down'}\n`);
     for (const n of out.nodes as { node: string; pid: number | null; agent: string; cniConf: boolean; podCIDR: string }[]) {
       process.stdout.write(`  ${n.node}: agent ${n.pid ? `pid ${n.pid}` : 'not running'} (${n.agent}); cni ${n.cniConf ? CNI_CONF_NAME : 'not installed'}; pods ${n.podCIDR}\n`);
     }
@@ -277,12 +277,15 @@ async function status(json: boolean): Promise<number> {
 async function main(): Promise<number> {
   const [cmd, ...rest] = process.argv.slice(2);
   const json = rest.includes('--json');
-  const unknown = rest.filter((a) => a !== '--json');
+  const sctpOpt = rest.find((a) => a.startsWith('--sctp='));
+  const unknown = rest.filter((a) => a !== '--json' && a !== sctpOpt);
   if (unknown.length || (json && cmd !== 'status')) throw new UsageErr(`unknown option ${unknown[0] ?? '--json'} for "${cmd}"`);
+  if (sctpOpt && (cmd !== 'up' || !['--sctp=on', '--sctp=off'].includes(sctpOpt))) throw new UsageErr(`${sctpOpt}: only \`up --sctp=on|off\` is known`);
+  const sctp = sctpOpt !== '--sctp=off';
   switch (cmd) {
     case 'up':
       try {
-        await up();
+        await up(sctp);
       } catch (e) {
         if (process.env.NETPOL_KEEP_ON_FAILURE) throw e;
         log(`up failed; tearing down what it started (set NETPOL_KEEP_ON_FAILURE=1 to keep it for debugging)`);
