@@ -27,7 +27,8 @@ export function clientArgs(f: E2E): string[] {
   return f.config.flavor === 'agnhost' ? ['netexec', `--http-port=${HTTP_PORT}`, '--udp-port=-1'] : f.pauseArgs();
 }
 
-const shq = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+/** Quotes one argv word for a copy-pasteable shell command. */
+export const shq = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
 
 /** One SCTP (or TCP/UDP) exchange from a pod; the outcome carries who answered. Never throws for "blocked". */
 export async function probeHostname(f: E2E, o: { from: string; fromNs?: string; host: string; port: number; protocol?: Protocol; timeout?: number }): Promise<HostnameOutcome> {

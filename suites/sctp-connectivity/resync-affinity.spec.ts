@@ -1,18 +1,25 @@
 // SCTP Services while kube-proxy rewrites its rules, and ClientIP session affinity for SCTP.
 // - Other Services and EndpointSlices are created and deleted (each change makes kube-proxy resync)
 //   while a client keeps opening SCTP associations to a Service: none may fail or reach a stranger.
-// - An association held open across the resyncs needs a long-lived client, which agnhost-sctp's
-//   connect does not have (one exchange, then it closes): that test skips and says so.
+// - One association held open (`connect --hold`: one exchange every HOLD_INTERVAL_MS on the same
+//   association) while other Services and EndpointSlices change and kube-proxy provably resyncs:
+//   every exchange must be answered, all by one backend. Upstream agnhost has no such client: skips.
 // - sessionAffinity: ClientIP: N associations from one client all reach the same backend.
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
-import { clientArgs, deleteEndpointSlice, deleteService, eventuallyAnsweredBy, expectEveryBackend, probeHostname, serverArgs, HTTP_PORT, type HostnameOutcome } from './helpers.ts';
+import { formatDuration } from '../../lib/framework/timeouts.ts';
+import { clientArgs, deleteEndpointSlice, deleteService, eventuallyAnsweredBy, expectEveryBackend, probeHostname, serverArgs, shq, HTTP_PORT, type HostnameOutcome } from './helpers.ts';
 
 const PORT = 5060;
 const TARGET = 5061;
 const BACKENDS = ['backend-a', 'backend-b'];
 const CHURN_ROUNDS = 6;
 const AFFINITY_CONNECTS = 10;
+/** The held association: long enough for HOLD_RESYNCS proven resyncs (a few seconds each). */
+const HOLD_MS = 40_000;
+const HOLD_INTERVAL_MS = 500;
+const HOLD_RESYNCS = 3;
+const HOLD_MAX_RESYNCS = 20;
 
 describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.LinuxOnly], () => {
   const f = useE2E('sctp-resync', { scope: 'all' });
@@ -33,6 +40,24 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
     return svc.spec!.clusterIP!;
   }
 
+  /**
+   * One proven kube-proxy resync: a new SCTP Service `${prefix}-${i}` with a hand-made EndpointSlice
+   * (backend-a only) that the client reaches through backend-a; the previous round's pair is
+   * deleted afterwards. Returns the number of API changes made.
+   */
+  async function churnRound(prefix: string, i: number): Promise<number> {
+    const port = PORT + 100 + i;
+    const churnSvc = await f.createService({ name: `${prefix}-${i}`, ports: [{ name: 'sip', protocol: 'SCTP', port, targetPort: TARGET }] });
+    await f.createEndpointSlice({ name: `${prefix}-${i}-1`, serviceName: `${prefix}-${i}`, addresses: [ips['backend-a']!], ports: [{ name: 'sip', protocol: 'SCTP', port: TARGET }] });
+    // proof that kube-proxy resynced: the new Service answers (through backend-a, its only endpoint)
+    const churnVip = churnSvc.spec!.clusterIP!;
+    await eventuallyAnsweredBy(f, `SCTP client -> ${prefix} Service ${churnVip}:${port} (kube-proxy resync ${i + 1})`, 'backend-a', () => probeHostname(f, { from: 'client', host: churnVip, port }));
+    if (i === 0) return 2;
+    await deleteEndpointSlice(f, `${prefix}-${i - 1}-1`);
+    await deleteService(f, `${prefix}-${i - 1}`);
+    return 4;
+  }
+
   f.it('New SCTP associations to a Service keep working while other Services and endpoints change', async function () {
     this.timeout(timeouts.proxySync * (CHURN_ROUNDS + 2) + timeouts.apiCall * CHURN_ROUNDS * 4 + timeouts.endpoints);
     const vip = await service('sctp-stable');
@@ -44,18 +69,8 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
     const churn = (async () => {
       try {
         for (let i = 0; i < CHURN_ROUNDS; i++) {
-          const churnSvc = await f.createService({ name: `churn-${i}`, ports: [{ name: 'sip', protocol: 'SCTP', port: PORT + 100 + i, targetPort: TARGET }] });
-          await f.createEndpointSlice({ name: `churn-${i}-1`, serviceName: `churn-${i}`, addresses: [ips['backend-a']!], ports: [{ name: 'sip', protocol: 'SCTP', port: TARGET }] });
-          changes += 2;
-          // proof that kube-proxy resynced: the new Service answers (through backend-a, its only endpoint)
-          const churnVip = churnSvc.spec!.clusterIP!;
-          await eventuallyAnsweredBy(f, `SCTP client -> churn Service ${churnVip}:${PORT + 100 + i} (kube-proxy resync ${i + 1})`, 'backend-a', () => probeHostname(f, { from: 'client', host: churnVip, port: PORT + 100 + i }));
+          changes += await churnRound('churn', i);
           resyncs++;
-          if (i > 0) {
-            await deleteEndpointSlice(f, `churn-${i - 1}-1`);
-            await deleteService(f, `churn-${i - 1}`);
-            changes += 2;
-          }
         }
       } finally {
         churning = false;
@@ -73,7 +88,35 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
   });
 
   f.it('An established SCTP association survives kube-proxy resyncs', async function () {
-    f.skip('agnhost-sctp has no long-lived client mode: `connect` closes the association after one exchange (--data), so no association can be held open across a resync; needs e.g. `connect --hold=D --interval=I` sending on one association');
+    if (f.config.flavor === 'agnhost') f.skip('upstream agnhost connect has no long-lived client mode (one connect, no data exchange); this test needs agnhost-sctp `connect --hold`');
+    this.timeout(timeouts.proxySync * 3 + HOLD_MS + timeouts.apiCall * 4 + timeouts.endpoints);
+    const vip = await service('sctp-held');
+    await expectEveryBackend(f, `SCTP client -> ${vip}:${PORT} before the hold`, BACKENDS, () => probeHostname(f, { from: 'client', host: vip, port: PORT }));
+
+    const argv = [f.agnhostBin(), 'connect', `${vip}:${PORT}`, '--protocol=sctp', `--timeout=${timeouts.probe}ms`, `--hold=${HOLD_MS}ms`, `--interval=${HOLD_INTERVAL_MS}ms`, '--data=hostname'];
+    const command = `kubectl exec -n ${f.ns} client -- ${argv.map(shq).join(' ')}`;
+    const t0 = Date.now();
+    let holdEnded = 0;
+    const held = f.exec('client', argv, { timeout: HOLD_MS + timeouts.probe + timeouts.nodeExec })
+      .catch((e: Error) => e)
+      .finally(() => { holdEnded = Date.now(); });
+    const proven: number[] = [];
+    let changes = 0;
+    // resyncs for the whole hold (at least HOLD_RESYNCS are required), not just its first seconds
+    for (let i = 0; !holdEnded && i < HOLD_MAX_RESYNCS; i++) {
+      changes += await churnRound('hold-churn', i);
+      if (!holdEnded) proven.push(Date.now() - t0);
+    }
+    const r = await held;
+    const at = (ms: number) => formatDuration(ms);
+    const story = `${proven.length} kube-proxy resync(s) proven while the hold ran (at ${proven.map(at).join(', ') || '-'} after the exec started; ${changes} Service/EndpointSlice changes); hold ended after ${at(holdEnded - t0)}`;
+    f.log(`held SCTP association client -> ${vip}:${PORT}: ${r instanceof Error ? r.message : (r.stdout.trim() || r.stderr.trim())}; ${story}`);
+    if (r instanceof Error) throw new Error(`the held association's exec did not complete: ${r.message}\n${story}\n  reproduce: ${command}`);
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    const who = /^OK: held \S+, (\d+)\/\1 exchanges answered by (\S+) on one sctp association/.exec(line);
+    expect([r.code, who !== null], `one SCTP association client -> ${vip}:${PORT} held ${at(HOLD_MS)} (an exchange every ${at(HOLD_INTERVAL_MS)}) across kube-proxy resyncs must answer every exchange from one backend; exit ${r.code}: ${line || r.stderr.trim()}\n${story}\n  reproduce: ${command}`).to.deep.equal([0, true]);
+    expect(BACKENDS, `held association answered by ${who![2]}, which is not a backend of ${vip}:${PORT}\n  reproduce: ${command}`).to.include(who![2]);
+    expect(proven.length, `the hold ended before ${HOLD_RESYNCS} kube-proxy resyncs were proven: ${story}; a slow cluster needs a longer HOLD_MS`).to.be.at.least(HOLD_RESYNCS);
   });
 
   f.it('ClientIP session affinity holds for SCTP: every association from one client reaches one backend', async function () {
