@@ -35,6 +35,8 @@ mmdebstrap --variant=minbase --quiet --include="$kpkg,$pkgs" \
   --customize-hook="rm -f \"\$1\"/etc/ssh/ssh_host_*; cp '$tmp/ssh_host_ed25519_key' '$tmp/ssh_host_ed25519_key.pub' \"\$1/etc/ssh/\"; chmod 600 \"\$1/etc/ssh/ssh_host_ed25519_key\"" \
   --customize-hook='printf "HostKey /etc/ssh/ssh_host_ed25519_key\nUseDNS no\nPermitRootLogin prohibit-password\n" > "$1/etc/ssh/sshd_config.d/sctp-e2e.conf"' \
   --customize-hook='mkdir -p "$1/etc/systemd/network"; printf "[Match]\nName=en*\n[Network]\nDHCP=ipv4\n" > "$1/etc/systemd/network/20-wired.network"' \
+  --customize-hook='printf "[Match]\nMACAddress=52:54:00:c7:00:14\n[Link]\nRequiredForOnline=no\n[Network]\nAddress=10.199.0.20/24\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n" > "$1/etc/systemd/network/10-sctpe2e-cluster.network"' \
+  --customize-hook='chroot "$1" systemctl disable containerd.service 2>/dev/null || true' \
   --customize-hook='chroot "$1" systemctl enable systemd-networkd ssh' \
   --customize-hook='chroot "$1" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_reap.service e2scrub_all.timer fstrim.timer dpkg-db-backup.timer getty-static.service systemd-networkd-wait-online.service' \
   --customize-hook="bash '$here/prune-modules.sh' \"\$1\"" \

@@ -7,6 +7,7 @@
 //   down    poweroff over ssh, kill the QEMU pid if it does not exit, remove the state dir; also cleans
 //           up after a crashed `up`
 //   status  print vm.json and whether QEMU and ssh answer (exit 0 up, 3 down)
+//   up --join-cluster   also a NIC on tap sctpe2e-vm0 in the cluster bridge, then vm/join.ts up (node sctp-e2e-vm)
 //   reboot  reboot the guest and wait for ssh (the only way to unload sctp.ko on this kernel; no npm script)
 //
 // Environment: SCTP_E2E_VM_DIR (state, default /var/lib/sctp-e2e/vm), SCTP_E2E_CACHE_DIR (default
@@ -21,6 +22,7 @@ import {
   VM_SRC_DIR, VmError, cacheRoot, imageComplete, imageInputs, qemuState, readPidFile, readVmJson, vmStateDir,
   type VmJson,
 } from './vm.ts';
+import { createTap, deleteTap, joinDown, joinUp, qemuTapArgs, TAP } from './join.ts';
 
 const QEMU = 'qemu-system-x86_64';
 const log = (msg: string): void => { process.stderr.write(`${msg}\n`); };
@@ -117,7 +119,8 @@ function consoleTail(dir: string, lines = 15): string {
   return readFileSync(p, 'utf8').split('\n').slice(-lines).join('\n');
 }
 
-export async function up(): Promise<VmJson> {
+/** `joinCluster`: a second NIC on tap sctpe2e-vm0 in the cluster bridge, then vm/join.ts makes the VM a node. */
+export async function up(opts: { joinCluster?: boolean } = {}): Promise<VmJson> {
   requireRoot('up');
   requireTool(QEMU);
   requireTool('qemu-img');
@@ -139,9 +142,10 @@ export async function up(): Promise<VmJson> {
     const hostKey = readFileSync(join(img.dir, 'ssh_host_ed25519_key.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
     const knownHostsPath = join(dir, 'ssh', 'known_hosts');
     writeFileSync(knownHostsPath, `[127.0.0.1]:${port} ${hostKey}\n`);
+    if (opts.joinCluster) { createTap(); log(`vm up: tap ${TAP} in the cluster bridge (guest 10.199.0.20)`); }
     const overlay = join(dir, 'overlay.qcow2');
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', join(img.dir, 'rootfs.img'), '-F', 'raw', overlay], { timeout: 30_000 });
-    const memoryMiB = Number(process.env.SCTP_E2E_VM_MEM ?? 1024);
+    const memoryMiB = Number(process.env.SCTP_E2E_VM_MEM ?? (opts.joinCluster ? 2048 : 1024));
     const consoleLog = join(dir, 'console.log');
     const args = [
       '-name', 'sctp-e2e-vm', '-accel', 'tcg,thread=multi,tb-size=256', '-cpu', 'max', '-m', String(memoryMiB), '-smp', '2',
@@ -150,6 +154,7 @@ export async function up(): Promise<VmJson> {
       '-append', 'root=/dev/vda rw console=ttyS0 panic=-1 quiet',
       '-drive', `file=${overlay},format=qcow2,if=virtio,cache=unsafe`,
       '-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:22`, '-device', 'virtio-net-pci,netdev=n0',
+      ...(opts.joinCluster ? qemuTapArgs() : []),
       // No -no-reboot: a guest reboot is the only way back to "sctp.ko not loaded" (see reboot()).
       '-daemonize', '-pidfile', join(dir, 'qemu.pid'),
     ];
@@ -193,6 +198,12 @@ export async function up(): Promise<VmJson> {
   }
 }
 
+/** `vm up --join-cluster`: boot with the cluster NIC, then join (a failed join leaves the VM up for debugging). */
+async function upJoined(): Promise<void> {
+  await up({ joinCluster: true });
+  await joinUp();
+}
+
 // ---------------------------------------------------------------- down
 async function waitGone(pid: number, dir: string, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -221,6 +232,7 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<{ how: strin
   const vm = readVmJson(dir);
   const pid = readPidFile(dir) ?? vm?.qemuPid;
   let how = 'not running';
+  if (await joinDown({ quiet: opts.quiet }).catch((e: unknown) => { say(`vm down: leaving the cluster failed: ${(e as Error).message}`); return false; })) say('vm down: left the cluster');
   if (pid !== undefined) {
     const st = qemuState(pid, dir);
     if (st === 'foreign') say(`vm down: pid ${pid} is not a QEMU of ${dir}; leaving it alone`);
@@ -239,7 +251,8 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<{ how: strin
       }
     }
   }
-  for (const f of ['vm.json', 'vm.json.tmp', 'qemu.pid', 'overlay.qcow2', 'console.log', 'ssh']) rmSync(join(dir, f), { recursive: true, force: true });
+  if (deleteTap()) say(`vm down: removed tap ${TAP}`);
+  for (const f of ['vm.json', 'vm.json.tmp', 'qemu.pid', 'overlay.qcow2', 'console.log', 'ssh', 'join']) rmSync(join(dir, f), { recursive: true, force: true });
   const rest = readdirSync(dir);
   if (rest.length === 0) rmSync(dir, { recursive: true, force: true });
   else say(`vm down: left unknown files in ${dir}: ${rest.join(', ')}`);
@@ -298,7 +311,7 @@ async function main(): Promise<number> {
   const cmd = process.argv[2];
   switch (cmd) {
     case 'build': { const b = build(); if (!b.cached) log(`vm build: done in ${b.seconds.toFixed(1)}s`); return 0; }
-    case 'up': await up(); return 0;
+    case 'up': if (process.argv.includes('--join-cluster')) await upJoined(); else await up(); return 0;
     case 'down': await down(); return 0;
     case 'status': return status();
     case 'reboot': await reboot(); return 0;

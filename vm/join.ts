@@ -1,0 +1,299 @@
+// The kernel-lane VM as a worker node of the local cluster (cluster/): tsx vm/join.ts up|down|status
+//
+//   `npm run vm:up -- --join-cluster` boots the VM with a second NIC on tap sctpe2e-vm0 in the cluster's bridge
+//   sctpe2e-br0 (MAC 52:54:00:c7:00:14; the image configures 10.199.0.20/24 on it), then runs `join up`:
+//     - routes: host, every cluster node netns and sctpe2e-outside get 10.244.20.0/24 via 10.199.0.20; the VM gets
+//       each cluster node's pod subnet via that node and the service CIDR on the cluster NIC (as cluster/up.ts does);
+//     - a kubelet client certificate for system:node:sctp-e2e-vm signed by the cluster CA;
+//     - kubelet and kube-proxy (the cluster's binaries), pause/busybox/agnhost images exported from node1's
+//       containerd, configs rendered by cluster/render.ts for a node {sctp-e2e-vm, 10.199.0.20, 10.244.20.0/24};
+//     - containerd, kubelet, kube-proxy as transient systemd units in the guest; waits for the node to be Ready;
+//     - a merged cluster.json (cluster's + the VM node with its ssh parameters) in $SCTP_E2E_VM_DIR/join/cluster/,
+//       so the suite can ssh to the VM node: SCTP_E2E_CLUSTER_DIR=/var/lib/sctp-e2e/vm/join/cluster npm run e2e ...
+//   `join down` (also run by `npm run vm:down`) deletes the Node object and the routes; vm:down removes the tap.
+// Nothing in the guest loads sctp.ko: the suite's module checks must still see "not loaded" on this node.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BRIDGE, OUTSIDE, SERVICE_CIDR, apiServerURL, certSubject, kubeProxyArgs, kubeletArgs, layout, nodeSpec, renderCertExtensions,
+  renderCniConflist, renderContainerdConfig, renderKubeProxyConfig, renderKubeconfig, renderKubeletConfig, IMAGES,
+  type ClusterJson, type NodeSpec, type ProxyMode,
+} from '../cluster/render.ts';
+import { VmError, readVmJson, vmStateDir, type VmJson } from './vm.ts';
+
+export const TAP = 'sctpe2e-vm0';
+export const TAP_MAC = '52:54:00:c7:00:14';
+export const VM_NODE: NodeSpec = {
+  index: 20, name: 'sctp-e2e-vm', netns: 'sctpe2e-vm', ip: '10.199.0.20', hostVeth: TAP, podSubnet: '10.244.20.0/24', controlPlane: false,
+};
+export const VM_NODE_LABEL = 'sctp-e2e.io/kernel-lane=true';
+/** Where the guest keeps the node's files: layout() of cluster/render.ts rooted here, so the renderers apply unchanged. */
+const GUEST_DIR = '/var/lib/sctpe2e';
+
+const log = (msg: string): void => { process.stderr.write(`${msg}\n`); };
+const clusterDir = (): string => process.env.SCTP_E2E_CLUSTER_DIR_REAL ?? process.env.SCTP_E2E_CLUSTER_DIR ?? '/var/lib/sctp-e2e/cluster';
+export const joinDir = (): string => join(vmStateDir(), 'join');
+
+interface JoinState {
+  node: string;
+  ip: string;
+  podSubnet: string;
+  hostRoutes: string[];                      // `ip route` specs added in the root netns
+  netnsRoutes: { netns: string; route: string }[];
+  kubeconfig: string;
+  kubectl: string;
+  clusterJson: string;                       // merged cluster.json for SCTP_E2E_CLUSTER_DIR
+  joinedAt?: string;
+  joinSeconds?: number;
+}
+
+function sh(cmd: string, args: string[], opts: { timeoutMs?: number; allowFail?: boolean; input?: string } = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000, input: opts.input, maxBuffer: 64 << 20 });
+  if (!opts.allowFail && r.status !== 0) {
+    throw new VmError(`${cmd} ${args.join(' ').slice(0, 160)} failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-2).join(' | ')}`);
+  }
+  return r;
+}
+
+function sshBase(vm: VmJson): string[] {
+  const s = vm.ssh;
+  return ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${s.knownHostsPath}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-i', s.keyPath];
+}
+
+function guest(vm: VmJson, script: string, opts: { timeoutMs?: number; allowFail?: boolean } = {}) {
+  return sh('ssh', [...sshBase(vm), '-p', String(vm.ssh.port), 'root@127.0.0.1', 'bash -euo pipefail -s'], { ...opts, input: script, timeoutMs: opts.timeoutMs ?? 60_000 });
+}
+
+function copyIn(vm: VmJson, files: [string, string][], timeoutMs = 300_000): void {
+  sh('scp', [...sshBase(vm), '-q', '-P', String(vm.ssh.port), ...files.map(([src]) => src), 'root@127.0.0.1:/tmp/'], { timeoutMs });
+  guest(vm, files.map(([src, dest]) => `install -D -m 0755 /tmp/${src.split('/').pop()} ${dest} && rm -f /tmp/${src.split('/').pop()}`).join('\n'), { timeoutMs });
+}
+
+// ---------------------------------------------------------------- host side: tap (called by vm/cli.ts up/down)
+export function tapExists(): boolean {
+  return sh('ip', ['link', 'show', TAP], { allowFail: true }).status === 0;
+}
+
+export function createTap(): void {
+  if (sh('ip', ['link', 'show', BRIDGE], { allowFail: true }).status !== 0) {
+    throw new VmError(`the cluster bridge ${BRIDGE} does not exist; bring the cluster up first (npm run cluster:up -- --nodes 1).`, 2);
+  }
+  if (tapExists()) throw new VmError(`tap ${TAP} already exists (left by an earlier run); npm run vm:down removes it.`, 3);
+  sh('ip', ['tuntap', 'add', 'dev', TAP, 'mode', 'tap']);
+  sh('ip', ['link', 'set', TAP, 'master', BRIDGE, 'up']);
+}
+
+export function deleteTap(): boolean {
+  if (!tapExists()) return false;
+  sh('ip', ['link', 'del', TAP]);
+  return true;
+}
+
+export function qemuTapArgs(): string[] {
+  return ['-netdev', `tap,id=n1,ifname=${TAP},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=n1,mac=${TAP_MAC}`];
+}
+
+// ---------------------------------------------------------------- join
+function readCluster(): { cj: ClusterJson; binDir: string; kubectl: string } {
+  const cjPath = join(clusterDir(), 'cluster.json');
+  if (!existsSync(cjPath)) throw new VmError(`no local cluster (${cjPath} is missing); run npm run cluster:up -- --nodes 1 first.`, 2);
+  const cj = JSON.parse(readFileSync(cjPath, 'utf8')) as ClusterJson;
+  const st = JSON.parse(readFileSync(join(clusterDir(), 'state.json'), 'utf8')) as { binDir?: string };
+  if (!st.binDir || !existsSync(join(st.binDir, 'kubelet'))) throw new VmError(`the cluster's state.json names no binary dir with a kubelet; run bash cluster/build.sh.`, 2);
+  return { cj, binDir: st.binDir, kubectl: join(st.binDir, 'kubectl') };
+}
+
+/** Pod subnet of a cluster node (cluster/render.ts nodeSpec: sctp-e2e-nodeN → 10.244.N.0/24). */
+function podSubnetOf(name: string): string | undefined {
+  const m = /-node(\d)$/.exec(name);
+  return m ? nodeSpec(Number(m[1])).podSubnet : undefined;
+}
+
+function kubectlRun(st: { kubectl: string; kubeconfig: string }, args: string[], allowFail = false) {
+  return sh(st.kubectl, ['--kubeconfig', st.kubeconfig, '--request-timeout=10s', ...args], { timeoutMs: 20_000, allowFail });
+}
+
+function readJoin(): JoinState | undefined {
+  const p = join(joinDir(), 'join.json');
+  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) as JoinState : undefined;
+}
+
+function writeJoin(s: JoinState): void {
+  writeFileSync(join(joinDir(), 'join.json'), `${JSON.stringify(s, null, 2)}\n`);
+}
+
+export async function joinUp(): Promise<JoinState> {
+  if (process.getuid?.() !== 0) throw new VmError('vm join must run as root; rerun with sudo.', 2);
+  const t0 = performance.now();
+  const vm = readVmJson();
+  if (!vm) throw new VmError(`no running VM (${vmStateDir()}/vm.json missing); start it with npm run vm:up -- --join-cluster.`, 3);
+  if (!tapExists()) throw new VmError(`tap ${TAP} does not exist: the VM was started without --join-cluster; npm run vm:down, then npm run vm:up -- --join-cluster.`, 3);
+  if (readJoin()) throw new VmError(`the VM already joined (${joinDir()}/join.json); tsx vm/join.ts down first.`, 3);
+  const { cj, binDir, kubectl } = readCluster();
+  const d = joinDir();
+  mkdirSync(join(d, 'cluster'), { recursive: true, mode: 0o700 });
+  const st: JoinState = {
+    node: VM_NODE.name, ip: VM_NODE.ip, podSubnet: VM_NODE.podSubnet, hostRoutes: [], netnsRoutes: [],
+    kubeconfig: cj.kubeconfig, kubectl, clusterJson: join(d, 'cluster', 'cluster.json'),
+  };
+  writeJoin(st);
+  const mode: ProxyMode = cj.proxyMode;
+
+  // 1. Routes (recorded before they are added, so down removes exactly these).
+  log(`vm join: routes ${VM_NODE.podSubnet} via ${VM_NODE.ip} (host, ${cj.nodes.map((n) => n.netns).join(', ')}, ${OUTSIDE.netns})`);
+  const hostRoute = `${VM_NODE.podSubnet} via ${VM_NODE.ip} dev ${BRIDGE}`;
+  st.hostRoutes.push(hostRoute); writeJoin(st);
+  sh('ip', ['route', 'replace', ...hostRoute.split(' ')]);
+  for (const netns of [...cj.nodes.map((n) => n.netns), cj.outside.netns ?? OUTSIDE.netns]) {
+    const route = `${VM_NODE.podSubnet} via ${VM_NODE.ip}`;
+    st.netnsRoutes.push({ netns, route }); writeJoin(st);
+    sh('ip', ['-n', netns, 'route', 'replace', ...route.split(' ')]);
+  }
+
+  // 2. PKI: the kubelet's client certificate, signed by the cluster CA as cluster/up.ts does for its nodes.
+  const pki = join(clusterDir(), 'pki');
+  const k = join(d, 'pki');
+  mkdirSync(k, { recursive: true, mode: 0o700 });
+  const cert = { stem: `kubelet-${VM_NODE.name}`, cn: `system:node:${VM_NODE.name}`, o: 'system:nodes', usage: 'client' as const };
+  writeFileSync(`${k}/${cert.stem}.ext`, renderCertExtensions(cert));
+  sh('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${k}/${cert.stem}.key`, '-out', `${k}/${cert.stem}.csr`, '-subj', certSubject(cert)]);
+  sh('openssl', ['x509', '-req', '-in', `${k}/${cert.stem}.csr`, '-CA', `${pki}/ca.crt`, '-CAkey', `${pki}/ca.key`, '-set_serial', `0x${Date.now().toString(16)}`,
+    '-days', '30', '-out', `${k}/${cert.stem}.crt`, '-extfile', `${k}/${cert.stem}.ext`]);
+  const pem = (f: string) => readFileSync(f, 'utf8');
+  const gl = layout(GUEST_DIR);
+  const gp = gl.node(VM_NODE);
+  const files: Record<string, string> = {
+    [`${gl.pki}/ca.crt`]: pem(`${pki}/ca.crt`),
+    [gp.kubeletKubeconfig]: renderKubeconfig({ user: `system:node:${VM_NODE.name}`, caPem: pem(`${pki}/ca.crt`), certPem: pem(`${k}/${cert.stem}.crt`), keyPem: pem(`${k}/${cert.stem}.key`), server: apiServerURL() }),
+    [gp.proxyKubeconfig]: pem(layout(clusterDir()).node(nodeSpec(1)).proxyKubeconfig),
+    [gp.containerdConfig]: renderContainerdConfig(gl, VM_NODE),
+    [`${gp.cniConfDir}/10-sctpe2e.conflist`]: renderCniConflist(gl, VM_NODE, mode),
+    [gp.kubeletConfig]: renderKubeletConfig(gl, VM_NODE),
+    [gp.proxyConfig]: renderKubeProxyConfig(gl, VM_NODE, mode),
+    [gp.resolvConf]: '# no upstream resolver: the cluster has no outside network\nsearch cluster.local\n',
+  };
+
+  // 3. Binaries and images into the guest.
+  const archive = join(d, 'images.tar');
+  const node1Sock = layout(clusterDir()).node(nodeSpec(1)).containerdSock;
+  const images = [IMAGES.pause, IMAGES.busybox, ...(cj.images.agnhost ? [cj.images.agnhost] : [])];
+  sh('ctr', ['--address', node1Sock, '-n', 'k8s.io', 'images', 'export', archive, ...images], { timeoutMs: 120_000 });
+  const tc = performance.now();
+  copyIn(vm, [[join(binDir, 'kubelet'), '/usr/local/bin/kubelet'], [join(binDir, 'kube-proxy'), '/usr/local/bin/kube-proxy'], [archive, `${GUEST_DIR}/images.tar`]]);
+  log(`vm join: copied kubelet, kube-proxy and ${images.length} images into the guest in ${((performance.now() - tc) / 1000).toFixed(1)}s`);
+
+  // 4. Guest configuration and daemons (transient systemd units; `down` = VM poweroff, or join down stops them).
+  const routes = cj.nodes.flatMap((n) => { const s = podSubnetOf(n.name); return s ? [`ip route replace ${s} via ${n.ip} dev "$nic"`] : []; });
+  const labels = VM_NODE_LABEL;
+  const unit = (name: string, cmd: string[], extra: string[] = []) =>
+    `systemctl is-active -q ${name} || systemd-run --quiet --unit=${name} --property=Restart=on-failure --property=KillMode=process ${extra.join(' ')} ${cmd.join(' ')}`;
+  const script = [
+    `nic=$(ip -o link | awk -F': ' 'tolower($0) ~ /${TAP_MAC}/ {print $2; exit}')`,
+    `[ -n "$nic" ] || { echo "no NIC with MAC ${TAP_MAC} in the guest" >&2; exit 1; }`,
+    `ip -o -4 addr show dev "$nic" | grep -q ${VM_NODE.ip}/ || ip addr add ${VM_NODE.ip}/24 dev "$nic"`,
+    ...routes,
+    `ip route replace ${SERVICE_CIDR} dev "$nic" src ${VM_NODE.ip}`,
+    'modprobe br_netfilter; modprobe overlay',
+    'sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1',
+    ...Object.entries(files).map(([p, c]) => `mkdir -p ${p.replace(/\/[^/]+$/, '')}; base64 -d > ${p} <<'B64'\n${Buffer.from(c).toString('base64')}\nB64\nchmod 600 ${p}`),
+    // cgroup v2 in the guest: the kubelet wants its cgroupRoot to exist, with the controllers delegated to it.
+    `mkdir -p /sys/fs/cgroup${'/' + VM_NODE.netns}; for c in cpuset cpu io memory pids hugetlb; do echo +$c > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true; done`,
+    `mkdir -p ${[gp.containerdRoot, gp.containerdState, gp.runcRoot, gp.optDir, gp.cniIpamDir, gp.kubeletRoot, gp.podLogs].join(' ')} /var/lib/kubelet /run/containerd`,
+    unit('sctpe2e-containerd', ['/usr/bin/containerd', '--config', gp.containerdConfig], ['--property=Delegate=yes']),
+    `for i in $(seq 60); do ctr --address ${gp.containerdSock} version >/dev/null 2>&1 && break; sleep 1; done`,
+    `ctr --address ${gp.containerdSock} -n k8s.io images import ${GUEST_DIR}/images.tar >/dev/null && rm -f ${GUEST_DIR}/images.tar`,
+    unit('sctpe2e-kubelet', ['/usr/local/bin/kubelet', ...kubeletArgs(gl, VM_NODE), `--node-labels=${labels}`], ['--property=Delegate=yes']),
+    unit('sctpe2e-kube-proxy', ['/usr/local/bin/kube-proxy', ...kubeProxyArgs(gl, VM_NODE)]),
+    'echo "nic=$nic"',
+  ].join('\n');
+  const r = guest(vm, script, { timeoutMs: 300_000 });
+  log(`vm join: guest configured (${r.stdout.trim().split('\n').pop()}); containerd, kubelet and kube-proxy started; waiting for node ${VM_NODE.name} Ready`);
+
+  // 5. Ready.
+  const deadline = Date.now() + 240_000;
+  let last = '';
+  for (;;) {
+    const q = kubectlRun(st, ['get', 'node', VM_NODE.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].message}'], true);
+    last = (q.stdout || q.stderr).trim();
+    if (q.status === 0 && q.stdout.startsWith('True')) break;
+    if (Date.now() > deadline) {
+      const tail = guest(vm, 'journalctl -u sctpe2e-kubelet --no-pager | tail -n 15', { allowFail: true }).stdout;
+      throw new VmError(`node ${VM_NODE.name} not Ready after 240s (last: ${last}); kubelet journal tail:\n${tail}`);
+    }
+    await sleep(2000);
+  }
+
+  // 6. Merged cluster.json: the suite's ssh access (lib/node/select.ts) needs ssh parameters for every node.
+  const hostKey = readFileSync(vm.ssh.knownHostsPath, 'utf8').trim().split(/\s+/).slice(1, 3).join(' ');
+  const kh = join(d, 'known_hosts');
+  writeFileSync(kh, `${VM_NODE.ip} ${hostKey}\n`);
+  const merged: ClusterJson = {
+    ...cj,
+    nodes: [...cj.nodes, { name: VM_NODE.name, ip: VM_NODE.ip, netns: '', ssh: { host: VM_NODE.ip, port: 22, user: 'root', keyPath: vm.ssh.keyPath, knownHostsPath: kh } }],
+  };
+  // `netns: ''` would break SCTP_E2E_NODE_ACCESS=local for this node; drop the key instead.
+  delete (merged.nodes[merged.nodes.length - 1] as { netns?: string }).netns;
+  writeFileSync(st.clusterJson, `${JSON.stringify(merged, null, 2)}\n`);
+  st.joinedAt = new Date().toISOString();
+  st.joinSeconds = Math.round((performance.now() - t0) / 100) / 10;
+  writeJoin(st);
+  log(`vm join: node ${VM_NODE.name} Ready in ${st.joinSeconds}s; for the suite: SCTP_E2E_CLUSTER_DIR=${join(d, 'cluster')}`);
+  return st;
+}
+
+// ---------------------------------------------------------------- leave
+export async function joinDown(opts: { quiet?: boolean } = {}): Promise<boolean> {
+  const say = opts.quiet ? (_: string) => {} : log;
+  const st = readJoin();
+  if (!st) { rmSync(joinDir(), { recursive: true, force: true }); return false; }
+  const vm = readVmJson();
+  if (vm) {
+    // Stop the node's daemons and pods so nothing keeps talking to the apiserver while the Node object goes.
+    guest(vm, 'for u in sctpe2e-kubelet sctpe2e-kube-proxy; do systemctl stop $u 2>/dev/null || true; done; ' +
+      'ctr --address /var/lib/sctpe2e/sctp-e2e-vm/containerd/containerd.sock -n k8s.io tasks ls -q 2>/dev/null | xargs -r -n1 ctr --address /var/lib/sctpe2e/sctp-e2e-vm/containerd/containerd.sock -n k8s.io tasks kill -s KILL 2>/dev/null || true',
+    { allowFail: true, timeoutMs: 60_000 });
+  }
+  if (existsSync(st.kubeconfig)) {
+    const r = kubectlRun(st, ['delete', 'node', st.node, '--ignore-not-found', '--wait=false'], true);
+    say(`vm join down: node ${st.node}: ${r.status === 0 ? (r.stdout.trim() || 'not found') : `delete failed: ${r.stderr.trim()}`}`);
+    // Pods bound to the deleted node are garbage-collected by the controller manager; force-delete the rest.
+    const pods = kubectlRun(st, ['get', 'pods', '-A', '--field-selector', `spec.nodeName=${st.node}`, '-o', 'jsonpath={range .items[*]}{.metadata.namespace} {.metadata.name}{"\\n"}{end}'], true);
+    for (const line of pods.stdout.trim().split('\n').filter(Boolean)) {
+      const [ns, name] = line.split(' ');
+      kubectlRun(st, ['delete', 'pod', '-n', ns!, name!, '--grace-period=0', '--force', '--wait=false'], true);
+    }
+  }
+  for (const r of st.hostRoutes) sh('ip', ['route', 'del', ...r.split(' ')], { allowFail: true });
+  for (const { netns, route } of st.netnsRoutes) sh('ip', ['-n', netns, 'route', 'del', ...route.split(' ')], { allowFail: true });
+  say(`vm join down: removed ${st.hostRoutes.length} host route(s) and ${st.netnsRoutes.length} netns route(s)`);
+  rmSync(joinDir(), { recursive: true, force: true });
+  return true;
+}
+
+function status(): number {
+  const st = readJoin();
+  if (!st) { log('vm join status: not joined'); return 3; }
+  const r = kubectlRun(st, ['get', 'node', st.node, '-o', 'wide'], true);
+  process.stdout.write(`${JSON.stringify(st, null, 2)}\n${r.stdout}`);
+  return r.status === 0 ? 0 : 3;
+}
+
+async function main(): Promise<number> {
+  switch (process.argv[2]) {
+    case 'up': await joinUp(); return 0;
+    case 'down': await joinDown(); return 0;
+    case 'status': return status();
+    default: log('usage: tsx vm/join.ts up|down|status'); return 2;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().then((code) => process.exit(code), (e: unknown) => {
+    if (e instanceof VmError) { log(`vm join ${process.argv[2]}: ${e.message}`); process.exit(e.exitCode); }
+    log(`vm join ${process.argv[2]}: unexpected error: ${(e as Error).stack ?? String(e)}`);
+    process.exit(1);
+  });
+}
