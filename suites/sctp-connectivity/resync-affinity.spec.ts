@@ -93,7 +93,8 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
     const vip = await service('sctp-held');
     await expectEveryBackend(f, `SCTP client -> ${vip}:${PORT} before the hold`, BACKENDS, () => probeHostname(f, { from: 'client', host: vip, port: PORT }));
 
-    const argv = [f.agnhostBin(), 'connect', `${vip}:${PORT}`, '--protocol=sctp', `--timeout=${timeouts.probe}ms`, `--hold=${HOLD_MS}ms`, `--interval=${HOLD_INTERVAL_MS}ms`, '--data=hostname'];
+    const dur = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+    const argv = [f.agnhostBin(), 'connect', `${vip}:${PORT}`, '--protocol=sctp', `--timeout=${dur(timeouts.probe)}`, `--hold=${dur(HOLD_MS)}`, `--interval=${dur(HOLD_INTERVAL_MS)}`, '--data=hostname'];
     const command = `kubectl exec -n ${f.ns} client -- ${argv.map(shq).join(' ')}`;
     const t0 = Date.now();
     let holdEnded = 0;
