@@ -30,6 +30,8 @@ async function preflightNodeAccess(c: Cluster, cfg: RunConfig): Promise<string> 
     access = await selectNodeAccess({
       nodes,
       explicit: cfg.nodeAccess === 'auto' ? undefined : { value: cfg.nodeAccess, from: '--node-access' },
+      // host pods are possible (the tests create their namespace); this check never starts one
+      hostPod: { kubeConfig: c.kc, namespace: '(created by the tests)', image: cfg.image },
       timeoutMs: 15_000,
       log: () => {},
     });

@@ -1,10 +1,10 @@
 // Pod-level operations: wait until usable, exec with a deadline, logs.
 
-import * as k8s from '@kubernetes/client-node';
-import { Writable } from 'node:stream';
+import type * as k8s from '@kubernetes/client-node';
+import { podExec, type PodExecOutput } from './pod-exec.ts';
 import { StopTrying } from '../framework/errors.ts';
 import { eventually } from '../framework/eventually.ts';
-import { formatDuration, timeouts } from '../framework/timeouts.ts';
+import { timeouts } from '../framework/timeouts.ts';
 import { api, type Cluster } from './client.ts';
 
 const FATAL_WAITING = new Set(['ErrImageNeverPull', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'CrashLoopBackOff']);
@@ -46,63 +46,9 @@ export async function waitForPodReady(c: Cluster, ns: string, name: string, time
   });
 }
 
-export interface PodExecResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-}
-
-class Collect extends Writable {
-  chunks: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: string, cb: () => void) {
-    this.chunks.push(Buffer.from(chunk));
-    cb();
-  }
-  text() {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
+export type PodExecResult = PodExecOutput;
 
 /** `kubectl exec` with a deadline. Never throws for a non-zero exit; throws on transport failure or deadline. */
-export async function execInPod(c: Cluster, ns: string, pod: string, argv: string[], timeout: number = timeouts.nodeExec, container = 'c'): Promise<PodExecResult> {
-  const out = new Collect();
-  const err = new Collect();
-  const started = Date.now();
-  const exec = new k8s.Exec(c.kc);
-  let ws: { close(): void; terminate?: () => void } | undefined;
-  return await new Promise<PodExecResult>((resolve, reject) => {
-    let done = false;
-    const finish = (fn: () => void) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      fn();
-    };
-    const timer = setTimeout(() => {
-      finish(() => reject(new Error(`exec timed out after ${formatDuration(timeout)}: ${argv.join(' ')} in pod ${ns}/${pod}`)));
-      try { ws?.terminate?.() ?? ws?.close(); } catch { /* already closed */ }
-    }, timeout);
-    exec
-      .exec(ns, pod, container, argv, out, err, null, false, (status: k8s.V1Status) => {
-        let code: number | null = 0;
-        if (status.status !== 'Success') {
-          const cause = status.details?.causes?.find((x) => x.reason === 'ExitCode');
-          code = cause ? Number(cause.message) : null;
-          if (code === null) {
-            finish(() => reject(new Error(`exec failed in pod ${ns}/${pod}: ${status.message ?? status.reason ?? 'unknown error'}`)));
-            return;
-          }
-        }
-        // give the stdout/stderr frames that may follow the status a moment to arrive
-        setTimeout(() => finish(() => resolve({ code, stdout: out.text(), stderr: err.text(), durationMs: Date.now() - started })), 20);
-      })
-      .then((socket) => {
-        ws = socket as unknown as typeof ws;
-        (socket as unknown as { on(ev: string, f: (...a: unknown[]) => void): void }).on('close', () => {
-          setTimeout(() => finish(() => resolve({ code: null, stdout: out.text(), stderr: err.text(), durationMs: Date.now() - started })), 200);
-        });
-      })
-      .catch((e: unknown) => finish(() => reject(new Error(`exec in pod ${ns}/${pod} failed: ${(e as Error)?.message ?? String(e)}`))));
-  });
+export function execInPod(c: Cluster, ns: string, pod: string, argv: string[], timeout: number = timeouts.nodeExec, container = 'c'): Promise<PodExecResult> {
+  return podExec({ kc: c.kc, namespace: ns, pod, container, argv, timeoutMs: timeout });
 }

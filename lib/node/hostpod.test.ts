@@ -1,18 +1,19 @@
 // Pure parts of the host-pod transport; the transport itself is exercised against a cluster only.
 import { expect } from 'chai';
-import { exitCodeFromStatus, hostPodArgv, hostPodSpec } from './hostpod.ts';
+import { exitCodeFromStatus, HOST_PATH, hostPodArgv, hostPodSpec } from './hostpod.ts';
 
 describe('host pod transport (pure parts)', () => {
   it('enters PID 1 mount/uts/ipc/pid namespaces but NOT its network namespace', () => {
     const argv = hostPodArgv("iptables-save -t nat | grep -c 'sctp'", undefined, '1');
-    expect(argv).to.deep.equal(['/bin/busybox', 'nsenter', '-t', '1', '-m', '-u', '-i', '-p', '--', 'sh', '-c', "iptables-save -t nat | grep -c 'sctp'"]);
+    expect(argv).to.deep.equal(['/bin/busybox', 'nsenter', '-t', '1', '-m', '-u', '-i', '-p', '--', 'sh', '-c', `PATH=${HOST_PATH}; export PATH; iptables-save -t nat | grep -c 'sctp'`]);
     expect(argv).to.not.include('-n');
   });
-  it("'auto' target: PID 1 unless /proc/1/ns is unreadable, then the kubelet; the command travels as $1, unquoted", () => {
+  it("'auto' target: the kubelet's PID, else PID 1; the command travels as $1, unquoted", () => {
     const argv = hostPodArgv("echo 'a b'");
     expect(argv.slice(0, 3)).to.deep.equal(['/bin/busybox', 'sh', '-c']);
     expect(argv.slice(3)[1]).to.equal('hostexec');
-    expect(argv[5]).to.equal("echo 'a b'");
+    // the node's PATH, not the image's (an image PATH of /bin:/ hides iptables-save in /usr/sbin)
+    expect(argv[5]).to.equal(`PATH=${HOST_PATH}; export PATH; echo 'a b'`);
     expect(argv[3]).to.include('pidof kubelet').and.include(`exec '/bin/busybox' 'nsenter' -t "$t" -m -u -i -p -- sh -c "$1"`).and.not.include(' -n ');
   });
   it('pod: hostNetwork, hostPID, privileged, pinned by nodeName, tolerates all taints, no grace period', () => {

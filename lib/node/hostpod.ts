@@ -8,7 +8,7 @@
 // the kubelet's mount/uts/ipc/pid namespaces are the node's by definition.
 // The namespace must admit privileged pods (PSA "privileged"). close() deletes the pod.
 import * as k8s from '@kubernetes/client-node';
-import { Writable } from 'node:stream';
+import { apiMessage, PodExecFailure, podExec } from '../k8s/pod-exec.ts';
 import { DEFAULT_NODE_EXEC_TIMEOUT_MS, formatDuration, NodeExecError, NodeExecTimeout, shortCommand, type ExecResult, type NodeExec, type RunOptions } from './exec.ts';
 
 export interface HostPodOptions {
@@ -18,7 +18,7 @@ export interface HostPodOptions {
   image: string; // needs sh, nsenter and sleep (the agnhost-sctp / busybox image: /bin/busybox)
   /** argv prefix that runs nsenter inside the pod; default ['/bin/busybox', 'nsenter']. */
   nsenter?: string[];
-  /** nsenter target: '1', a PID, or 'auto' (PID 1, else the kubelet when /proc/1/ns is unreadable). Default 'auto'. */
+  /** nsenter target: '1', a PID, or 'auto' (the kubelet's PID, else PID 1). Default 'auto'. */
   target?: string;
   /** Container command; default ['/bin/busybox', 'sleep', '2147483647']. */
   command?: string[];
@@ -58,39 +58,27 @@ export function hostPodSpec(o: Pick<HostPodOptions, 'node' | 'namespace' | 'imag
 }
 
 /** argv run in the pod for `command`: nsenter into PID 1 (`target: '1'`), a given PID, or 'auto'. */
+/** The node's own tools live in its sbin/bin dirs; the pod's PATH (the image's) may not name them. */
+export const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 export function hostPodArgv(command: string, nsenter: string[] = ['/bin/busybox', 'nsenter'], target: string = 'auto'): string[] {
+  command = `PATH=${HOST_PATH}; export PATH; ${command}`;
   if (target !== 'auto') return [...nsenter, '-t', target, ...NSENTER_FLAGS.slice(2), '--', 'sh', '-c', command];
-  // 'auto': PID 1 unless its namespaces are unreadable, then the kubelet. Runs in the pod's own shell
+  // 'auto': the kubelet's namespaces, else PID 1's. Runs in the pod's own shell
   // (the image's /bin/busybox); $1 is the command, passed as an argument so it needs no quoting.
   const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
   const script = [
-    't=1',
-    'if ! /bin/busybox readlink /proc/1/ns/mnt >/dev/null 2>&1; then for p in $(/bin/busybox pidof kubelet); do t=$p; break; done; fi',
+    // the kubelet runs in the host's mount namespace on every node we know; PID 1 is only a fallback
+    // (in sandboxes and on the local cluster PID 1 can sit in a namespace without the node's tools)
+    't=',
+    'for p in $(/bin/busybox pidof kubelet); do t=$p; break; done',
+    'if [ -z "$t" ]; then t=1; fi',
     `exec ${nsenter.map(q).join(' ')} -t "$t" ${NSENTER_FLAGS.slice(2).join(' ')} -- sh -c "$1"`,
   ].join('\n');
   return ['/bin/busybox', 'sh', '-c', script, 'hostexec', command];
 }
 
-/** Exit code from the exec status channel: Success → 0; NonZeroExitCode → its ExitCode cause; else undefined. */
-export function exitCodeFromStatus(s: Pick<k8s.V1Status, 'status' | 'reason' | 'details'>): number | undefined {
-  if (s.status === 'Success') return 0;
-  const cause = s.details?.causes?.find((c) => c.reason === 'ExitCode');
-  if (cause && /^\d+$/.test(cause.message ?? '')) return Number(cause.message);
-  return undefined;
-}
-
-class Collect extends Writable {
-  chunks: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: string, cb: () => void) { this.chunks.push(Buffer.from(chunk)); cb(); }
-  text() { return Buffer.concat(this.chunks).toString('utf8'); }
-}
-
-function apiMessage(e: unknown): string {
-  const body = (e as { body?: unknown })?.body;
-  if (typeof body === 'string') { try { return (JSON.parse(body) as { message?: string }).message ?? body; } catch { return body; } }
-  if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message);
-  return (e as Error)?.message ?? String(e);
-}
+export { exitCodeFromStatus } from '../k8s/pod-exec.ts';
 
 async function deadline<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
   let t: NodeJS.Timeout | undefined;
@@ -120,41 +108,14 @@ export function hostPodExec(o: HostPodOptions): NodeExec {
       const name = await ready;
       const timeoutMs = ro.timeoutMs ?? defaultTimeout;
       const started = Date.now();
-      const out = new Collect();
-      const err = new Collect();
-      let ws: { close(): void; terminate?: () => void } | undefined;
-      return await new Promise<ExecResult>((resolve, reject) => {
-        let done = false;
-        const finish = (fn: () => void) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          ro.signal?.removeEventListener('abort', onAbort);
-          fn();
-        };
-        const kill = () => { try { ws?.terminate?.() ?? ws?.close(); } catch { /* closed */ } };
-        const timer = setTimeout(() => { finish(() => reject(new NodeExecTimeout(command, o.node, self.description, timeoutMs, { stdout: out.text(), stderr: err.text() }))); kill(); }, timeoutMs);
-        const onAbort = () => { finish(() => reject(fail(`nodeExec aborted: ${shortCommand(command)} on ${o.node} (${self.description})`))); kill(); };
-        ro.signal?.addEventListener('abort', onAbort, { once: true });
-        const result = (code: number | null) => ({ command, node: o.node, transport: 'hostpod', code, stdout: out.text(), stderr: err.text(), durationMs: Date.now() - started });
-        new k8s.Exec(o.kubeConfig)
-          .exec(o.namespace, name, HOSTPOD_CONTAINER, hostPodArgv(command, o.nsenter, o.target), out, err, null, false, (status: k8s.V1Status) => {
-            const code = exitCodeFromStatus(status);
-            if (code === undefined) {
-              finish(() => reject(fail(`exec in host pod ${o.namespace}/${name} on ${o.node} failed: ${status.message ?? status.reason ?? 'unknown status'}`)));
-              return;
-            }
-            setTimeout(() => finish(() => resolve(result(code))), 20); // let trailing stdout/stderr frames land
-          })
-          .then((socket) => {
-            ws = socket as unknown as typeof ws;
-            (socket as unknown as { on(ev: string, f: () => void): void }).on('close', () => {
-              // closed without a status frame: the exit code is unknown
-              setTimeout(() => finish(() => resolve(result(null))), 200);
-            });
-          })
-          .catch((e: unknown) => finish(() => reject(fail(`exec in host pod ${o.namespace}/${name} on ${o.node} failed: ${apiMessage(e)}`, e))));
-      });
+      try {
+        const r = await podExec({ kc: o.kubeConfig, namespace: o.namespace, pod: name, container: HOSTPOD_CONTAINER, argv: hostPodArgv(command, o.nsenter, o.target), timeoutMs, signal: ro.signal });
+        return { command, node: o.node, transport: 'hostpod', code: r.code, stdout: r.stdout, stderr: r.stderr, durationMs: Date.now() - started };
+      } catch (e) {
+        if (e instanceof PodExecFailure && e.kind === 'timeout') throw new NodeExecTimeout(command, o.node, self.description, timeoutMs, e.partial);
+        if (e instanceof PodExecFailure && e.kind === 'aborted') throw fail(`nodeExec aborted: ${shortCommand(command)} on ${o.node} (${self.description})`, e);
+        throw fail(`exec in host pod ${o.namespace}/${name} on ${o.node} failed: ${(e as Error).message}`, e);
+      }
     },
     async close() {
       closed = true;
