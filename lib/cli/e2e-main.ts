@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { getRunConfig, findKubeconfig, localClusterDir } from '../framework/config.ts';
 import { ExitCode, UserError, errorMessage } from '../framework/errors.ts';
 import { runMocha } from '../framework/runner.ts';
-import { checkGrepPattern, escapeRegex, resolveTag } from '../framework/tags.ts';
+import { checkGrepPattern, escapeRegex, resolveTag, selectionPattern } from '../framework/tags.ts';
 import { api, loadCluster, preflight } from '../k8s/client.ts';
 import { RUN_LABEL } from '../k8s/builders.ts';
 import { selectNodeAccess } from '../node/select.ts';
@@ -142,7 +142,6 @@ async function run(values: ReturnType<typeof parse>['values']) {
   const tags = tagRe(values.tag, '--tag');
   const skipTags = tagRe(values['skip-tag'], '--skip-tag');
   if (tags.length) greps.push(`(${tags.join('|')})`);
-  if (skipTags.length && greps.length) throw new UserError('--skip-tag cannot be combined with --grep/--tag (mocha has one pattern); use a --grep with a negative lookahead');
   const env = process.env;
   if (values.kubeconfig) env.SCTP_E2E_KUBECONFIG = values.kubeconfig;
   if (values.image) env.SCTP_E2E_IMAGE = values.image;
@@ -162,7 +161,7 @@ async function run(values: ReturnType<typeof parse>['values']) {
   const nodeAccess = await preflightNodeAccess(c, cfg);
   process.stdout.write(`sctp-e2e: cluster ${c.server} (${gitVersion}, kubeconfig from ${cfg.kubeconfigSource}); image ${cfg.image}; run ${cfg.runId}\nsctp-e2e: node access ${nodeAccess}\n`);
 
-  const grep = greps.length ? greps.map((g) => `(?=.*(?:${g}))`).join('') : skipTags.length ? `^(?!.*(${skipTags.join('|')}))` : undefined;
+  const grep = selectionPattern(greps, skipTags);
   const junit = values.junit ?? `${cfg.artifactsDir}/junit.xml`;
   let failures = 0;
   try {

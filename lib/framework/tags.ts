@@ -68,3 +68,9 @@ export function resolveTag(name: string): TagValue | undefined {
 export function tagsOf(title: string): TagValue[] {
   return bracketTags(title).filter((t): t is TagValue => known.has(t));
 }
+
+/** One regex for mocha: every --grep/--tag group must match, no --skip-tag may. */
+export function selectionPattern(all: string[], none: string[]): string | undefined {
+  if (!all.length && !none.length) return undefined;
+  return `^${all.map((g) => `(?=.*(?:${g}))`).join('')}${none.length ? `(?!.*(?:${none.join('|')}))` : ''}`;
+}
