@@ -67,8 +67,10 @@ function guest(vm: VmJson, script: string, opts: { timeoutMs?: number; allowFail
   return sh('ssh', [...sshBase(vm), '-p', String(vm.ssh.port), 'root@127.0.0.1', 'bash -euo pipefail -s'], { ...opts, input: script, timeoutMs: opts.timeoutMs ?? 60_000 });
 }
 
-function copyIn(vm: VmJson, files: [string, string][], timeoutMs = 300_000): void {
-  sh('scp', [...sshBase(vm), '-q', '-P', String(vm.ssh.port), ...files.map(([src]) => src), 'root@127.0.0.1:/tmp/'], { timeoutMs });
+/** scp over the cluster NIC (user-mode networking under TCG manages only a few MB/s); known_hosts has the guest key for 10.199.0.20. */
+function copyIn(vm: VmJson, knownHosts: string, files: [string, string][], timeoutMs = 300_000): void {
+  const base = sshBase(vm).map((a) => (a.startsWith('UserKnownHostsFile=') ? `UserKnownHostsFile=${knownHosts}` : a));
+  sh('scp', [...base, '-q', ...files.map(([src]) => src), `root@${VM_NODE.ip}:/tmp/`], { timeoutMs });
   guest(vm, files.map(([src, dest]) => `install -D -m 0755 /tmp/${src.split('/').pop()} ${dest} && rm -f /tmp/${src.split('/').pop()}`).join('\n'), { timeoutMs });
 }
 
@@ -182,35 +184,50 @@ export async function joinUp(): Promise<JoinState> {
   const images = [IMAGES.pause, IMAGES.busybox, ...(cj.images.agnhost ? [cj.images.agnhost] : [])];
   sh('ctr', ['--address', node1Sock, '-n', 'k8s.io', 'images', 'export', archive, ...images], { timeoutMs: 120_000 });
   const tc = performance.now();
-  copyIn(vm, [[join(binDir, 'kubelet'), '/usr/local/bin/kubelet'], [join(binDir, 'kube-proxy'), '/usr/local/bin/kube-proxy'], [archive, `${GUEST_DIR}/images.tar`]]);
+  const hostKey = readFileSync(vm.ssh.knownHostsPath, 'utf8').trim().split(/\s+/).slice(1, 3).join(' ');
+  const kh = join(d, 'known_hosts');
+  writeFileSync(kh, `${VM_NODE.ip} ${hostKey}\n`);
+  copyIn(vm, kh, [[join(binDir, 'kubelet'), '/usr/local/bin/kubelet'], [join(binDir, 'kube-proxy'), '/usr/local/bin/kube-proxy'], [archive, `${GUEST_DIR}/images.tar`]]);
   log(`vm join: copied kubelet, kube-proxy and ${images.length} images into the guest in ${((performance.now() - tc) / 1000).toFixed(1)}s`);
 
-  // 4. Guest configuration and daemons (transient systemd units; `down` = VM poweroff, or join down stops them).
+  // 4. Guest configuration and daemons.
   const routes = cj.nodes.flatMap((n) => { const s = podSubnetOf(n.name); return s ? [`ip route replace ${s} via ${n.ip} dev "$nic"`] : []; });
-  const labels = VM_NODE_LABEL;
-  const unit = (name: string, cmd: string[], extra: string[] = []) =>
-    `systemctl is-active -q ${name} || systemd-run --quiet --unit=${name} --property=Restart=on-failure --property=KillMode=process ${extra.join(' ')} ${cmd.join(' ')}`;
-  const script = [
+  // Persistent units (not transient): `tsx vm/cli.ts reboot` -- the only way to unload sctp.ko -- brings the node back.
+  const netUp = [
+    '#!/bin/bash', '# Written by vm/join.ts: the cluster NIC, routes and sysctls of node ' + VM_NODE.name, 'set -eu',
     `nic=$(ip -o link | awk -F': ' 'tolower($0) ~ /${TAP_MAC}/ {print $2; exit}')`,
-    `[ -n "$nic" ] || { echo "no NIC with MAC ${TAP_MAC} in the guest" >&2; exit 1; }`,
-    `ip -o -4 addr show dev "$nic" | grep -q ${VM_NODE.ip}/ || ip addr add ${VM_NODE.ip}/24 dev "$nic"`,
+    `[ -n "$nic" ] || { echo "no NIC with MAC ${TAP_MAC}" >&2; exit 1; }`,
+    'ip link set "$nic" up',
+    `ip -o -4 addr show dev "$nic" | grep -q ' ${VM_NODE.ip}/' || ip addr add ${VM_NODE.ip}/24 dev "$nic"`,
     ...routes,
     `ip route replace ${SERVICE_CIDR} dev "$nic" src ${VM_NODE.ip}`,
     'modprobe br_netfilter; modprobe overlay',
     'sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1',
-    ...Object.entries(files).map(([p, c]) => `mkdir -p ${p.replace(/\/[^/]+$/, '')}; base64 -d > ${p} <<'B64'\n${Buffer.from(c).toString('base64')}\nB64\nchmod 600 ${p}`),
-    // cgroup v2 in the guest: the kubelet wants its cgroupRoot to exist, with the controllers delegated to it.
-    `mkdir -p /sys/fs/cgroup${'/' + VM_NODE.netns}; for c in cpuset cpu io memory pids hugetlb; do echo +$c > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true; done`,
+    // cgroup v2: the kubelet wants its cgroupRoot to exist, with the controllers delegated down to it.
+    `for c in cpuset cpu io memory pids hugetlb; do echo +$c > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true; done; mkdir -p /sys/fs/cgroup/${VM_NODE.netns}`,
     `mkdir -p ${[gp.containerdRoot, gp.containerdState, gp.runcRoot, gp.optDir, gp.cniIpamDir, gp.kubeletRoot, gp.podLogs].join(' ')} /var/lib/kubelet /run/containerd`,
-    unit('sctpe2e-containerd', ['/usr/bin/containerd', '--config', gp.containerdConfig], ['--property=Delegate=yes']),
+    'echo "nic=$nic"', '',
+  ].join('\n');
+  files[`${GUEST_DIR}/net-up.sh`] = netUp;
+  const unitFile = (desc: string, after: string, exec: string, extra: string[] = []) => [
+    '[Unit]', `Description=${desc} (vm/join.ts)`, `After=${after}`, `Requires=${after}`, '',
+    '[Service]', ...extra, `ExecStart=${exec}`, '', '[Install]', 'WantedBy=multi-user.target', '',
+  ].join('\n');
+  files['/etc/systemd/system/sctpe2e-net.service'] = unitFile('cluster NIC and routes', 'systemd-networkd.service', `/bin/bash ${GUEST_DIR}/net-up.sh`, ['Type=oneshot', 'RemainAfterExit=yes']);
+  files['/etc/systemd/system/sctpe2e-containerd.service'] = unitFile('containerd', 'sctpe2e-net.service', `/usr/bin/containerd --config ${gp.containerdConfig}`, ['Delegate=yes', 'KillMode=process', 'Restart=always', 'LimitNOFILE=1048576']);
+  files['/etc/systemd/system/sctpe2e-kubelet.service'] = unitFile('kubelet', 'sctpe2e-containerd.service', ['/usr/local/bin/kubelet', ...kubeletArgs(gl, VM_NODE), `--node-labels=${VM_NODE_LABEL}`].join(' '), ['Delegate=yes', 'Restart=always', 'RestartSec=2']);
+  files['/etc/systemd/system/sctpe2e-kube-proxy.service'] = unitFile('kube-proxy', 'sctpe2e-net.service', ['/usr/local/bin/kube-proxy', ...kubeProxyArgs(gl, VM_NODE)].join(' '), ['Restart=always', 'RestartSec=2']);
+  const script = [
+    ...Object.entries(files).map(([p, c]) => `mkdir -p ${p.replace(/\/[^/]+$/, '')}; base64 -d > ${p} <<'B64'\n${Buffer.from(c).toString('base64')}\nB64\nchmod 600 ${p}`),
+    'systemctl daemon-reload',
+    'systemctl enable -q --now sctpe2e-net.service sctpe2e-containerd.service',
     `for i in $(seq 60); do ctr --address ${gp.containerdSock} version >/dev/null 2>&1 && break; sleep 1; done`,
     `ctr --address ${gp.containerdSock} -n k8s.io images import ${GUEST_DIR}/images.tar >/dev/null && rm -f ${GUEST_DIR}/images.tar`,
-    unit('sctpe2e-kubelet', ['/usr/local/bin/kubelet', ...kubeletArgs(gl, VM_NODE), `--node-labels=${labels}`], ['--property=Delegate=yes']),
-    unit('sctpe2e-kube-proxy', ['/usr/local/bin/kube-proxy', ...kubeProxyArgs(gl, VM_NODE)]),
-    'echo "nic=$nic"',
+    'systemctl enable -q --now sctpe2e-kubelet.service sctpe2e-kube-proxy.service',
+    'systemctl show -p ActiveState --value sctpe2e-kubelet.service',
   ].join('\n');
   const r = guest(vm, script, { timeoutMs: 300_000 });
-  log(`vm join: guest configured (${r.stdout.trim().split('\n').pop()}); containerd, kubelet and kube-proxy started; waiting for node ${VM_NODE.name} Ready`);
+  log(`vm join: guest configured (kubelet ${r.stdout.trim().split('\n').pop()}); containerd, kubelet and kube-proxy started; waiting for node ${VM_NODE.name} Ready`);
 
   // 5. Ready.
   const deadline = Date.now() + 240_000;
@@ -227,9 +244,6 @@ export async function joinUp(): Promise<JoinState> {
   }
 
   // 6. Merged cluster.json: the suite's ssh access (lib/node/select.ts) needs ssh parameters for every node.
-  const hostKey = readFileSync(vm.ssh.knownHostsPath, 'utf8').trim().split(/\s+/).slice(1, 3).join(' ');
-  const kh = join(d, 'known_hosts');
-  writeFileSync(kh, `${VM_NODE.ip} ${hostKey}\n`);
   const merged: ClusterJson = {
     ...cj,
     nodes: [...cj.nodes, { name: VM_NODE.name, ip: VM_NODE.ip, netns: '', ssh: { host: VM_NODE.ip, port: 22, user: 'root', keyPath: vm.ssh.keyPath, knownHostsPath: kh } }],
@@ -252,7 +266,7 @@ export async function joinDown(opts: { quiet?: boolean } = {}): Promise<boolean>
   const vm = readVmJson();
   if (vm) {
     // Stop the node's daemons and pods so nothing keeps talking to the apiserver while the Node object goes.
-    guest(vm, 'for u in sctpe2e-kubelet sctpe2e-kube-proxy; do systemctl stop $u 2>/dev/null || true; done; ' +
+    guest(vm, 'systemctl disable -q --now sctpe2e-kubelet.service sctpe2e-kube-proxy.service 2>/dev/null || true; ' +
       'ctr --address /var/lib/sctpe2e/sctp-e2e-vm/containerd/containerd.sock -n k8s.io tasks ls -q 2>/dev/null | xargs -r -n1 ctr --address /var/lib/sctpe2e/sctp-e2e-vm/containerd/containerd.sock -n k8s.io tasks kill -s KILL 2>/dev/null || true',
     { allowFail: true, timeoutMs: 60_000 });
   }
