@@ -191,7 +191,16 @@ export async function joinUp(): Promise<JoinState> {
   log(`vm join: copied kubelet, kube-proxy and ${images.length} images into the guest in ${((performance.now() - tc) / 1000).toFixed(1)}s`);
 
   // 4. Guest configuration and daemons.
-  const routes = cj.nodes.flatMap((n) => { const s = podSubnetOf(n.name); return s ? [`ip route replace ${s} via ${n.ip} dev "$nic"`] : []; });
+  // Pod ranges of the cluster nodes: what the host routes via a node (add-ons such as cluster/netpol's Cilium move
+  // node1's pods to other ranges), plus the cluster/render.ts convention sctp-e2e-nodeN -> 10.244.N.0/24.
+  const nodeIPs = new Set(cj.nodes.map((n) => n.ip));
+  const podRoutes = new Map<string, string>();
+  for (const n of cj.nodes) { const s = podSubnetOf(n.name); if (s) podRoutes.set(s, n.ip); }
+  for (const line of sh('ip', ['-4', 'route', 'show']).stdout.split('\n')) {
+    const m = /^(10\.244\.\d+\.\d+\/\d+) via (\S+) dev /.exec(line.trim());
+    if (m && nodeIPs.has(m[2]!) && m[1] !== VM_NODE.podSubnet) podRoutes.set(m[1]!, m[2]!);
+  }
+  const routes = [...podRoutes].map(([cidr, via]) => `ip route replace ${cidr} via ${via} dev "$nic"`);
   // Persistent units (not transient): `tsx vm/cli.ts reboot` -- the only way to unload sctp.ko -- brings the node back.
   const netUp = [
     '#!/bin/bash', '# Written by vm/join.ts: the cluster NIC, routes and sysctls of node ' + VM_NODE.name, 'set -eu',
