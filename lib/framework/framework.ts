@@ -180,9 +180,17 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
           }
         }
         if (bodyError) {
-          if (problems.length && bodyError instanceof Error && !(bodyError instanceof SkipError) && (bodyError as { name?: string }).name !== 'Pending') {
-            bodyError.message += `\n\nalso: ${problems.join('\n')}`;
+          const skipped = bodyError instanceof SkipError || (bodyError as { constructor?: { name?: string } })?.constructor?.name === 'Pending';
+          if (problems.length && skipped) {
+            // the test skipped, but what happened around it is a finding of its own: fail with both
+            const reason = (this.test as { skipReason?: string } | undefined)?.skipReason ?? 'no reason recorded';
+            if (this.test) {
+              delete (this.test as { skipReason?: string }).skipReason;
+              (this.test as { pending?: boolean }).pending = false; // mocha reports a pending test as skipped whatever it threw
+            }
+            throw new Error(`${problems.join('\n')}\n(the test body itself skipped: ${reason})`);
           }
+          if (problems.length && bodyError instanceof Error) bodyError.message += `\n\nalso: ${problems.join('\n')}`;
           throw bodyError;
         }
         if (problems.length) throw new Error(problems.join('\n'));
