@@ -77,12 +77,13 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
   const say = (m: string) => { if (!opts.quiet) log(m); };
   const nodes = Array.from({ length: MAX_NODES }, (_, i) => nodeSpec(i + 1));
 
-  // The optional NetworkPolicy add-on (cluster/netpol) keeps its own record of what it created outside
-  // the node netns; let it remove that first.
-  const netpolCli = join(dirname(fileURLToPath(import.meta.url)), 'netpol', 'cli.ts');
-  if (existsSync(join(l.dir, 'netpol', 'state.json')) && existsSync(netpolCli)) {
-    const r = await run(join(dirname(netpolCli), '..', '..', 'node_modules', '.bin', 'tsx'), [netpolCli, 'down'], { allowFail: true, timeoutMs: 180_000, env: { ...process.env, SCTP_E2E_CLUSTER_DIR: l.dir } as Record<string, string> });
-    say(`netpol down exited ${r.code}${r.code === 0 ? '' : `: ${(r.stderr.trim().split('\n').pop() ?? '')}`}`);
+  // Optional add-ons (cluster/netpol: NetworkPolicy; cluster/lb: LoadBalancer) keep their own record of what
+  // they created outside the node netns (routes, CNI files, a controller); each is taken down first, LB first.
+  for (const addon of ['lb', 'netpol']) {
+    const cli = join(dirname(fileURLToPath(import.meta.url)), addon, 'cli.ts');
+    if (!existsSync(join(l.dir, addon, 'state.json')) || !existsSync(cli)) continue;
+    const r = await run(join(dirname(cli), '..', '..', 'node_modules', '.bin', 'tsx'), [cli, 'down'], { allowFail: true, timeoutMs: 180_000, env: { ...process.env, SCTP_E2E_CLUSTER_DIR: l.dir } as Record<string, string> });
+    say(`${addon} down exited ${r.code}${r.code === 0 ? '' : `: ${(r.stderr.trim().split('\n').pop() ?? '')}`}`);
   }
 
   // 1. Recorded daemons, by PID, in stop order; the PID must still run the recorded binary.
