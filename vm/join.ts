@@ -5,7 +5,7 @@
 //     - routes: host, every cluster node netns and sctpe2e-outside get 10.244.20.0/24 via 10.199.0.20; the VM gets
 //       each cluster node's pod subnet via that node and the service CIDR on the cluster NIC (as cluster/up.ts does);
 //     - a kubelet client certificate for system:node:sctp-e2e-vm signed by the cluster CA;
-//     - kubelet and kube-proxy (the cluster's binaries), pause/busybox/agnhost images exported from node1's
+//     - kubelet and kube-proxy (the cluster's binaries), pause/busybox/coredns/agnhost images exported from node1's
 //       containerd, configs rendered by cluster/render.ts for a node {sctp-e2e-vm, 10.199.0.20, 10.244.20.0/24};
 //     - containerd, kubelet, kube-proxy as transient systemd units in the guest; waits for the node to be Ready;
 //     - a merged cluster.json (cluster's + the VM node with its ssh parameters) in $SCTP_E2E_VM_DIR/join/cluster/,
@@ -181,7 +181,8 @@ export async function joinUp(): Promise<JoinState> {
   // 3. Binaries and images into the guest.
   const archive = join(d, 'images.tar');
   const node1Sock = layout(clusterDir()).node(nodeSpec(1)).containerdSock;
-  const images = [IMAGES.pause, IMAGES.busybox, ...(cj.images.agnhost ? [cj.images.agnhost] : [])];
+  // coredns too: when its pod is rescheduled (e.g. scaled down and up) it may land on this node
+  const images = [IMAGES.pause, IMAGES.busybox, IMAGES.coredns, ...(cj.images.agnhost ? [cj.images.agnhost] : [])];
   sh('ctr', ['--address', node1Sock, '-n', 'k8s.io', 'images', 'export', archive, ...images], { timeoutMs: 120_000 });
   const tc = performance.now();
   const hostKey = readFileSync(vm.ssh.knownHostsPath, 'utf8').trim().split(/\s+/).slice(1, 3).join(' ');
