@@ -1,44 +1,25 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { parseNslookup } from './dns.ts';
 
-// Outputs of busybox 1.35 nslookup (Debian busybox-static), as printed in a pod.
-const srv = `Server:\t\t10.96.0.10
-Address:\t10.96.0.10:53
+// Real outputs of busybox nslookup (the agnhost-sctp image's) in a pod of the local cluster, against CoreDNS
+// 1.14.7: testdata/nslookup-*.txt (service sctp-demo: ClusterIP, sctp-hl: headless; named SCTP port "sip").
+const fixture = (name: string) => readFileSync(new URL(`./testdata/nslookup-${name}.txt`, import.meta.url), 'utf8');
 
-_sip._sctp.sctp-headless.ns.svc.cluster.local\tservice = 0 50 5060 10-244-0-7.sctp-headless.ns.svc.cluster.local
-_sip._sctp.sctp-headless.ns.svc.cluster.local\tservice = 0 50 5060 10-244-0-8.sctp-headless.ns.svc.cluster.local
-
-`;
-const a = `Server:\t\t10.96.0.10
-Address:\t10.96.0.10:53
-
-Name:\tsctp-headless.ns.svc.cluster.local
-Address: 10.244.0.7
-Name:\tsctp-headless.ns.svc.cluster.local
-Address: 10.244.0.8
-
-`;
-const nx = `Server:\t\t10.96.0.10
-Address:\t10.96.0.10:53
-
-** server can't find _sip._tcp.x.ns.svc.cluster.local: NXDOMAIN
-
-`;
-
-describe('parseNslookup', () => {
-  it('reads SRV answers', () => {
-    const r = parseNslookup(srv);
-    expect(r.srv).to.deep.equal([
-      { priority: 0, weight: 50, port: 5060, target: '10-244-0-7.sctp-headless.ns.svc.cluster.local' },
-      { priority: 0, weight: 50, port: 5060, target: '10-244-0-8.sctp-headless.ns.svc.cluster.local' },
-    ]);
+describe('parseNslookup (captured busybox nslookup output)', () => {
+  it('SRV of a ClusterIP Service: one record naming the Service', () => {
+    const r = parseNslookup(fixture('srv-clusterip'));
+    expect(r.srv).to.deep.equal([{ priority: 0, weight: 100, port: 5060, target: 'sctp-demo.note-demo.svc.cluster.local' }]);
     expect(r.addresses).to.deep.equal([]);
   });
-  it('reads A answers and not the server address', () => {
-    expect(parseNslookup(a).addresses).to.deep.equal(['10.244.0.7', '10.244.0.8']);
+  it('SRV of a headless Service: one record per pod, named after its IP', () => {
+    expect(parseNslookup(fixture('srv-headless')).srv).to.deep.equal([{ priority: 0, weight: 100, port: 5060, target: '10-244-1-6.sctp-hl.note-demo.svc.cluster.local' }]);
   });
-  it('NXDOMAIN gives no records', () => {
-    const r = parseNslookup(nx);
+  it('A of a headless Service: the pod IPs, not the DNS server address', () => {
+    expect(parseNslookup(fixture('a-headless')).addresses).to.deep.equal(['10.244.1.6']);
+  });
+  it('NXDOMAIN (the _tcp name of an SCTP-only port) gives no records', () => {
+    const r = parseNslookup(fixture('srv-nxdomain'));
     expect(r.nxdomain).to.equal(true);
     expect(r.srv).to.deep.equal([]);
     expect(r.addresses).to.deep.equal([]);
