@@ -12,6 +12,7 @@ import type { LocalClusterInfo, RunConfig } from './framework/config.ts';
 import { formatDuration, timeouts } from './framework/timeouts.ts';
 import type { Protocol } from './k8s/builders.ts';
 import type { ProbeOutcome } from './k8s/probe.ts';
+import { dockerEngineWorks } from './node/docker.ts';
 
 export interface OutsideOutcome extends ProbeOutcome {
   /** What the server answered (the echoed hostname with `data: 'hostname'`), first line, trimmed. */
@@ -160,15 +161,6 @@ export async function dockerOutside(o: DockerOutsideOptions): Promise<OutsideCli
   };
 }
 
-async function dockerWorks(): Promise<boolean> {
-  try {
-    await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 5000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Picks the outside vantage point for this run, or says precisely why there is none. */
 export async function findOutside(cfg: Pick<RunConfig, 'localCluster' | 'image'>, o: { runner?: Runner; binary?: string; docker?: () => Promise<boolean> } = {}): Promise<OutsideChoice> {
   const local: LocalClusterInfo | undefined = cfg.localCluster;
@@ -179,7 +171,7 @@ export async function findOutside(cfg: Pick<RunConfig, 'localCluster' | 'image'>
     if (!existsSync(`/run/netns/${local.outside.netns}`)) return { reason: `the outside netns ${local.outside.netns} does not exist (/run/netns/${local.outside.netns})` };
     return { client: netnsOutside({ netns: local.outside.netns, ip: local.outside.ip, binary, runner: o.runner }) };
   }
-  if (!(await (o.docker ?? dockerWorks)())) {
+  if (!(await (o.docker ?? dockerEngineWorks)())) {
     return { reason: 'no outside vantage point: the cluster is not the local from-source cluster (no outside netns) and no Docker daemon answers for a container on kind\'s network' };
   }
   try {

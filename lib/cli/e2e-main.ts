@@ -11,6 +11,7 @@ import { RUN_LABEL } from '../k8s/builders.ts';
 import { selectNodeAccess } from '../node/select.ts';
 import type { Cluster } from '../k8s/client.ts';
 import type { RunConfig } from '../framework/config.ts';
+import { dockerEngineWorks } from '../node/docker.ts';
 
 /**
  * SSH and docker access are checked before any test runs, so a bad key or an unknown host key ends the run
@@ -97,17 +98,8 @@ function parse() {
   }
 }
 
-async function dockerWorks(): Promise<boolean> {
-  try {
-    await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 5000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function bringUpEmbedded(): Promise<'local' | 'kind'> {
-  if (await dockerWorks()) {
+  if (await dockerEngineWorks()) {
     process.stderr.write('sctp-e2e: no kubeconfig configured and Docker works: creating a kind cluster (kind-config/run-kind.sh)\n');
     if (!existsSync('kind-config/run-kind.sh')) throw new UserError('kind-config/run-kind.sh is missing', ExitCode.prerequisite);
     await execa('bash', ['kind-config/run-kind.sh', 'create'], { stdio: 'inherit' });

@@ -58,3 +58,9 @@ export function dockerExec(o: DockerExecOptions): NodeExec {
     },
   };
 }
+
+/** Whether a Docker engine answers (not just the CLI): `docker info` within 5 s. */
+export async function dockerEngineWorks(docker = process.env.SCTP_E2E_DOCKER ?? 'docker'): Promise<boolean> {
+  const r = await execa(docker, ['info', '--format', '{{.ServerVersion}}'], { timeout: 5000, reject: false, stdin: 'ignore' });
+  return r.exitCode === 0;
+}
