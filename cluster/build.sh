@@ -10,7 +10,7 @@ ETCD_VERSION=${ETCD_VERSION:-v3.5.35}
 COREDNS_VERSION=${COREDNS_VERSION:-v1.14.7}
 CACHE=${SCTP_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sctp-e2e}
 here=$(cd "$(dirname "$0")" && pwd)
-key=$(printf '%s\n' "$K8S_VERSION" "$ETCD_VERSION" "$COREDNS_VERSION" "$(sha256sum "$here/build.sh")" | sha256sum | cut -c1-12)
+key=$(printf '%s\n' "$K8S_VERSION" "$ETCD_VERSION" "$COREDNS_VERSION" "$(sha256sum < "$here/build.sh")" | sha256sum | cut -c1-12)
 BIN=$CACHE/bin-$key
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=${GOPROXY:-https://proxy.golang.org,direct}
 log() { printf '[build %s] %s\n' "$(date +%T)" "$*" >&2; }

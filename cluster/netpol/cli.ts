@@ -56,6 +56,16 @@ function save(s: NetpolState): void {
   writeFileSync(statePath, JSON.stringify(s, null, 2) + '\n');
 }
 
+/**
+ * While we wait for an agent we just started, "alive" is enough: its /proc/PID/cmdline is briefly empty while
+ * nsenter → unshare → sh → cilium-agent exec one another, and reading it then made a healthy start look like a
+ * death (seen once in CI: "exited" 0 s after the start, with an empty log).
+ */
+function agentStillRunning(n: ClusterNode): boolean {
+  const f = `${pidDir}/${nodePaths(stateDir, n).pidName}.pid`;
+  return existsSync(f) && alive(Number(readFileSync(f, 'utf8').split('\n')[0]));
+}
+
 function agentPid(n: ClusterNode): number | undefined {
   const f = `${pidDir}/${nodePaths(stateDir, n).pidName}.pid`;
   if (!existsSync(f)) return undefined;
@@ -140,7 +150,7 @@ async function up(sctp: boolean): Promise<void> {
       timeoutMs: 8 * 60_000,
       intervalMs: 3000,
       watch: () => {
-        if (!agentPid(n)) throw new ClusterError(`cilium-agent on ${n.name} exited; last log lines:\n${tail(p.log, 15)}`, 'died');
+        if (!agentStillRunning(n)) throw new ClusterError(`cilium-agent on ${n.name} exited; last log lines:\n${tail(p.log, 15)}`, 'died');
       },
       probe: async () => (await run(`${bin}/cilium-dbg`, ['-H', `unix://${p.sock}`, 'status', '--brief'], { allowFail: true, timeoutMs: 20_000 })),
       until: (r) => r.code === 0,
