@@ -9,15 +9,16 @@ const PORT = 5060;
 describeE2E('SCTPConnectivity Pods', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.LinuxOnly], () => {
   const f = useE2E('sctp-pod-pod');
 
-  async function podToPod(serverNode: string, clientNode: string) {
+  async function podToPod(serverNode: string, clientNode: string, suffix = '') {
+    const [serverName, clientName] = [`server${suffix}`, `client${suffix}`];
     const [server] = await Promise.all([
-      f.runPod({ name: 'server', image: f.config.image, args: serverArgs(PORT), nodeName: serverNode, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: PORT }] }),
-      f.runPod({ name: 'client', image: f.config.image, args: clientArgs(f), nodeName: clientNode }),
+      f.runPod({ name: serverName, image: f.config.image, args: serverArgs(PORT), nodeName: serverNode, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: PORT }] }),
+      f.runPod({ name: clientName, image: f.config.image, args: clientArgs(f), nodeName: clientNode }),
     ]);
     const ip = server.status!.podIP!;
-    const probe = () => probeHostname(f, { from: 'client', host: ip, port: PORT });
-    const r = await eventuallyAnsweredBy(f, `SCTP client (${clientNode}) -> server pod ${ip}:${PORT} (${serverNode})`, 'server', probe, timeouts.proxySync);
-    expect(r.reply, r.render()).to.equal('server');
+    const probe = () => probeHostname(f, { from: clientName, host: ip, port: PORT });
+    const r = await eventuallyAnsweredBy(f, `SCTP client (${clientNode}) -> server pod ${ip}:${PORT} (${serverNode})`, serverName, probe, timeouts.proxySync);
+    expect(r.reply, r.render()).to.equal(serverName);
   }
 
   f.it('A pod can connect directly to another pod via SCTP on the same node', async function () {
@@ -33,5 +34,20 @@ describeE2E('SCTPConnectivity Pods', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.
     const nodes = await f.readySchedulableNodes();
     f.skipIf(nodes.length < 2, `cross-node pod-to-pod needs 2 ready schedulable nodes; the cluster has ${nodes.length} (${nodes.map((x) => x.metadata!.name).join(', ') || 'none'})`);
     await podToPod(nodes[0]!.metadata!.name!, nodes[1]!.metadata!.name!);
+  });
+
+  // Nodes with different kernels may run different SCTP stacks (kernel SCTP where the kernel has it, a
+  // userspace stack where it does not, as agnhost-sctp chooses): the two must interoperate, both ways.
+  f.it('A pod can connect directly via SCTP to a pod on a node with a different kernel, in both directions', async function () {
+    this.timeout(timeouts.podStart * 6);
+    const nodes = await f.readySchedulableNodes();
+    const kernel = (n: (typeof nodes)[number]) => n.status?.nodeInfo?.kernelVersion ?? '?';
+    const a = nodes[0];
+    const b = nodes.find((n) => kernel(n) !== kernel(a!));
+    f.skipIf(!a || !b, `needs two ready schedulable nodes with different kernels; all run ${[...new Set(nodes.map(kernel))].join(', ') || 'no node'} (${nodes.map((n) => n.metadata!.name).join(', ')})`);
+    const [an, bn] = [a!.metadata!.name!, b!.metadata!.name!];
+    f.log(`kernels: ${an} ${kernel(a!)}, ${bn} ${kernel(b!)}`);
+    await podToPod(an, bn, '-ab');
+    await podToPod(bn, an, '-ba');
   });
 });
