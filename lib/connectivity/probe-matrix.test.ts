@@ -56,10 +56,10 @@ describe('probeMatrix', () => {
       retryDeadlineMs: 110,
       probe: async () => (calls++, allowed()),
     });
-    // each cell: attempt at ~0, 20, 40, 60, 80 ms; the next would start past 110ms - 20ms
-    expect(r.observed.get('x/a', 'y/a').attempts).to.be.within(3, 6);
-    expect(calls).to.be.within(6, 12);
-    expect(r.elapsedMs).to.be.below(400);
+    // each differing cell is retried every ~20 ms until the 110 ms deadline, never 100 times; the exact count
+    // depends on the machine's timers, so only the bounds are asserted
+    expect(r.observed.get('x/a', 'y/a').attempts).to.be.within(2, 7);
+    expect(calls).to.be.within(4, 14);
   });
 
   it('never turns a probe error, a throw, a hang or an unclassified "blocked" into blocked', async () => {
@@ -112,24 +112,31 @@ describe('probeMatrix', () => {
     expect(peak).to.equal(7);
   });
 
-  it('a deny matrix costs about one probe timeout when the bound allows all cells at once', async () => {
+  // The wall-clock cost is measured by bench/probe-matrix-bench.ts; here the structure behind it: with the
+  // bound at or above the cell count every probe of a deny matrix is in flight at once (one wave, about one
+  // probe timeout); with a bound of 24 the 72 cells take three waves.
+  it('a deny matrix runs in ceil(cells / bound) waves: all cells at once when the bound allows it', async () => {
     const expected = new Reachability(pods, false); // default deny: every probe times out
-    const connectTimeout = 150;
-    const run = (concurrency: number) =>
-      probeMatrix({
+    const waves = async (concurrency: number) => {
+      let inFlight = 0;
+      let peak = 0;
+      const r = await probeMatrix({
         cells: expected.allCells(),
         expected,
         concurrency,
-        timeoutMs: connectTimeout * 3,
-        probe: async (_c, s) => (await delay(connectTimeout, s), timeout()),
+        timeoutMs: 5000,
+        probe: async (_c, s) => {
+          peak = Math.max(peak, ++inFlight);
+          await delay(5, s);
+          inFlight--;
+          return timeout();
+        },
       });
-    const wide = await run(96);
-    expect(wide.probes).to.equal(72);
-    expect(wide.elapsedMs).to.be.within(connectTimeout, connectTimeout * 1.8);
-    expect(compare(expected, wide.observed).wrong).to.have.lengthOf(0);
-    // with a bound of 24 it takes three waves: the bound is what sets the cost
-    const narrow = await run(24);
-    expect(narrow.elapsedMs).to.be.within(connectTimeout * 3, connectTimeout * 4);
+      expect(compare(expected, r.observed).wrong).to.have.lengthOf(0);
+      return { probes: r.probes, peak };
+    };
+    expect(await waves(96)).to.deep.equal({ probes: 72, peak: 72 });
+    expect(await waves(24)).to.deep.equal({ probes: 72, peak: 24 });
   });
 
   it('stops on abort and leaves unfinished cells not-probed', async () => {
