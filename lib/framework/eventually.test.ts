@@ -35,7 +35,7 @@ describe('eventually', () => {
     expect(err).to.be.instanceOf(EventuallyTimeout);
     expect(err.message).to.match(/waiting for rules for 10\.96\.0\.5:5060\/sctp \(\d+ attempts\)/);
     expect(err.message).to.match(/last observation:\n {2}sctp rules: 0 \(observation \d+\)/);
-    expect(err.attempts).to.be.greaterThan(2);
+    expect(err.attempts, 'the probe was retried').to.be.greaterThan(1);
   });
 
   it('stops at once on StopTrying', async () => {
