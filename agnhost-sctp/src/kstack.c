@@ -26,13 +26,20 @@ int kstack_probe(char *err, size_t errlen) {
   return 1;
 }
 
+void sctp_rto_bounds(int timeout_ms, uint32_t *initial, uint32_t *max) {
+  uint32_t i = (uint32_t)(timeout_ms / 6), m;
+  if (i < 50) i = 50;
+  if (i > 1000) i = 1000;
+  m = (uint32_t)(timeout_ms / 3);
+  if (m < i) m = i;
+  if (m > 3000) m = 3000;
+  *initial = i;
+  *max = m;
+}
+
 int kstack_set_init_bounds(int fd, int timeout_ms) {
-  uint32_t initial = (uint32_t)(timeout_ms / 6), max;
-  if (initial < 50) initial = 50;
-  if (initial > 1000) initial = 1000;
-  max = (uint32_t)(timeout_ms / 3);
-  if (max < initial) max = initial;
-  if (max > 3000) max = 3000;
+  uint32_t initial, max;
+  sctp_rto_bounds(timeout_ms, &initial, &max);
   struct k_rtoinfo ri = { 0, initial, max, initial < 100 ? initial : 100 };
   struct k_initmsg im = { 0, 0, 4, (uint16_t)max };
   int r1 = setsockopt(fd, SOL_SCTP, K_SCTP_RTOINFO, &ri, sizeof ri);

@@ -174,12 +174,8 @@ static int wait_user(ssock *s, int mask, long long deadline, struct icmpw *w) {
 static void set_user_bounds(struct socket *so, int timeout_ms) {
   /* Bound INIT retransmissions so a blocked connect ends within timeout_ms: RFC defaults
    * (RTO.Initial 3 s, 8 INIT retransmissions) take minutes. */
-  uint32_t initial = (uint32_t)(timeout_ms / 6), max;
-  if (initial < 50) initial = 50;
-  if (initial > 1000) initial = 1000;
-  max = (uint32_t)(timeout_ms / 3);
-  if (max < initial) max = initial;
-  if (max > 3000) max = 3000;
+  uint32_t initial, max;
+  sctp_rto_bounds(timeout_ms, &initial, &max);
   int attempts = 0; long sum = 0; uint32_t rto = initial;
   while (attempts < 8 && sum + rto <= timeout_ms) { sum += rto; attempts++; rto = rto * 2 > max ? max : rto * 2; }
   if (attempts < 1) attempts = 1;

@@ -1,6 +1,7 @@
 /* SCTP stack abstraction: the kernel's SOCK_STREAM/IPPROTO_SCTP sockets, or usrsctp over raw IP. */
 #ifndef AGNHOST_SCTP_STACK_H
 #define AGNHOST_SCTP_STACK_H
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -44,5 +45,7 @@ void sstack_finish(int ms);
 /* Kernel stack (kstack.c): plain sockets API. */
 int kstack_probe(char *err, size_t errlen);
 int kstack_set_init_bounds(int fd, int timeout_ms);
+/* RTO.Initial and RTO.Max (ms) that let a blocked connect give up within timeout_ms, for either stack. */
+void sctp_rto_bounds(int timeout_ms, uint32_t *initial, uint32_t *max);
 
 #endif
