@@ -219,3 +219,22 @@ export function readJson<T>(path: string): T | undefined {
     return undefined;
   }
 }
+
+/** A wrong command line: the CLI prints the message and its usage, exit 2. */
+export class UsageError extends Error {}
+
+/**
+ * The exit path shared by the add-on CLIs (cluster/lb, cluster/netpol): run main, exit with its code; a usage
+ * error exits 2 with the usage, a ClusterError 1 with its one sentence, anything else 70 as an internal error.
+ */
+export function runCli(name: string, usage: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      if (e instanceof UsageError) { process.stderr.write(`${name}: ${e.message}\n${usage}\n`); process.exit(2); }
+      if (e instanceof ClusterError) { process.stderr.write(`${name}: ${e.message}\n`); process.exit(1); }
+      process.stderr.write(`${name}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exit(70);
+    },
+  );
+}

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { api, loadCluster } from '../../lib/k8s/client.ts';
-import { ClusterError, alive, cmdline, readJson, run, sleep, stopPid, tail } from '../run.ts';
+import { ClusterError, alive, cmdline, readJson, run, sleep, stopPid, tail, runCli, UsageError } from '../run.ts';
 import { DEFAULT_POOL, cidrsOverlap, inPool, parsePool, parseProtocols } from './pool.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,7 +33,6 @@ const t0 = Date.now();
 function log(msg: string): void {
   process.stderr.write(`[lb ${new Date().toISOString().slice(11, 19)} +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
 }
-class UsageErr extends Error {}
 
 function save(s: LbState): void {
   writeFileSync(statePath, JSON.stringify(s, null, 2) + '\n');
@@ -56,8 +55,8 @@ async function up(poolSpec: string, reject: Set<string>): Promise<void> {
   if (controllerPid()) throw new ClusterError(`lb is already up (pid ${controllerPid()}, ${statePath}); run \`npm run lb:down\` first`);
   if (existsSync(statePath)) throw new ClusterError(`leftovers of an earlier lb up (${statePath}); run \`npm run lb:down\` first`);
   let pool;
-  try { pool = parsePool(poolSpec); } catch (e) { throw new UsageErr((e as Error).message); }
-  for (const [cidr, what] of TAKEN) if (cidrsOverlap(pool.cidr, cidr)) throw new UsageErr(`pool ${pool.spec} overlaps ${cidr}, ${what}; pick a range outside 10.199.0.0/23, e.g. ${DEFAULT_POOL}`);
+  try { pool = parsePool(poolSpec); } catch (e) { throw new UsageError((e as Error).message); }
+  for (const [cidr, what] of TAKEN) if (cidrsOverlap(pool.cidr, cidr)) throw new UsageError(`pool ${pool.spec} overlaps ${cidr}, ${what}; pick a range outside 10.199.0.0/23, e.g. ${DEFAULT_POOL}`);
   const hostRoutes = (await run('ip', ['-4', 'route', 'show'])).stdout.split('\n').filter((l) => l.trim() && !l.startsWith('default'));
   const clash = hostRoutes.find((l) => { try { return cidrsOverlap(pool.cidr, l.split(' ')[0]!.includes('/') ? l.split(' ')[0]! : `${l.split(' ')[0]}/32`); } catch { return false; } });
   if (clash) throw new ClusterError(`the host already has a route into the pool ${pool.cidr} (\`${clash.trim()}\`); remove it or pick another --pool`);
@@ -177,17 +176,17 @@ async function main(): Promise<number> {
   let v: { pool?: string; 'reject-protocols'?: string; json?: boolean };
   try {
     v = parseArgs({ args: rest, options: { pool: { type: 'string' }, 'reject-protocols': { type: 'string' }, json: { type: 'boolean' } } }).values;
-  } catch (e) { throw new UsageErr((e as Error).message); }
-  if (cmd !== 'up' && (v.pool || v['reject-protocols'])) throw new UsageErr('--pool and --reject-protocols belong to `up`');
-  if (cmd !== 'status' && v.json) throw new UsageErr('--json belongs to `status`');
+  } catch (e) { throw new UsageError((e as Error).message); }
+  if (cmd !== 'up' && (v.pool || v['reject-protocols'])) throw new UsageError('--pool and --reject-protocols belong to `up`');
+  if (cmd !== 'status' && v.json) throw new UsageError('--json belongs to `status`');
   switch (cmd) {
     case 'up': {
       let reject: Set<string>;
-      try { reject = parseProtocols(v['reject-protocols'] ?? ''); } catch (e) { throw new UsageErr((e as Error).message); }
+      try { reject = parseProtocols(v['reject-protocols'] ?? ''); } catch (e) { throw new UsageError((e as Error).message); }
       try {
         await up(v.pool ?? DEFAULT_POOL, reject);
       } catch (e) {
-        if (!(e instanceof UsageErr) && existsSync(statePath)) {
+        if (!(e instanceof UsageError) && existsSync(statePath)) {
           log('up failed; tearing down what it started');
           await down().catch((d: unknown) => log(`teardown after failure also failed: ${(d as Error).message}`));
         }
@@ -197,16 +196,8 @@ async function main(): Promise<number> {
     }
     case 'down': await down(); return 0;
     case 'status': return status(Boolean(v.json));
-    default: throw new UsageErr(cmd ? `unknown command "${cmd}"` : 'missing command');
+    default: throw new UsageError(cmd ? `unknown command "${cmd}"` : 'missing command');
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof UsageErr) { process.stderr.write(`lb: ${e.message}\n${USAGE}\n`); process.exit(2); }
-    if (e instanceof ClusterError) { process.stderr.write(`lb: ${e.message}\n`); process.exit(1); }
-    process.stderr.write(`lb: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exit(70);
-  },
-);
+runCli('lb', USAGE, main);

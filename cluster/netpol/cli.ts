@@ -4,7 +4,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ClusterError, alive, cmdline, readJson, run, startDaemon, stopPid, tail, waitFor } from '../run.ts';
+import { ClusterError, alive, cmdline, readJson, run, startDaemon, stopPid, tail, waitFor, runCli, UsageError } from '../run.ts';
 import {
   CILIUM_VERSION, CNI_CONF_NAME, POD_CIDR_ANNOTATION, agentArgs, agentLauncher, ciliumPodCIDR, cniWrapper, netpolDir,
   nodePaths, renderCniConflist, type ClusterJson, type ClusterNode, type NetpolState,
@@ -289,8 +289,8 @@ async function main(): Promise<number> {
   const json = rest.includes('--json');
   const sctpOpt = rest.find((a) => a.startsWith('--sctp='));
   const unknown = rest.filter((a) => a !== '--json' && a !== sctpOpt);
-  if (unknown.length || (json && cmd !== 'status')) throw new UsageErr(`unknown option ${unknown[0] ?? '--json'} for "${cmd}"`);
-  if (sctpOpt && (cmd !== 'up' || !['--sctp=on', '--sctp=off'].includes(sctpOpt))) throw new UsageErr(`${sctpOpt}: only \`up --sctp=on|off\` is known`);
+  if (unknown.length || (json && cmd !== 'status')) throw new UsageError(`unknown option ${unknown[0] ?? '--json'} for "${cmd}"`);
+  if (sctpOpt && (cmd !== 'up' || !['--sctp=on', '--sctp=off'].includes(sctpOpt))) throw new UsageError(`${sctpOpt}: only \`up --sctp=on|off\` is known`);
   const sctp = sctpOpt !== '--sctp=off';
   switch (cmd) {
     case 'up':
@@ -305,18 +305,8 @@ async function main(): Promise<number> {
       return 0;
     case 'down': await down(); return 0;
     case 'status': return status(json);
-    default: throw new UsageErr(cmd ? `unknown command "${cmd}"` : 'missing command');
+    default: throw new UsageError(cmd ? `unknown command "${cmd}"` : 'missing command');
   }
 }
 
-class UsageErr extends Error {}
-
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof UsageErr) { process.stderr.write(`netpol: ${e.message}\n${USAGE}\n`); process.exit(2); }
-    if (e instanceof ClusterError) { process.stderr.write(`netpol: ${e.message}\n`); process.exit(1); }
-    process.stderr.write(`netpol: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exit(70);
-  },
-);
+runCli('netpol', USAGE, main);
