@@ -1,0 +1,90 @@
+// The fault lane's expectations: for each fault, the tests that must turn red and the words their failure
+// must contain to name the fault, and the tests that must stay green; plus what the same tests did on the
+// healthy cluster. The fault recipes are in cluster/lab/faults.ts; each spec names its recipes in its header.
+
+export type Expectation =
+  | { kind?: 'test'; label: string; test: RegExp; outcome: 'passed' | 'failed' | 'skipped'; names?: RegExp }
+  | { kind: 'exit'; label: string; code: number; names: RegExp };
+
+export interface VerdictCase {
+  fault: string;
+  /** mocha --grep for the run under the fault. */
+  grep: string;
+  args?: string[];
+  env?: Record<string, string>;
+  expect: Expectation[];
+  /** The same tests in the ordinary (healthy) run's JUnit. */
+  healthy?: Expectation[];
+}
+
+const HOSTPORT = /Pods can declare SCTP HostPorts/;
+const IPTABLES_RULES = /Services can declare SCTP ServicePorts when using the iptables proxier/;
+const POD_OTHER_NODE = /A pod can connect directly to another pod via SCTP on another node/;
+const VIA_SERVICE = /A pod can connect to another pod via SCTP via a Service IP/;
+const OUTSIDE_HOSTPORT = /A client outside the cluster can connect via SCTP to a pod's hostPort/;
+const DNS_SRV = /SCTP DNS .* a named SCTP port of a ClusterIP Service has a _sip\._sctp SRV record/;
+const DNS_NO_TCP = /SCTP DNS .* the TCP SRV name of an SCTP-only port does not exist/;
+const NETPOL_BASIC = /A NetworkPolicy matching an SCTP port does not allow TCP or UDP traffic/;
+
+const pass = (label: string, test: RegExp): Expectation => ({ label, test, outcome: 'passed' });
+const fail = (label: string, test: RegExp, names: RegExp): Expectation => ({ label, test, outcome: 'failed', names });
+
+export const VERDICT_CASES: VerdictCase[] = [
+  {
+    fault: 'forward-drop-sctp',
+    grep: 'via SCTP on another node|Pods can declare SCTP HostPorts',
+    expect: [
+      fail('pod->pod SCTP, other node', POD_OTHER_NODE, /FORWARD[^\n]*-p sctp[^\n]*DROP/),
+      pass('hostPort rules (basic: sends no SCTP)', HOSTPORT),
+    ],
+    healthy: [pass('pod->pod SCTP, other node', POD_OTHER_NODE)],
+  },
+  {
+    fault: 'dnat-to-tcp',
+    grep: 'ServicePorts when using the iptables proxier|via a Service IP',
+    expect: [
+      fail('Service rules, iptables proxier', IPTABLES_RULES, /matches tcp/),
+      fail('pod->Service IP SCTP', VIA_SERVICE, /matches tcp/),
+    ],
+    healthy: [pass('Service rules, iptables proxier', IPTABLES_RULES), pass('pod->Service IP SCTP', VIA_SERVICE)],
+  },
+  {
+    fault: 'dnat-no-port',
+    grep: 'ServicePorts when using the iptables proxier|via a Service IP',
+    expect: [
+      fail('Service rules, iptables proxier', IPTABLES_RULES, /port translation|:5061/),
+      fail('pod->Service IP SCTP', VIA_SERVICE, /port translation|--to-destination [0-9.]+( |$|\n)/),
+    ],
+  },
+  {
+    fault: 'portmap-removed',
+    grep: 'Pods can declare SCTP HostPorts|to a pod\'s hostPort',
+    expect: [
+      fail('hostPort rules', HOSTPORT, /hostPort[^\n]*DNAT|DNAT[^\n]*hostPort/),
+      fail('outside -> hostPort SCTP', OUTSIDE_HOSTPORT, /hostPort/),
+    ],
+    healthy: [pass('hostPort rules', HOSTPORT), pass('outside -> hostPort SCTP', OUTSIDE_HOSTPORT)],
+  },
+  {
+    fault: 'coredns-stopped',
+    grep: 'SCTP DNS',
+    expect: [
+      fail('SRV record of a ClusterIP Service', DNS_SRV, /SRV|DNS|nslookup/),
+      fail('no TCP SRV name (a timeout is not "does not exist")', DNS_NO_TCP, /did not answer|timed out|no server|NXDOMAIN/i),
+    ],
+    healthy: [pass('SRV record of a ClusterIP Service', DNS_SRV), pass('no TCP SRV name', DNS_NO_TCP)],
+  },
+  {
+    fault: 'no-netpol',
+    grep: 'A NetworkPolicy matching an SCTP port does not allow TCP or UDP',
+    args: ['--require', 'networkpolicy'],
+    expect: [fail('basic NetworkPolicy TCP/UDP, --require networkpolicy', NETPOL_BASIC, /required capability "networkpolicy"/)],
+    healthy: [{ label: 'basic NetworkPolicy TCP/UDP without --require: skipped with the reason', test: NETPOL_BASIC, outcome: 'skipped' }],
+  },
+  {
+    fault: 'ssh-hostkey-changed',
+    grep: 'Pods can declare SCTP HostPorts',
+    args: ['--node-access', 'ssh'],
+    expect: [{ kind: 'exit', label: 'run with --node-access ssh: exit 6 naming the host key', code: 6, names: /host key/i }],
+  },
+];

@@ -1,0 +1,257 @@
+// The fault lab: named breakages applied to the running local cluster (cluster/), each undone by heal.
+// A verdict is proven only when a test passes on the healthy cluster and fails, naming the fault, on a
+// cluster broken in exactly that way: these are the breakages (cluster/lab/verdicts.ts runs them).
+//
+// What each fault touches is recorded in <state dir>/lab/applied.json before it is touched, so `heal`
+// works from a fresh process and after an interrupted `break`; `cluster:down` removes the netns (and with
+// them every rule a fault added) and the state dir.
+
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClusterError, alive, log, run, sleep, startDaemon, stopPid, waitFor } from '../run.ts';
+import { kubeProxyArgs, layout, nodeSpec, type ClusterJson, type Layout, type NodeSpec } from '../render.ts';
+
+export interface LabContext {
+  l: Layout;
+  cj: ClusterJson;
+  nodes: NodeSpec[];
+  kubectl(args: string[], o?: { allowFail?: boolean; timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  labDir: string;
+}
+
+export interface Fault {
+  name: string;
+  /** One line: what is broken, in the words a failure message should use. */
+  breaks: string;
+  /** Applies the fault; returns what was done (printed, and kept in applied.json). */
+  apply(ctx: LabContext): Promise<string>;
+  heal(ctx: LabContext): Promise<void>;
+}
+
+const COMMENT = 'sctp-e2e-lab';
+
+/** The kube-proxy of a node, restarted with PATH led by `wrapperDir` (or without one, to heal). */
+async function restartKubeProxy(ctx: LabContext, n: NodeSpec, wrapperDir?: string): Promise<void> {
+  const pidFile = join(ctx.l.pids, `kube-proxy-${n.name}.pid`);
+  if (!existsSync(pidFile)) throw new ClusterError(`no kube-proxy PID file for ${n.name} (${pidFile}): is the local cluster up?`);
+  const [pidLine, bin] = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(pidLine);
+  if (!bin) throw new ClusterError(`${pidFile} does not name the kube-proxy binary`);
+  if (alive(pid)) await stopPid(pid);
+  const basePath = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter((p) => !p.includes('/lab/bin-')).join(':');
+  const env = { ...process.env, PATH: wrapperDir ? `${wrapperDir}:${basePath}` : basePath };
+  const d = startDaemon(`kube-proxy-${n.name}`, bin, kubeProxyArgs(ctx.l, n), { netns: n.netns, logFile: join(ctx.l.logs, `kube-proxy-${n.name}.log`), pidDir: ctx.l.pids, env });
+  log(`restarted kube-proxy on ${n.name} (PID ${d.pid})${wrapperDir ? ` with ${wrapperDir} first in PATH` : ''}`);
+  await waitFor(`kube-proxy on ${n.name} healthy after restart`, {
+    timeoutMs: 60_000,
+    probe: () => run('busybox', ['wget', '-q', '-O-', 'http://127.0.0.1:10256/healthz'], { netns: n.netns, allowFail: true, timeoutMs: 5_000 }),
+    until: (r) => r.code === 0 && alive(d.pid),
+    describe: (r) => `exit ${r?.code}: ${(r?.stderr ?? '').trim()}`,
+  });
+}
+
+/**
+ * A kube-proxy fault: kube-proxy's own iptables-restore input is rewritten by a sed script, so every rule it
+ * writes from now on (including those of Services created later by tests) carries the fault, and a kube-proxy
+ * restart without the wrapper (a full resync) heals it.
+ */
+function kubeProxyRewrite(name: string, breaks: string, sed: string): Fault {
+  return {
+    name,
+    breaks,
+    async apply(ctx) {
+      if (ctx.cj.proxyMode !== 'iptables') throw new ClusterError(`fault ${name} rewrites kube-proxy's iptables-restore input: the cluster runs kube-proxy in ${ctx.cj.proxyMode} mode`);
+      const real = (await run('sh', ['-c', 'command -v iptables-restore'])).stdout.trim();
+      if (!real || real.includes('/lab/bin-')) throw new ClusterError(`cannot find the real iptables-restore (got ${JSON.stringify(real)})`);
+      const dir = join(ctx.labDir, `bin-${name}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'iptables-restore'), [
+        '#!/bin/sh',
+        `# sctp-e2e lab fault ${name}: ${breaks}`,
+        `sed -E '${sed}' | exec ${real} "$@"`,
+        '',
+      ].join('\n'), { mode: 0o755 });
+      for (const n of ctx.nodes) await restartKubeProxy(ctx, n, dir);
+      return `kube-proxy on ${ctx.nodes.map((n) => n.name).join(', ')} restarted with ${dir}/iptables-restore (sed '${sed}' before ${real})`;
+    },
+    async heal(ctx) {
+      for (const n of ctx.nodes) await restartKubeProxy(ctx, n);
+      rmSync(join(ctx.labDir, `bin-${name}`), { recursive: true, force: true });
+    },
+  };
+}
+
+const forwardDrop: Fault = {
+  name: 'forward-drop-sctp',
+  breaks: 'SCTP dropped in the FORWARD chain of every node',
+  async apply(ctx) {
+    for (const n of ctx.nodes) {
+      await run('iptables', ['-w', '-I', 'FORWARD', '1', '-p', 'sctp', '-m', 'comment', '--comment', `${COMMENT}:forward-drop-sctp`, '-j', 'DROP'], { netns: n.netns });
+    }
+    return `iptables -I FORWARD 1 -p sctp -j DROP on ${ctx.nodes.map((n) => n.name).join(', ')}`;
+  },
+  async heal(ctx) {
+    for (const n of ctx.nodes) {
+      for (let i = 0; i < 10; i++) {
+        const r = await run('iptables', ['-w', '-D', 'FORWARD', '-p', 'sctp', '-m', 'comment', '--comment', `${COMMENT}:forward-drop-sctp`, '-j', 'DROP'], { netns: n.netns, allowFail: true });
+        if (r.code !== 0) break;
+      }
+    }
+  },
+};
+
+const portmapRemoved: Fault = {
+  name: 'portmap-removed',
+  breaks: 'the CNI portmap plugin removed from every node\'s CNI chain (hostPorts get no DNAT)',
+  async apply(ctx) {
+    for (const n of ctx.nodes) {
+      const f = join(ctx.l.node(n).cniConfDir, '10-sctpe2e.conflist');
+      const backup = join(ctx.labDir, `${n.name}-10-sctpe2e.conflist`);
+      if (!existsSync(backup)) copyFileSync(f, backup);
+      const conf = JSON.parse(readFileSync(backup, 'utf8')) as { plugins: Array<{ type: string }> };
+      conf.plugins = conf.plugins.filter((p) => p.type !== 'portmap');
+      writeFileSync(f, JSON.stringify(conf, null, 2) + '\n');
+    }
+    await sleep(2_000); // containerd reloads the CNI config on a file event
+    return `portmap removed from 10-sctpe2e.conflist on ${ctx.nodes.map((n) => n.name).join(', ')}`;
+  },
+  async heal(ctx) {
+    for (const n of ctx.nodes) {
+      const backup = join(ctx.labDir, `${n.name}-10-sctpe2e.conflist`);
+      if (!existsSync(backup)) continue;
+      copyFileSync(backup, join(ctx.l.node(n).cniConfDir, '10-sctpe2e.conflist'));
+      rmSync(backup);
+    }
+    await sleep(2_000);
+  },
+};
+
+const corednsStopped: Fault = {
+  name: 'coredns-stopped',
+  breaks: 'CoreDNS scaled to 0 replicas (cluster DNS does not answer)',
+  async apply(ctx) {
+    const r = await ctx.kubectl(['-n', 'kube-system', 'get', 'deploy', 'coredns', '-o', 'jsonpath={.spec.replicas}']);
+    writeFileSync(join(ctx.labDir, 'coredns-replicas'), r.stdout.trim() || '1');
+    await ctx.kubectl(['-n', 'kube-system', 'scale', 'deploy', 'coredns', '--replicas=0']);
+    await waitFor('no CoreDNS pod left', {
+      timeoutMs: 90_000,
+      probe: () => ctx.kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-dns', '-o', 'name']),
+      until: (x) => x.stdout.trim() === '',
+      describe: (x) => x?.stdout.trim() ?? '',
+    });
+    return `kube-system/coredns scaled from ${r.stdout.trim()} to 0 replicas`;
+  },
+  async heal(ctx) {
+    const f = join(ctx.labDir, 'coredns-replicas');
+    const n = existsSync(f) ? readFileSync(f, 'utf8').trim() : '1';
+    await ctx.kubectl(['-n', 'kube-system', 'scale', 'deploy', 'coredns', `--replicas=${n}`]);
+    await ctx.kubectl(['-n', 'kube-system', 'rollout', 'status', 'deploy/coredns', '--timeout=120s'], { timeoutMs: 130_000 });
+    rmSync(f, { force: true });
+  },
+};
+
+const sshHostKeyChanged: Fault = {
+  name: 'ssh-hostkey-changed',
+  breaks: 'the SSH host key of the first node no longer matches known_hosts (as after a re-key or a man in the middle)',
+  async apply(ctx) {
+    const kh = ctx.cj.nodes[0]?.ssh.knownHostsPath;
+    if (!kh) throw new ClusterError('cluster.json has no ssh known_hosts for the first node');
+    const backup = join(ctx.labDir, 'known_hosts.orig');
+    if (!existsSync(backup)) copyFileSync(kh, backup);
+    const keyFile = join(ctx.labDir, 'other_host_key');
+    rmSync(keyFile, { force: true });
+    rmSync(`${keyFile}.pub`, { force: true });
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'sctp-e2e-lab-other', '-f', keyFile]);
+    const other = readFileSync(`${keyFile}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
+    const host = ctx.cj.nodes[0]!.ssh.host;
+    const lines = readFileSync(backup, 'utf8').split('\n').map((l) => (l.split(' ')[0] === host ? `${host} ${other}` : l));
+    writeFileSync(kh, lines.join('\n'));
+    return `known_hosts entry of ${host} (${ctx.cj.nodes[0]!.name}) replaced by another ed25519 key`;
+  },
+  async heal(ctx) {
+    const kh = ctx.cj.nodes[0]?.ssh.knownHostsPath;
+    const backup = join(ctx.labDir, 'known_hosts.orig');
+    if (kh && existsSync(backup)) {
+      copyFileSync(backup, kh);
+      rmSync(backup);
+    }
+  },
+};
+
+/** Nothing is broken: the cluster has no NetworkPolicy implementation, and the run declares it required. */
+const noNetpol: Fault = {
+  name: 'no-netpol',
+  breaks: 'no NetworkPolicy implementation while the run declares --require networkpolicy',
+  async apply(ctx) {
+    const r = await ctx.kubectl(['-n', 'kube-system', 'get', 'pods', '-o', 'name']);
+    if (/cilium|calico|kube-network-policies|antrea/.test(r.stdout)) throw new ClusterError(`fault no-netpol needs a cluster without a NetworkPolicy implementation; kube-system has: ${r.stdout.trim().split('\n').join(', ')}`);
+    return 'checked: no NetworkPolicy implementation runs (nothing changed)';
+  },
+  async heal() {},
+};
+
+export const FAULTS: Fault[] = [
+  forwardDrop,
+  kubeProxyRewrite('dnat-to-tcp', 'kube-proxy\'s endpoint DNAT rules (KUBE-SEP-*) for SCTP rewritten to match TCP (SCTP is never DNATed)',
+    '/^-A KUBE-SEP-.*-j DNAT/ { s/-m sctp/-m tcp/g; s/-p sctp/-p tcp/g }'),
+  kubeProxyRewrite('dnat-no-port', 'kube-proxy\'s SCTP endpoint DNAT rules (KUBE-SEP-*) without the port translation (--to-destination IP, no port)',
+    '/^-A KUBE-SEP-.*sctp.*-j DNAT/ s/(--to-destination [0-9.]+):[0-9]+/\\1/'),
+  portmapRemoved,
+  corednsStopped,
+  sshHostKeyChanged,
+  noNetpol,
+];
+
+export function findFault(name: string): Fault | undefined {
+  return FAULTS.find((f) => f.name === name);
+}
+
+// ------------------------------------------------------------------ state
+
+export interface Applied {
+  name: string;
+  at: string;
+  done?: string;
+}
+
+export function labContext(stateDir: string, kubectlBin: string): LabContext {
+  const l = layout(stateDir);
+  if (!existsSync(l.clusterJson)) throw new ClusterError(`no local cluster (${l.clusterJson} missing): run \`npm run cluster:up\` first`);
+  const cj = JSON.parse(readFileSync(l.clusterJson, 'utf8')) as ClusterJson;
+  const nodes = cj.nodes.filter((n) => n.netns?.startsWith('sctpe2e-node')).map((n) => nodeSpec(Number(n.name.replace(/^.*node/, ''))));
+  const labDir = join(stateDir, 'lab');
+  mkdirSync(labDir, { recursive: true });
+  return {
+    l, cj, nodes, labDir,
+    kubectl: (args, o = {}) => run(kubectlBin, ['--kubeconfig', l.adminKubeconfig, '--request-timeout=10s', ...args], { timeoutMs: o.timeoutMs ?? 30_000, allowFail: o.allowFail }),
+  };
+}
+
+export function readApplied(ctx: LabContext): Applied[] {
+  const f = join(ctx.labDir, 'applied.json');
+  if (!existsSync(f)) return [];
+  try {
+    return JSON.parse(readFileSync(f, 'utf8')) as Applied[];
+  } catch {
+    return [];
+  }
+}
+
+export function writeApplied(ctx: LabContext, a: Applied[]): void {
+  writeFileSync(join(ctx.labDir, 'applied.json'), JSON.stringify(a, null, 2) + '\n');
+}
+
+export async function breakFault(ctx: LabContext, f: Fault): Promise<string> {
+  const applied = readApplied(ctx);
+  if (applied.some((a) => a.name === f.name)) throw new ClusterError(`fault ${f.name} is already applied (heal it first: npm run lab:heal -- ${f.name})`);
+  const entry: Applied = { name: f.name, at: new Date().toISOString() };
+  writeApplied(ctx, [...applied, entry]); // recorded before anything is touched: heal undoes a half-applied fault
+  entry.done = await f.apply(ctx);
+  writeApplied(ctx, [...applied, entry]);
+  return entry.done;
+}
+
+export async function healFault(ctx: LabContext, f: Fault): Promise<void> {
+  await f.heal(ctx);
+  writeApplied(ctx, readApplied(ctx).filter((a) => a.name !== f.name));
+}

@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import { renderJUnit } from '../../lib/framework/reporter.ts';
+import { parseJUnit } from './junit.ts';
+import { judge, renderMatrix } from './verdicts.ts';
+import { VERDICT_CASES } from './cases.ts';
+import { FAULTS } from './faults.ts';
+
+describe('fault lane: JUnit read-back and verdict judgement', () => {
+  const xml = renderJUnit([
+    { title: 'a', fullTitle: 'SCTP node rules [Feature:SCTP] Services can declare SCTP ServicePorts when using the iptables proxier', suite: 's', outcome: 'failed', durationMs: 1, message: 'ClusterIP: rule `-A KUBE-SEP-X -m tcp -p tcp -j DNAT` matches tcp & <not> sctp' },
+    { title: 'b', fullTitle: 'SCTP node rules [Feature:SCTP] Pods can declare SCTP HostPorts', suite: 's', outcome: 'passed', durationMs: 1 },
+    { title: 'c', fullTitle: 'x NetworkPolicy skip', suite: 's', outcome: 'skipped', durationMs: 0, reason: 'no "implementation"' },
+  ]);
+
+  it('reads back what the reporter writes (names, outcomes, unescaped messages)', () => {
+    const cases = parseJUnit(xml);
+    expect(cases.map((c) => c.outcome)).to.deep.equal(['failed', 'passed', 'skipped']);
+    expect(cases[0]!.message).to.equal('ClusterIP: rule `-A KUBE-SEP-X -m tcp -p tcp -j DNAT` matches tcp & <not> sctp');
+    expect(cases[2]!.message).to.equal('no "implementation"');
+  });
+
+  it('a failure counts only when its message names the fault', () => {
+    const cases = parseJUnit(xml);
+    const named = judge('dnat-to-tcp', { label: 'rules', test: /iptables proxier/, outcome: 'failed', names: /matches tcp/ }, cases, { code: 1, stderr: '' });
+    expect(named).to.include({ ok: true, names: 'yes', observed: 'failed' });
+    const unnamed = judge('dnat-to-tcp', { label: 'rules', test: /iptables proxier/, outcome: 'failed', names: /port translation/ }, cases, { code: 1, stderr: '' });
+    expect(unnamed).to.include({ ok: false, names: 'no' });
+  });
+
+  it('a pass where a failure was expected, and a test that did not run, are wrong verdicts', () => {
+    const cases = parseJUnit(xml);
+    expect(judge('f', { label: 'hp', test: /HostPorts/, outcome: 'failed', names: /x/ }, cases, { code: 0, stderr: '' }).ok).to.equal(false);
+    const missing = judge('f', { label: 'gone', test: /nothing like this/, outcome: 'passed' }, cases, { code: 0, stderr: '' });
+    expect(missing).to.include({ ok: false, observed: 'not run' });
+  });
+
+  it('run-level expectations judge the exit code and stderr', () => {
+    const e = { kind: 'exit' as const, label: 'ssh', code: 6, names: /host key/ };
+    expect(judge('ssh', e, [], { code: 6, stderr: 'sctp-e2e: node access ssh does not work: SSH host key mismatch for node1' }).ok).to.equal(true);
+    expect(judge('ssh', e, [], { code: 1, stderr: 'SSH host key mismatch' }).ok).to.equal(false);
+  });
+
+  it('the matrix shows every cell and counts the wrong ones', () => {
+    const cases = parseJUnit(xml);
+    const text = renderMatrix([
+      judge('dnat-to-tcp', { label: 'rules', test: /iptables proxier/, outcome: 'failed', names: /matches tcp/ }, cases, { code: 1, stderr: '' }),
+      judge('dnat-to-tcp', { label: 'hp', test: /HostPorts/, outcome: 'failed', names: /x/ }, cases, { code: 1, stderr: '' }),
+    ]);
+    expect(text).to.match(/dnat-to-tcp\s+rules\s+failed\s+failed\s+yes\s+ok/);
+    expect(text).to.match(/1 of 2 verdicts as expected, 1 WRONG/);
+  });
+
+  it('every case names a fault the lab knows', () => {
+    for (const c of VERDICT_CASES) expect(FAULTS.map((f) => f.name), c.fault).to.include(c.fault);
+  });
+});
