@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { newModel, podKeys } from './model.ts';
-import { type CellObservation, Observed, Reachability, compare, render } from './truth-table.ts';
+import { type CellObservation, Observed, Reachability, compare, render, renderCell } from './truth-table.ts';
 
 const obs = (state: CellObservation['state'], attempts = 1, elapsedMs = 1000, detail = '', command = ''): CellObservation => ({ state, attempts, elapsedMs, detail, command });
 
@@ -100,5 +100,37 @@ describe('render', () => {
     const ok = render({ title: 'T', expected, observed });
     expect(ok.split('\n')[0]).to.equal('T — 0 wrong of 2 (2 self-pairs not probed)');
     expect(ok).to.not.match(/wrong:/);
+  });
+});
+
+describe('render: observation sequences and the in-force proof', () => {
+  it('says per wrong cell how many observations, their sequence, whether accepted, and how the policy was proven in force (golden)', () => {
+    const pods = ['x/a', 'y/a'];
+    const expected = new Reachability(pods, true).expect('y/a', 'x/a', false);
+    const observed = new Observed()
+      .set('x/a', 'y/a', { ...obs('blocked', 4, 3100, 'TIMEOUT: no reply', 'kubectl exec -n x a -- c'), sequence: ['allowed', 'blocked', 'allowed', 'blocked'], accepted: false })
+      .set('y/a', 'x/a', {
+        ...obs('allowed', 5, 12_000, 'OK', 'kubectl exec -n y a -- c'), sequence: ['allowed', 'error', 'allowed', 'allowed', 'allowed'], accepted: true,
+        lastError: { attempt: 2, detail: 'probe failed: exec failed', command: 'kubectl exec -n y a -- c' },
+      });
+    const text = render({
+      title: 'T', expected, observed,
+      inForce: { proven: false, how: 'not-proven', heldBack: 1, text: 'NOT proven — no expected-blocked cell was observed blocked twice in a row (y/a -> x/a: . ! . . .); 1 expected-allowed cell held back, not probed' },
+    });
+    expect(text.split('\n').slice(6)).to.deep.equal([
+      'in force: NOT proven — no expected-blocked cell was observed blocked twice in a row (y/a -> x/a: . ! . . .); 1 expected-allowed cell held back, not probed',
+      'wrong: x/a -> y/a expected . observed X (4 observations in 3.1s: . X . X — not accepted: the last two observations differ)',
+      '  detail: TIMEOUT: no reply',
+      '  reproduce: kubectl exec -n x a -- c',
+      'wrong: y/a -> x/a expected X observed . (5 observations in 12s: . ! . . .)',
+      '  detail: OK',
+      '  probe error at observation 2: probe failed: exec failed',
+      '  reproduce: kubectl exec -n y a -- c',
+    ]);
+    // an unaccepted observation is wrong even when its last state is the expected one
+    const same = new Observed().set('x/a', 'y/a', { ...obs('allowed', 1, 10), sequence: ['allowed'], accepted: false }).set('y/a', 'x/a', obs('blocked'));
+    const cmp = compare(expected, same);
+    expect(cmp.wrong.map((w) => `${w.from}>${w.to}`)).to.deep.equal(['x/a>y/a']);
+    expect(renderCell('c', 'allowed', same.get('x/a', 'y/a'))[0]).to.equal('c expected . observed . (1 observation in 10ms: . — not accepted: one observation is not a verdict)');
   });
 });

@@ -101,6 +101,39 @@ export interface CellObservation {
   /** The last attempt's command, runnable by hand. */
   command: string;
   blockedBy?: BlockedBy;
+  /** Every observation in order (probeMatrix sets it; hand-built observations may leave it out). */
+  sequence?: ProbeState[];
+  /**
+   * false when the state is not a verdict: the last two observations differ (or there was only one).
+   * Unset means accepted (a hand-built observation). compare() counts an unaccepted cell as wrong.
+   */
+  accepted?: boolean;
+  /** The most recent probe error of the cell, when one happened before the last attempt too. */
+  lastError?: { attempt: number; detail: string; command: string };
+}
+
+/** ". . X ." for a sequence of observations. */
+export function renderSequence(seq: readonly ProbeState[]): string {
+  return seq.map((s) => SYMBOL[s]).join(' ');
+}
+
+/**
+ * How a matrix proved that the change under test (a policy, its removal) was in force before it
+ * accepted any "allowed": by an expected-blocked cell of the same matrix accepted as blocked
+ * ('observed'), by a proof the caller stated for a matrix that expects no blocked cell ('given'),
+ * or not at all ('not-proven': the expected-allowed cells were held back and never probed).
+ */
+export interface InForce {
+  proven: boolean;
+  how: 'observed' | 'given' | 'not-proven';
+  /** The cell that proved it ('observed'). */
+  cell?: Cell;
+  /** When it was proven, from the start of the matrix ('observed'). */
+  atMs?: number;
+  /** Expected-allowed cells never probed because it was not proven. */
+  heldBack: number;
+  /** One line for the failure message, e.g. "proven in force by x/b -> x/a: observed . X X (accepted blocked after 2.1s)". */
+  text: string;
 }
 
 export const NOT_PROBED: CellObservation = Object.freeze({ state: 'not-probed', attempts: 0, elapsedMs: 0, detail: '', command: '' });
@@ -133,7 +166,10 @@ export interface Comparison {
   selfNotProbed: number;
 }
 
-/** Wrong cells, row by row. A self-pair that was not probed is not counted; one that was, is. */
+/**
+ * Wrong cells, row by row: observed state differs from the expectation, or it is not accepted (the last two
+ * observations differ). A self-pair that was not probed is not counted; one that was, is.
+ */
 export function compare(expected: Reachability, observed: Observed): Comparison {
   const wrong: WrongCell[] = [];
   let total = 0;
@@ -146,7 +182,7 @@ export function compare(expected: Reachability, observed: Observed): Comparison 
     }
     total++;
     const e = expected.get(from, to);
-    if (o.state !== e) wrong.push({ from, to, expected: e, observed: o });
+    if (o.state !== e || o.accepted === false) wrong.push({ from, to, expected: e, observed: o });
   }
   return { wrong, total, selfNotProbed };
 }
@@ -173,6 +209,32 @@ export interface RenderOptions {
   observed: Observed;
   /** The command that reproduces a wrong cell; defaults to the cell's last probe command. */
   reproduce?: (cell: WrongCell) => string | undefined;
+  /** Whether, and by which cell, the change under test was proven in force (probeMatrix's result). */
+  inForce?: InForce;
+}
+
+/**
+ * One cell's observations, standing alone:
+ *   x/a -> y/a expected X observed . (4 observations in 10s: . . X .)
+ *   x/a -> y/a expected X observed X (3 observations in 6s: . X . X — not accepted: the last two observations differ)
+ * then its detail, the last probe error when an earlier attempt had one, and the reproduce command.
+ */
+export function renderCell(what: string, expected: Verdict, ob: CellObservation, reproduce: string | undefined = ob.command): string[] {
+  let timing = ' (not probed)';
+  if (ob.attempts) {
+    const seq = ob.sequence?.length ? `: ${renderSequence(ob.sequence)}` : '';
+    const unaccepted = ob.accepted === false
+      ? ob.attempts === 1 ? ' — not accepted: one observation is not a verdict' : ' — not accepted: the last two observations differ'
+      : '';
+    timing = ` (${plural(ob.attempts, ob.sequence ? 'observation' : 'attempt')} in ${formatDuration(ob.elapsedMs)}${seq}${unaccepted})`;
+  }
+  const lines = [`${what} expected ${SYMBOL[expected]} observed ${SYMBOL[ob.state]}${timing}`];
+  if (ob.detail) lines.push(`  detail: ${ob.detail}`);
+  if (ob.lastError && ob.lastError.attempt !== ob.attempts) {
+    lines.push(`  probe error at observation ${ob.lastError.attempt}: ${ob.lastError.detail}${ob.lastError.command && ob.lastError.command !== reproduce ? ` (${ob.lastError.command})` : ''}`);
+  }
+  if (reproduce) lines.push(`  reproduce: ${reproduce}`);
+  return lines;
 }
 
 /**
@@ -180,7 +242,8 @@ export interface RenderOptions {
  *   <title> — N wrong of M (K self-pairs not probed)
  *   legend  . allowed  X blocked  ! probe error  ? not probed
  *   expected / observed / comparison tables side by side
- *   wrong: x/a -> y/a expected X observed . (3 attempts in 10s)
+ *   in force: proven in force by x/b -> x/a: observed . X X (accepted blocked after 2.1s)
+ *   wrong: x/a -> y/a expected X observed . (3 observations in 10s: . X .)
  *     reproduce: <command>
  */
 export function render(o: RenderOptions): string {
@@ -200,13 +263,7 @@ export function render(o: RenderOptions): string {
     side('expected', 'observed', 'comparison'),
     ...exp.map((line, i) => side(line, obs[i]!, cmp[i]!)),
   ];
-  for (const c of wrong) {
-    const ob = c.observed;
-    const timing = ob.attempts ? ` (${plural(ob.attempts, 'attempt')} in ${formatDuration(ob.elapsedMs)})` : ' (not probed)';
-    lines.push(`wrong: ${c.from} -> ${c.to} expected ${SYMBOL[c.expected]} observed ${SYMBOL[ob.state]}${timing}`);
-    if (ob.detail) lines.push(`  detail: ${ob.detail}`);
-    const repro = o.reproduce ? o.reproduce(c) : ob.command;
-    if (repro) lines.push(`  reproduce: ${repro}`);
-  }
+  if (o.inForce) lines.push(`in force: ${o.inForce.text}`);
+  for (const c of wrong) lines.push(...renderCell(`wrong: ${c.from} -> ${c.to}`, c.expected, c.observed, o.reproduce ? o.reproduce(c) : c.observed.command));
   return lines.join('\n');
 }
