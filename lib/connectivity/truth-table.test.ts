@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { newModel, podKeys } from './model.ts';
-import { type CellObservation, Observed, Reachability, compare, render, renderCell } from './truth-table.ts';
+import { type CellObservation, Observed, Reachability, compare, render, renderCell, renderList } from './truth-table.ts';
 
 const obs = (state: CellObservation['state'], attempts = 1, elapsedMs = 1000, detail = '', command = ''): CellObservation => ({ state, attempts, elapsedMs, detail, command });
 
@@ -132,5 +132,24 @@ describe('render: observation sequences and the in-force proof', () => {
     const cmp = compare(expected, same);
     expect(cmp.wrong.map((w) => `${w.from}>${w.to}`)).to.deep.equal(['x/a>y/a']);
     expect(renderCell('c', 'allowed', same.get('x/a', 'y/a'))[0]).to.equal('c expected . observed . (1 observation in 10ms: . — not accepted: one observation is not a verdict)');
+  });
+});
+
+describe('renderList', () => {
+  it('lists every cell of a non-table check, the wrong ones with evidence (golden)', () => {
+    const cells = [{ from: 'client', to: 'server 10.0.0.9:5060/TCP' }, { from: 'client', to: 'server 10.0.0.9:5060/UDP' }];
+    const observed = new Observed()
+      .set('client', 'server 10.0.0.9:5060/TCP', { ...obs('blocked', 2, 4000, 'TIMEOUT'), sequence: ['blocked', 'blocked'], accepted: true })
+      .set('client', 'server 10.0.0.9:5060/UDP', { ...obs('allowed', 5, 9000, 'OK: udp-ok', 'kubectl exec -n ns client -- c'), sequence: ['allowed', 'blocked', 'allowed', 'allowed', 'allowed'], accepted: true });
+    const text = renderList({ title: 'allow-only-sctp', cells, expected: () => 'blocked', observed, inForce: { proven: true, how: 'observed', heldBack: 0, text: 'proven in force by client -> server 10.0.0.9:5060/TCP: observed X X' } });
+    expect(text).to.equal([
+      'allow-only-sctp — 1 wrong of 2',
+      'legend  . allowed  X blocked  ! probe error  ? not probed',
+      'in force: proven in force by client -> server 10.0.0.9:5060/TCP: observed X X',
+      'ok: client -> server 10.0.0.9:5060/TCP expected X observed X (2 observations in 4s: X X)',
+      'wrong: client -> server 10.0.0.9:5060/UDP expected X observed . (5 observations in 9s: . X . . .)',
+      '  detail: OK: udp-ok',
+      '  reproduce: kubectl exec -n ns client -- c',
+    ].join('\n'));
   });
 });

@@ -267,3 +267,37 @@ export function render(o: RenderOptions): string {
   for (const c of wrong) lines.push(...renderCell(`wrong: ${c.from} -> ${c.to}`, c.expected, c.observed, o.reproduce ? o.reproduce(c) : c.observed.command));
   return lines.join('\n');
 }
+
+export interface ListOptions {
+  /** What was probed, e.g. "TCP and UDP client -> server 10.244.0.9:5060 with allow-only-sctp". */
+  title: string;
+  /** Cells that are not a pod × pod table (e.g. one client, one server, one cell per protocol). */
+  cells: readonly Cell[];
+  expected: (cell: Cell) => Verdict;
+  observed: Observed;
+  inForce?: InForce;
+}
+
+/** The wrong cells of a list, as compare() counts them (a cell never probed is wrong). */
+export function compareList(o: Omit<ListOptions, 'title'>): WrongCell[] {
+  return o.cells
+    .map((c) => ({ ...c, expected: o.expected(c), observed: o.observed.get(c.from, c.to) }))
+    .filter((c) => c.observed.state !== c.expected || c.observed.accepted === false);
+}
+
+/**
+ * The failure message for a list of cells: a title with the count, the legend, the in-force proof, then
+ * every cell (ok: one line; wrong: with its detail and reproduce command).
+ */
+export function renderList(o: ListOptions): string {
+  const wrong = compareList(o);
+  const isWrong = new Set(wrong.map((c) => cellKey(c.from, c.to)));
+  const lines = [`${o.title} — ${wrong.length} wrong of ${o.cells.length}`, LEGEND];
+  if (o.inForce) lines.push(`in force: ${o.inForce.text}`);
+  for (const c of o.cells) {
+    const k = cellKey(c.from, c.to);
+    const cell = renderCell(`${isWrong.has(k) ? 'wrong' : 'ok'}: ${k}`, o.expected(c), o.observed.get(c.from, c.to));
+    lines.push(...(isWrong.has(k) ? cell : cell.slice(0, 1)));
+  }
+  return lines.join('\n');
+}
