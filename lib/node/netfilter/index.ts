@@ -4,6 +4,7 @@ import type { NodeExec } from '../exec.ts';
 import { mergeIptablesDumps, parseIptablesSave, type IptablesDump } from './iptables.ts';
 import { parseNftJson, renderNftRule, type NftRuleset } from './nft.ts';
 import { parseIpvsadm, type IpvsService } from './ipvs.ts';
+import { endpointKey } from './endpoint.ts';
 import {
   describeServiceQuery, findIptablesHostPortRules, findIptablesServiceRules, findIpvsServiceRules,
   findNftHostPortRules, findNftServiceRules, mergeFound,
@@ -14,6 +15,7 @@ export * from './iptables.ts';
 export * from './nft.ts';
 export * from './ipvs.ts';
 export * from './find.ts';
+export * from './endpoint.ts';
 
 export interface CommandRecord {
   command: string;
@@ -62,7 +64,11 @@ export function makeRuleSearch(found: FoundRules, ctx: RenderContext): RuleSearc
     render() {
       const out: string[] = [];
       out.push(`${ctx.query} on node ${ctx.node} (proxy mode ${ctx.mode}): ${found.sctp.length} SCTP rule(s), ${found.tcpOrUdp.length} TCP/UDP rule(s)` +
-        `${found.other.length ? `, ${found.other.length} other` : ''}; DNAT targets: ${dnat.length ? dnat.join(', ') : 'none'}`);
+        `${found.other.length ? `, ${found.other.length} other` : ''}; DNAT targets: ${dnat.length ? dnat.join(', ') : 'none'}` +
+        `${found.mismatches?.length ? `; ${found.mismatches.length} rule(s) on the path match another protocol` : ''}`);
+      // why the verdict is what it is: rules on the SCTP path that match another protocol, DNATs without a port
+      for (const m of found.mismatches ?? []) out.push(`  ! ${m.message}`);
+      for (const e of found.explanations ?? []) out.push(`  ! ${e}`);
       for (const c of ctx.commands) out.push(`  $ ${c.command} -> exit ${c.code ?? 'none'}, ${c.lines.length} line(s)${c.code !== 0 && c.stderr.trim() ? `: ${c.stderr.trim().split('\n')[0]}` : ''}`);
       for (const e of errors) out.push(`  error: ${e}`);
       out.push('SCTP rules:', ...(found.sctp.length ? found.sctp.map(fmtRule) : ['  (none)']));
@@ -103,6 +109,7 @@ export const PROXY_MODE_PROBE_SCRIPT = [
   '  echo "kube-services-rules $(printf "%s\\n" "$s" | grep -c "^-A KUBE-SERVICES ")";',
   '  echo "ipvs-ipsets $(printf "%s\\n" "$s" | grep -c "match-set KUBE-CLUSTER-IP")";',
   'else echo "missing"; fi',
+  'if command -v ip6tables-save >/dev/null 2>&1; then s6=$(ip6tables-save -t nat 2>/dev/null); echo "kube-services-chain6 $(printf "%s\\n" "$s6" | grep -c "^:KUBE-SERVICES ")"; echo "kube-services-rules6 $(printf "%s\\n" "$s6" | grep -c "^-A KUBE-SERVICES ")"; fi',
   'echo "== nft"',
   'if command -v nft >/dev/null 2>&1; then if nft list table ip kube-proxy >/dev/null 2>&1 || nft list table ip6 kube-proxy >/dev/null 2>&1; then echo "kube-proxy-table present"; else echo "kube-proxy-table absent"; fi; else echo "missing"; fi',
   'echo "== ipvs"',
@@ -120,14 +127,24 @@ export function parseProxyMode(output: string): ProxyModeResult {
   const why = `kube-proxy /proxyMode did not answer (${get(/^tool (\S+ rc \d+)/m) ?? 'not probed'})${/^backend legacy/m.test(output) ? '; rules read with iptables-legacy-save' : ''}`;
   const ipvsSets = Number(get(/^ipvs-ipsets (\d+)/m) ?? 0);
   const ipvsServices = Number(get(/^services (\d+)/m) ?? 0);
-  const kubeServicesRules = Number(get(/^kube-services-rules (\d+)/m) ?? 0);
-  const kubeServicesChain = Number(get(/^kube-services-chain (\d+)/m) ?? 0);
+  // IPv4 and IPv6 (an IPv6-only node has its kube-proxy rules in ip6tables only)
+  const kubeServicesRules = Number(get(/^kube-services-rules (\d+)/m) ?? 0) + Number(get(/^kube-services-rules6 (\d+)/m) ?? 0);
+  const kubeServicesChain = Number(get(/^kube-services-chain (\d+)/m) ?? 0) + Number(get(/^kube-services-chain6 (\d+)/m) ?? 0);
   const nftTable = /^kube-proxy-table present/m.test(output);
   if (ipvsSets > 0) return { mode: 'ipvs', evidence: `${why}; KUBE-SERVICES matches ipset KUBE-CLUSTER-IP (${ipvsServices} IPVS services)`, output };
   if (nftTable && kubeServicesRules === 0) return { mode: 'nftables', evidence: `${why}; nft table kube-proxy exists and iptables KUBE-SERVICES has no rules`, output };
   if (kubeServicesRules > 0 && !nftTable) return { mode: 'iptables', evidence: `${why}; iptables nat KUBE-SERVICES has ${kubeServicesRules} rule(s), no nft kube-proxy table`, output };
   if (kubeServicesRules > 0 && nftTable) return { mode: 'unknown', evidence: `${why}; both iptables KUBE-SERVICES (${kubeServicesRules} rules) and nft table kube-proxy exist`, output };
-  return { mode: 'unknown', evidence: `${why}; no KUBE-SERVICES rules (chain ${kubeServicesChain ? 'present' : 'absent'}), no nft kube-proxy table, ${ipvsServices} IPVS services`, output };
+  // Nothing kube-proxy leaves, in every place it could leave it, each of them looked at: an eBPF Service
+  // dataplane (e.g. Cilium's kube-proxy replacement) or no kube-proxy at all. Not "unknown", and no rule is "missing".
+  const iptablesLooked = /^kube-services-chain \d+/m.test(output);
+  const nftLooked = /^kube-proxy-table absent/m.test(output);
+  const ipvsLooked = /^== ipvs\n(absent|services \d+)$/m.test(output);
+  if (iptablesLooked && kubeServicesChain === 0 && nftLooked && ipvsLooked && ipvsServices === 0) {
+    return { mode: 'none', evidence: `${why}; no kube-proxy rules (iptables KUBE-SERVICES absent, no nft table kube-proxy, no ipvs services): eBPF service dataplane or kube-proxy not running`, output };
+  }
+  const nftSaid = nftTable ? 'nft kube-proxy table present' : nftLooked ? 'no nft kube-proxy table' : 'nft not available to look for a kube-proxy table';
+  return { mode: 'unknown', evidence: `${why}; ${iptablesLooked ? `no KUBE-SERVICES rules (chain ${kubeServicesChain ? 'present' : 'absent'})` : 'iptables-save not available'}, ${nftSaid}, ${ipvsServices} IPVS services`, output };
 }
 
 // ------------------------------------------------------------------ node reader
@@ -225,17 +242,18 @@ export function nodeNetfilter(exec: NodeExec, opts: NodeNetfilterOptions = {}): 
       if (mode === undefined) mode = (await self.detectProxyMode()).mode;
       const commands: CommandRecord[] = [];
       const errors: string[] = [];
-      const v6 = (q.ip ?? '').includes(':');
+      const v6 = q.family === 6 || (q.family === undefined && (q.ip ?? '').includes(':'));
       const found: FoundRules[] = [];
-      if (mode === 'iptables' || mode === 'unknown') {
+      const all = mode === 'unknown' || mode === 'none'; // read everything there is, for the evidence
+      if (mode === 'iptables' || all) {
         const d = await iptables(v6, ['nat', 'filter'], commands, errors);
         if (d) found.push(findIptablesServiceRules(d, q));
       }
-      if (mode === 'nftables' || mode === 'unknown') {
+      if (mode === 'nftables' || all) {
         const rs = await nft(commands, errors);
         if (rs) found.push(findNftServiceRules(rs, q));
       }
-      if (mode === 'ipvs' || mode === 'unknown') {
+      if (mode === 'ipvs' || all) {
         const s = await ipvs(commands, errors);
         if (s) found.push(findIpvsServiceRules(s, q));
       }
@@ -247,14 +265,14 @@ export function nodeNetfilter(exec: NodeExec, opts: NodeNetfilterOptions = {}): 
     async hostPortRules(q) {
       const commands: CommandRecord[] = [];
       const errors: string[] = [];
-      const v6 = (q.hostIP ?? '').includes(':');
+      const v6 = q.family === 6 || (q.family === undefined && (q.hostIP ?? '').includes(':'));
       const found: FoundRules[] = [];
       const d = await iptables(v6, ['nat'], commands, errors);
       if (d) found.push(findIptablesHostPortRules(d, q));
       const rs = await nft(commands, errors);
       if (rs) found.push(findNftHostPortRules(rs, q));
       return makeRuleSearch(mergeFound(...found), {
-        node: exec.node, mode: mode ?? 'unknown', query: `hostPort ${q.hostIP ? `${q.hostIP}:` : ''}${q.port}`, commands, errors,
+        node: exec.node, mode: mode ?? 'unknown', query: `hostPort ${q.hostIP ? endpointKey(q.hostIP, q.port) : q.port}`, commands, errors,
         needles: needlesFor(undefined, q.port),
       });
     },

@@ -4,6 +4,8 @@
 // (-m sctp --dport, -m multiport, -j DNAT) appear as opaque {"xt": {...}}: their ports are NOT in
 // the JSON; read those with iptables-save (see netfilter/index.ts).
 
+import { endpointKey } from './endpoint.ts';
+
 export type NftExpr = Record<string, unknown>;
 
 export interface NftRule {
@@ -19,7 +21,7 @@ export interface NftRule {
   l4proto: string[]; // meta l4proto / protocol payload (sctp dport → sctp)
   dports: number[];
   verdicts: { kind: 'jump' | 'goto'; target: string }[]; // including vmap set members
-  dnat: string[]; // "addr:port" (each member of a dnat map)
+  dnat: string[]; // endpointKey: "addr:port", "[addr6]:port", bare "addr" without port translation (each member of a dnat map)
   opaqueXt: string[]; // xt match/target names (iptables-nft)
 }
 
@@ -122,14 +124,14 @@ function collectVerdicts(v: unknown, out: { kind: 'jump' | 'goto'; target: strin
 }
 
 function dnatTargets(d: { addr?: unknown; port?: unknown }): string[] {
-  if (typeof d.addr === 'string') return [d.port !== undefined ? `${d.addr}:${fmtValue(d.port)}` : d.addr];
+  if (typeof d.addr === 'string') return [endpointKey(d.addr, d.port !== undefined ? fmtValue(d.port) : undefined)];
   const map = (d.addr as { map?: { data?: { set?: unknown[] } } } | undefined)?.map;
   const set = map?.data?.set;
   if (Array.isArray(set)) {
     return set.map((e) => {
       const val = Array.isArray(e) ? e[1] : e;
       const c = val && typeof val === 'object' && Array.isArray((val as { concat?: unknown }).concat) ? (val as { concat: unknown[] }).concat : undefined;
-      return c ? `${fmtValue(c[0])}:${fmtValue(c[1])}` : fmtValue(val);
+      return c ? endpointKey(fmtValue(c[0]), fmtValue(c[1])) : endpointKey(fmtValue(val));
     });
   }
   return [];
