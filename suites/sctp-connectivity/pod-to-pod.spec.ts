@@ -1,8 +1,11 @@
 // KEP-614: "A pod can connect directly to another pod via SCTP". The server echoes its hostname, so
-// an answer from the wrong pod cannot pass.
+// an answer from the wrong pod cannot pass. The server also serves TCP and UDP on the port: when SCTP fails,
+// the diagnosis says whether the other protocols work between the same pods and which rule counted the drop.
+// Fault-lane recipe that must turn the cross-node test red: `forward-drop-sctp` (npm run lab:break -- forward-drop-sctp).
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { clientArgs, eventuallyAnsweredBy, probeHostname, serverArgs, HTTP_PORT } from './helpers.ts';
+import { withDiagnosis } from './diagnose.ts';
 
 const PORT = 5060;
 
@@ -12,12 +15,13 @@ describeE2E('SCTPConnectivity Pods', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.
   async function podToPod(serverNode: string, clientNode: string, suffix = '') {
     const [serverName, clientName] = [`server${suffix}`, `client${suffix}`];
     const [server] = await Promise.all([
-      f.runPod({ name: serverName, image: f.config.image, args: serverArgs(PORT), nodeName: serverNode, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: PORT }] }),
+      f.runPod({ name: serverName, image: f.config.image, args: serverArgs(PORT, { tcp: true, udp: true }), nodeName: serverNode, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: PORT }] }),
       f.runPod({ name: clientName, image: f.config.image, args: clientArgs(f), nodeName: clientNode }),
     ]);
     const ip = server.status!.podIP!;
     const probe = () => probeHostname(f, { from: clientName, host: ip, port: PORT });
-    const r = await eventuallyAnsweredBy(f, `SCTP client (${clientNode}) -> server pod ${ip}:${PORT} (${serverNode})`, serverName, probe, timeouts.proxySync);
+    const r = await withDiagnosis(f, () => ({ client: clientName, host: ip, port: PORT, nodes: [clientNode, serverNode] }),
+      () => eventuallyAnsweredBy(f, `SCTP client (${clientNode}) -> server pod ${ip}:${PORT} (${serverNode})`, serverName, probe, timeouts.proxySync));
     expect(r.reply, r.render()).to.equal(serverName);
   }
 

@@ -1,10 +1,12 @@
 // KEP-614: "A pod can connect to another pod via SCTP via a Service IP" — with port translation,
 // every backend reached, hairpin (a backend reaching its own Service), a headless Service found
 // through DNS (A and _sctp SRV) and a Service without selector fed by a hand-made EndpointSlice.
+// Fault-lane recipes that must turn the Service IP test red: `dnat-to-tcp`, `dnat-no-port`, `forward-drop-sctp`.
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { parseNslookup } from '../../lib/k8s/dns.ts';
 import { clientArgs, eventuallyAnsweredBy, expectEveryBackend, probeHostname, serverArgs, HTTP_PORT } from './helpers.ts';
+import { withDiagnosis } from './diagnose.ts';
 
 const PORT = 5060; // Service port
 const TARGET = 5061; // container port: port != targetPort, so a missing translation fails
@@ -13,6 +15,7 @@ const BACKENDS = ['backend-a', 'backend-b'];
 describeE2E('SCTPConnectivity Services', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.LinuxOnly], () => {
   const f = useE2E('sctp-svc', { scope: 'all' });
   const ips: Record<string, string> = {};
+  const nodeOf: Record<string, string> = {};
 
   before(async function () {
     this.timeout(timeouts.podStart * 2);
@@ -21,12 +24,15 @@ describeE2E('SCTPConnectivity Services', [Tag.SCTPConnectivity, Tag.Disruptive, 
     // backends spread over the nodes there are; the client on the first
     const pods = await Promise.all([
       ...BACKENDS.map((name, i) => f.runPod({
-        name, image: f.config.image, args: serverArgs(TARGET), labels: { app: 'sctp-svc' }, readinessPort: HTTP_PORT,
+        name, image: f.config.image, args: serverArgs(TARGET, { tcp: true, udp: true }), labels: { app: 'sctp-svc' }, readinessPort: HTTP_PORT,
         nodeName: nodes[i % nodes.length]!.metadata!.name, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: TARGET }],
       })),
       f.runPod({ name: 'client', image: f.config.image, args: clientArgs(f), nodeName: nodes[0]!.metadata!.name }),
     ]);
-    for (const p of pods) ips[p.metadata!.name!] = p.status!.podIP!;
+    for (const p of pods) {
+      ips[p.metadata!.name!] = p.status!.podIP!;
+      nodeOf[p.metadata!.name!] = p.spec!.nodeName!;
+    }
   });
 
   async function clusterIPService(name: string) {
@@ -39,7 +45,9 @@ describeE2E('SCTPConnectivity Services', [Tag.SCTPConnectivity, Tag.Disruptive, 
   f.it(`A pod can connect to another pod via SCTP via a Service IP (port ${PORT} -> targetPort ${TARGET}, every backend answers)`, async function () {
     this.timeout(timeouts.endpoints + timeouts.proxySync * 2);
     const vip = await clusterIPService('sctp-clusterip');
-    const r = await expectEveryBackend(f, `SCTP client -> ClusterIP ${vip}:${PORT}`, BACKENDS, () => probeHostname(f, { from: 'client', host: vip, port: PORT }));
+    const nodes = [...new Set(Object.keys(ips).map((n) => nodeOf[n]!))];
+    const r = await withDiagnosis(f, () => ({ client: 'client', host: vip, port: PORT, control: { host: ips['backend-a']!, port: TARGET }, nodes, service: { ip: vip, port: PORT } }),
+      () => expectEveryBackend(f, `SCTP client -> ClusterIP ${vip}:${PORT}`, BACKENDS, () => probeHostname(f, { from: 'client', host: vip, port: PORT })));
     f.log(`ClusterIP ${vip}:${PORT}: ${r.render()}`);
     // the Service port is not the container port: nothing answers on the pod IP at :PORT
     const direct = await probeHostname(f, { from: 'client', host: ips['backend-a']!, port: PORT });

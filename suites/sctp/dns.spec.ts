@@ -1,5 +1,6 @@
 // DNS for SCTP Services: named SCTP ports get `_name._sctp` SRV records, and a headless Service
 // resolves to its pods' IPs. Lookups only: no SCTP packet is sent.
+// Fault-lane recipe that must turn every test here red: `coredns-stopped` (npm run lab:break -- coredns-stopped).
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { parseNslookup } from '../../lib/k8s/dns.ts';
@@ -53,10 +54,18 @@ describeE2E('SCTP DNS', [Tag.SCTP, Tag.LinuxOnly], () => {
   });
 
   f.it('the TCP SRV name of an SCTP-only port does not exist', async () => {
+    // "does not exist" needs an answer that says so (NXDOMAIN); a lookup that timed out proves nothing.
     const fqdn = `sctp-clusterip.${f.ns}.svc.${f.config.clusterDomain}`;
-    const x = await f.exec(clientPod, ['/bin/nslookup', '-type=SRV', `_sip._tcp.${fqdn}`]);
-    const r = parseNslookup(x.stdout);
-    expect(r.srv, `_sip._tcp.${fqdn} must not resolve for an SCTP port\n${x.stdout}${x.stderr}`).to.be.empty;
+    const r = await f.eventually(`an answer from cluster DNS for _sip._tcp.${fqdn} (NXDOMAIN expected; a DNS server that did not answer proves nothing)`, {
+      timeout: timeouts.dns,
+      probe: async () => {
+        const x = await f.exec(clientPod, ['/bin/nslookup', '-type=SRV', `_sip._tcp.${fqdn}`]);
+        return { ...parseNslookup(x.stdout), raw: `$ nslookup -type=SRV _sip._tcp.${fqdn}\nexit ${x.code}\n${x.stdout}${x.stderr}` };
+      },
+      until: (x) => x.nxdomain || x.srv.length > 0,
+      describe: (x) => x.raw,
+    });
+    expect(r.srv, `_sip._tcp.${fqdn} must not resolve for an SCTP port\n${r.raw}`).to.be.empty;
   });
 
   f.it('a headless SCTP Service resolves to its pods\' IPs', async () => {
