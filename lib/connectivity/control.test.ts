@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { classifyControl } from './control.ts';
+import { type ProbeResult, probeMatrix } from './probe-matrix.ts';
 import type { CellObservation, ProbeState } from './truth-table.ts';
 
 const ob = (seq: ProbeState[], o: Partial<CellObservation> = {}): CellObservation => ({
@@ -45,5 +46,44 @@ describe('classifyControl', () => {
     expect(classifyControl({ what, policy, observation: ob(['allowed', 'blocked', 'allowed', 'blocked']) }).text).to.match(/never settled/);
     expect(classifyControl({ what, policy, observation: ob(['allowed']) }).text).to.match(/fewer than two observations/);
     expect(classifyControl({ what, policy, observation: ob([]) }).kind).to.equal('failed');
+  });
+});
+
+// The composition both NetworkPolicy specs use: a one-cell matrix expected blocked, re-probed across the wait,
+// then classified. Fakes answer by call count.
+describe('the deny-all control as the specs run it (probeMatrix + classifyControl)', () => {
+  const cell = { from: 'x/b', to: 'x/a' };
+  const run = async (answers: string) => {
+    const steps = answers.split(' ');
+    let n = 0;
+    const r = await probeMatrix({
+      cells: [cell], expected: () => 'blocked', concurrency: 1, timeoutMs: 1000, retries: 6, retryIntervalMs: 1, retryDeadlineMs: 10_000,
+      probe: async (): Promise<ProbeResult> => {
+        const s = steps[Math.min(n++, steps.length - 1)];
+        if (s === '.') return { state: 'allowed', detail: 'OK', command: 'cmd' };
+        if (s === 'X') return { state: 'blocked', blockedBy: 'timeout', detail: 'TIMEOUT', command: 'cmd' };
+        throw new Error('exec failed: image not found');
+      },
+    });
+    return classifyControl({ what, policy, observation: r.observed.get(cell.from, cell.to) });
+  };
+
+  it('a policy that takes effect after a few probes: enforced', async () => {
+    expect((await run('. . . X')).kind).to.equal('enforced');
+  });
+  it('allowed across the whole wait: not enforced (skip, or fail under --require)', async () => {
+    const v = await run('.');
+    expect(v.kind).to.equal('not-enforced');
+    expect(v.text).to.include('stayed allowed in every observation (8 observations');
+  });
+  it('a probe that cannot run: a failure naming the probe error, not "no implementation"', async () => {
+    const v = await run('!');
+    expect(v.kind).to.equal('failed');
+    expect(v.text).to.match(/a probe error is not a verdict/).and.match(/probe failed: exec failed: image not found/);
+  });
+  it('one probe error among allowed observations: still a failure', async () => {
+    const v = await run('. . ! .');
+    expect(v.kind).to.equal('failed');
+    expect(v.text).to.include('. . ! . . . . .').and.to.include('probe error at observation 3: probe failed: exec failed: image not found');
   });
 });
