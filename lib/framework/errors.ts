@@ -9,6 +9,8 @@ export const ExitCode = {
   forbidden: 5,
   nodeAccess: 6,
   prerequisite: 7,
+  /** No test ran, or every selected test skipped: nothing was verified, so the run is not green. */
+  nothingVerified: 8,
   interrupted: 130,
 } as const;
 

@@ -9,17 +9,19 @@ import { RUN_LABEL, SUITE_LABEL } from '../k8s/builders.ts';
 import { CleanupStack, installSignalCleanup } from './cleanup.ts';
 import { getRunConfig, type RunConfig } from './config.ts';
 import { eventually, type EventuallyOptions } from './eventually.ts';
+import { MissingCapability, requiredCapabilities, type Capability } from './capabilities.ts';
 import { errorMessage } from './errors.ts';
+import { convertSkips, isSkip, SkipError } from './skip.ts';
 import { tagged, type TagValue } from './tags.ts';
 import { timeouts } from './timeouts.ts';
+
+export { SkipError, isSkip };
+export { registerPhaseEnd, type Phase } from './runner.ts';
 
 /** describe() with ginkgo-style tags appended to the title. */
 export function describeE2E(title: string, tags: readonly TagValue[], fn: () => void): void {
   describe(tagged(title, tags), fn);
 }
-
-/** A skip the reporter can show with its reason. */
-export class SkipError extends Error {}
 
 export type Evidence = (dir: string) => Promise<void>;
 
@@ -53,9 +55,18 @@ export interface Framework {
   log(line: string): void;
   defer(what: string, fn: (signal: AbortSignal) => Promise<unknown> | unknown, timeout?: number): void;
   eventually<T>(what: string, o: EventuallyOptions<T>): Promise<T>;
-  /** Skip the current test (or all tests, from a before hook) with the reason the reporter shows. */
+  /**
+   * Skip with the reason the reporter shows: throws SkipError. Escaping a test body it skips that test; escaping
+   * a before() hook it skips every test of the describe; caught by code (a guard) it skips nothing.
+   */
   skipIf(cond: boolean, reason: string): void;
   skip(reason: string): never;
+  /**
+   * The cluster lacks `capability` (reason = the evidence): skips like f.skip, unless the user declared the
+   * capability required (--require / SCTP_E2E_REQUIRE / config file `require:`): then throws MissingCapability
+   * and the test FAILS with the same evidence.
+   */
+  skipFor(capability: Capability, reason: string): never;
   /** Create another namespace (labelled, deleted at cleanup). Returns its name. */
   createNamespace(base: string, labels?: Record<string, string>): Promise<string>;
   /** Collect node or cluster evidence into the artifacts dir when the test fails (once per `what` and test). */
@@ -76,6 +87,8 @@ interface Check {
 }
 
 export interface FrameworkOptions {
+  /** false: no namespace is created (f.ns throws); for specs that only read cluster or node state. Default true. */
+  namespace?: boolean;
   /** 'each' (default): a namespace per test; 'all': one for the whole describe (heavier setup shared). */
   scope?: 'each' | 'all';
   /** Pod Security level of the namespace (default privileged: host pods and NET_RAW). */
@@ -83,6 +96,7 @@ export interface FrameworkOptions {
 }
 
 type MochaCtx = Mocha.Context & { currentTest?: Mocha.Test; test?: Mocha.Runnable };
+type WithSkip = { skipReason?: string; pending?: boolean };
 
 export function useFramework(name: string, opts: FrameworkOptions = {}): Framework {
   installRunHook();
@@ -90,14 +104,21 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
   let ns = '';
   let stack: CleanupStack | undefined;
   let evidence: Array<{ what: string; fn: Evidence }> = [];
-  let ctx: MochaCtx | undefined;
   const checks: Check[] = [];
+  const withNamespace = opts.namespace ?? true;
+
+  // First hook of the describe: from here on a SkipError from any hook or test of it is converted where it
+  // escapes (the runner does the same for the whole tree; this covers a plain `mocha` run).
+  before(function () {
+    if (this.test?.parent) convertSkips(this.test.parent);
+  });
 
   const f: Framework = {
     name,
     get config() { return getRunConfig(); },
     get cluster() { return cluster(); },
     get ns() {
+      if (!withNamespace) throw new Error(`framework ${name}: created with { namespace: false }, so there is no f.ns`);
       if (!ns) throw new Error(`framework ${name}: no namespace yet (use f.ns inside it() or hooks)`);
       return ns;
     },
@@ -111,16 +132,12 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
       if (cond) f.skip(reason);
     },
     skip(reason): never {
-      const c = ctx;
-      const t = (c?.currentTest ?? c?.test) as (Mocha.Runnable & { skipReason?: string }) | undefined;
-      if (t) t.skipReason = reason;
-      if (c?.test && (c.test as { type?: string }).type === 'hook') {
-        // a skip from a before() hook skips every test of the suite: give each the reason
-        for (const test of c.test.parent?.tests ?? []) (test as Mocha.Test & { skipReason?: string }).skipReason = reason;
-      }
-      f.log(`SKIP: ${reason}`);
-      c?.skip();
+      // only throws: whoever the error escapes from (test, before hook) is marked; a catch marks nothing
       throw new SkipError(reason);
+    },
+    skipFor(capability, reason): never {
+      if (requiredCapabilities().has(capability)) throw new MissingCapability(capability, reason);
+      throw new SkipError(`${reason} (capability "${capability}" missing; --require ${capability} makes this a failure)`, capability);
     },
     async createNamespace(base, labels = {}) {
       const cfg = getRunConfig();
@@ -162,10 +179,20 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
     },
     it(title, fn) {
       return it(title, async function () {
+        const test = this.test as (Mocha.Runnable & WithSkip) | undefined;
+        const markSkipped = (e: SkipError): never => {
+          // this test, and only this one, is skipped with the reason (mocha checks pending before the error)
+          if (test) {
+            test.skipReason = e.reason;
+            test.pending = true;
+          }
+          f.log(`SKIP: ${e.reason}`);
+          throw e;
+        };
         const states: Array<{ c: Check; v: unknown }> = [];
-        for (const c of checks) states.push({ c, v: await c.before() });
         let bodyError: unknown;
         try {
+          for (const c of checks) states.push({ c, v: await c.before() });
           await fn.call(this);
         } catch (e) {
           bodyError = e;
@@ -180,16 +207,18 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
           }
         }
         if (bodyError) {
-          const skipped = bodyError instanceof SkipError || (bodyError as { constructor?: { name?: string } })?.constructor?.name === 'Pending';
-          if (problems.length && skipped) {
+          // mocha's own this.skip() (not used by specs) has already marked the test pending
+          const pending = (bodyError as { constructor?: { name?: string } })?.constructor?.name === 'Pending';
+          if (problems.length && (isSkip(bodyError) || pending)) {
             // the test skipped, but what happened around it is a finding of its own: fail with both
-            const reason = (this.test as { skipReason?: string } | undefined)?.skipReason ?? 'no reason recorded';
-            if (this.test) {
-              delete (this.test as { skipReason?: string }).skipReason;
-              (this.test as { pending?: boolean }).pending = false; // mocha reports a pending test as skipped whatever it threw
+            const reason = isSkip(bodyError) ? bodyError.reason : (test?.skipReason ?? 'no reason recorded');
+            if (test) {
+              delete test.skipReason;
+              test.pending = false; // mocha reports a pending test as skipped whatever it threw
             }
             throw new Error(`${problems.join('\n')}\n(the test body itself skipped: ${reason})`);
           }
+          if (isSkip(bodyError)) markSkipped(bodyError);
           if (problems.length && bodyError instanceof Error) bodyError.message += `\n\nalso: ${problems.join('\n')}`;
           throw bodyError;
         }
@@ -199,11 +228,10 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
   };
 
   async function setUp(this: MochaCtx) {
-    ctx = this;
     installSignalCleanup();
     stack = new CleanupStack(name);
     evidence = [];
-    ns = await f.createNamespace(name);
+    if (withNamespace) ns = await f.createNamespace(name);
   }
 
   async function tearDown(this: MochaCtx, failed: boolean, title: string) {
@@ -235,7 +263,6 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
       this.timeout(timeouts.namespace + timeouts.apiCall);
       await setUp.call(this as MochaCtx);
     });
-    beforeEach(function () { ctx = this as MochaCtx; });
     afterEach(function () { if (this.currentTest?.state === 'failed') anyFailed = true; });
     after(async function () {
       this.timeout(timeouts.cleanup * 2);

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { renderJUnit, renderSummary, type Result } from './reporter.ts';
+import { ExitCode } from './errors.ts';
+import { renderJUnit, renderSummary, verdictOf, type Result } from './reporter.ts';
+import type { RunNote } from './run-notes.ts';
+import { skipReasonOf } from './skip.ts';
 
 const results: Result[] = [
   { title: 'a', fullTitle: 'Services a [Feature:SCTP]', suite: 'Services', outcome: 'passed', durationMs: 1200 },
@@ -26,5 +29,67 @@ describe('reporter', () => {
     // balanced elements
     expect((x.match(/<testcase /g) ?? []).length).to.equal(3);
     expect((x.match(/<testsuite /g) ?? []).length).to.equal((x.match(/<\/testsuite>/g) ?? []).length);
+  });
+});
+
+describe('reporter: verdicts and run notes', () => {
+  const r = (title: string, outcome: Result['outcome'], extra: Partial<Result> = {}): Result =>
+    ({ title, fullTitle: `S ${title} [Feature:SCTP]`, suite: 'S', outcome, durationMs: 1, ...extra });
+
+  it('a failure wins; no test, or every test skipped, is nothingVerified with one sentence; else ok', () => {
+    expect(verdictOf([r('a', 'passed'), r('b', 'failed')]).exitCode).to.equal(ExitCode.testsFailed);
+    expect(verdictOf([r('a', 'passed')], 1).exitCode, 'a hook failure counted by mocha').to.equal(ExitCode.testsFailed);
+    expect(verdictOf([])).to.deep.equal({ exitCode: ExitCode.nothingVerified, sentence: 'no test ran: the selection matched no test, so nothing was verified' });
+    const all = verdictOf([r('a', 'skipped'), r('b', 'skipped')]);
+    expect(all.exitCode).to.equal(ExitCode.nothingVerified);
+    expect(all.sentence).to.equal('every one of the 2 selected tests skipped, so nothing was verified (reasons under Skipped: above)');
+    expect(verdictOf([r('a', 'passed'), r('b', 'skipped')])).to.deep.equal({ exitCode: ExitCode.ok });
+  });
+
+  it('a passing phase-end check verifies no test; a failing one fails the run', () => {
+    const check = (outcome: Result['outcome']) => r('[Feature:SCTP] basic phase: sctp.ko module check at end of phase', outcome, { kind: 'phase-check' });
+    expect(verdictOf([r('a', 'skipped'), check('passed')]).exitCode).to.equal(ExitCode.nothingVerified);
+    expect(verdictOf([r('a', 'skipped'), check('failed')]).exitCode).to.equal(ExitCode.testsFailed);
+    expect(ExitCode.nothingVerified).to.equal(8);
+  });
+
+  const notes: RunNote[] = [
+    { topic: 'sctp.ko module check', text: 'not performed on node worker-2: no node access', level: 'warning' },
+    { topic: 'phases', text: 'phase 1: 3 basic tests before phase 2: 4 connectivity tests', level: 'info' },
+    { topic: 'sctp.ko module check', text: 'checked 2 nodes', level: 'info' },
+  ];
+
+  it('the summary shows run notes grouped by topic, warnings marked, before the closing line', () => {
+    const s = renderSummary(results, 1000, notes);
+    expect(s).to.contain([
+      'Run notes:',
+      '  sctp.ko module check',
+      '    ! warning: not performed on node worker-2: no node access',
+      '    - checked 2 nodes',
+      '  phases',
+      '    - phase 1: 3 basic tests before phase 2: 4 connectivity tests',
+    ].join('\n'));
+    expect(s.trim().split('\n').pop()).to.equal('1 passed, 1 failed, 1 skipped');
+    expect(renderSummary(results, 1000)).not.to.contain('Run notes');
+  });
+
+  it('JUnit carries run notes as properties of a "run notes" testsuite (and as its system-out)', () => {
+    const x = renderJUnit(results, 'sctp-e2e', notes);
+    expect(x).to.contain('<testsuites name="sctp-e2e" tests="3" failures="1" skipped="1"');
+    expect(x).to.contain('<testsuite name="run notes" tests="0" failures="0" skipped="0" time="0.000">');
+    expect(x).to.contain('<property name="note:sctp.ko module check" value="warning: not performed on node worker-2: no node access"/>');
+    expect(x).to.contain('<property name="note:phases" value="phase 1: 3 basic tests before phase 2: 4 connectivity tests"/>');
+    expect(x).to.match(/<system-out>Run notes:\n {2}sctp\.ko module check\n/);
+    expect((x.match(/<testsuite /g) ?? []).length).to.equal((x.match(/<\/testsuite>/g) ?? []).length);
+    expect(renderJUnit(results)).not.to.contain('run notes');
+  });
+
+  it('a skipped test takes its own reason, else the nearest describe\'s (a before() hook skip)', () => {
+    const root = { skipReason: 'outer' };
+    const inner = { parent: root };
+    expect(skipReasonOf({ parent: inner })).to.equal('outer');
+    expect(skipReasonOf({ parent: { parent: root, skipReason: 'inner' } })).to.equal('inner');
+    expect(skipReasonOf({ skipReason: 'own', parent: inner })).to.equal('own');
+    expect(skipReasonOf({ parent: {} })).to.equal(undefined);
   });
 });

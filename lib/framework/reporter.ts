@@ -1,9 +1,18 @@
 // The suite's reporter: progress lines, a one-screen summary (pass/fail/skip by tag, each skip with its
-// reason), JUnit XML, and a closing line "N passed, N failed, N skipped".
+// reason, the run notes grouped by topic), JUnit XML, and a closing line "N passed, N failed, N skipped";
+// verdictOf() turns the results into the exit code (a run that verified nothing is not green).
+//
+// Run notes in JUnit: one extra <testsuite name="run notes" tests="0"> (so the file stays valid for the
+// usual JUnit schema, which allows properties only there) holding
+//   <properties><property name="note:<topic>" value="[warning: ]<text>"/>…</properties>
+// and the same notes as text in its <system-out>.
 
 import Mocha from 'mocha';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ExitCode } from './errors.ts';
+import { runNotes, type RunNote } from './run-notes.ts';
+import { isSkip, skipReasonOf } from './skip.ts';
 import { tagsOf } from './tags.ts';
 import { formatDuration } from './timeouts.ts';
 
@@ -18,9 +27,60 @@ export interface Result {
   durationMs: number;
   message?: string;
   reason?: string;
+  /** 'phase-check': a run-level check (end of the basic phase), not a test of the selection. */
+  kind?: 'test' | 'phase-check';
 }
 
-const { EVENT_TEST_PASS, EVENT_TEST_FAIL, EVENT_TEST_PENDING, EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_TEST_BEGIN } = Mocha.Runner.constants;
+/** Set by the runner on the hook that runs a phase-end check. */
+export interface PhaseEndMarker {
+  title: string;
+  /** The reason, when the check raised a skip. */
+  skipped?: string;
+}
+
+export interface Verdict {
+  exitCode: number;
+  /** One sentence when the run is not green. */
+  sentence?: string;
+}
+
+/**
+ * Failures first (exit 1); then a run that verified nothing (no test ran, or every selected test skipped) is
+ * not green (exit 8); else 0. Phase-end checks count as failures but not as verified tests.
+ */
+export function verdictOf(results: readonly Result[], failures = 0): Verdict {
+  const failed = results.filter((r) => r.outcome === 'failed').length;
+  const tests = results.filter((r) => r.kind !== 'phase-check');
+  if (failed || failures) {
+    return { exitCode: ExitCode.testsFailed, sentence: `${Math.max(failed, failures)} of ${results.length} results failed (see Failed: above)` };
+  }
+  if (tests.length === 0) {
+    return { exitCode: ExitCode.nothingVerified, sentence: 'no test ran: the selection matched no test, so nothing was verified' };
+  }
+  if (tests.every((r) => r.outcome === 'skipped')) {
+    return { exitCode: ExitCode.nothingVerified, sentence: `every one of the ${tests.length} selected tests skipped, so nothing was verified (reasons under Skipped: above)` };
+  }
+  return { exitCode: ExitCode.ok };
+}
+
+/** Notes grouped by topic, in first-seen order; warnings marked "!". */
+export function renderRunNotes(notes: readonly RunNote[]): string[] {
+  if (!notes.length) return [];
+  const byTopic = new Map<string, RunNote[]>();
+  for (const n of notes) byTopic.set(n.topic, [...(byTopic.get(n.topic) ?? []), n]);
+  const lines = ['Run notes:'];
+  for (const [topic, ns] of byTopic) {
+    lines.push(`  ${topic}`);
+    for (const n of ns) lines.push(`    ${n.level === 'warning' ? '! warning: ' : '- '}${n.text}`);
+  }
+  return lines;
+}
+
+const { EVENT_TEST_PASS, EVENT_TEST_FAIL, EVENT_TEST_PENDING, EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_TEST_BEGIN, EVENT_HOOK_END } = Mocha.Runner.constants;
+
+function allTests(s: Mocha.Suite): Mocha.Test[] {
+  return [...s.tests, ...s.suites.flatMap(allTests)];
+}
 
 export function xmlEscape(s: string): string {
   return s
@@ -28,7 +88,7 @@ export function xmlEscape(s: string): string {
     .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-export function renderJUnit(results: Result[], name = 'sctp-e2e'): string {
+export function renderJUnit(results: Result[], name = 'sctp-e2e', notes: readonly RunNote[] = []): string {
   const bySuite = new Map<string, Result[]>();
   for (const r of results) {
     const list = bySuite.get(r.suite) ?? [];
@@ -49,12 +109,17 @@ export function renderJUnit(results: Result[], name = 'sctp-e2e'): string {
     }
     out.push('  </testsuite>');
   }
+  if (notes.length) {
+    out.push('  <testsuite name="run notes" tests="0" failures="0" skipped="0" time="0.000">', '    <properties>');
+    for (const n of notes) out.push(`      <property name="${xmlEscape(`note:${n.topic}`)}" value="${xmlEscape(`${n.level === 'warning' ? 'warning: ' : ''}${n.text}`)}"/>`);
+    out.push('    </properties>', `    <system-out>${xmlEscape(renderRunNotes(notes).join('\n'))}</system-out>`, '  </testsuite>');
+  }
   out.push('</testsuites>', '');
   return out.join('\n');
 }
 
 /** The one-screen summary. */
-export function renderSummary(results: Result[], wallMs: number): string {
+export function renderSummary(results: Result[], wallMs: number, notes: readonly RunNote[] = []): string {
   const lines: string[] = [];
   const tags = new Map<string, Record<Outcome, number>>();
   for (const r of results) {
@@ -82,6 +147,7 @@ export function renderSummary(results: Result[], wallMs: number): string {
       lines.push(`  - ${r.fullTitle}`, ...msg.slice(0, 12).map((l) => `      ${l}`), ...(msg.length > 12 ? [`      … (${msg.length - 12} more lines in the JUnit report)`] : []));
     }
   }
+  if (notes.length) lines.push('', ...renderRunNotes(notes));
   const n = (o: Outcome) => results.filter((r) => r.outcome === o).length;
   lines.push('='.repeat(72), `${n('passed')} passed, ${n('failed')} failed, ${n('skipped')} skipped`);
   return lines.join('\n');
@@ -98,12 +164,14 @@ function topSuite(t: Mocha.Runnable): string {
 export interface ReporterOptions {
   junit?: string;
   suiteName?: string;
+  summaryJson?: string;
 }
 
 export class SuiteReporter extends Mocha.reporters.Base {
   /** The instance of the latest run (mocha does not hand the reporter back to the caller). */
   static last: SuiteReporter | undefined;
   readonly results: Result[] = [];
+  verdict: Verdict | undefined;
   constructor(runner: Mocha.Runner, options: { reporterOptions?: ReporterOptions } = {}) {
     super(runner, options as Mocha.MochaOptions);
     SuiteReporter.last = this;
@@ -133,31 +201,53 @@ export class SuiteReporter extends Mocha.reporters.Base {
       add(t, 'passed');
       out(`${'  '.repeat(depth)}✓ ${t.title} (${formatDuration(t.duration ?? 0)})`);
     });
+    const phaseCheck = (t: Mocha.Runnable, outcome: Outcome, extra: Partial<Result>) => {
+      const pe = (t as { phaseEnd?: PhaseEndMarker }).phaseEnd!;
+      add(t, outcome, { title: pe.title, fullTitle: pe.title, suite: `${pe.title.split(':')[0]}: phase checks`, kind: 'phase-check', ...extra });
+      const mark = outcome === 'passed' ? '✓' : outcome === 'failed' ? '✗' : '-';
+      out(`${mark} ${pe.title}${extra.reason ? `  SKIPPED: ${extra.reason}` : ''}${extra.message ? `\n${indentBlock(extra.message, 2)}` : ''}`);
+    };
+    runner.on(EVENT_HOOK_END, (h: Mocha.Hook & { phaseEnd?: PhaseEndMarker }) => {
+      if (!h.phaseEnd) return;
+      if (h.phaseEnd.skipped) phaseCheck(h, 'skipped', { reason: h.phaseEnd.skipped });
+      else phaseCheck(h, 'passed', {});
+    });
     runner.on(EVENT_TEST_FAIL, (t: Mocha.Runnable, err: Error) => {
       const message = err?.message ?? String(err);
       if ((t as { type?: string }).type === 'hook') {
-        // a failed hook fails the tests it guards: report them all, with the hook's error
-        const tests = (t.parent?.tests ?? []).filter((x) => !this.results.some((r) => r.fullTitle === x.fullTitle()));
+        if ((t as { phaseEnd?: PhaseEndMarker }).phaseEnd) return phaseCheck(t, 'failed', { message });
+        // a failed hook fails the tests it guards (nested describes too): report them all, with the hook's error
+        const guarded = /^"before all" hook/.test(t.title) && t.parent ? allTests(t.parent) : (t.parent?.tests ?? []);
+        const tests = guarded.filter((x) => !this.results.some((r) => r.fullTitle === x.fullTitle()));
         const hookTitle = t.title.replace(/^"(.*)" hook.*$/, '$1 hook');
+        const outcome: Outcome = isSkip(err) ? 'skipped' : 'failed';
         for (const x of tests.length ? tests : [t]) {
-          add(x, 'failed', { message: `${hookTitle} failed: ${message}` });
-          out(`${'  '.repeat(depth)}✗ ${x.title}\n${indentBlock(`${hookTitle} failed: ${message}`, depth + 2)}`);
+          if (outcome === 'skipped') add(x, 'skipped', { reason: isSkip(err) ? err.reason : message });
+          else add(x, 'failed', { message: `${hookTitle} failed: ${message}` });
+          out(`${'  '.repeat(depth)}${outcome === 'skipped' ? '-' : '✗'} ${x.title}\n${indentBlock(`${hookTitle} ${outcome === 'skipped' ? 'skipped' : 'failed'}: ${message}`, depth + 2)}`);
         }
         return;
       }
       add(t, 'failed', { message });
       out(`${'  '.repeat(depth)}✗ ${t.title}\n${indentBlock(message, depth + 2)}`);
     });
-    runner.on(EVENT_TEST_PENDING, (t: Mocha.Test & { skipReason?: string }) => {
-      add(t, 'skipped', { reason: t.skipReason });
-      out(`${'  '.repeat(depth)}- ${t.title}  SKIPPED${t.skipReason ? `: ${t.skipReason}` : ''}`);
+    runner.on(EVENT_TEST_PENDING, (t: Mocha.Test) => {
+      const reason = skipReasonOf(t);
+      add(t, 'skipped', { reason });
+      out(`${'  '.repeat(depth)}- ${t.title}  SKIPPED${reason ? `: ${reason}` : ''}`);
     });
     runner.once(EVENT_RUN_END, () => {
-      out(renderSummary(this.results, Date.now() - started));
+      const notes = runNotes();
+      this.verdict = verdictOf(this.results, runner.failures);
+      out(renderSummary(this.results, Date.now() - started, notes));
       if (ro.junit) {
         mkdirSync(dirname(ro.junit), { recursive: true });
-        writeFileSync(ro.junit, renderJUnit(this.results, ro.suiteName));
+        writeFileSync(ro.junit, renderJUnit(this.results, ro.suiteName, notes));
         out(`JUnit: ${ro.junit}`);
+      }
+      if (ro.summaryJson) {
+        mkdirSync(dirname(ro.summaryJson), { recursive: true });
+        writeFileSync(ro.summaryJson, JSON.stringify({ results: this.results, notes, verdict: this.verdict }, null, 2) + '\n');
       }
     });
   }

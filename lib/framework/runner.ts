@@ -1,8 +1,30 @@
 // Runs mocha in-process with the suite's reporter. Used by bin/self-test.ts and bin/sctp-e2e.ts.
+//
+// Phases (RunOptions.phases, on for e2e runs): the [Feature:SCTP] basic tests send no SCTP and check that
+// sctp.ko is not loaded by any of them, so they must run before anything that sends SCTP
+// ([Feature:SCTPConnectivity]), whatever the selection and whatever the file names. The order is explicit:
+// files by folder (suites/sctp/ before anything else before suites/sctp-connectivity/), then, after loading,
+// the top-level describes by the tags of their selected tests (basic, untagged, connectivity; stable within
+// a phase). When a selection holds both phases the runner prints one line saying so.
+//
+// End of the basic phase: registerPhaseEnd('basic', what, fn) (re-exported by framework.ts) registers a
+// run-level check that the runner executes once, after the last selected basic test (as an `after` hook of
+// the last basic top-level describe, i.e. after its cleanup) and before the first connectivity test. Call it
+// at module level of lib code or in a describe body (registrations are de-duplicated by `what`):
+//
+//   registerPhaseEnd('basic', 'sctp.ko module check', async () => { ...throw new Error(evidence) on a violation });
+//
+// A throw is a failed result named "[Feature:SCTP] basic phase: sctp.ko module check at end of phase" in the
+// summary and JUnit, counted in the failures; a SkipError (e.g. no node access) is a skipped result with its
+// reason plus a warning run note. With no basic test selected the checks do not run. Only runs through
+// runMocha execute them (a plain `mocha` run of one spec does not).
 
 import Mocha from 'mocha';
 import { globSync } from 'node:fs';
-import { SuiteReporter } from './reporter.ts';
+import { SuiteReporter, verdictOf, type PhaseEndMarker, type Verdict } from './reporter.ts';
+import { addRunNote } from './run-notes.ts';
+import { convertSkips, handlesOwnSkips, isSkip } from './skip.ts';
+import { Tag, tagsOf } from './tags.ts';
 
 export interface RunOptions {
   patterns: string[];
@@ -10,22 +32,144 @@ export interface RunOptions {
   invert?: boolean;
   timeout: number;
   junit?: string;
+  /** Also write the results, run notes and verdict as JSON here. */
+  summaryJson?: string;
   suiteName: string;
   bail?: boolean;
+  /** Order by phase, print the phase line, run the registered phase-end checks (e2e runs). */
+  phases?: boolean;
+}
+
+export type Phase = 'basic' | 'other' | 'connectivity';
+const RANK: Record<Phase, number> = { basic: 0, other: 1, connectivity: 2 };
+
+/** A test's phase from its tags: [Feature:SCTPConnectivity] wins over [Feature:SCTP]. */
+export function phaseOfTitle(fullTitle: string): Phase {
+  const tags = tagsOf(fullTitle);
+  if (tags.includes(Tag.SCTPConnectivity)) return 'connectivity';
+  if (tags.includes(Tag.SCTP)) return 'basic';
+  return 'other';
+}
+
+/** A spec file's phase from its folder: suites/sctp/ basic, suites/sctp-connectivity/ connectivity. */
+export function phaseOfFile(path: string): Phase {
+  const dirs = path.split(/[\\/]/).slice(0, -1);
+  if (dirs.includes('sctp-connectivity')) return 'connectivity';
+  if (dirs.includes('sctp')) return 'basic';
+  return 'other';
+}
+
+/** Basic files first, connectivity files last, alphabetical within a phase. */
+export function orderFiles(files: string[]): string[] {
+  return [...files].sort().sort((a, b) => RANK[phaseOfFile(a)] - RANK[phaseOfFile(b)]);
 }
 
 export function expandPatterns(patterns: string[]): string[] {
   const files = new Set<string>();
   for (const p of patterns) for (const f of globSync(p, { exclude: (n) => n.includes('node_modules') })) files.add(f);
-  return [...files].sort();
+  return orderFiles([...files]);
 }
 
-/** Returns the number of failures (0 = green). */
-export async function runMocha(o: RunOptions): Promise<{ failures: number; files: string[]; results: SuiteReporter['results'] }> {
+function allTests(s: Mocha.Suite): Mocha.Test[] {
+  return [...s.tests, ...s.suites.flatMap(allTests)];
+}
+
+export interface PhasePlan {
+  /** Selected tests per phase (each test by its own tags). */
+  counts: Record<Phase, number>;
+  /** The top-level describe after which the basic phase ends (the last one with a selected basic test). */
+  lastBasic?: Mocha.Suite;
+  /** "phase 1: … before phase 2: …", when the selection holds both phases. */
+  line?: string;
+}
+
+/**
+ * Reorders root.suites in place, stably: basic, untagged, connectivity. A describe's phase is the latest
+ * phase of its selected tests (a describe holding both runs in phase 2, with a warning note).
+ */
+export function orderSuitesByPhase(root: Mocha.Suite, selected: (t: Mocha.Test) => boolean = () => true): PhasePlan {
+  const counts: Record<Phase, number> = { basic: 0, other: 0, connectivity: 0 };
+  const phaseOf = new Map<Mocha.Suite, Phase>();
+  for (const s of root.suites) {
+    const tests = allTests(s);
+    const sel = tests.filter(selected);
+    const phases = (sel.length ? sel : tests).map((t) => phaseOfTitle(t.fullTitle()));
+    const p = phases.reduce<Phase>((a, b) => (RANK[b] > RANK[a] ? b : a), phases.length ? phases[0]! : 'other');
+    phaseOf.set(s, p);
+    for (const t of sel) counts[phaseOfTitle(t.fullTitle())]++;
+    if (p === 'connectivity' && sel.some((t) => phaseOfTitle(t.fullTitle()) === 'basic')) {
+      addRunNote('phases', `"${s.title}" holds both ${Tag.SCTP} and ${Tag.SCTPConnectivity} tests: its basic tests run in phase 2`, 'warning');
+    }
+  }
+  root.suites.sort((a, b) => RANK[phaseOf.get(a)!] - RANK[phaseOf.get(b)!]);
+  const lastBasic = [...root.suites].reverse().find((s) => phaseOf.get(s) === 'basic' && allTests(s).some(selected));
+  const line = counts.basic && counts.connectivity
+    ? `phase 1: ${counts.basic} basic tests (${Tag.SCTP}) before phase 2: ${counts.connectivity} connectivity tests (${Tag.SCTPConnectivity})${counts.other ? `; ${counts.other} untagged tests in between` : ''}`
+    : undefined;
+  return { counts, lastBasic, line };
+}
+
+interface PhaseEnd {
+  phase: 'basic';
+  what: string;
+  fn: () => Promise<void> | void;
+  timeoutMs?: number;
+}
+// On globalThis: mocha may load lib code a second time for the spec files (tsx's loaders), and the registry
+// must be the one the runner reads.
+const phaseEnds: PhaseEnd[] = ((globalThis as { [k: symbol]: PhaseEnd[] | undefined })[Symbol.for('sctp-e2e.phase-ends')] ??= []);
+
+/** The result title of a phase-end check. */
+export function phaseEndTitle(what: string): string {
+  return `${Tag.SCTP} basic phase: ${what} at end of phase`;
+}
+
+/** Run `fn` once after the last selected basic test (see the header comment). Same `what` twice: kept once. */
+export function registerPhaseEnd(phase: 'basic', what: string, fn: () => Promise<void> | void, o: { timeoutMs?: number } = {}): void {
+  if (phaseEnds.some((p) => p.phase === phase && p.what === what)) return;
+  phaseEnds.push({ phase, what, fn, timeoutMs: o.timeoutMs });
+}
+
+/** For the suite's own tests. */
+export function clearPhaseEnds(): void {
+  phaseEnds.length = 0;
+}
+
+function installPhaseEnds(plan: PhasePlan): void {
+  const suite = plan.lastBasic;
+  if (!suite) return;
+  for (const p of phaseEnds) {
+    const marker: PhaseEndMarker = { title: phaseEndTitle(p.what) };
+    suite.afterAll(marker.title, handlesOwnSkips(async function () {
+      try {
+        await p.fn();
+      } catch (e) {
+        if (!isSkip(e)) throw e;
+        marker.skipped = e.reason;
+        addRunNote('basic phase', `${p.what} not performed: ${e.reason}`, 'warning');
+      }
+    }));
+    const hooks = (suite as unknown as { _afterAll: Mocha.Hook[] })._afterAll;
+    const hook = hooks[hooks.length - 1]! as Mocha.Hook & { phaseEnd?: PhaseEndMarker };
+    hook.phaseEnd = marker;
+    if (p.timeoutMs) hook.timeout(p.timeoutMs);
+  }
+}
+
+export interface RunResult {
+  /** mocha's failure count (tests and hooks). */
+  failures: number;
+  files: string[];
+  results: SuiteReporter['results'];
+  /** The exit code and, when not green, one sentence saying why. */
+  verdict: Verdict;
+}
+
+export async function runMocha(o: RunOptions): Promise<RunResult> {
   const mocha = new Mocha({
     timeout: o.timeout,
     reporter: SuiteReporter as unknown as string,
-    reporterOptions: { junit: o.junit, suiteName: o.suiteName },
+    reporterOptions: { junit: o.junit, suiteName: o.suiteName, summaryJson: o.summaryJson },
     grep: o.grep,
     invert: o.invert,
     bail: o.bail,
@@ -33,7 +177,21 @@ export async function runMocha(o: RunOptions): Promise<{ failures: number; files
   const files = expandPatterns(o.patterns);
   for (const f of files) mocha.addFile(f);
   await mocha.loadFilesAsync();
+  convertSkips(mocha.suite);
+  if (o.phases) {
+    const grep = mocha.options.grep as RegExp | undefined;
+    const invert = !!mocha.options.invert;
+    const plan = orderSuitesByPhase(mocha.suite, (t) => !grep || grep.test(t.fullTitle()) !== invert);
+    if (plan.line) {
+      process.stdout.write(`${plan.line}\n`);
+      addRunNote('phases', plan.line);
+    }
+    installPhaseEnds(plan);
+  }
   return await new Promise((resolve) => {
-    mocha.run((failures) => resolve({ failures, files, results: SuiteReporter.last?.results ?? [] }));
+    mocha.run((failures) => {
+      const results = SuiteReporter.last?.results ?? [];
+      resolve({ failures, files, results, verdict: SuiteReporter.last?.verdict ?? verdictOf(results, failures) });
+    });
   });
 }

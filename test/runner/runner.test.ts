@@ -1,0 +1,165 @@
+// The real runner (lib/framework/runner.ts runMocha, in a child process) over fixture specs that need no
+// cluster: skips never mask verdicts, skipFor honours --require, a run that verified nothing is not green,
+// and the basic phase runs first whatever the file names.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExitCode } from '../../lib/framework/errors.ts';
+import type { Result } from '../../lib/framework/reporter.ts';
+import type { RunNote } from '../../lib/framework/run-notes.ts';
+
+const FIX = 'test/runner/fixtures';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  junit: string;
+  results: Result[];
+  notes: RunNote[];
+  outcome(title: string): Result;
+}
+
+function runFixtures(files: string[], o: { env?: Record<string, string>; grep?: string } = {}): Run {
+  const dir = mkdtempSync(join(tmpdir(), 'sctp-e2e-runner-'));
+  try {
+    const env = { ...process.env, ...o.env };
+    if (!o.env?.SCTP_E2E_REQUIRE) delete env.SCTP_E2E_REQUIRE;
+    const args = ['--import', 'tsx', 'test/runner/run-fixtures.ts', '--junit', join(dir, 'junit.xml'), '--summary', join(dir, 'summary.json')];
+    if (o.grep) args.push('--grep', o.grep);
+    const p = spawnSync(process.execPath, [...args, ...files], { env, encoding: 'utf8', timeout: 60_000 });
+    let summary = { results: [] as Result[], notes: [] as RunNote[] };
+    let junit = '';
+    try {
+      summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+      junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+    } catch {
+      throw new Error(`the runner wrote no summary (exit ${p.status})\nstdout:\n${p.stdout}\nstderr:\n${p.stderr}`);
+    }
+    return {
+      code: p.status, stdout: p.stdout, stderr: p.stderr, junit, results: summary.results, notes: summary.notes,
+      outcome(title) {
+        const r = summary.results.find((x) => x.title === title);
+        if (!r) throw new Error(`no result "${title}" among ${summary.results.map((x) => x.title).join(', ')}\n${p.stdout}`);
+        return r;
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('runner over fixture specs (no cluster)', function () {
+  this.timeout(120_000);
+
+  describe('skips', () => {
+    let run: Run;
+    before(() => {
+      run = runFixtures([`${FIX}/skips.spec.ts`]);
+    });
+
+    it('a skip in a before() hook skips every test of the describe (nested too), each with the reason', () => {
+      for (const t of ['first test', 'second test', 'third test']) {
+        expect(run.outcome(t), t).to.include({ outcome: 'skipped', reason: 'no widget controller in this cluster' });
+      }
+      expect(run.junit).to.contain('<skipped message="no widget controller in this cluster"/>');
+      expect(run.stdout).to.match(/Skipped:[\s\S]*before-hook skip \[Feature:SCTP\] nested third test\n\s+reason: no widget controller in this cluster/);
+    });
+
+    it('a skip inside one test skips exactly that test', () => {
+      expect(run.outcome('skips itself')).to.include({ outcome: 'skipped', reason: 'this node has no widget' });
+      expect(run.outcome('runs before the skipped one').outcome).to.equal('passed');
+      expect(run.outcome('runs after the skipped one').outcome).to.equal('passed');
+    });
+
+    it('a SkipError caught by a guard marks nothing: the tests keep their own verdicts', () => {
+      expect(run.outcome('passes under a guard that could not check').outcome).to.equal('passed');
+      expect(run.outcome('passes too').outcome).to.equal('passed');
+      expect(run.outcome('fails on its own')).to.include({ outcome: 'failed' });
+      expect(run.outcome('fails on its own').message).to.contain('observed 0 rules');
+    });
+
+    it('no skip without a reason; the one real failure is the only failure, and makes the exit code 1', () => {
+      expect(run.results.filter((r) => r.outcome === 'skipped' && !r.reason)).to.deep.equal([]);
+      expect(run.results.filter((r) => r.outcome === 'failed').map((r) => r.title)).to.deep.equal(['fails on its own']);
+      expect(run.code, run.stderr).to.equal(ExitCode.testsFailed);
+    });
+  });
+
+  describe('f.skipFor and declared capabilities', () => {
+    it('without --require the missing capability skips the test, saying how to make it a failure', () => {
+      const run = runFixtures([`${FIX}/skip-for.spec.ts`]);
+      const r = run.outcome('reaches a LoadBalancer');
+      expect(r.outcome).to.equal('skipped');
+      expect(r.reason).to.contain('got no ingress address within 2m').and.contain('--require loadbalancer');
+      expect(run.code, run.stderr).to.equal(ExitCode.ok);
+    });
+
+    it('with SCTP_E2E_REQUIRE=loadbalancer the same absence fails the test with the evidence', () => {
+      const run = runFixtures([`${FIX}/skip-for.spec.ts`], { env: { SCTP_E2E_REQUIRE: 'dns,loadbalancer' } });
+      const r = run.outcome('reaches a LoadBalancer');
+      expect(r.outcome).to.equal('failed');
+      expect(r.message).to.contain('required capability "loadbalancer" is missing').and.contain('got no ingress address within 2m');
+      expect(run.junit).to.match(/<failure message="required capability &quot;loadbalancer&quot; is missing/);
+      expect(run.code).to.equal(ExitCode.testsFailed);
+    });
+  });
+
+  describe('a run that verified nothing is not green', () => {
+    it('every selected test skipped: exit nothingVerified with one sentence', () => {
+      const run = runFixtures([`${FIX}/all-skipped.spec.ts`]);
+      expect(run.results.map((r) => r.outcome)).to.deep.equal(['skipped', 'skipped']);
+      expect(run.code).to.equal(ExitCode.nothingVerified);
+      expect(run.stderr).to.contain('every one of the 2 selected tests skipped, so nothing was verified');
+    });
+
+    it('no test matched the selection: exit nothingVerified', () => {
+      const run = runFixtures([`${FIX}/all-skipped.spec.ts`], { grep: 'matches no title' });
+      expect(run.results).to.deep.equal([]);
+      expect(run.code).to.equal(ExitCode.nothingVerified);
+      expect(run.stderr).to.contain('no test ran');
+    });
+  });
+
+  describe('phases', () => {
+    const files = [`${FIX}/phases/*.spec.ts`];
+    const ran = (out: string) => out.split('\n').filter((l) => l.startsWith('RAN ')).map((l) => l.slice(4));
+
+    it('basic tests run first, then untagged, then connectivity, whatever the file names; one line says so', () => {
+      const run = runFixtures(files);
+      expect(ran(run.stdout)).to.deep.equal(['basic-1', 'basic-2', 'phase-end', 'other-1', 'connectivity-1', 'connectivity-2']);
+      expect(run.stdout).to.contain('phase 1: 2 basic tests ([Feature:SCTP]) before phase 2: 2 connectivity tests ([Feature:SCTPConnectivity]); 1 untagged tests in between');
+      expect(run.outcome('[Feature:SCTP] basic phase: fixture module check at end of phase')).to.include({ outcome: 'passed', kind: 'phase-check' });
+      expect(run.code, run.stderr).to.equal(ExitCode.ok);
+    });
+
+    it('a failing phase-end check is a failed result in summary and JUnit, counted in the failures; later phases still run', () => {
+      const run = runFixtures(files, { env: { FIXTURE_PHASE_END: 'fail' } });
+      const title = '[Feature:SCTP] basic phase: fixture module check at end of phase';
+      expect(run.outcome(title).outcome).to.equal('failed');
+      expect(run.outcome(title).message).to.contain('sctp.ko was loaded on node-1');
+      expect(run.stdout).to.match(/Failed:\n {2}- \[Feature:SCTP\] basic phase: fixture module check at end of phase\n\s+sctp\.ko was loaded/);
+      expect(run.junit).to.contain(`name="${title}"`).and.contain('<failure message="sctp.ko was loaded on node-1');
+      expect(run.junit).to.match(/<testsuites name="fixtures" tests="6" failures="1"/);
+      expect(ran(run.stdout)).to.include('connectivity-2');
+      expect(run.code).to.equal(ExitCode.testsFailed);
+    });
+
+    it('a phase-end check that cannot run is a skipped result with its reason and a warning run note', () => {
+      const run = runFixtures(files, { env: { FIXTURE_PHASE_END: 'skip' } });
+      expect(run.outcome('[Feature:SCTP] basic phase: fixture module check at end of phase')).to.include({ outcome: 'skipped', reason: 'no node access: --node-access none' });
+      expect(run.notes).to.deep.include({ topic: 'basic phase', text: 'fixture module check not performed: no node access: --node-access none', level: 'warning' });
+      expect(run.stdout).to.match(/Run notes:\n[\s\S]*basic phase\n\s+! warning: fixture module check not performed/);
+      expect(run.junit).to.contain('<property name="note:basic phase" value="warning: fixture module check not performed: no node access: --node-access none"/>');
+      expect(run.code, run.stderr).to.equal(ExitCode.ok);
+    });
+
+    it('a selection of connectivity tests only: no phase line, no phase-end check', () => {
+      const run = runFixtures(files, { grep: 'SCTPConnectivity' });
+      expect(ran(run.stdout)).to.deep.equal(['connectivity-1', 'connectivity-2']);
+      expect(run.stdout).not.to.contain('phase 1:');
+    });
+  });
+});
