@@ -2,7 +2,8 @@
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { getRunConfig, findKubeconfig, localClusterDir } from '../framework/config.ts';
+import { CAPABILITIES, parseCapabilities } from '../framework/capabilities.ts';
+import { getRunConfig, findKubeconfig, localClusterDir, mergeConfigFile, readConfigFile } from '../framework/config.ts';
 import { ExitCode, UserError, errorMessage } from '../framework/errors.ts';
 import { runMocha } from '../framework/runner.ts';
 import { checkGrepPattern, escapeRegex, resolveTag, selectionPattern } from '../framework/tags.ts';
@@ -66,10 +67,18 @@ options:
   --image NAME          test image (default: agnhost-sctp; with --flavor agnhost, upstream agnhost)
   --flavor F            agnhost-sctp (default) or agnhost (upstream image, kernel SCTP only)
   --node-access MODE    auto (default), ssh, hostpod, docker, none
+  --require LIST        capabilities whose absence FAILS the tests that need them instead of skipping them
+                        (comma list; repeatable): ${Object.keys(CAPABILITIES).join(', ')}
+  --config FILE         YAML or JSON with keys require, tag, skipTag, nodeAccess, junit, grep, spec,
+                        kubeconfig, image, flavor, artifacts; flags override the file
   --junit PATH          JUnit XML (default: artifacts/junit.xml)
   --artifacts DIR       failure dumps (default: artifacts/)
   --no-cluster-up       never bring up the embedded cluster; fail if no kubeconfig
   --down-after          tear the embedded cluster down after the run (if this run brought it up)
+
+exit codes: 0 every selected test passed or skipped, at least one passed; 1 tests failed; 2 usage;
+  3 kubeconfig missing/invalid; 4 API server unreachable; 5 forbidden; 6 node access; 7 missing prerequisite;
+  8 nothing verified (no test ran, or every selected test skipped); 130 interrupted
 `;
 
 function fail(e: unknown): never {
@@ -90,6 +99,7 @@ function parse() {
         'skip-tag': { type: 'string', multiple: true }, spec: { type: 'string', multiple: true },
         image: { type: 'string' }, flavor: { type: 'string' }, 'node-access': { type: 'string' },
         junit: { type: 'string' }, artifacts: { type: 'string' }, run: { type: 'string' },
+        require: { type: 'string', multiple: true }, config: { type: 'string' },
         'no-cluster-up': { type: 'boolean' }, 'down-after': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -117,8 +127,13 @@ async function bringUpEmbedded(): Promise<'local' | 'kind'> {
   return 'local';
 }
 
-async function run(values: ReturnType<typeof parse>['values']) {
-  // Validate everything the user typed before touching any cluster.
+async function run(flags: ReturnType<typeof parse>['values']) {
+  // Validate everything the user typed (and the config file) before touching any cluster.
+  const values = flags.config ? mergeConfigFile(flags, readConfigFile(flags.config)) : flags;
+  const required = parseCapabilities((values.require ?? []).join(','), flags.require ? '--require' : `require in --config ${flags.config}`);
+  if (values['node-access'] && !['auto', 'ssh', 'hostpod', 'docker', 'none'].includes(values['node-access'])) {
+    throw new UserError(`--node-access must be one of auto, ssh, hostpod, docker, none, not ${JSON.stringify(values['node-access'])}`);
+  }
   const greps: string[] = [];
   if (values.grep) {
     const bad = checkGrepPattern(values.grep);
@@ -140,6 +155,9 @@ async function run(values: ReturnType<typeof parse>['values']) {
   if (values.flavor) env.SCTP_E2E_FLAVOR = values.flavor;
   if (values['node-access']) env.SCTP_E2E_NODE_ACCESS = values['node-access'];
   if (values.artifacts) env.SCTP_E2E_ARTIFACTS = values.artifacts;
+  // read by f.skipFor (lib/framework/capabilities.ts requiredCapabilities)
+  if (required.length) env.SCTP_E2E_REQUIRE = required.join(',');
+  else delete env.SCTP_E2E_REQUIRE;
 
   let broughtUp: 'local' | 'kind' | undefined;
   if (!findKubeconfig(env)) {
@@ -152,28 +170,29 @@ async function run(values: ReturnType<typeof parse>['values']) {
   env.SCTP_E2E_RUN_ID = cfg.runId;
   const nodeAccess = await preflightNodeAccess(c, cfg);
   process.stdout.write(`sctp-e2e: cluster ${c.server} (${gitVersion}, kubeconfig from ${cfg.kubeconfigSource}); image ${cfg.image}; run ${cfg.runId}\nsctp-e2e: node access ${nodeAccess}\n`);
+  if (required.length) process.stdout.write(`sctp-e2e: required capabilities (absence fails): ${required.join(', ')}\n`);
 
   const grep = selectionPattern(greps, skipTags);
   const junit = values.junit ?? `${cfg.artifactsDir}/junit.xml`;
-  let failures = 0;
+  let verdict;
   try {
     const r = await runMocha({
       patterns: values.spec ?? ['suites/sctp/**/*.spec.ts', 'suites/sctp-connectivity/**/*.spec.ts'],
       grep: grep ? grep : undefined,
       timeout: 900_000,
       junit,
+      summaryJson: `${cfg.artifactsDir}/${cfg.runId}/summary.json`,
       suiteName: 'sctp-e2e',
+      phases: true, // basic before connectivity, phase line, end-of-basic-phase checks
     });
-    failures = r.failures;
-    if (r.results.length === 0) {
-      process.stderr.write(`sctp-e2e: no test matched${grep ? ` ${grep}` : ''}\n`);
-      process.exit(ExitCode.usage);
-    }
+    verdict = r.verdict;
   } finally {
     if (broughtUp === 'local' && values['down-after']) await execa('npx', ['tsx', 'cluster/cli.ts', 'down'], { stdio: 'inherit', reject: false });
     if (broughtUp === 'kind' && values['down-after']) await execa('bash', ['kind-config/run-kind.sh', 'delete'], { stdio: 'inherit', reject: false });
   }
-  process.exit(failures ? ExitCode.testsFailed : ExitCode.ok);
+  // a run that verified nothing (no test ran, every selected test skipped) is not green: exit 8
+  if (verdict.sentence) process.stderr.write(`sctp-e2e: ${verdict.sentence}${verdict.exitCode === ExitCode.nothingVerified && grep ? ` (selection ${grep})` : ''}\n`);
+  process.exit(verdict.exitCode);
 }
 
 async function sweep(values: ReturnType<typeof parse>['values']) {

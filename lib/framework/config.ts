@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { ExitCode, UserError } from './errors.ts';
 
 export type NodeAccessMode = 'auto' | 'ssh' | 'hostpod' | 'docker' | 'none';
@@ -97,4 +98,78 @@ export function getRunConfig(env = process.env): RunConfig {
     localCluster: isLocal ? local : undefined,
   };
   return cached;
+}
+
+// The run's config file (`--config FILE`, YAML or JSON): the same choices as the flags, which override it.
+//
+//   require: [node-access, kernel-sctp]   # capabilities whose absence fails tests instead of skipping them
+//   tag: [SCTP]                           # --tag (a string or a list)
+//   skipTag: [Disruptive]                 # --skip-tag
+//   nodeAccess: ssh                       # --node-access
+//   junit: out/junit.xml                  # --junit
+//   also: grep, spec, kubeconfig, image, flavor, artifacts
+
+/** The flag each file key stands for (file keys are camelCase). */
+export const CONFIG_FILE_KEYS = {
+  require: 'require',
+  tag: 'tag',
+  skipTag: 'skip-tag',
+  nodeAccess: 'node-access',
+  junit: 'junit',
+  grep: 'grep',
+  spec: 'spec',
+  kubeconfig: 'kubeconfig',
+  image: 'image',
+  flavor: 'flavor',
+  artifacts: 'artifacts',
+} as const;
+const LIST_KEYS = new Set(['require', 'tag', 'skipTag', 'spec']);
+
+export type FileConfig = { [K in keyof typeof CONFIG_FILE_KEYS]?: K extends 'require' | 'tag' | 'skipTag' | 'spec' ? string[] : string };
+
+/** Parses and checks a config file's text; every problem is a usage error naming the file and the key. */
+export function parseConfigFile(text: string, path: string): FileConfig {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text); // YAML 1.2 reads JSON too
+  } catch (e) {
+    throw new UserError(`--config ${path} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`--config ${path} must hold a mapping of keys (${Object.keys(CONFIG_FILE_KEYS).join(', ')})`);
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    if (!Object.prototype.hasOwnProperty.call(CONFIG_FILE_KEYS, k)) {
+      throw new UserError(`unknown key ${JSON.stringify(k)} in --config ${path}; known: ${Object.keys(CONFIG_FILE_KEYS).join(', ')}`);
+    }
+    if (LIST_KEYS.has(k)) {
+      const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new UserError(`${k} in --config ${path} must be a list of strings (or a comma list), not ${JSON.stringify(v)}`);
+      out[k] = list;
+    } else {
+      if (typeof v !== 'string') throw new UserError(`${k} in --config ${path} must be a string, not ${JSON.stringify(v)}`);
+      out[k] = v;
+    }
+  }
+  return out as FileConfig;
+}
+
+export function readConfigFile(path: string): FileConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`--config ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseConfigFile(text, path);
+}
+
+/** Flags override the file; list flags replace the file's list (they do not add to it). */
+export function mergeConfigFile<V extends Record<string, unknown>>(flags: V, file: FileConfig): V {
+  const out: Record<string, unknown> = { ...flags };
+  for (const [k, flag] of Object.entries(CONFIG_FILE_KEYS)) {
+    const v = file[k as keyof FileConfig];
+    if (v !== undefined && out[flag] === undefined) out[flag] = v;
+  }
+  return out as V;
 }
