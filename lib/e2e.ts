@@ -10,17 +10,20 @@ import { api, type Cluster } from './k8s/client.ts';
 import * as b from './k8s/builders.ts';
 import { describePod, execInPod, waitForPodReady, type PodExecResult } from './k8s/pods.ts';
 import { probeArgv, probeOutcome, type ProbeOutcome } from './k8s/probe.ts';
-import { compareSctpModule, nodeLayer, type NodeLayer } from './e2e-node.ts';
-import type { SctpModuleState } from './node/sctp-module.ts';
+import { nodeLayer, type NodeLayer } from './e2e-node.ts';
+import { ModuleWatch, renderCoverage, type ModuleObservation } from './node/module-watch.ts';
+import { addRunNote } from './framework/run-notes.ts';
+import { isSkip, registerPhaseEnd } from './framework/framework.ts';
 import { errorMessage } from './framework/errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export { describeE2E, expect, Tag, timeouts, b as build };
 export type { Framework };
 
 export interface E2EOptions extends FrameworkOptions {
   /**
-   * KEP-614: around every f.it() test, on every ready node where sctp.ko was not loaded before the
-   * test, it must not be loaded after. On by default for [Feature:SCTP] specs.
+   * KEP-614: around every f.it() test and at the end of the basic phase, on every node where sctp.ko was
+   * not loaded, it must stay not loaded (see guardSctpModule). Set by every [Feature:SCTP] spec.
    */
   sctpModuleGuard?: boolean;
 }
@@ -127,47 +130,64 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
   return e;
 }
 
-const MODULE_GUARD_MAX_NODES = 20;
+/**
+ * The sctp.ko check of the [Feature:SCTP] basic phase (KEP-614: nothing here may load sctp.ko), run-level:
+ * every node of the cluster (control plane included, no cap) is observed before each guarded test, after it
+ * (after a settle period, so kubelet and kube-proxy have acted), and once more at the end of the basic phase.
+ * A node seen not loaded and later loaded fails the test in whose interval it happened, or the end-of-phase
+ * check when it happened between tests; the summary says on which nodes the check was performed, not
+ * applicable (no SCTP in the kernel, built in) or not performed (already loaded, unreadable, no node access).
+ * Fault-lane recipe: `sctp-socket-on-vm` (a pod opening a kernel SCTP socket on the kernel-lane node).
+ */
+const moduleWatch = new ModuleWatch();
+const betweenTests: string[] = [];
+let phaseEndRegistered = false;
 
-/** Probes every ready node (up to 20) before and after each f.it() test; a not-loaded -> loaded change fails it. */
+async function observeAllNodes(e: E2E): Promise<ModuleObservation[]> {
+  const nodes = (await api('list nodes', () => e.cluster.core.listNode())).items.map((n) => n.metadata!.name!);
+  let noAccess: string | undefined;
+  try {
+    await e.node.access();
+  } catch (err) {
+    noAccess = isSkip(err) ? err.reason : errorMessage(err);
+  }
+  if (noAccess) return nodes.map((node) => ({ node, evidence: noAccess! }));
+  return Promise.all(nodes.map(async (node): Promise<ModuleObservation> => {
+    try {
+      const s = await e.node.sctpModule(node);
+      return { node, state: s.state, evidence: s.evidence };
+    } catch (err) {
+      return { node, evidence: isSkip(err) ? err.reason : errorMessage(err) };
+    }
+  }));
+}
+
 function guardSctpModule(e: E2E): void {
-  let noted = '';
+  let current = '';
+  beforeEach(function () {
+    current = this.currentTest?.title ?? '';
+  });
+  if (!phaseEndRegistered) {
+    phaseEndRegistered = true;
+    registerPhaseEnd('basic', 'sctp.ko module check', async () => {
+      await sleep(timeouts.moduleSettle);
+      const v = moduleWatch.observe(await observeAllNodes(e), 'at the end of the basic phase');
+      for (const line of renderCoverage(moduleWatch.coverage())) addRunNote('sctp.ko module check', line, /not performed/.test(line.slice(0, 40)) ? 'warning' : 'info');
+      const all = [...betweenTests, ...v.map((x) => x.message)];
+      if (all.length) throw new Error(`sctp.ko was loaded during the [Feature:SCTP] basic phase, outside any one test:\n${all.join('\n')}`);
+    });
+  }
   e.aroundEach(
     'sctp.ko check',
     async () => {
-      const nodes = (await e.readySchedulableNodes()).slice(0, MODULE_GUARD_MAX_NODES).map((n) => n.metadata!.name!);
-      let access;
-      try {
-        access = await e.node.access();
-      } catch (err) {
-        const why = `sctp.ko check not performed: ${errorMessage(err)}`;
-        if (why !== noted) e.log((noted = why));
-        return [];
-      }
-      const states: SctpModuleState[] = [];
-      for (const n of nodes) {
-        try {
-          states.push(await e.node.sctpModule(n));
-        } catch (err) {
-          e.log(`sctp.ko check on ${n} not performed (${access.mode}): ${errorMessage(err)}`);
-        }
-      }
-      const summary = states.map((s) => `${s.node}: ${s.state}`).join(', ');
-      if (summary !== noted) {
-        noted = summary;
-        e.log(`sctp.ko before each test (logged again only when it changes): ${summary} — ${states.map((s) => s.evidence).join('; ')}`);
-      }
-      return states;
+      const v = moduleWatch.observe(await observeAllNodes(e), `before "${current}"`);
+      // a load between the previous test's end and this test's start is not this test's doing
+      betweenTests.push(...v.map((x) => x.message));
     },
-    async (before) => {
-      const violations: string[] = [];
-      for (const b of before) {
-        if (b.state !== 'not-loaded') continue;
-        const a = await e.node.sctpModule(b.node);
-        const v = compareSctpModule(b, a);
-        if (v) violations.push(`${v.message}\n${a.output}`);
-      }
-      if (violations.length) throw new Error(violations.join('\n'));
+    async () => {
+      await sleep(timeouts.moduleSettle);
+      const v = moduleWatch.observe(await observeAllNodes(e), `after "${current}"`);
+      if (v.length) throw new Error(v.map((x) => x.message).join('\n'));
     },
   );
 }

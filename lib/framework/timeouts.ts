@@ -31,6 +31,8 @@ export const timeouts = {
   dns: s(60),
   /** One cleanup entry (deleting a namespace waits for its pods). */
   cleanup: s(120),
+  /** After a basic test, before the sctp.ko check: long enough for kubelet and kube-proxy to act on it. */
+  moduleSettle: s(3),
   /** Polling interval for eventually(). */
   poll: Math.max(200, s(1)),
 } as const;
