@@ -11,9 +11,9 @@
 //                       "rule `...` (nat KUBE-SEP-...) on the path of SCTP <clusterIP>:5060 matches tcp: SCTP is never DNATed to <podIP>:5061"
 //   dnat-no-port     DNAT without port translation (`--to-destination <podIP>`, nft `dnat to <podIP>`)
 //                    -> the Services test fails: "observed SCTP DNAT targets: <podIP>:5060 (... the port is 5060, not 5061)";
-//                       on the hostPort's CNI-DN-* rule -> "Pods can declare SCTP HostPorts" fails with <podIP>:5062, not 5060
+//                       on the hostPort's CNI-DN-* rule -> "Pods can declare SCTP HostPorts" fails with <podIP>:5072, not 5060
 //   portmap-removed  the CNI portmap plugin removed from the chain (no CNI-HOSTPORT-DNAT / CNI-DN-* rules for the pod)
-//                    -> "Pods can declare SCTP HostPorts" fails: no SCTP DNAT for hostPort 5062, with the node's rule excerpt
+//                    -> "Pods can declare SCTP HostPorts" fails: no SCTP DNAT for hostPort 5072, with the node's rule excerpt
 // The same breakages on captured dumps: lib/node/fixtures/netfilter/variants/ (unit tests: lib/node/netfilter/verdicts.test.ts).
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
@@ -23,7 +23,7 @@ import { describeDnatExpectation, endpointKey, type RuleSearch, type ServiceQuer
 
 const PORT = 5060;
 const TARGET = 5061;
-const HOST_PORT = 5062; // != the containerPort, so a DNAT that keeps the port (no port translation) is visible
+const HOST_PORT = 5072; // unique in the suite (a terminating pod of another test may still hold its hostPort); != the containerPort, so a DNAT that keeps the port (no port translation) is visible
 const CONTAINER_PORT = 5060;
 const EXTERNAL_IP = '192.0.2.10'; // TEST-NET-1: rules only, never a destination of traffic here
 
