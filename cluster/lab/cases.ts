@@ -24,6 +24,7 @@ const VIA_SERVICE = /A pod can connect to another pod via SCTP via a Service IP/
 const OUTSIDE_HOSTPORT = /A client outside the cluster can connect via SCTP to a pod's hostPort/;
 const DNS_SRV = /SCTP DNS .* a named SCTP port of a ClusterIP Service has a _sip\._sctp SRV record/;
 const DNS_NO_TCP = /SCTP DNS .* the TCP SRV name of an SCTP-only port does not exist/;
+const NETPOL_ALLOW_BY_PORT = /NetworkPolicy can be used to allow or deny traffic to SCTP ports: allow by port/;
 const NETPOL_BASIC = /A NetworkPolicy matching an SCTP port does not allow TCP or UDP traffic/;
 
 const pass = (label: string, test: RegExp): Expectation => ({ label, test, outcome: 'passed' });
@@ -80,6 +81,12 @@ export const VERDICT_CASES: VerdictCase[] = [
     args: ['--require', 'networkpolicy'],
     expect: [fail('basic NetworkPolicy TCP/UDP, --require networkpolicy', NETPOL_BASIC, /required capability "networkpolicy"/)],
     healthy: [{ label: 'basic NetworkPolicy TCP/UDP without --require: skipped with the reason', test: NETPOL_BASIC, outcome: 'skipped' }],
+  },
+  {
+    fault: 'netpol-sctp-disabled',
+    grep: 'NetworkPolicy can be used to allow or deny traffic to SCTP ports: allow by port',
+    expect: [fail('SCTP allowed by port under a policy', NETPOL_ALLOW_BY_PORT, /SCTP[^\n]*wrong|wrong: [^\n]*expected \. observed X/)],
+    healthy: [pass('SCTP allowed by port under a policy', NETPOL_ALLOW_BY_PORT)],
   },
   {
     fault: 'ssh-hostkey-changed',

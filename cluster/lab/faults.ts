@@ -190,6 +190,23 @@ const noNetpol: Fault = {
   async heal() {},
 };
 
+/** The NetworkPolicy add-on (cluster/netpol: Cilium) restarted with SCTP disabled, the upstream default. */
+const netpolSctpDisabled: Fault = {
+  name: 'netpol-sctp-disabled',
+  breaks: 'the NetworkPolicy implementation (Cilium) restarted with SCTP disabled (--enable-sctp=false)',
+  async apply() {
+    const st = await run('tsx', ['cluster/netpol/cli.ts', 'status', '--json'], { allowFail: true, timeoutMs: 60_000 });
+    if (!/"up":\s*true/.test(st.stdout)) throw new ClusterError('fault netpol-sctp-disabled needs the NetworkPolicy add-on up (npm run netpol:up)');
+    await run('tsx', ['cluster/netpol/cli.ts', 'down'], { timeoutMs: 180_000 });
+    await run('tsx', ['cluster/netpol/cli.ts', 'up', '--sctp=off'], { timeoutMs: 600_000 });
+    return 'cluster/netpol: down, then up --sctp=off (pods created from now on are enforced by Cilium without SCTP)';
+  },
+  async heal() {
+    await run('tsx', ['cluster/netpol/cli.ts', 'down'], { timeoutMs: 180_000 });
+    await run('tsx', ['cluster/netpol/cli.ts', 'up'], { timeoutMs: 600_000 });
+  },
+};
+
 export const FAULTS: Fault[] = [
   forwardDrop,
   kubeProxyRewrite('dnat-to-tcp', 'kube-proxy\'s endpoint DNAT rules (KUBE-SEP-*) for SCTP rewritten to match TCP (SCTP is never DNATed)',
@@ -200,6 +217,7 @@ export const FAULTS: Fault[] = [
   corednsStopped,
   sshHostKeyChanged,
   noNetpol,
+  netpolSctpDisabled,
 ];
 
 export function findFault(name: string): Fault | undefined {
