@@ -34,6 +34,8 @@ export interface Result {
 /** Set by the runner on the hook that runs a phase-end check. */
 export interface PhaseEndMarker {
   title: string;
+  /** The JUnit testsuite / summary group, e.g. "[Feature:SCTP] basic phase". */
+  suite: string;
   /** The reason, when the check raised a skip. */
   skipped?: string;
 }
@@ -203,7 +205,7 @@ export class SuiteReporter extends Mocha.reporters.Base {
     });
     const phaseCheck = (t: Mocha.Runnable, outcome: Outcome, extra: Partial<Result>) => {
       const pe = (t as { phaseEnd?: PhaseEndMarker }).phaseEnd!;
-      add(t, outcome, { title: pe.title, fullTitle: pe.title, suite: `${pe.title.split(':')[0]}: phase checks`, kind: 'phase-check', ...extra });
+      add(t, outcome, { title: pe.title, fullTitle: pe.title, suite: pe.suite, kind: 'phase-check', ...extra });
       const mark = outcome === 'passed' ? '✓' : outcome === 'failed' ? '✗' : '-';
       out(`${mark} ${pe.title}${extra.reason ? `  SKIPPED: ${extra.reason}` : ''}${extra.message ? `\n${indentBlock(extra.message, 2)}` : ''}`);
     };

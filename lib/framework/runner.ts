@@ -17,7 +17,9 @@
 // A throw is a failed result named "[Feature:SCTP] basic phase: sctp.ko module check at end of phase" in the
 // summary and JUnit, counted in the failures; a SkipError (e.g. no node access) is a skipped result with its
 // reason plus a warning run note. With no basic test selected the checks do not run. Only runs through
-// runMocha execute them (a plain `mocha` run of one spec does not).
+// runMocha execute them (a plain `mocha` run of one spec does not). The check runs after the last basic
+// describe's own cleanup (and after the shared runCleanup of framework.ts ran): whatever it creates (node
+// access, host pods) it must clean itself, e.g. `await runCleanup.run(log)` at its end.
 
 import Mocha from 'mocha';
 import { globSync } from 'node:fs';
@@ -139,7 +141,7 @@ function installPhaseEnds(plan: PhasePlan): void {
   const suite = plan.lastBasic;
   if (!suite) return;
   for (const p of phaseEnds) {
-    const marker: PhaseEndMarker = { title: phaseEndTitle(p.what) };
+    const marker: PhaseEndMarker = { title: phaseEndTitle(p.what), suite: `${Tag.SCTP} basic phase` };
     suite.afterAll(marker.title, handlesOwnSkips(async function () {
       try {
         await p.fn();

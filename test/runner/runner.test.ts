@@ -143,6 +143,7 @@ describe('runner over fixture specs (no cluster)', function () {
       expect(run.stdout).to.match(/Failed:\n {2}- \[Feature:SCTP\] basic phase: fixture module check at end of phase\n\s+sctp\.ko was loaded/);
       expect(run.junit).to.contain(`name="${title}"`).and.contain('<failure message="sctp.ko was loaded on node-1');
       expect(run.junit).to.match(/<testsuites name="fixtures" tests="6" failures="1"/);
+      expect(run.junit).to.contain(`<testsuite name="[Feature:SCTP] basic phase" tests="1" failures="1"`);
       expect(ran(run.stdout)).to.include('connectivity-2');
       expect(run.code).to.equal(ExitCode.testsFailed);
     });
