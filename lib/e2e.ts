@@ -13,7 +13,7 @@ import { probeArgv, probeOutcome, type ProbeOutcome } from './k8s/probe.ts';
 import { nodeLayer, type NodeLayer } from './e2e-node.ts';
 import { ModuleWatch, renderCoverage, type ModuleObservation } from './node/module-watch.ts';
 import { addRunNote } from './framework/run-notes.ts';
-import { isSkip, registerPhaseEnd } from './framework/framework.ts';
+import { isSkip, registerPhaseEnd, runCleanup } from './framework/framework.ts';
 import { errorMessage } from './framework/errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -171,7 +171,14 @@ function guardSctpModule(e: E2E): void {
     phaseEndRegistered = true;
     registerPhaseEnd('basic', 'sctp.ko module check', async () => {
       await sleep(timeouts.moduleSettle);
-      const v = moduleWatch.observe(await observeAllNodes(e), 'at the end of the basic phase');
+      let observed: ModuleObservation[];
+      try {
+        observed = await observeAllNodes(e);
+      } finally {
+        // runs after the describes' shared cleanup: close what this check opened (SSH, host-exec pods)
+        await runCleanup.run((l) => process.stderr.write(`    ${l}\n`));
+      }
+      const v = moduleWatch.observe(observed, 'at the end of the basic phase');
       for (const line of renderCoverage(moduleWatch.coverage())) addRunNote('sctp.ko module check', line, /not performed/.test(line.slice(0, 40)) ? 'warning' : 'info');
       const all = [...betweenTests, ...v.map((x) => x.message)];
       if (all.length) throw new Error(`sctp.ko was loaded during the [Feature:SCTP] basic phase, outside any one test:\n${all.join('\n')}`);
