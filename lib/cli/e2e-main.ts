@@ -13,13 +13,19 @@ import { selectNodeAccess } from '../node/select.ts';
 import type { Cluster } from '../k8s/client.ts';
 import type { RunConfig } from '../framework/config.ts';
 import { dockerEngineWorks } from '../node/docker.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { probeCapabilities, renderCapabilities } from '../capabilities.ts';
+import { findOutside } from '../outside.ts';
+import { addRunNote } from '../framework/run-notes.ts';
+import type { NodeAccess } from '../node/select.ts';
+import type { Capability } from '../framework/capabilities.ts';
 
 /**
  * SSH and docker access are checked before any test runs, so a bad key or an unknown host key ends the run
  * within seconds with one sentence (exit 6) instead of failing every node test. Host pods are checked by the
  * tests themselves (creating one is a test in itself).
  */
-async function preflightNodeAccess(c: Cluster, cfg: RunConfig): Promise<string> {
+async function preflightNodeAccess(c: Cluster, cfg: RunConfig): Promise<{ line: string; access: NodeAccess }> {
   const list = await api('list nodes', () => c.core.listNode());
   const nodes = list.items.map((n) => ({
     name: n.metadata!.name!,
@@ -40,7 +46,7 @@ async function preflightNodeAccess(c: Cluster, cfg: RunConfig): Promise<string> 
   } catch (e) {
     throw new UserError(errorMessage(e), ExitCode.nodeAccess);
   }
-  if (access.mode !== 'ssh' && access.mode !== 'docker') return `${access.mode} (${access.reason})`;
+  if (access.mode !== 'ssh' && access.mode !== 'docker') return { line: `${access.mode} (${access.reason})`, access };
   const first = nodes[0];
   try {
     if (first) {
@@ -48,11 +54,43 @@ async function preflightNodeAccess(c: Cluster, cfg: RunConfig): Promise<string> 
       if (r.code !== 0) throw new Error(`\`true\` exited ${r.code} on ${first.name}: ${r.stderr.trim()}`);
     }
   } catch (e) {
+    await access.closeAll().catch(() => {});
     throw new UserError(`node access ${access.mode} does not work (${access.reason}): ${errorMessage(e)}`, ExitCode.nodeAccess);
+  }
+  return { line: `${access.mode} (${access.reason}), checked on ${first?.name ?? 'no node'}`, access };
+}
+
+/**
+ * The capability table, before the first test: per node kernel SCTP and proxy mode, and what the run needs
+ * (node access, DNS, outside vantage point, nodes). Printed, written to <artifacts>/<run>/capabilities.json
+ * and to the run notes (summary and JUnit). Host-pod access probes nodes in the tests (a host pod is itself
+ * a test), so its nodes show "not probed".
+ */
+async function showCapabilities(c: Cluster, cfg: RunConfig, access: NodeAccess, required: Capability[]): Promise<void> {
+  const probeAccess: NodeAccess = access.mode === 'hostpod' ? { ...access, mode: 'none', reason: `host pods are started by the tests, not by the capability probe`, exec: () => undefined } : access;
+  try {
+    const report = await probeCapabilities({
+      cluster: c, access: probeAccess, required: new Set(required), deadlineMs: 20_000,
+      outside: async () => {
+        // the local cluster's outside netns costs nothing to check; a Docker container is started by the outside tests
+        if (!cfg.localCluster && await dockerEngineWorks()) return { ok: true, detail: 'a container on Docker network kind, started by the outside tests' };
+        const o = await findOutside(cfg);
+        await o.client?.close().catch(() => {});
+        return o.client ? { ok: true, detail: o.client.description } : { ok: false, detail: o.reason };
+      },
+    });
+    process.stdout.write(`${renderCapabilities(report)}\n\n`);
+    const dir = `${cfg.artifactsDir}/${cfg.runId}`;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/capabilities.json`, JSON.stringify(report, null, 2) + '\n');
+    for (const n of report.nodes) addRunNote('capabilities', `${n.node}: kernel ${n.kernel}, kernel SCTP ${n.kernelSctp}, proxy mode ${n.proxyMode}`);
+    for (const r of report.rows) addRunNote('capabilities', `${r.capability}: ${r.status}${r.required ? ' (required)' : ''} — ${r.detail}`, r.required && r.status === 'no' ? 'warning' : 'info');
+  } catch (e) {
+    process.stdout.write(`sctp-e2e: capability probe failed: ${errorMessage(e)} (the tests probe what they need themselves)\n`);
+    addRunNote('capabilities', `capability probe failed: ${errorMessage(e)}`, 'warning');
   } finally {
     await access.closeAll().catch(() => {});
   }
-  return `${access.mode} (${access.reason}), checked on ${first?.name ?? 'no node'}`;
 }
 
 const USAGE = `usage: npm run e2e -- [options]            run the suite against a cluster
@@ -169,8 +207,9 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   const { gitVersion } = await preflight(c);
   env.SCTP_E2E_RUN_ID = cfg.runId;
   const nodeAccess = await preflightNodeAccess(c, cfg);
-  process.stdout.write(`sctp-e2e: cluster ${c.server} (${gitVersion}, kubeconfig from ${cfg.kubeconfigSource}); image ${cfg.image}; run ${cfg.runId}\nsctp-e2e: node access ${nodeAccess}\n`);
+  process.stdout.write(`sctp-e2e: cluster ${c.server} (${gitVersion}, kubeconfig from ${cfg.kubeconfigSource}); image ${cfg.image}; run ${cfg.runId}\nsctp-e2e: node access ${nodeAccess.line}\n`);
   if (required.length) process.stdout.write(`sctp-e2e: required capabilities (absence fails): ${required.join(', ')}\n`);
+  await showCapabilities(c, cfg, nodeAccess.access, required);
 
   const grep = selectionPattern(greps, skipTags);
   const junit = values.junit ?? `${cfg.artifactsDir}/junit.xml`;
