@@ -1,0 +1,110 @@
+// The run's own faults: `npm run lab:interrupts [-- --only sigint,kill9]` against the running local cluster.
+//   sigint: Ctrl-C (SIGINT to the whole process group, as a terminal sends it) in the middle of a test: the
+//           run must exit 130 within the cleanup deadline and leave no namespace of its run behind.
+//   kill9:  kill -9 of the whole process group mid-run: what is left must carry the run label, and
+//           `npm run e2e:sweep` must remove all of it.
+// Prints one verdict line per case (same columns as lab:verdicts); exits 1 if any is wrong.
+
+import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClusterError, UsageError, log, runCli, sleep } from '../run.ts';
+import { layout } from '../render.ts';
+import { readState } from '../state.ts';
+import { renderMatrix, type Cell } from './verdicts.ts';
+
+const GREP = 'A pod can connect to another pod via SCTP via a Service IP';
+const RUN_LABEL = 'sctp-e2e.io/run';
+
+interface Ns { name: string; terminating: boolean }
+
+async function namespacesOf(kubectl: string, kubeconfig: string, runId: string): Promise<Ns[]> {
+  const r = await execa(kubectl, ['--kubeconfig', kubeconfig, '--request-timeout=10s', 'get', 'ns', '-l', `${RUN_LABEL}=${runId}`, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.phase}{"\\n"}{end}'], { reject: false, timeout: 20_000 });
+  return r.stdout.split('\n').filter(Boolean).map((l) => {
+    const [name, phase] = l.split(' ');
+    return { name: name!, terminating: phase === 'Terminating' };
+  });
+}
+
+/** Starts a run in its own process group; resolves once a namespace of the run exists and a test is underway. */
+async function startRun(runId: string, logFile: string, kubectl: string, kubeconfig: string): Promise<{ pgid: number; exited: Promise<number | null> }> {
+  const fd = openSync(logFile, 'w');
+  const child = spawn('tsx', ['bin/sctp-e2e.ts', 'run', '--no-cluster-up', '--grep', GREP, '--junit', `${logFile}.xml`], {
+    detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, SCTP_E2E_RUN_ID: runId },
+  });
+  closeSync(fd);
+  const exited = new Promise<number | null>((res) => child.on('exit', (code, sig) => res(code ?? (sig ? 128 : null))));
+  const t0 = Date.now();
+  for (;;) {
+    const ns = await namespacesOf(kubectl, kubeconfig, runId);
+    if (ns.length && /✓|SCTPConnectivity Services/.test(readFileSync(logFile, 'utf8'))) break;
+    if (Date.now() - t0 > 120_000) throw new ClusterError(`the run ${runId} created no namespace within 120s (log ${logFile})`);
+    await sleep(1_000);
+  }
+  await sleep(5_000); // inside the test: pods exist, probes run
+  return { pgid: child.pid!, exited };
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  let only: string[] | undefined;
+  let out = 'artifacts/lab-interrupts';
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--only') only = (argv[++i] ?? '').split(',');
+    else if (argv[i] === '--out') out = argv[++i] ?? out;
+    else throw new UsageError(`unknown argument ${argv[i]}`);
+  }
+  const stateDir = process.env.SCTP_E2E_CLUSTER_DIR ?? '/var/lib/sctp-e2e/cluster';
+  const l = layout(stateDir);
+  const st = readState(l.stateJson);
+  if (!st?.binDir) throw new ClusterError(`no local cluster state in ${stateDir}: run \`npm run cluster:up\` first`);
+  const kubectl = join(st.binDir, 'kubectl');
+  mkdirSync(out, { recursive: true });
+  const cells: Cell[] = [];
+  const stamp = new Date().toISOString().replace(/\D/g, '').slice(4, 14);
+
+  if (!only || only.includes('sigint')) {
+    const runId = `lab-sigint-${stamp}`;
+    const logFile = join(out, 'run-sigint.log');
+    log(`sigint: starting run ${runId} (${GREP})`);
+    const r = await startRun(runId, logFile, kubectl, l.adminKubeconfig);
+    const before = await namespacesOf(kubectl, l.adminKubeconfig, runId);
+    log(`sigint: SIGINT to process group ${r.pgid} with ${before.length} namespace(s) of the run live`);
+    const t0 = Date.now();
+    process.kill(-r.pgid, 'SIGINT');
+    const code = await Promise.race([r.exited, sleep(180_000).then(() => 'hung' as const)]);
+    if (code === 'hung') process.kill(-r.pgid, 'SIGKILL');
+    const secs = Math.round((Date.now() - t0) / 1000);
+    const left = (await namespacesOf(kubectl, l.adminKubeconfig, runId)).filter((n) => !n.terminating);
+    const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' / ');
+    cells.push({
+      fault: 'sigint', test: 'Ctrl-C mid-test: exit 130, nothing of the run left', expected: 'exit 130, 0 left',
+      observed: `${code === 'hung' ? 'HUNG' : `exit ${code}`} in ${secs}s, ${left.length} left`, names: '-',
+      ok: code === 130 && left.length === 0, evidence: `${left.map((n) => n.name).join(', ') || 'no namespace left'}; log: ${tail}`,
+    });
+  }
+
+  if (!only || only.includes('kill9')) {
+    const runId = `lab-kill9-${stamp}`;
+    const logFile = join(out, 'run-kill9.log');
+    log(`kill9: starting run ${runId} (${GREP})`);
+    const r = await startRun(runId, logFile, kubectl, l.adminKubeconfig);
+    process.kill(-r.pgid, 'SIGKILL');
+    await r.exited;
+    const left = (await namespacesOf(kubectl, l.adminKubeconfig, runId)).filter((n) => !n.terminating);
+    log(`kill9: killed; ${left.length} namespace(s) of the run left: ${left.map((n) => n.name).join(', ')}; sweeping`);
+    const sw = await execa('tsx', ['bin/sctp-e2e.ts', 'sweep', '--run', runId], { reject: false, all: true, timeout: 120_000 });
+    const after = (await namespacesOf(kubectl, l.adminKubeconfig, runId)).filter((n) => !n.terminating);
+    cells.push({
+      fault: 'kill9', test: 'kill -9 mid-test, then e2e:sweep: nothing of the run left', expected: '0 left after sweep',
+      observed: `${left.length} left, sweep exit ${sw.exitCode}, ${after.length} left after`, names: '-',
+      ok: left.length > 0 && sw.exitCode === 0 && after.length === 0,
+      evidence: `${(sw.all ?? '').trim().split('\n').slice(-2).join(' / ')}`,
+    });
+  }
+  process.stdout.write(`\nRun interruptions\n${renderMatrix(cells)}\n`);
+  return cells.every((c) => c.ok) ? 0 : 1;
+}
+
+runCli('lab:interrupts', 'usage: npm run lab:interrupts [-- --only sigint,kill9] [--out DIR]', main);
