@@ -37,7 +37,7 @@ export function judge(fault: string, e: Expectation, cases: JUnitCase[], exit: {
   const matched = cases.filter((c) => e.test.test(c.name));
   if (!matched.length) return { fault, test: e.label, expected: e.outcome, observed: 'not run', names: '-', ok: false, evidence: `no test matched ${e.test}` };
   const worst = matched.find((c) => c.outcome !== e.outcome) ?? matched[0]!;
-  const text = `${worst.message ?? ''}\n${worst.body ?? ''}`;
+  const text = worst.body && worst.message && worst.body.startsWith(worst.message) ? worst.body : `${worst.message ?? ''}\n${worst.body ?? ''}`;
   const names = e.outcome === 'failed' && e.names ? e.names.test(text) : undefined;
   const ok = worst.outcome === e.outcome && names !== false;
   return {
