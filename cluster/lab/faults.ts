@@ -17,6 +17,7 @@ export interface LabContext {
   nodes: NodeSpec[];
   kubectl(args: string[], o?: { allowFail?: boolean; timeoutMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string }>;
   labDir: string;
+  kubectlPath: string;
 }
 
 export interface Fault {
@@ -207,6 +208,50 @@ const netpolSctpDisabled: Fault = {
   },
 };
 
+/**
+ * A pod on the kernel-lane node (vm/, joined with `npm run vm:up -- --join-cluster`) that opens a kernel SCTP
+ * socket 40 s after the fault is applied, i.e. in the middle of a basic run started right after: the kernel
+ * autoloads sctp.ko, and the run-level module check must fail naming the node and the interval.
+ */
+const VM_NODE_NAME = 'sctp-e2e-vm';
+const LAB_NS = 'sctp-e2e-lab';
+function vmSsh(cmd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cjPath = join(process.env.SCTP_E2E_VM_DIR ?? '/var/lib/sctp-e2e/vm', 'join', 'cluster', 'cluster.json');
+  if (!existsSync(cjPath)) throw new ClusterError(`the kernel-lane VM has not joined the cluster (${cjPath} missing): npm run vm:up -- --join-cluster`);
+  const cj = JSON.parse(readFileSync(cjPath, 'utf8')) as ClusterJson;
+  const s = cj.nodes.find((n) => n.name === VM_NODE_NAME)?.ssh;
+  if (!s) throw new ClusterError(`${cjPath} has no ssh entry for ${VM_NODE_NAME}`);
+  return run('ssh', ['-i', s.keyPath, '-o', `UserKnownHostsFile=${s.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
+    '-p', String(s.port), `${s.user}@${s.host}`, cmd], { allowFail: true, timeoutMs: 60_000 });
+}
+const sctpSocketOnVm: Fault = {
+  name: 'sctp-socket-on-vm',
+  breaks: `a pod on the kernel-lane node ${VM_NODE_NAME} opens a kernel SCTP socket 40s later (sctp.ko gets loaded mid-run)`,
+  async apply(ctx) {
+    const unload = await vmSsh('modprobe -r sctp_diag sctp 2>/dev/null; test ! -d /sys/module/sctp && echo not-loaded');
+    if (!unload.stdout.includes('not-loaded')) throw new ClusterError(`sctp.ko is loaded on ${VM_NODE_NAME} and could not be unloaded: ${unload.stderr.trim()}`);
+    await ctx.kubectl(['create', 'namespace', LAB_NS]);
+    const pod = {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'opens-sctp-socket', namespace: LAB_NS },
+      spec: {
+        nodeName: VM_NODE_NAME, terminationGracePeriodSeconds: 0, restartPolicy: 'Never',
+        containers: [{ name: 'c', image: ctx.cj.images.agnhost, command: ['/bin/sh', '-c', 'sleep 40; exec /agnhost-sctp netexec --http-port=8080 --udp-port=-1 --sctp-port=7777 --sctp-stack=kernel'] }],
+      },
+    };
+    await run(ctx.kubectlPath, ['--kubeconfig', ctx.l.adminKubeconfig, 'apply', '-f', '-'], { input: JSON.stringify(pod) });
+    return `pod ${LAB_NS}/opens-sctp-socket on ${VM_NODE_NAME}: sleep 40; agnhost-sctp netexec --sctp-port=7777 --sctp-stack=kernel (sctp.ko was not loaded when applied)`;
+  },
+  async heal(ctx) {
+    await ctx.kubectl(['delete', 'namespace', LAB_NS, '--ignore-not-found', '--wait=true', '--timeout=90s'], { allowFail: true, timeoutMs: 100_000 });
+    for (let i = 0; i < 10; i++) {
+      const r = await vmSsh('modprobe -r sctp_diag sctp 2>/dev/null; test ! -d /sys/module/sctp && echo not-loaded');
+      if (r.stdout.includes('not-loaded')) return;
+      await sleep(2_000);
+    }
+    throw new ClusterError(`sctp.ko stays loaded on ${VM_NODE_NAME} after the lab pod was deleted`);
+  },
+};
+
 export const FAULTS: Fault[] = [
   forwardDrop,
   kubeProxyRewrite('dnat-to-tcp', 'kube-proxy\'s endpoint DNAT rules (KUBE-SEP-*) for SCTP rewritten to match TCP (SCTP is never DNATed)',
@@ -218,6 +263,7 @@ export const FAULTS: Fault[] = [
   sshHostKeyChanged,
   noNetpol,
   netpolSctpDisabled,
+  sctpSocketOnVm,
 ];
 
 export function findFault(name: string): Fault | undefined {
@@ -240,7 +286,7 @@ export function labContext(stateDir: string, kubectlBin: string): LabContext {
   const labDir = join(stateDir, 'lab');
   mkdirSync(labDir, { recursive: true });
   return {
-    l, cj, nodes, labDir,
+    l, cj, nodes, labDir, kubectlPath: kubectlBin,
     kubectl: (args, o = {}) => run(kubectlBin, ['--kubeconfig', l.adminKubeconfig, '--request-timeout=10s', ...args], { timeoutMs: o.timeoutMs ?? 30_000, allowFail: o.allowFail }),
   };
 }

@@ -34,6 +34,14 @@ export function judge(fault: string, e: Expectation, cases: JUnitCase[], exit: {
     const names = e.names.test(exit.stderr);
     return { fault, test: e.label, expected: `exit ${e.code}`, observed: `exit ${exit.code}`, names: names ? 'yes' : 'no', ok: exit.code === e.code && names, evidence: firstLines(exit.stderr) };
   }
+  if (e.kind === 'any') {
+    const hit = cases.find((c) => c.outcome === 'failed' && e.names.test(`${c.message ?? ''}\n${c.body ?? ''}`));
+    const failed = cases.filter((c) => c.outcome === 'failed');
+    return {
+      fault, test: e.label, expected: 'a failure', observed: hit ? `failed: ${hit.name.slice(-50)}` : `${failed.length} failed, none naming it`,
+      names: hit ? 'yes' : 'no', ok: !!hit, evidence: firstLines(hit ? (hit.body || hit.message || '') : failed.map((c) => c.message).join('\n')),
+    };
+  }
   const matched = cases.filter((c) => e.test.test(c.name));
   if (!matched.length) return { fault, test: e.label, expected: e.outcome, observed: 'not run', names: '-', ok: false, evidence: `no test matched ${e.test}` };
   const worst = matched.find((c) => c.outcome !== e.outcome) ?? matched[0]!;
