@@ -27,6 +27,8 @@ const OUTSIDE_HOSTPORT = /A client outside the cluster can connect via SCTP to a
 const DNS_SRV = /SCTP DNS .* a named SCTP port of a ClusterIP Service has a _sip\._sctp SRV record/;
 const DNS_NO_TCP = /SCTP DNS .* the TCP SRV name of an SCTP-only port does not exist/;
 const NETPOL_ALLOW_BY_PORT = /NetworkPolicy can be used to allow or deny traffic to SCTP ports: allow by port/;
+const LB_POD = /A pod can connect to another pod via SCTP via a Load Balancer/;
+const LB_OUTSIDE = /A client outside the cluster can connect via SCTP via a Load Balancer/;
 const NETPOL_BASIC = /A NetworkPolicy matching an SCTP port does not allow TCP or UDP traffic/;
 
 const pass = (label: string, test: RegExp): Expectation => ({ label, test, outcome: 'passed' });
@@ -97,6 +99,16 @@ export const VERDICT_CASES: VerdictCase[] = [
     env: { SCTP_E2E_CLUSTER_DIR: '/var/lib/sctp-e2e/vm/join/cluster' },
     expect: [{ kind: 'any', label: 'basic phase: sctp.ko loaded on the kernel-lane node mid-run', names: /sctp\.ko was loaded on node sctp-e2e-vm between [^\n]* UTC: not loaded\) and [^\n]* UTC: loaded\)/ }],
     healthy: [pass('basic phase: module check at the end of the phase', /basic phase: sctp\.ko module check at end of phase/)],
+  },
+  {
+    fault: 'lb-rejects-sctp',
+    grep: 'via SCTP via a Load Balancer',
+    args: ['--require', 'loadbalancer'],
+    expect: [
+      fail('pod -> LoadBalancer SCTP, --require loadbalancer', LB_POD, /required capability "loadbalancer" is missing[^\n]*SCTP not supported by this load balancer/),
+      fail('outside -> LoadBalancer SCTP, --require loadbalancer', LB_OUTSIDE, /required capability "loadbalancer" is missing[^\n]*SCTP not supported by this load balancer/),
+    ],
+    healthy: [pass('pod -> LoadBalancer SCTP', LB_POD), pass('outside -> LoadBalancer SCTP', LB_OUTSIDE)],
   },
   {
     fault: 'ssh-hostkey-changed',

@@ -208,6 +208,23 @@ const netpolSctpDisabled: Fault = {
   },
 };
 
+/** The LoadBalancer add-on (cluster/lb) restarted as a provider without SCTP load balancers. */
+const lbRejectsSctp: Fault = {
+  name: 'lb-rejects-sctp',
+  breaks: 'the LoadBalancer implementation (cluster/lb) restarted with --reject-protocols SCTP (a provider without SCTP load balancers)',
+  async apply() {
+    const st = await run('tsx', ['cluster/lb/cli.ts', 'status', '--json'], { allowFail: true, timeoutMs: 60_000 });
+    if (!/"up":\s*true/.test(st.stdout)) throw new ClusterError('fault lb-rejects-sctp needs the LoadBalancer add-on up (npm run lb:up)');
+    await run('tsx', ['cluster/lb/cli.ts', 'down'], { timeoutMs: 120_000 });
+    await run('tsx', ['cluster/lb/cli.ts', 'up', '--reject-protocols', 'SCTP'], { timeoutMs: 120_000 });
+    return 'cluster/lb: down, then up --reject-protocols SCTP';
+  },
+  async heal() {
+    await run('tsx', ['cluster/lb/cli.ts', 'down'], { timeoutMs: 120_000 });
+    await run('tsx', ['cluster/lb/cli.ts', 'up'], { timeoutMs: 120_000 });
+  },
+};
+
 /**
  * A pod on the kernel-lane node (vm/, joined with `npm run vm:up -- --join-cluster`) that opens a kernel SCTP
  * socket 40 s after the fault is applied, i.e. in the middle of a basic run started right after: the kernel
@@ -243,12 +260,16 @@ const sctpSocketOnVm: Fault = {
   },
   async heal(ctx) {
     await ctx.kubectl(['delete', 'namespace', LAB_NS, '--ignore-not-found', '--wait=true', '--timeout=90s'], { allowFail: true, timeoutMs: 100_000 });
+    let r = { stdout: '', stderr: '', code: null as number | null };
     for (let i = 0; i < 10; i++) {
-      const r = await vmSsh('modprobe -r sctp_diag sctp 2>/dev/null; test ! -d /sys/module/sctp && echo not-loaded');
+      r = await vmSsh('modprobe -r sctp_diag sctp 2>&1; test ! -d /sys/module/sctp && echo not-loaded; cat /sys/module/sctp/refcnt 2>/dev/null');
       if (r.stdout.includes('not-loaded')) return;
       await sleep(2_000);
     }
-    throw new ClusterError(`sctp.ko stays loaded on ${VM_NODE_NAME} after the lab pod was deleted`);
+    // The 6.1 kernel keeps references after the socket is gone (refcnt without any endpoint): the module stays.
+    // Not an error: from here on the node's module check is reported "not performed" (already loaded) until
+    // the VM restarts, which the summary says; run this fault last on a VM.
+    log(`lab: sctp.ko stays loaded on ${VM_NODE_NAME} after the lab pod was deleted (${r.stdout.trim().split('\n').join('; ')}); module checks there are "not performed" until the VM restarts`);
   },
 };
 
@@ -264,6 +285,7 @@ export const FAULTS: Fault[] = [
   noNetpol,
   netpolSctpDisabled,
   sctpSocketOnVm,
+  lbRejectsSctp,
 ];
 
 export function findFault(name: string): Fault | undefined {

@@ -129,8 +129,15 @@ async function main(): Promise<number> {
       exit = { code: r.exitCode ?? -1, stderr: String(r.stderr ?? '') };
       log(`  run ended with exit ${exit.code} after ${Math.round((Date.now() - t0) / 1000)}s (log ${join(o.out, `run-${c.fault}.log`)})`);
     } finally {
-      await healFault(ctx, fault);
-      log(`  healed ${c.fault}`);
+      try {
+        await healFault(ctx, fault);
+        log(`  healed ${c.fault}`);
+      } catch (e) {
+        // the cluster is in an unknown state: say so in the matrix and stop here
+        cells.push({ fault: c.fault, test: 'heal', expected: 'healed', observed: 'heal failed', names: '-', ok: false, evidence: (e as Error).message });
+        process.stdout.write(`\nVerdict matrix (fault × test), stopped after a failed heal\n${renderMatrix(cells)}\n`);
+        throw e;
+      }
     }
     const cases = existsSync(junit) && c.expect.some((e) => e.kind !== 'exit') ? parseJUnit(readFileSync(junit, 'utf8')) : [];
     for (const e of c.expect) cells.push(judge(c.fault, e, cases, exit));
