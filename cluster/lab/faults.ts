@@ -191,39 +191,34 @@ const noNetpol: Fault = {
   async heal() {},
 };
 
-/** The NetworkPolicy add-on (cluster/netpol: Cilium) restarted with SCTP disabled, the upstream default. */
-const netpolSctpDisabled: Fault = {
-  name: 'netpol-sctp-disabled',
-  breaks: 'the NetworkPolicy implementation (Cilium) restarted with SCTP disabled (--enable-sctp=false)',
-  async apply() {
-    const st = await run('tsx', ['cluster/netpol/cli.ts', 'status', '--json'], { allowFail: true, timeoutMs: 60_000 });
-    if (!/"up":\s*true/.test(st.stdout)) throw new ClusterError('fault netpol-sctp-disabled needs the NetworkPolicy add-on up (npm run netpol:up)');
-    await run('tsx', ['cluster/netpol/cli.ts', 'down'], { timeoutMs: 180_000 });
-    await run('tsx', ['cluster/netpol/cli.ts', 'up', '--sctp=off'], { timeoutMs: 600_000 });
-    return 'cluster/netpol: down, then up --sctp=off (pods created from now on are enforced by Cilium without SCTP)';
-  },
-  async heal() {
-    await run('tsx', ['cluster/netpol/cli.ts', 'down'], { timeoutMs: 180_000 });
-    await run('tsx', ['cluster/netpol/cli.ts', 'up'], { timeoutMs: 600_000 });
-  },
-};
+/**
+ * An add-on of the local cluster (cluster/netpol, cluster/lb) restarted with other options: `down`, then `up`
+ * with `brokenArgs`; heal restarts it with its defaults. The add-on must be up when the fault is applied.
+ */
+function addonRestart(name: string, breaks: string, addon: 'netpol' | 'lb', brokenArgs: string[], upTimeoutMs: number): Fault {
+  const cli = `cluster/${addon}/cli.ts`;
+  const restart = async (args: string[]) => {
+    await run('tsx', [cli, 'down'], { timeoutMs: 180_000 });
+    await run('tsx', [cli, 'up', ...args], { timeoutMs: upTimeoutMs });
+  };
+  return {
+    name,
+    breaks,
+    async apply() {
+      const st = await run('tsx', [cli, 'status', '--json'], { allowFail: true, timeoutMs: 60_000 });
+      if (!/"up":\s*true/.test(st.stdout)) throw new ClusterError(`fault ${name} needs the ${addon} add-on up (npm run ${addon}:up)`);
+      await restart(brokenArgs);
+      return `cluster/${addon}: down, then up ${brokenArgs.join(' ')}`;
+    },
+    heal: () => restart([]),
+  };
+}
 
-/** The LoadBalancer add-on (cluster/lb) restarted as a provider without SCTP load balancers. */
-const lbRejectsSctp: Fault = {
-  name: 'lb-rejects-sctp',
-  breaks: 'the LoadBalancer implementation (cluster/lb) restarted with --reject-protocols SCTP (a provider without SCTP load balancers)',
-  async apply() {
-    const st = await run('tsx', ['cluster/lb/cli.ts', 'status', '--json'], { allowFail: true, timeoutMs: 60_000 });
-    if (!/"up":\s*true/.test(st.stdout)) throw new ClusterError('fault lb-rejects-sctp needs the LoadBalancer add-on up (npm run lb:up)');
-    await run('tsx', ['cluster/lb/cli.ts', 'down'], { timeoutMs: 120_000 });
-    await run('tsx', ['cluster/lb/cli.ts', 'up', '--reject-protocols', 'SCTP'], { timeoutMs: 120_000 });
-    return 'cluster/lb: down, then up --reject-protocols SCTP';
-  },
-  async heal() {
-    await run('tsx', ['cluster/lb/cli.ts', 'down'], { timeoutMs: 120_000 });
-    await run('tsx', ['cluster/lb/cli.ts', 'up'], { timeoutMs: 120_000 });
-  },
-};
+/** Cilium restarted with SCTP disabled, the upstream default: pods created from then on are enforced without SCTP. */
+const netpolSctpDisabled = addonRestart('netpol-sctp-disabled', 'the NetworkPolicy implementation (Cilium) restarted with SCTP disabled (--enable-sctp=false)', 'netpol', ['--sctp=off'], 600_000);
+
+/** cluster/lb as a provider without SCTP load balancers. */
+const lbRejectsSctp = addonRestart('lb-rejects-sctp', 'the LoadBalancer implementation (cluster/lb) restarted with --reject-protocols SCTP (a provider without SCTP load balancers)', 'lb', ['--reject-protocols', 'SCTP'], 120_000);
 
 /**
  * A pod on the kernel-lane node (vm/, joined with `npm run vm:up -- --join-cluster`) that opens a kernel SCTP
