@@ -83,8 +83,10 @@ async function showCapabilities(c: Cluster, cfg: RunConfig, access: NodeAccess, 
     const dir = `${cfg.artifactsDir}/${cfg.runId}`;
     mkdirSync(dir, { recursive: true });
     writeFileSync(`${dir}/capabilities.json`, JSON.stringify(report, null, 2) + '\n');
+    // compact in the summary (the table above and capabilities.json carry the evidence)
     for (const n of report.nodes) addRunNote('capabilities', `${n.node}: kernel ${n.kernel}, kernel SCTP ${n.kernelSctp}, proxy mode ${n.proxyMode}`);
-    for (const r of report.rows) addRunNote('capabilities', `${r.capability}: ${r.status}${r.required ? ' (required)' : ''} — ${r.detail}`, r.required && r.status === 'no' ? 'warning' : 'info');
+    addRunNote('capabilities', `${report.rows.map((r) => `${r.capability} ${r.status}${r.required ? ' (required)' : ''}`).join(', ')}; evidence in ${dir}/capabilities.json`);
+    for (const r of report.rows.filter((x) => x.required && x.status === 'no')) addRunNote('capabilities', `required ${r.capability} is missing: ${r.detail}`, 'warning');
   } catch (e) {
     process.stdout.write(`sctp-e2e: capability probe failed: ${errorMessage(e)} (the tests probe what they need themselves)\n`);
     addRunNote('capabilities', `capability probe failed: ${errorMessage(e)}`, 'warning');

@@ -96,7 +96,9 @@ export function renderCoverage(c: NodeCoverage[]): string[] {
   const lines: string[] = [];
   for (const k of ['performed', 'not applicable', 'not performed'] as const) {
     const xs = c.filter((x) => x.coverage === k);
-    if (xs.length) lines.push(`module check ${k} on ${xs.length} node(s): ${xs.map((x) => `${x.node} (${x.reason})`).join('; ')}`);
+    // "not applicable" is the same few words per node: the evidence stays in capabilities.json and the logs
+    const why = (x: NodeCoverage) => (k === 'not applicable' ? x.reason.replace(/ \(.*$/, '') : x.reason);
+    if (xs.length) lines.push(`module check ${k} on ${xs.length} node(s): ${xs.map((x) => `${x.node} (${why(x)})`).join('; ')}`);
   }
   return lines;
 }
