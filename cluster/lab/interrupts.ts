@@ -3,14 +3,17 @@
 //           run must exit 130 within the cleanup deadline and leave no namespace of its run behind.
 //   kill9:  kill -9 of the whole process group mid-run: what is left must carry the run label, and
 //           `npm run e2e:sweep` must remove all of it.
+//   apiserver-restart: kube-apiserver stopped mid-test for 15 s and started again: the run must end within its
+//           deadline with a pass or a failure that says what it was waiting for (never mocha's bare timeout,
+//           never a hang), and leave nothing behind.
 // Prints one verdict line per case (same columns as lab:verdicts); exits 1 if any is wrong.
 
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterError, UsageError, log, runCli, sleep } from '../run.ts';
-import { layout } from '../render.ts';
+import { ClusterError, UsageError, alive, log, run, runCli, sleep, startDaemon, stopPid } from '../run.ts';
+import { apiserverArgs, layout, nodeSpec, type Layout } from '../render.ts';
 import { readState } from '../state.ts';
 import { renderMatrix, type Cell } from './verdicts.ts';
 
@@ -28,7 +31,7 @@ async function namespacesOf(kubectl: string, kubeconfig: string, runId: string):
 }
 
 /** Starts a run in its own process group; resolves once a namespace of the run exists and a test is underway. */
-async function startRun(runId: string, logFile: string, kubectl: string, kubeconfig: string): Promise<{ pgid: number; exited: Promise<number | null> }> {
+async function startRun(runId: string, logFile: string, kubectl: string, kubeconfig: string, o: { early?: boolean } = {}): Promise<{ pgid: number; exited: Promise<number | null> }> {
   const fd = openSync(logFile, 'w');
   const child = spawn('tsx', ['bin/sctp-e2e.ts', 'run', '--no-cluster-up', '--grep', GREP, '--junit', `${logFile}.xml`], {
     detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, SCTP_E2E_RUN_ID: runId },
@@ -38,12 +41,33 @@ async function startRun(runId: string, logFile: string, kubectl: string, kubecon
   const t0 = Date.now();
   for (;;) {
     const ns = await namespacesOf(kubectl, kubeconfig, runId);
-    if (ns.length && /✓|SCTPConnectivity Services/.test(readFileSync(logFile, 'utf8'))) break;
+    // early: as soon as the run's namespace exists (the test is creating its pods); else once the test is underway
+    if (ns.length && (o.early || /✓|SCTPConnectivity Services/.test(readFileSync(logFile, 'utf8')))) break;
     if (Date.now() - t0 > 120_000) throw new ClusterError(`the run ${runId} created no namespace within 120s (log ${logFile})`);
     await sleep(1_000);
   }
-  await sleep(5_000); // inside the test: pods exist, probes run
+  await sleep(o.early ? 1_000 : 5_000); // inside the test: pods being created / probes running
   return { pgid: child.pid!, exited };
+}
+
+/** Stops kube-apiserver (by its PID file), waits `downMs`, starts it again with the same arguments, waits for /readyz. */
+async function bounceApiserver(l: Layout, kubectl: string, downMs: number): Promise<void> {
+  const pidFile = join(l.pids, 'kube-apiserver.pid');
+  const [pidLine, bin] = readFileSync(pidFile, 'utf8').split('\n');
+  if (!bin) throw new ClusterError(`${pidFile} does not name the kube-apiserver binary`);
+  await stopPid(Number(pidLine));
+  log(`apiserver-restart: kube-apiserver (PID ${pidLine}) stopped`);
+  await sleep(downMs);
+  const cp = nodeSpec(1);
+  const d = startDaemon('kube-apiserver', bin, apiserverArgs(l, cp), { netns: cp.netns, logFile: join(l.logs, 'kube-apiserver.log'), pidDir: l.pids });
+  const t0 = Date.now();
+  for (;;) {
+    const r = await run(kubectl, ['--kubeconfig', l.adminKubeconfig, '--request-timeout=5s', 'get', '--raw', '/readyz'], { allowFail: true, timeoutMs: 10_000 });
+    if (r.code === 0 && alive(d.pid)) break;
+    if (Date.now() - t0 > 120_000 || !alive(d.pid)) throw new ClusterError(`kube-apiserver did not become ready within 120s after the restart (PID ${d.pid}, log ${join(l.logs, 'kube-apiserver.log')})`);
+    await sleep(1_000);
+  }
+  log(`apiserver-restart: kube-apiserver (PID ${d.pid}) ready again after ${Math.round((Date.now() - t0) / 1000)}s`);
 }
 
 async function main(): Promise<number> {
@@ -103,8 +127,31 @@ async function main(): Promise<number> {
       evidence: `${(sw.all ?? '').trim().split('\n').slice(-2).join(' / ')}`,
     });
   }
+  if (!only || only.includes('apiserver-restart')) {
+    const runId = `lab-apiserver-${stamp}`;
+    const logFile = join(out, 'run-apiserver-restart.log');
+    log(`apiserver-restart: starting run ${runId} (${GREP})`);
+    const r = await startRun(runId, logFile, kubectl, l.adminKubeconfig, { early: true });
+    const t0 = Date.now();
+    await bounceApiserver(l, kubectl, 15_000);
+    // the test's own deadlines (proxySync, endpoints, cleanup) bound it; 10 minutes is far beyond them
+    const code = await Promise.race([r.exited, sleep(600_000).then(() => 'hung' as const)]);
+    if (code === 'hung') process.kill(-r.pgid, 'SIGKILL');
+    const secs = Math.round((Date.now() - t0) / 1000);
+    const text = readFileSync(logFile, 'utf8');
+    const bareTimeout = /Timeout of \d+ms exceeded/.test(text);
+    const left = (await namespacesOf(kubectl, l.adminKubeconfig, runId)).filter((n) => !n.terminating);
+    const verdictLine = text.trim().split('\n').filter((x) => /passed, .* failed/.test(x)).pop() ?? '(no summary line)';
+    const failure = text.split('\n').find((x) => /✗/.test(x));
+    cells.push({
+      fault: 'apiserver-restart', test: 'API server down 15s mid-test: ends in time, clear verdict, nothing left', expected: 'exit 0|1, no bare timeout',
+      observed: `${code === 'hung' ? 'HUNG' : `exit ${code}`} after ${secs}s, ${left.length} left${bareTimeout ? ', BARE MOCHA TIMEOUT' : ''}`, names: '-',
+      ok: (code === 0 || code === 1) && !bareTimeout && left.length === 0,
+      evidence: `${verdictLine}${failure ? `; ${failure.trim()}` : ''}`,
+    });
+  }
   process.stdout.write(`\nRun interruptions\n${renderMatrix(cells)}\n`);
   return cells.every((c) => c.ok) ? 0 : 1;
 }
 
-runCli('lab:interrupts', 'usage: npm run lab:interrupts [-- --only sigint,kill9] [--out DIR]', main);
+runCli('lab:interrupts', 'usage: npm run lab:interrupts [-- --only sigint,kill9,apiserver-restart] [--out DIR]', main);

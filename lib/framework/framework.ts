@@ -11,6 +11,7 @@ import { getRunConfig, type RunConfig } from './config.ts';
 import { eventually, type EventuallyOptions } from './eventually.ts';
 import { MissingCapability, requiredCapabilities, type Capability } from './capabilities.ts';
 import { errorMessage } from './errors.ts';
+import { addRunNote } from './run-notes.ts';
 import { convertSkips, isSkip, SkipError } from './skip.ts';
 import { tagged, type TagValue } from './tags.ts';
 import { timeouts } from './timeouts.ts';
@@ -155,13 +156,21 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
       };
       const created = await api(`create namespace ${base}-*`, () => cluster().core.createNamespace({ body }));
       const nsName = created.metadata!.name!;
-      stack!.defer(`delete namespace ${nsName}`, async () => {
-        try {
-          await api(`delete namespace ${nsName}`, () => cluster().core.deleteNamespace({ name: nsName }));
-        } catch (e) {
-          if (!isNotFound(e)) throw e;
-        }
-      });
+      // retried within the cleanup deadline: an API server that restarts during the test must not leak the
+      // namespace (lab:interrupts apiserver-restart found one deletion refused with ECONNREFUSED)
+      stack!.defer(`delete namespace ${nsName}`, (signal) => eventually(`namespace ${nsName} deletion accepted`, {
+        timeout: timeouts.cleanup - timeouts.apiCall,
+        signal,
+        probe: async () => {
+          try {
+            await api(`delete namespace ${nsName}`, () => cluster().core.deleteNamespace({ name: nsName }));
+          } catch (e) {
+            if (!isNotFound(e)) throw e;
+          }
+          return true;
+        },
+        until: (done) => done,
+      }));
       // pods can only be created once the default ServiceAccount exists
       await eventually(`default ServiceAccount in ${nsName}`, {
         timeout: timeouts.namespace,
@@ -244,6 +253,7 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
     if (failures.length) {
       // never replaces the test's own error: reported as a log line and in the artifacts
       f.log(`${failures.length} cleanup step(s) failed: ${failures.map((x) => `${x.what}: ${x.error}`).join('; ')}`);
+      addRunNote('cleanup', `${title}: ${failures.map((x) => `${x.what} failed (${x.error})`).join('; ')} — \`npm run e2e:sweep\` removes what is left`, 'warning');
     }
   }
 
