@@ -111,7 +111,7 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
       const l = await api('list nodes', () => c().core.listNode());
       return l.items.filter(nodeIsReadySchedulable);
     },
-    node: nodeLayer((reason) => f.skip(reason), (what, fn) => f.onFailure(what, fn)),
+    node: nodeLayer((reason) => f.skipFor('node-access', reason), (what, fn) => f.onFailure(what, fn)),
     pauseArgs: () => ['pause'],
     porterArgs: () => ['porter'],
     agnhostBin: () => (f.config.flavor === 'agnhost' ? '/agnhost' : '/agnhost-sctp'),

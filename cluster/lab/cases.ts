@@ -87,6 +87,18 @@ export const VERDICT_CASES: VerdictCase[] = [
     healthy: [{ label: 'basic NetworkPolicy TCP/UDP without --require: skipped with the reason', test: NETPOL_BASIC, outcome: 'skipped' }],
   },
   {
+    // issue 9 "Why" 2: without node access, the API-only and DNS tests still run and pass; node tests skip,
+    // or fail when node access is declared required
+    fault: 'no-node-access',
+    grep: '\\[Feature:SCTP\\]',
+    args: ['--skip-tag', 'NetworkPolicy', '--node-access', 'none', '--require', 'node-access'],
+    expect: [
+      pass('a Pod declares an SCTP port (API only)', /a Pod declares an SCTP containerPort and keeps it/),
+      pass('SRV record (DNS, no node access needed)', DNS_SRV),
+      fail('hostPort rules, --require node-access', HOSTPORT, /required capability "node-access" is missing/),
+    ],
+  },
+  {
     fault: 'netpol-sctp-disabled',
     grep: 'NetworkPolicy can be used to allow or deny traffic to SCTP ports: allow by port',
     expect: [fail('SCTP allowed by port under a policy', NETPOL_ALLOW_BY_PORT, /SCTP[^\n]*wrong|wrong: [^\n]*expected \. observed X/)],

@@ -191,6 +191,16 @@ const noNetpol: Fault = {
   async heal() {},
 };
 
+/** Nothing is broken: the run has no node access (--node-access none) and declares --require node-access. */
+const noNodeAccess: Fault = {
+  name: 'no-node-access',
+  breaks: 'no node access (--node-access none) while the run declares --require node-access',
+  async apply() {
+    return 'nothing changed: the run passes --node-access none --require node-access';
+  },
+  async heal() {},
+};
+
 /**
  * An add-on of the local cluster (cluster/netpol, cluster/lb) restarted with other options: `down`, then `up`
  * with `brokenArgs`; heal restarts it with its defaults. The add-on must be up when the fault is applied.
@@ -278,6 +288,7 @@ export const FAULTS: Fault[] = [
   corednsStopped,
   sshHostKeyChanged,
   noNetpol,
+  noNodeAccess,
   netpolSctpDisabled,
   sctpSocketOnVm,
   lbRejectsSctp,
