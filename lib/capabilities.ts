@@ -7,6 +7,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { CAPABILITIES, type Capability } from './framework/capabilities.ts';
 import { errorMessage, withDeadline } from './framework/errors.ts';
 import { api, type Cluster } from './k8s/client.ts';
+import { nodeIsReady, nodeIsSchedulable } from './k8s/nodes.ts';
 import { nodeNetfilter } from './node/netfilter/index.ts';
 import { probeSctpModule } from './node/sctp-module.ts';
 import type { NodeAccess } from './node/select.ts';
@@ -49,17 +50,10 @@ export interface ProbeInput {
 
 const KERNEL_SCTP_LABEL: Record<string, string> = { 'not-loaded': 'loadable', loaded: 'loaded', builtin: 'built in', 'no-sctp': 'none', unknown: 'unknown' };
 
-function isReady(n: k8s.V1Node): boolean {
-  return (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-}
-function isSchedulable(n: k8s.V1Node): boolean {
-  return !n.spec?.unschedulable && !(n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
-}
-
 async function probeNode(n: k8s.V1Node, access: NodeAccess, deadlineMs: number): Promise<NodeCapabilities> {
   const name = n.metadata!.name!;
   const base: NodeCapabilities = {
-    node: name, ready: isReady(n), schedulable: isSchedulable(n),
+    node: name, ready: nodeIsReady(n), schedulable: nodeIsSchedulable(n),
     controlPlane: Object.keys(n.metadata?.labels ?? {}).some((k) => k === 'node-role.kubernetes.io/control-plane'),
     kernel: n.status?.nodeInfo?.kernelVersion ?? '?',
     kernelSctp: 'not probed', kernelSctpEvidence: `no node access (${access.reason})`,

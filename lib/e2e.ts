@@ -8,6 +8,7 @@ import { Tag } from './framework/tags.ts';
 import { timeouts } from './framework/timeouts.ts';
 import { api, type Cluster } from './k8s/client.ts';
 import * as b from './k8s/builders.ts';
+import { nodeIsReadySchedulable } from './k8s/nodes.ts';
 import { describePod, execInPod, waitForPodReady, type PodExecResult } from './k8s/pods.ts';
 import { probeArgv, probeOutcome, type ProbeOutcome } from './k8s/probe.ts';
 import { nodeLayer, type NodeLayer } from './e2e-node.ts';
@@ -17,7 +18,7 @@ import { isSkip, registerPhaseEnd, runCleanup } from './framework/framework.ts';
 import { errorMessage } from './framework/errors.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export { describeE2E, expect, Tag, timeouts, b as build };
+export { describeE2E, expect, Tag, timeouts, b as build, nodeIsReadySchedulable };
 export type { Framework };
 
 export interface E2EOptions extends FrameworkOptions {
@@ -64,11 +65,6 @@ export function describeSlices(slices: k8s.V1EndpointSlice[]): string {
     .join('\n');
 }
 
-export function nodeIsReadySchedulable(n: k8s.V1Node): boolean {
-  const ready = (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-  const noSchedule = (n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
-  return ready && !n.spec?.unschedulable && !noSchedule;
-}
 
 export function useE2E(name: string, opts: E2EOptions = {}): E2E {
   const f = useFramework(name, opts);
