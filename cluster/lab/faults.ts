@@ -8,7 +8,7 @@
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterError, alive, log, run, sleep, startDaemon, stopPid, waitFor } from '../run.ts';
+import { ClusterError, alive, log, run, sleep, startDaemon, stopPid, waitFor, type Daemon } from '../run.ts';
 import { kubeProxyArgs, layout, nodeSpec, type ClusterJson, type Layout, type NodeSpec } from '../render.ts';
 
 export interface LabContext {
@@ -31,17 +31,26 @@ export interface Fault {
 
 const COMMENT = 'sctp-e2e-lab';
 
+/**
+ * Restarts one daemon of the local cluster: stops the process named by pids/<name>.pid (checked to be alive),
+ * waits `downMs`, starts the binary of the PID file again with `args` in `netns` (the PID file is rewritten, so
+ * `cluster:down` stops the new one). Used by the kube-proxy faults and lab:interrupts' API server restart.
+ */
+export async function restartDaemon(l: Layout, name: string, args: string[], netns: string, o: { env?: NodeJS.ProcessEnv; downMs?: number } = {}): Promise<Daemon> {
+  const pidFile = join(l.pids, `${name}.pid`);
+  if (!existsSync(pidFile)) throw new ClusterError(`no PID file for ${name} (${pidFile}): is the local cluster up?`);
+  const [pidLine, bin] = readFileSync(pidFile, 'utf8').split('\n');
+  if (!bin) throw new ClusterError(`${pidFile} does not name the ${name} binary`);
+  if (alive(Number(pidLine))) await stopPid(Number(pidLine));
+  if (o.downMs) await sleep(o.downMs);
+  return startDaemon(name, bin, args, { netns, logFile: join(l.logs, `${name}.log`), pidDir: l.pids, env: o.env });
+}
+
 /** The kube-proxy of a node, restarted with PATH led by `wrapperDir` (or without one, to heal). */
 async function restartKubeProxy(ctx: LabContext, n: NodeSpec, wrapperDir?: string): Promise<void> {
-  const pidFile = join(ctx.l.pids, `kube-proxy-${n.name}.pid`);
-  if (!existsSync(pidFile)) throw new ClusterError(`no kube-proxy PID file for ${n.name} (${pidFile}): is the local cluster up?`);
-  const [pidLine, bin] = readFileSync(pidFile, 'utf8').split('\n');
-  const pid = Number(pidLine);
-  if (!bin) throw new ClusterError(`${pidFile} does not name the kube-proxy binary`);
-  if (alive(pid)) await stopPid(pid);
   const basePath = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter((p) => !p.includes('/lab/bin-')).join(':');
   const env = { ...process.env, PATH: wrapperDir ? `${wrapperDir}:${basePath}` : basePath };
-  const d = startDaemon(`kube-proxy-${n.name}`, bin, kubeProxyArgs(ctx.l, n), { netns: n.netns, logFile: join(ctx.l.logs, `kube-proxy-${n.name}.log`), pidDir: ctx.l.pids, env });
+  const d = await restartDaemon(ctx.l, `kube-proxy-${n.name}`, kubeProxyArgs(ctx.l, n), n.netns, { env });
   log(`restarted kube-proxy on ${n.name} (PID ${d.pid})${wrapperDir ? ` with ${wrapperDir} first in PATH` : ''}`);
   await waitFor(`kube-proxy on ${n.name} healthy after restart`, {
     timeoutMs: 60_000,

@@ -12,7 +12,8 @@ import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterError, UsageError, alive, log, run, runCli, sleep, startDaemon, stopPid } from '../run.ts';
+import { ClusterError, UsageError, alive, log, run, runCli, sleep } from '../run.ts';
+import { restartDaemon } from './faults.ts';
 import { apiserverArgs, layout, nodeSpec, type Layout } from '../render.ts';
 import { readState } from '../state.ts';
 import { renderMatrix, type Cell } from './verdicts.ts';
@@ -50,16 +51,10 @@ async function startRun(runId: string, logFile: string, kubectl: string, kubecon
   return { pgid: child.pid!, exited };
 }
 
-/** Stops kube-apiserver (by its PID file), waits `downMs`, starts it again with the same arguments, waits for /readyz. */
+/** Stops kube-apiserver, waits `downMs`, starts it again with the same arguments, waits for /readyz. */
 async function bounceApiserver(l: Layout, kubectl: string, downMs: number): Promise<void> {
-  const pidFile = join(l.pids, 'kube-apiserver.pid');
-  const [pidLine, bin] = readFileSync(pidFile, 'utf8').split('\n');
-  if (!bin) throw new ClusterError(`${pidFile} does not name the kube-apiserver binary`);
-  await stopPid(Number(pidLine));
-  log(`apiserver-restart: kube-apiserver (PID ${pidLine}) stopped`);
-  await sleep(downMs);
-  const cp = nodeSpec(1);
-  const d = startDaemon('kube-apiserver', bin, apiserverArgs(l, cp), { netns: cp.netns, logFile: join(l.logs, 'kube-apiserver.log'), pidDir: l.pids });
+  log('apiserver-restart: stopping kube-apiserver');
+  const d = await restartDaemon(l, 'kube-apiserver', apiserverArgs(l, nodeSpec(1)), nodeSpec(1).netns, { downMs });
   const t0 = Date.now();
   for (;;) {
     const r = await run(kubectl, ['--kubeconfig', l.adminKubeconfig, '--request-timeout=5s', 'get', '--raw', '/readyz'], { allowFail: true, timeoutMs: 10_000 });
@@ -67,7 +62,7 @@ async function bounceApiserver(l: Layout, kubectl: string, downMs: number): Prom
     if (Date.now() - t0 > 120_000 || !alive(d.pid)) throw new ClusterError(`kube-apiserver did not become ready within 120s after the restart (PID ${d.pid}, log ${join(l.logs, 'kube-apiserver.log')})`);
     await sleep(1_000);
   }
-  log(`apiserver-restart: kube-apiserver (PID ${d.pid}) ready again after ${Math.round((Date.now() - t0) / 1000)}s`);
+  log(`apiserver-restart: kube-apiserver (PID ${d.pid}) ready again after ${Math.round((Date.now() - t0) / 1000)}s (down ${downMs / 1000}s)`);
 }
 
 async function main(): Promise<number> {
