@@ -5,10 +5,12 @@ export interface JUnitCase {
   outcome: 'passed' | 'failed' | 'skipped';
   message?: string;
   body?: string;
+  /** the testcase's time attribute, when it has one */
+  seconds?: number;
 }
 
 function unescape(s: string): string {
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  return s.replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 }
 
 export function parseJUnit(xml: string): JUnitCase[] {
@@ -18,12 +20,14 @@ export function parseJUnit(xml: string): JUnitCase[] {
     const attrs = m[1] ?? '';
     const name = unescape(/\bname="([^"]*)"/.exec(attrs)?.[1] ?? '');
     const inner = m[3] ?? '';
+    const time = /\btime="([\d.]+)"/.exec(attrs)?.[1];
+    const seconds = time === undefined ? {} : { seconds: Number(time) };
     const failure = /<(failure|error)\b[^>]*?message="([^"]*)"[^>]*?(?:\/>|>([\s\S]*?)<\/\1>)/.exec(inner);
     const skippedTag = /<skipped\b[^>]*>/.exec(inner)?.[0];
     const skipped = skippedTag !== undefined ? [skippedTag, /\bmessage="([^"]*)"/.exec(skippedTag)?.[1]] : undefined;
-    if (failure) out.push({ name, outcome: 'failed', message: unescape(failure[2] ?? ''), body: unescape(failure[3] ?? '') });
-    else if (skipped) out.push({ name, outcome: 'skipped', message: unescape(skipped[1] ?? '') });
-    else out.push({ name, outcome: 'passed' });
+    if (failure) out.push({ name, outcome: 'failed', message: unescape(failure[2] ?? ''), body: unescape(failure[3] ?? ''), ...seconds });
+    else if (skipped) out.push({ name, outcome: 'skipped', message: unescape(skipped[1] ?? ''), ...seconds });
+    else out.push({ name, outcome: 'passed', ...seconds });
   }
   return out;
 }

@@ -36,4 +36,12 @@ describe('builders', () => {
     expect(es.metadata.labels['kubernetes.io/service-name']).to.equal('s');
     expect(es.ports[0]).to.deep.equal({ name: '', protocol: 'SCTP', port: 5060 });
   });
+
+  it('a pod limited to some nodes gets a required hostname affinity; nodeName wins over it', () => {
+    const p = pod({ name: 'x', image: 'i', nodeNames: ['sctp-e2e-vm'] });
+    expect(p.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!.matchExpressions).to.deep.equal([
+      { key: 'kubernetes.io/hostname', operator: 'In', values: ['sctp-e2e-vm'] }]);
+    expect(pod({ name: 'x', image: 'i', nodeName: 'n1', nodeNames: ['vm'] }).spec!.affinity).to.equal(undefined);
+    expect(pod({ name: 'x', image: 'i', nodeNames: [] }).spec!.affinity).to.equal(undefined);
+  });
 });

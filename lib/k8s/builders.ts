@@ -24,6 +24,8 @@ export interface PodOptions {
   command?: string[];
   ports?: Array<{ name?: string; protocol: Protocol; containerPort: number; hostPort?: number }>;
   nodeName?: string;
+  /** Without nodeName: schedule only onto one of these nodes (required node affinity on the hostname). */
+  nodeNames?: string[];
   env?: Record<string, string>;
   capabilities?: string[];
   hostNetwork?: boolean;
@@ -37,6 +39,9 @@ export function pod(o: PodOptions): k8s.V1Pod {
     metadata: { name: o.name, labels: o.labels },
     spec: {
       nodeName: o.nodeName,
+      affinity: !o.nodeName && o.nodeNames?.length
+        ? { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: o.nodeNames }] }] } } }
+        : undefined,
       hostNetwork: o.hostNetwork,
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 1,
