@@ -49,4 +49,15 @@ describe('ModuleWatch: the run-level sctp.ko check', () => {
     expect(lines[1]).to.match(/^module check not applicable on 2 node\(s\): a \(the kernel has no SCTP/);
     expect(lines[2]).to.match(/^module check not performed on 1 node\(s\): c \(the sctp.ko state could not be read at before "A": unreadable \(no node access: --node-access none\)\)/);
   });
+
+  it('watching(): a late load is worth waiting for only while some node was seen not loaded and still is', () => {
+    const w = new ModuleWatch(clock());
+    expect(w.watching(), 'nothing observed yet').to.equal(false);
+    w.observe([{ node: 'a', state: 'no-sctp', evidence: 'x' }, { node: 'b', state: 'loaded', evidence: 'y' }], 'before "A"');
+    expect(w.watching(), 'no SCTP / already loaded: nothing to catch').to.equal(false);
+    w.observe([{ node: 'c', state: 'not-loaded', evidence: 'z' }], 'before "B"');
+    expect(w.watching(), 'c can still be loaded').to.equal(true);
+    w.observe([{ node: 'c', state: 'loaded', evidence: 'sctp 1' }], 'after "B"');
+    expect(w.watching(), 'c was caught; no node left to watch').to.equal(false);
+  });
 });

@@ -70,6 +70,14 @@ export class ModuleWatch {
     return out;
   }
 
+  /**
+   * Whether any node can still show a violation (seen not loaded and not yet loaded). When none can (no SCTP
+   * in the kernel, built in, already loaded, or never readable), waiting for a late load proves nothing.
+   */
+  watching(): boolean {
+    return [...this.nodes.values()].some((s) => s.watched);
+  }
+
   coverage(): NodeCoverage[] {
     const out: NodeCoverage[] = [];
     for (const [node, s] of [...this.nodes].sort(([a], [b]) => a.localeCompare(b))) {
