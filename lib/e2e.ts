@@ -47,6 +47,14 @@ export interface E2E extends Framework {
   waitForEndpointSlices(service: string, what: string, until: (s: k8s.V1EndpointSlice[]) => boolean, ns?: string): Promise<k8s.V1EndpointSlice[]>;
   exec(pod: string, argv: string[], o?: { ns?: string; timeout?: number }): Promise<PodExecResult>;
   readySchedulableNodes(): Promise<k8s.V1Node[]>;
+  /**
+   * The nodes that can host the pods of a connectivity test: every ready schedulable node, except with
+   * --flavor agnhost (upstream's image opens kernel SCTP sockets only), where it is those whose kernel has SCTP.
+   * Pods that open sockets and name no node are placed on these nodes too (see createPod).
+   */
+  sctpPodNodes(): Promise<k8s.V1Node[]>;
+  /** Why sctpPodNodes() left nodes out ('' when it did not): for skip messages. */
+  placementNote(): string;
   /** The agnhost args that keep a container alive without opening any socket. */
   pauseArgs(): string[];
   /** agnhost `porter`: serves SERVE_PORT_<n> / SERVE_UDP_PORT_<n> / SERVE_SCTP_PORT_<n> from env. */
@@ -72,8 +80,14 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
   const nsOf = (ns?: string) => ns ?? f.ns;
   // f's getters (ns, config, cluster) stay live through the prototype; Object.assign would call them now.
   const e: E2E = Object.assign(Object.create(f) as Framework, {
-    createPod: (o: b.PodOptions, ns?: string) =>
-      api(`create pod ${nsOf(ns)}/${o.name}`, () => c().core.createNamespacedPod({ namespace: nsOf(ns), body: b.pod(o) })),
+    async createPod(o: b.PodOptions, ns?: string) {
+      // upstream agnhost opens kernel SCTP sockets: a pod that opens sockets goes where the kernel has SCTP
+      const opensSockets = o.args?.[0] !== 'pause' && !o.hostNetwork;
+      const placed = f.config.flavor === 'agnhost' && opensSockets && !o.nodeName && !o.nodeNames
+        ? { ...o, nodeNames: (await kernelSctpPlacement(e)).restricts ? (await e.sctpPodNodes()).map((n) => n.metadata!.name!) : undefined }
+        : o;
+      return api(`create pod ${nsOf(ns)}/${o.name}`, () => c().core.createNamespacedPod({ namespace: nsOf(ns), body: b.pod(placed) }));
+    },
     async runPod(o: b.PodOptions, ns?: string) {
       await e.createPod(o, ns);
       return waitForPodReady(c(), nsOf(ns), o.name, timeouts.podStart, f.log);
@@ -107,6 +121,16 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
       const l = await api('list nodes', () => c().core.listNode());
       return l.items.filter(nodeIsReadySchedulable);
     },
+    async sctpPodNodes() {
+      const all = await e.readySchedulableNodes();
+      if (f.config.flavor !== 'agnhost') return all;
+      const p = await kernelSctpPlacement(e);
+      if (!p.restricts) return all;
+      const kernel = all.filter((n) => p.kernel.includes(n.metadata!.name!));
+      if (!kernel.length) return f.skipFor('kernel-sctp', placement.note);
+      return kernel;
+    },
+    placementNote: () => placement.note,
     node: nodeLayer((reason) => f.skipFor('node-access', reason), (what, fn) => f.onFailure(what, fn)),
     pauseArgs: () => ['pause'],
     porterArgs: () => ['porter'],
@@ -135,6 +159,32 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
  * applicable (no SCTP in the kernel, built in) or not performed (already loaded, unreadable, no node access).
  * Fault-lane recipe: `sctp-socket-on-vm` (a pod opening a kernel SCTP socket on the kernel-lane node).
  */
+/**
+ * --flavor agnhost: which nodes have kernel SCTP (read once per run through node access). Without node
+ * access the placement is not restricted, and the run notes say so: pods may then land where SCTP fails.
+ */
+const placement: { done?: Promise<{ restricts: boolean; kernel: string[] }>; note: string } = { note: '' };
+
+function kernelSctpPlacement(e: E2E): Promise<{ restricts: boolean; kernel: string[] }> {
+  placement.done ??= (async () => {
+    const nodes = (await e.readySchedulableNodes()).map((n) => n.metadata!.name!);
+    const obs = await observeAllNodes(e);
+    const kernel = obs.filter((o) => o.state === 'not-loaded' || o.state === 'loaded' || o.state === 'builtin').map((o) => o.node).filter((n) => nodes.includes(n));
+    const unknown = obs.filter((o) => o.state === undefined || o.state === 'unknown');
+    if (unknown.length) {
+      placement.note = `--flavor agnhost needs kernel SCTP, which could not be read on ${unknown.map((o) => `${o.node} (${o.evidence})`).join(', ')}: pods are not restricted to kernel-SCTP nodes`;
+      addRunNote('placement', placement.note, 'warning');
+      return { restricts: false, kernel };
+    }
+    const without = obs.filter((o) => nodes.includes(o.node) && !kernel.includes(o.node));
+    if (!without.length) return { restricts: false, kernel };
+    placement.note = `--flavor agnhost opens kernel SCTP sockets, so its pods run only on nodes whose kernel has SCTP: ${kernel.join(', ') || 'none'}; left out: ${without.map((o) => `${o.node} (${o.state})`).join(', ')}`;
+    addRunNote('placement', placement.note);
+    return { restricts: true, kernel };
+  })();
+  return placement.done;
+}
+
 const moduleWatch = new ModuleWatch();
 const betweenTests: string[] = [];
 let phaseEndRegistered = false;
@@ -166,7 +216,7 @@ function guardSctpModule(e: E2E): void {
   if (!phaseEndRegistered) {
     phaseEndRegistered = true;
     registerPhaseEnd('basic', 'sctp.ko module check', async () => {
-      await sleep(timeouts.moduleSettle);
+      if (moduleWatch.watching()) await sleep(timeouts.moduleSettle);
       let observed: ModuleObservation[];
       try {
         observed = await observeAllNodes(e);
@@ -188,7 +238,9 @@ function guardSctpModule(e: E2E): void {
       betweenTests.push(...v.map((x) => x.message));
     },
     async () => {
-      await sleep(timeouts.moduleSettle);
+      // the settle is for a late load (kubelet, kube-proxy acting after the test); it is skipped only when no
+      // node can show one (see ModuleWatch.watching), e.g. kernels without SCTP or sctp.ko already loaded
+      if (moduleWatch.watching()) await sleep(timeouts.moduleSettle);
       const v = moduleWatch.observe(await observeAllNodes(e), `after "${current}"`);
       if (v.length) throw new Error(v.map((x) => x.message).join('\n'));
     },

@@ -30,6 +30,7 @@ export async function diagnoseSctpFailure(f: E2E, d: DiagnoseInput): Promise<str
   const [tcp, udp] = await Promise.all((['TCP', 'UDP'] as const).map((protocol) =>
     probeHostname(f, { from: d.client, fromNs: d.clientNs, host: ctl.host, port: ctl.port, protocol }).catch((e: Error) => ({ state: 'error', render: () => e.message }))));
   const ok = (p: { state: string }) => p.state === 'allowed';
+  if (f.config.flavor === 'agnhost') lines.push('  (--flavor agnhost: upstream netexec serves no TCP on the SCTP port, so the TCP control cannot answer)');
   lines.push(`  control: TCP ${ctl.host}:${ctl.port} ${tcp!.state}, UDP ${ctl.host}:${ctl.port} ${udp!.state} from the same client` +
     (ok(tcp!) && ok(udp!) ? ' — only SCTP fails between these pods' : ok(tcp!) || ok(udp!) ? '' : ' — the path fails for every protocol, not only SCTP'));
   if (!ok(tcp!)) lines.push(`    ${tcp!.render().split('\n')[0]}`);

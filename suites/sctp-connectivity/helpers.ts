@@ -17,9 +17,14 @@ export interface HostnameOutcome extends ProbeOutcome {
   reply: string;
 }
 
-/** netexec serving SCTP on `port` (answers "hostname" with the pod name), HTTP for readiness. */
-export function serverArgs(port: number, extra: { tcp?: boolean; udp?: boolean } = {}): string[] {
-  return ['netexec', `--http-port=${HTTP_PORT}`, `--udp-port=${extra.udp ? port : -1}`, `--sctp-port=${port}`, ...(extra.tcp ? [`--tcp-port=${port}`] : [])];
+/**
+ * netexec serving SCTP on `port` (answers "hostname" with the pod name), HTTP for readiness; TCP and UDP on
+ * the same port when asked (the diagnosis's controls). Upstream agnhost's netexec has no --tcp-port: with
+ * --flavor agnhost the TCP control is absent and the diagnosis says so.
+ */
+export function serverArgs(port: number, extra: { tcp?: boolean; udp?: boolean; flavor?: 'agnhost-sctp' | 'agnhost' } = {}): string[] {
+  const tcp = extra.tcp && extra.flavor !== 'agnhost';
+  return ['netexec', `--http-port=${HTTP_PORT}`, `--udp-port=${extra.udp ? port : -1}`, `--sctp-port=${port}`, ...(tcp ? [`--tcp-port=${port}`] : [])];
 }
 
 /** A client pod: nothing listening (agnhost-sctp), or netexec for upstream agnhost's /dial. */

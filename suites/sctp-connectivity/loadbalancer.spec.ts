@@ -92,8 +92,8 @@ describeE2E('SCTPConnectivity LoadBalancer', [Tag.SCTPConnectivity, Tag.LoadBala
 
   f.it('A pod can connect to another pod via SCTP via a Load Balancer', async function () {
     this.timeout(timeouts.podStart + LB_WAIT + timeouts.proxySync * 2);
-    const nodes = await f.readySchedulableNodes();
-    f.skipIf(nodes.length === 0, 'the cluster has no ready schedulable node');
+    const nodes = await f.sctpPodNodes();
+    f.skipIf(nodes.length === 0, `the cluster has no ready schedulable node for SCTP pods${f.placementNote() ? ` (${f.placementNote()})` : ''}`);
     const { lb } = await runLoadBalancer(f, 'sctp-lb');
 
     await Promise.all([
@@ -115,8 +115,8 @@ describeE2E('SCTPConnectivity LoadBalancer', [Tag.SCTPConnectivity, Tag.LoadBala
     if (!choice.client) return f.skipFor('outside', choice.reason);
     const outside = choice.client;
     f.defer(`close outside client ${outside.description}`, () => outside.close());
-    const nodes = await f.readySchedulableNodes();
-    f.skipIf(nodes.length === 0, 'the cluster has no ready schedulable node');
+    const nodes = await f.sctpPodNodes();
+    f.skipIf(nodes.length === 0, `the cluster has no ready schedulable node for SCTP pods${f.placementNote() ? ` (${f.placementNote()})` : ''}`);
     const { lb } = await runLoadBalancer(f, 'sctp-lb-out');
 
     // Layer 3 (via a gateway) or layer 2 (on-link: the implementation answers ARP for the address): probe either.

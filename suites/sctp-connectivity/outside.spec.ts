@@ -28,8 +28,8 @@ describeE2E('SCTPConnectivity from outside the cluster', [Tag.SCTPConnectivity, 
     outside = choice.client;
     f.defer(`close outside client ${outside.description}`, () => outside.close());
     f.log(`outside vantage point: ${outside.description}`);
-    const nodes = await f.readySchedulableNodes();
-    f.skipIf(nodes.length === 0, 'the cluster has no ready schedulable node');
+    const nodes = await f.sctpPodNodes();
+    f.skipIf(nodes.length === 0, `the cluster has no ready schedulable node for SCTP pods${f.placementNote() ? ` (${f.placementNote()})` : ''}`);
     node = nodes[0]!;
     const ip = internalIP(node);
     f.skipIf(!ip, `node ${node.metadata!.name} has no InternalIP address`);

@@ -15,7 +15,7 @@ describeE2E('SCTPConnectivity Pods', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.
   async function podToPod(serverNode: string, clientNode: string, suffix = '') {
     const [serverName, clientName] = [`server${suffix}`, `client${suffix}`];
     const [server] = await Promise.all([
-      f.runPod({ name: serverName, image: f.config.image, args: serverArgs(PORT, { tcp: true, udp: true }), nodeName: serverNode, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: PORT }] }),
+      f.runPod({ name: serverName, image: f.config.image, args: serverArgs(PORT, { tcp: true, udp: true, flavor: f.config.flavor }), nodeName: serverNode, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: PORT }] }),
       f.runPod({ name: clientName, image: f.config.image, args: clientArgs(f), nodeName: clientNode }),
     ]);
     const ip = server.status!.podIP!;
@@ -27,16 +27,16 @@ describeE2E('SCTPConnectivity Pods', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.
 
   f.it('A pod can connect directly to another pod via SCTP on the same node', async function () {
     this.timeout(timeouts.podStart * 3);
-    const nodes = await f.readySchedulableNodes();
-    f.skipIf(nodes.length === 0, 'the cluster has no ready schedulable node');
+    const nodes = await f.sctpPodNodes();
+    f.skipIf(nodes.length === 0, `the cluster has no ready schedulable node for SCTP pods${f.placementNote() ? ` (${f.placementNote()})` : ''}`);
     const n = nodes[0]!.metadata!.name!;
     await podToPod(n, n);
   });
 
   f.it('A pod can connect directly to another pod via SCTP on another node', async function () {
     this.timeout(timeouts.podStart * 3);
-    const nodes = await f.readySchedulableNodes();
-    f.skipIf(nodes.length < 2, `cross-node pod-to-pod needs 2 ready schedulable nodes; the cluster has ${nodes.length} (${nodes.map((x) => x.metadata!.name).join(', ') || 'none'})`);
+    const nodes = await f.sctpPodNodes();
+    f.skipIf(nodes.length < 2, `cross-node pod-to-pod needs 2 ready schedulable nodes; the cluster has ${nodes.length} (${nodes.map((x) => x.metadata!.name).join(', ') || 'none'})${f.placementNote() ? `; ${f.placementNote()}` : ''}`);
     await podToPod(nodes[0]!.metadata!.name!, nodes[1]!.metadata!.name!);
   });
 
@@ -44,11 +44,11 @@ describeE2E('SCTPConnectivity Pods', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.
   // userspace stack where it does not, as agnhost-sctp chooses): the two must interoperate, both ways.
   f.it('A pod can connect directly via SCTP to a pod on a node with a different kernel, in both directions', async function () {
     this.timeout(timeouts.podStart * 6);
-    const nodes = await f.readySchedulableNodes();
+    const nodes = await f.sctpPodNodes();
     const kernel = (n: (typeof nodes)[number]) => n.status?.nodeInfo?.kernelVersion ?? '?';
     const a = nodes[0];
     const b = nodes.find((n) => kernel(n) !== kernel(a!));
-    f.skipIf(!a || !b, `needs two ready schedulable nodes with different kernels; all run ${[...new Set(nodes.map(kernel))].join(', ') || 'no node'} (${nodes.map((n) => n.metadata!.name).join(', ')})`);
+    f.skipIf(!a || !b, `needs two ready schedulable nodes with different kernels; all run ${[...new Set(nodes.map(kernel))].join(', ') || 'no node'} (${nodes.map((n) => n.metadata!.name).join(', ')})${f.placementNote() ? `; ${f.placementNote()}` : ''}`);
     const [an, bn] = [a!.metadata!.name!, b!.metadata!.name!];
     f.log(`kernels: ${an} ${kernel(a!)}, ${bn} ${kernel(b!)}`);
     await podToPod(an, bn, '-ab');

@@ -19,12 +19,12 @@ describeE2E('SCTPConnectivity Services', [Tag.SCTPConnectivity, Tag.Disruptive, 
 
   before(async function () {
     this.timeout(timeouts.podStart * 2);
-    const nodes = await f.readySchedulableNodes();
-    f.skipIf(nodes.length === 0, 'the cluster has no ready schedulable node');
+    const nodes = await f.sctpPodNodes();
+    f.skipIf(nodes.length === 0, `the cluster has no ready schedulable node for SCTP pods${f.placementNote() ? ` (${f.placementNote()})` : ''}`);
     // backends spread over the nodes there are; the client on the first
     const pods = await Promise.all([
       ...BACKENDS.map((name, i) => f.runPod({
-        name, image: f.config.image, args: serverArgs(TARGET, { tcp: true, udp: true }), labels: { app: 'sctp-svc' }, readinessPort: HTTP_PORT,
+        name, image: f.config.image, args: serverArgs(TARGET, { tcp: true, udp: true, flavor: f.config.flavor }), labels: { app: 'sctp-svc' }, readinessPort: HTTP_PORT,
         nodeName: nodes[i % nodes.length]!.metadata!.name, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: TARGET }],
       })),
       f.runPod({ name: 'client', image: f.config.image, args: clientArgs(f), nodeName: nodes[0]!.metadata!.name }),
