@@ -51,11 +51,22 @@ const td = (s: string, cls = '') => `<td${cls ? ` class="${cls}"` : ''}>${e(s)}<
 const tdHtml = (html: string) => `<td>${html}</td>`;
 const evidence = (summary: string, text: string) => `${e(summary)}<details><summary>evidence</summary><pre>${e(text)}</pre></details>`;
 
-function banner(m: ReportModel): string {
+/** The banner's sentence, from the model's counts (the runner's own sentence points at its console summary). */
+export function bannerSentence(m: ReportModel): string {
   const c = m.counts;
-  const what = m.run.status === 'nothing-verified'
-    ? `Nothing was verified: ${m.run.sentence ?? 'no test passed'}. This run is not green.`
-    : m.run.sentence ?? `${c.passed} of ${c.total} results passed.`;
+  switch (m.run.status) {
+    case 'passed': return `${c.passed} of ${c.total} results passed${c.skipped + c.pending ? `, ${c.skipped + c.pending} skipped or pending (reasons below)` : ''}.`;
+    case 'failed': return `${c.failed} of ${c.total} results failed (see Failures below).`;
+    case 'nothing-verified': {
+      const tests = m.tests.filter((t) => t.kind === 'test').length;
+      return `Nothing was verified: ${tests ? `every one of the ${tests} selected tests skipped` : 'no test ran (the selection matched no test)'}. This run is not green.`;
+    }
+    default: return m.run.sentence ?? m.run.exitMeaning;
+  }
+}
+
+function banner(m: ReportModel): string {
+  const what = bannerSentence(m);
   return `<header class="banner status-${m.run.status}" id="banner">
 <h1>SCTP conformance: ${HEADLINE[m.run.status]}</h1>
 <p>${e(what)}</p>

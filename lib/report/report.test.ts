@@ -100,6 +100,7 @@ describe('report card HTML', () => {
     const html = renderReportHtml(realRunModel());
     expect(html).to.match(/<body>\s*<header class="banner status-failed" id="banner">\s*<h1>SCTP conformance: FAILED<\/h1>/);
     expect(html).to.match(/\.status-failed\{background:#cf222e\}/);
+    expect(html).to.contain('<p>1 of 19 results failed (see Failures below).</p>');
     expect(reportTitle(realRunModel())).to.equal('SCTP conformance FAILED: 16 passed, 1 failed, 2 skipped, 0 pending — Kubernetes v1.34.4');
   });
 
@@ -109,13 +110,17 @@ describe('report card HTML', () => {
       ...i, results: i.results.filter((r) => r.outcome === 'skipped'), verdict: { exitCode: ExitCode.nothingVerified, sentence },
     })));
     expect(html).to.contain('<header class="banner status-nothing-verified" id="banner">\n<h1>SCTP conformance: NOTHING VERIFIED</h1>');
-    expect(html).to.contain(`Nothing was verified: ${sentence}. This run is not green.`);
+    expect(html).to.contain('<p>Nothing was verified: every one of the 2 selected tests skipped. This run is not green.</p>');
     expect(html).to.contain('exit code 8: nothing verified (no test ran, or every selected test skipped)');
+    const none = renderReportHtml(realRunModel((i) => ({ ...i, results: [], verdict: { exitCode: ExitCode.nothingVerified } })));
+    expect(none).to.contain('<p>Nothing was verified: no test ran (the selection matched no test). This run is not green.</p>');
   });
 
   it('a green run is green', () => {
     const html = renderReportHtml(realRunModel((i) => ({ ...i, results: i.results.filter((r) => r.outcome === 'passed'), verdict: { exitCode: 0 } })));
     expect(html).to.contain('<header class="banner status-passed" id="banner">\n<h1>SCTP conformance: PASSED</h1>\n<p>16 of 16 results passed.</p>');
+    const withSkips = renderReportHtml(realRunModel((i) => ({ ...i, results: i.results.filter((r) => r.outcome !== 'failed'), verdict: { exitCode: 0 } })));
+    expect(withSkips).to.contain('<p>16 of 18 results passed, 2 skipped or pending (reasons below).</p>');
   });
 
   it('per-tag table rows, the capability rows, the run notes by topic, the command line', () => {
