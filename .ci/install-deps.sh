@@ -12,6 +12,8 @@ PKGS=(
   clang llvm bpftool
   # debugging / evidence
   tcpdump dnsutils
+  # the report card's browser test (test/integration/report-browser.test.ts): headless Chromium via playwright-core
+  chromium
   # kernel lane
   qemu-system-x86 qemu-utils mmdebstrap e2fsprogs
 )

@@ -19,6 +19,10 @@ import { findOutside } from '../outside.ts';
 import { addRunNote } from '../framework/run-notes.ts';
 import type { NodeAccess } from '../node/select.ts';
 import type { Capability } from '../framework/capabilities.ts';
+import type { CapabilityReport } from '../capabilities.ts';
+import { detectCni, type CniGuess } from '../report/cni.ts';
+import { commandLine, reportOfRun } from '../report/model.ts';
+import { checkReportDir, writeReport } from '../report/write.ts';
 
 /**
  * SSH and docker access are checked before any test runs, so a bad key or an unknown host key ends the run
@@ -66,7 +70,7 @@ async function preflightNodeAccess(c: Cluster, cfg: RunConfig): Promise<{ line: 
  * and to the run notes (summary and JUnit). Host-pod access probes nodes in the tests (a host pod is itself
  * a test), so its nodes show "not probed".
  */
-async function showCapabilities(c: Cluster, cfg: RunConfig, access: NodeAccess, required: Capability[]): Promise<void> {
+async function showCapabilities(c: Cluster, cfg: RunConfig, access: NodeAccess, required: Capability[]): Promise<{ report?: CapabilityReport; missing?: string }> {
   const probeAccess: NodeAccess = access.mode === 'hostpod' ? { ...access, mode: 'none', reason: `host pods are started by the tests, not by the capability probe`, exec: () => undefined } : access;
   try {
     const report = await probeCapabilities({
@@ -87,9 +91,11 @@ async function showCapabilities(c: Cluster, cfg: RunConfig, access: NodeAccess, 
     for (const n of report.nodes) addRunNote('capabilities', `${n.node}: kernel ${n.kernel}, kernel SCTP ${n.kernelSctp}, proxy mode ${n.proxyMode}`);
     addRunNote('capabilities', `${report.rows.map((r) => `${r.capability} ${r.status}${r.required ? ' (required)' : ''}`).join(', ')}; evidence in ${dir}/capabilities.json`);
     for (const r of report.rows.filter((x) => x.required && x.status === 'no')) addRunNote('capabilities', `required ${r.capability} is missing: ${r.detail}`, 'warning');
+    return { report };
   } catch (e) {
     process.stdout.write(`sctp-e2e: capability probe failed: ${errorMessage(e)} (the tests probe what they need themselves)\n`);
     addRunNote('capabilities', `capability probe failed: ${errorMessage(e)}`, 'warning');
+    return { missing: `capability probe failed: ${errorMessage(e)}` };
   } finally {
     await access.closeAll().catch(() => {});
   }
@@ -110,8 +116,10 @@ options:
   --require LIST        capabilities whose absence FAILS the tests that need them instead of skipping them
                         (comma list; repeatable): ${Object.keys(CAPABILITIES).join(', ')}
   --config FILE         YAML or JSON with keys require, tag, skipTag, nodeAccess, junit, grep, spec,
-                        kubeconfig, image, flavor, artifacts; flags override the file
+                        kubeconfig, image, flavor, artifacts, report; flags override the file
   --junit PATH          JUnit XML (default: artifacts/junit.xml)
+  --report DIR          also write the report card: DIR/report.html (self-contained, open from file://)
+                        and DIR/report.json (cluster, capabilities, every test, per-tag counts, run notes)
   --artifacts DIR       failure dumps (default: artifacts/)
   --no-cluster-up       never bring up the embedded cluster; fail if no kubeconfig
   --down-after          tear the embedded cluster down after the run (if this run brought it up)
@@ -139,7 +147,7 @@ function parse() {
         'skip-tag': { type: 'string', multiple: true }, spec: { type: 'string', multiple: true },
         image: { type: 'string' }, flavor: { type: 'string' }, 'node-access': { type: 'string' },
         junit: { type: 'string' }, artifacts: { type: 'string' }, run: { type: 'string' },
-        require: { type: 'string', multiple: true }, config: { type: 'string' },
+        require: { type: 'string', multiple: true }, config: { type: 'string' }, report: { type: 'string' },
         'no-cluster-up': { type: 'boolean' }, 'down-after': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -186,6 +194,7 @@ async function run(flags: ReturnType<typeof parse>['values']) {
       if (!t) throw new UserError(`unknown tag ${JSON.stringify(n)} in ${flag}; known tags are in lib/framework/tags.ts (e.g. SCTP, SCTPConnectivity, NetworkPolicy, Serial, Disruptive)`);
       return escapeRegex(t);
     });
+  if (values.report) checkReportDir(values.report);
   const tags = tagRe(values.tag, '--tag');
   const skipTags = tagRe(values['skip-tag'], '--skip-tag');
   if (tags.length) greps.push(`(${tags.join('|')})`);
@@ -211,7 +220,11 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   const nodeAccess = await preflightNodeAccess(c, cfg);
   process.stdout.write(`sctp-e2e: cluster ${c.server} (${gitVersion}, kubeconfig from ${cfg.kubeconfigSource}); image ${cfg.image}; run ${cfg.runId}\nsctp-e2e: node access ${nodeAccess.line}\n`);
   if (required.length) process.stdout.write(`sctp-e2e: required capabilities (absence fails): ${required.join(', ')}\n`);
-  await showCapabilities(c, cfg, nodeAccess.access, required);
+  const capabilities = await showCapabilities(c, cfg, nodeAccess.access, required);
+  // the CNI as the run found it (before any disruptive test), only for the report card
+  const cni: CniGuess | undefined = values.report
+    ? await detectCni(c, cfg.localCluster ? { stateDir: localClusterDir(), nodes: cfg.localCluster.nodes.map((n) => n.name) } : undefined)
+    : undefined;
 
   const grep = selectionPattern(greps, skipTags);
   const junit = values.junit ?? `${cfg.artifactsDir}/junit.xml`;
@@ -227,6 +240,19 @@ async function run(flags: ReturnType<typeof parse>['values']) {
       phases: true, // basic before connectivity, phase line, end-of-basic-phase checks
     });
     verdict = r.verdict;
+    if (values.report) {
+      const model = reportOfRun(r, {
+        runId: cfg.runId, command: commandLine(process.argv, process.env),
+        capabilities: capabilities.report, capabilitiesMissing: capabilities.missing,
+        cluster: { server: c.server, version: gitVersion, cni },
+      });
+      try {
+        const paths = writeReport(values.report, model);
+        process.stdout.write(`Report: ${paths.html} (and ${paths.json})\n`);
+      } catch (e) {
+        process.stderr.write(`sctp-e2e: the report card could not be written to ${values.report}: ${errorMessage(e)}\n`);
+      }
+    }
   } finally {
     if (broughtUp === 'local' && values['down-after']) await execa('npx', ['tsx', 'cluster/cli.ts', 'down'], { stdio: 'inherit', reject: false });
     if (broughtUp === 'kind' && values['down-after']) await execa('bash', ['kind-config/run-kind.sh', 'delete'], { stdio: 'inherit', reject: false });

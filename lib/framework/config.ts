@@ -107,6 +107,7 @@ export function getRunConfig(env = process.env): RunConfig {
 //   skipTag: [Disruptive]                 # --skip-tag
 //   nodeAccess: ssh                       # --node-access
 //   junit: out/junit.xml                  # --junit
+//   report: out/report                     # --report (report.html + report.json)
 //   also: grep, spec, kubeconfig, image, flavor, artifacts
 
 /** The flag each file key stands for (file keys are camelCase). */
@@ -122,6 +123,7 @@ export const CONFIG_FILE_KEYS = {
   image: 'image',
   flavor: 'flavor',
   artifacts: 'artifacts',
+  report: 'report',
 } as const;
 const LIST_KEYS = new Set(['require', 'tag', 'skipTag', 'spec']);
 

@@ -14,6 +14,23 @@ export const ExitCode = {
   interrupted: 130,
 } as const;
 
+/** What an exit code of `npm run e2e` means, in the words of its usage text. */
+export function exitCodeMeaning(code: number): string {
+  const meanings: Record<number, string> = {
+    [ExitCode.ok]: 'every selected test passed or skipped, at least one passed',
+    [ExitCode.testsFailed]: 'tests failed',
+    [ExitCode.usage]: 'usage error',
+    [ExitCode.kubeconfig]: 'kubeconfig missing or invalid',
+    [ExitCode.unreachable]: 'API server unreachable',
+    [ExitCode.forbidden]: 'forbidden (RBAC or credentials)',
+    [ExitCode.nodeAccess]: 'node access failed',
+    [ExitCode.prerequisite]: 'missing prerequisite',
+    [ExitCode.nothingVerified]: 'nothing verified (no test ran, or every selected test skipped)',
+    [ExitCode.interrupted]: 'interrupted',
+  };
+  return meanings[code] ?? 'internal error';
+}
+
 export class UserError extends Error {
   constructor(
     message: string,

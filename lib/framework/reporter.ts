@@ -29,6 +29,8 @@ export interface Result {
   reason?: string;
   /** 'phase-check': a run-level check (end of the basic phase), not a test of the selection. */
   kind?: 'test' | 'phase-check';
+  /** A skipped test declared without a body (it('title') / it.skip): not written yet, rather than skipped by the cluster. */
+  pending?: true;
 }
 
 /** Set by the runner on the hook that runs a phase-end check. */
@@ -174,11 +176,14 @@ export class SuiteReporter extends Mocha.reporters.Base {
   static last: SuiteReporter | undefined;
   readonly results: Result[] = [];
   verdict: Verdict | undefined;
+  /** When the run started (the reporter's construction) and how long it took (set at the end of the run). */
+  readonly startedAt = new Date();
+  wallMs = 0;
   constructor(runner: Mocha.Runner, options: { reporterOptions?: ReporterOptions } = {}) {
     super(runner, options as Mocha.MochaOptions);
     SuiteReporter.last = this;
     const ro = options.reporterOptions ?? {};
-    const started = Date.now();
+    const started = this.startedAt.getTime();
     let testStart = Date.now();
     let depth = 0;
     const out = (s: string) => process.stdout.write(s + '\n');
@@ -235,13 +240,14 @@ export class SuiteReporter extends Mocha.reporters.Base {
     });
     runner.on(EVENT_TEST_PENDING, (t: Mocha.Test) => {
       const reason = skipReasonOf(t);
-      add(t, 'skipped', { reason });
+      add(t, 'skipped', { reason, ...(t.fn ? {} : { pending: true as const }) });
       out(`${'  '.repeat(depth)}- ${t.title}  SKIPPED${reason ? `: ${reason}` : ''}`);
     });
     runner.once(EVENT_RUN_END, () => {
       const notes = runNotes();
       this.verdict = verdictOf(this.results, runner.failures);
-      out(renderSummary(this.results, Date.now() - started, notes));
+      this.wallMs = Date.now() - started;
+      out(renderSummary(this.results, this.wallMs, notes));
       if (ro.junit) {
         mkdirSync(dirname(ro.junit), { recursive: true });
         writeFileSync(ro.junit, renderJUnit(this.results, ro.suiteName, notes));
@@ -249,7 +255,7 @@ export class SuiteReporter extends Mocha.reporters.Base {
       }
       if (ro.summaryJson) {
         mkdirSync(dirname(ro.summaryJson), { recursive: true });
-        writeFileSync(ro.summaryJson, JSON.stringify({ results: this.results, notes, verdict: this.verdict }, null, 2) + '\n');
+        writeFileSync(ro.summaryJson, JSON.stringify({ startedAt: this.startedAt.toISOString(), wallMs: this.wallMs, results: this.results, notes, verdict: this.verdict }, null, 2) + '\n');
       }
     });
   }

@@ -24,7 +24,7 @@
 import Mocha from 'mocha';
 import { globSync } from 'node:fs';
 import { SuiteReporter, verdictOf, type PhaseEndMarker, type Verdict } from './reporter.ts';
-import { addRunNote } from './run-notes.ts';
+import { addRunNote, runNotes, type RunNote } from './run-notes.ts';
 import { convertSkips, handlesOwnSkips, isSkip } from './skip.ts';
 import { Tag, tagsOf } from './tags.ts';
 
@@ -165,6 +165,10 @@ export interface RunResult {
   results: SuiteReporter['results'];
   /** The exit code and, when not green, one sentence saying why. */
   verdict: Verdict;
+  /** The run notes as the reporter wrote them, and the run's start and wall time (what summary.json holds). */
+  notes: readonly RunNote[];
+  startedAt: Date;
+  wallMs: number;
 }
 
 export async function runMocha(o: RunOptions): Promise<RunResult> {
@@ -192,8 +196,12 @@ export async function runMocha(o: RunOptions): Promise<RunResult> {
   }
   return await new Promise((resolve) => {
     mocha.run((failures) => {
-      const results = SuiteReporter.last?.results ?? [];
-      resolve({ failures, files, results, verdict: SuiteReporter.last?.verdict ?? verdictOf(results, failures) });
+      const rep = SuiteReporter.last;
+      const results = rep?.results ?? [];
+      resolve({
+        failures, files, results, verdict: rep?.verdict ?? verdictOf(results, failures),
+        notes: [...runNotes()], startedAt: rep?.startedAt ?? new Date(), wallMs: rep?.wallMs ?? 0,
+      });
     });
   });
 }

@@ -16,7 +16,7 @@ function e2e(args: string[]) {
   return { code: p.status, stdout: p.stdout, stderr: p.stderr };
 }
 
-describe('e2e CLI: --require and --config', function () {
+describe('e2e CLI: --require, --config and --report', function () {
   this.timeout(60_000);
   let dir: string;
   before(() => { dir = mkdtempSync(join(tmpdir(), 'sctp-e2e-cli-')); });
@@ -54,8 +54,25 @@ describe('e2e CLI: --require and --config', function () {
   it('--help lists --require, --config and every exit code including 8 (nothing verified)', () => {
     const r = e2e(['--help']);
     expect(r.code).to.equal(0);
-    expect(r.stdout).to.contain('--require LIST').and.contain('--config FILE');
+    expect(r.stdout).to.contain('--require LIST').and.contain('--config FILE').and.contain('--report DIR');
     expect(r.stdout).to.match(/8 nothing verified \(no test ran, or every selected test skipped\)/);
+  });
+
+  it('--report DIR that cannot be a writable directory: one sentence, usage exit code, no stack, before any cluster', () => {
+    const notDir = file('plain-file', 'x');
+    for (const [args, why] of [[['--report', join(notDir, 'out')], 'ENOTDIR'], [['--report', notDir], 'EEXIST']] as const) {
+      const r = e2e(['run', ...args]);
+      expect(r.code, r.stderr).to.equal(ExitCode.usage);
+      expect(r.stderr).to.equal(`sctp-e2e: --report ${args[1]} is not a writable directory: ${why}\n`);
+    }
+    const viaConfig = e2e(['run', '--config', file('report.yaml', `report: ${join(notDir, 'out')}\n`)]);
+    expect(viaConfig.code).to.equal(ExitCode.usage);
+    expect(viaConfig.stderr).to.contain(`--report ${join(notDir, 'out')} is not a writable directory: ENOTDIR`);
+  });
+
+  it('--report DIR that is writable passes the check (the run then stops at the missing kubeconfig, exit 3)', () => {
+    const r = e2e(['run', '--report', join(dir, 'new', 'report'), '--no-cluster-up']);
+    expect(r.code, r.stderr).to.equal(ExitCode.kubeconfig);
   });
 
   it('config file: YAML and JSON, lists or comma strings; flags override it', () => {

@@ -1,13 +1,23 @@
 // The child process of runner.test.ts: the real runner (runMocha, phases on, as `npm run e2e` runs it) over
 // fixture specs that need no cluster, ending with the run's verdict as exit code (as lib/cli/e2e-main.ts).
-//   node --import tsx test/runner/run-fixtures.ts [--grep RE] [--junit PATH] [--summary PATH] FILE...
+//   node --import tsx test/runner/run-fixtures.ts [--grep RE] [--junit PATH] [--summary PATH]
+//     [--report DIR [--capabilities FILE]] FILE...
+// --report writes the report card as lib/cli/e2e-main.ts does (reportOfRun + writeReport), with the capability
+// report read from FILE (a real capabilities.json) instead of a probe, and no cluster ("unknown").
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runMocha } from '../../lib/framework/runner.ts';
+import { commandLine, reportOfRun } from '../../lib/report/model.ts';
+import { checkReportDir, writeReport } from '../../lib/report/write.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { grep: { type: 'string' }, junit: { type: 'string' }, summary: { type: 'string' } },
+  options: {
+    grep: { type: 'string' }, junit: { type: 'string' }, summary: { type: 'string' },
+    report: { type: 'string' }, capabilities: { type: 'string' },
+  },
 });
+if (values.report) checkReportDir(values.report);
 const r = await runMocha({
   patterns: positionals,
   grep: values.grep,
@@ -17,5 +27,12 @@ const r = await runMocha({
   suiteName: 'fixtures',
   phases: true,
 });
+if (values.report) {
+  writeReport(values.report, reportOfRun(r, {
+    runId: 'fixtures', command: commandLine(process.argv),
+    capabilities: values.capabilities ? JSON.parse(readFileSync(values.capabilities, 'utf8')) : undefined,
+    capabilitiesMissing: values.capabilities ? undefined : 'no capability probe in a fixture run',
+  }));
+}
 if (r.verdict.sentence) process.stderr.write(`fixtures: ${r.verdict.sentence}\n`);
 process.exit(r.verdict.exitCode);

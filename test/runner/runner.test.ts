@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ExitCode } from '../../lib/framework/errors.ts';
 import type { Result } from '../../lib/framework/reporter.ts';
 import type { RunNote } from '../../lib/framework/run-notes.ts';
+import type { ReportModel } from '../../lib/report/model.ts';
 
 const FIX = 'test/runner/fixtures';
 
@@ -19,27 +20,32 @@ interface Run {
   junit: string;
   results: Result[];
   notes: RunNote[];
+  /** With o.report: report.json and report.html of the run. */
+  report?: { model: ReportModel; html: string };
   outcome(title: string): Result;
 }
 
-function runFixtures(files: string[], o: { env?: Record<string, string>; grep?: string } = {}): Run {
+function runFixtures(files: string[], o: { env?: Record<string, string>; grep?: string; report?: { capabilities?: string } } = {}): Run {
   const dir = mkdtempSync(join(tmpdir(), 'sctp-e2e-runner-'));
   try {
     const env = { ...process.env, ...o.env };
     if (!o.env?.SCTP_E2E_REQUIRE) delete env.SCTP_E2E_REQUIRE;
     const args = ['--import', 'tsx', 'test/runner/run-fixtures.ts', '--junit', join(dir, 'junit.xml'), '--summary', join(dir, 'summary.json')];
     if (o.grep) args.push('--grep', o.grep);
+    if (o.report) args.push('--report', join(dir, 'report'), ...(o.report.capabilities ? ['--capabilities', o.report.capabilities] : []));
     const p = spawnSync(process.execPath, [...args, ...files], { env, encoding: 'utf8', timeout: 60_000 });
     let summary = { results: [] as Result[], notes: [] as RunNote[] };
     let junit = '';
+    let report: Run['report'];
     try {
       summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
       junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+      if (o.report) report = { model: JSON.parse(readFileSync(join(dir, 'report/report.json'), 'utf8')), html: readFileSync(join(dir, 'report/report.html'), 'utf8') };
     } catch {
       throw new Error(`the runner wrote no summary (exit ${p.status})\nstdout:\n${p.stdout}\nstderr:\n${p.stderr}`);
     }
     return {
-      code: p.status, stdout: p.stdout, stderr: p.stderr, junit, results: summary.results, notes: summary.notes,
+      code: p.status, stdout: p.stdout, stderr: p.stderr, junit, results: summary.results, notes: summary.notes, report,
       outcome(title) {
         const r = summary.results.find((x) => x.title === title);
         if (!r) throw new Error(`no result "${title}" among ${summary.results.map((x) => x.title).join(', ')}\n${p.stdout}`);
@@ -161,6 +167,48 @@ describe('runner over fixture specs (no cluster)', function () {
       const run = runFixtures(files, { grep: 'SCTPConnectivity' });
       expect(ran(run.stdout)).to.deep.equal(['connectivity-1', 'connectivity-2']);
       expect(run.stdout).not.to.contain('phase 1:');
+    });
+  });
+
+  describe('the report card (--report DIR)', () => {
+    let run: Run;
+    before(() => {
+      run = runFixtures([`${FIX}/report/*.spec.ts`], { report: { capabilities: 'lib/report/testdata/capabilities-20261204t215606.json' } });
+    });
+
+    it('report.json holds every fixture test with its verdict, the failure message in full and the skip reason', () => {
+      const m = run.report!.model;
+      expect(m.tests.map((t) => [t.title, t.verdict])).to.deep.equal([
+        ['declares an SCTP port', 'passed'], ['finds the SCTP rule', 'failed'], ['reads the nftables rules', 'skipped'],
+        ['connects pod to pod', 'passed'], ['is not written yet', 'pending'],
+      ]);
+      const byTitle = (t: string) => m.tests.find((x) => x.title === t)!;
+      expect(byTitle('finds the SCTP rule').message).to.equal('expected <script>alert("x")</script> & an SCTP DNAT rule on node-1\nobserved: -A KUBE-SEP-X -p tcp -j DNAT --to-destination 10.244.1.5:5060');
+      expect(byTitle('reads the nftables rules').reason).to.equal('no ready node runs kube-proxy in nftables mode');
+      expect(byTitle('is not written yet').reason).to.equal('pending: declared without a body (not written yet)');
+      expect(m.counts).to.deep.equal({ passed: 2, failed: 1, skipped: 1, pending: 1, total: 5 });
+    });
+
+    it('the same run as summary.json: results, notes, verdict; per-tag counts; the capability table from the file', () => {
+      const m = run.report!.model;
+      expect(m.tests.map((t) => t.fullTitle)).to.deep.equal(run.results.map((r) => r.fullTitle));
+      expect(m.notes).to.deep.equal(run.notes);
+      expect(m.run).to.include({ exitCode: ExitCode.testsFailed, status: 'failed', exitMeaning: 'tests failed', id: 'fixtures' });
+      expect(m.run.command).to.match(/run-fixtures\.ts --junit \S+ --summary \S+ --report \S+ --capabilities lib\/report\/testdata\/capabilities-20261204t215606\.json 'test\/runner\/fixtures\/report\/\*\.spec\.ts'$/);
+      expect(m.run.wallMs).to.be.greaterThan(0);
+      expect(Date.now() - Date.parse(m.run.startedAt)).to.be.within(0, 120_000);
+      expect(m.tags).to.deep.equal([
+        { tag: '[Feature:SCTP]', passed: 1, failed: 1, skipped: 1, pending: 0 },
+        { tag: '[Feature:SCTPConnectivity]', passed: 1, failed: 0, skipped: 0, pending: 1 },
+      ]);
+      expect(m.capabilities.rows.map((r) => r.capability)).to.include.members(['node-access', 'kernel-sctp', 'iptables', 'loadbalancer']);
+      expect(m.cluster).to.include({ version: 'unknown', server: 'unknown' });
+      expect(run.code, run.stderr).to.equal(ExitCode.testsFailed);
+    });
+
+    it('report.html: red banner, the message escaped', () => {
+      expect(run.report!.html).to.contain('<h1>SCTP conformance: FAILED</h1>');
+      expect(run.report!.html).to.contain('expected &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; an SCTP DNAT rule on node-1');
     });
   });
 });
