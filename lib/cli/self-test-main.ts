@@ -4,7 +4,7 @@ import { runMocha } from '../framework/runner.ts';
 
 const only = process.argv.slice(2);
 const { failures, files } = await runMocha({
-  patterns: only.length ? only : ['lib/**/*.test.ts', 'cluster/**/*.test.ts', 'kind-config/**/*.test.ts', 'agnhost-sctp/**/*.test.ts', 'upstream/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/runner/**/*.test.ts'],
+  patterns: only.length ? only : ['lib/**/*.test.ts', 'cluster/**/*.test.ts', 'kind-config/**/*.test.ts', 'agnhost-sctp/**/*.test.ts', 'upstream/**/*.test.ts', 'bench/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/runner/**/*.test.ts'],
   timeout: 120_000,
   junit: process.env.SCTP_E2E_SELF_JUNIT ?? 'artifacts/self-test-junit.xml',
   suiteName: 'sctp-e2e self-tests',
