@@ -56,7 +56,7 @@ fi
 ref=$("$OUT.tmp/e2e.test" --list-images 2>/dev/null | grep -m1 '/e2e-test-images/agnhost:' || true)
 [ -n "$ref" ] || { echo "upstream/build.sh: e2e.test --list-images names no agnhost image" >&2; exit 3; }
 tag=${ref##*:}
-src_version=$(cat "$(go list -m -f '{{.Dir}}' k8s.io/kubernetes 2>/dev/null || true)/test/images/agnhost/VERSION" 2>/dev/null || echo unknown)
+src_version=$(cat "$(go env GOMODCACHE)/k8s.io/kubernetes@$K8S_VERSION/test/images/agnhost/VERSION" 2>/dev/null || echo unknown)
 name=registry.local/e2e-test-images/agnhost:$tag
 log "agnhost image $name (e2e.test lists $ref; agnhost source VERSION at $K8S_VERSION: $src_version)"
 
