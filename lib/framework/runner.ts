@@ -167,6 +167,19 @@ export interface RunResult {
   verdict: Verdict;
 }
 
+/**
+ * The tests a selection holds, without running anything: the files are loaded (describe bodies run, hooks
+ * are only registered) and the grep applied as mocha would. For `--list-images`.
+ */
+export async function selectTests(patterns: string[], grep?: string, invert = false): Promise<Array<{ fullTitle: string; file?: string }>> {
+  const mocha = new Mocha({ grep, invert });
+  for (const f of expandPatterns(patterns)) mocha.addFile(f);
+  await mocha.loadFilesAsync();
+  const re = mocha.options.grep as RegExp | undefined;
+  const tests = allTests(mocha.suite).filter((t) => !re || re.test(t.fullTitle()) !== invert);
+  return tests.map((t) => ({ fullTitle: t.fullTitle(), file: t.file }));
+}
+
 export async function runMocha(o: RunOptions): Promise<RunResult> {
   const mocha = new Mocha({
     timeout: o.timeout,
