@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CAPABILITIES, parseCapabilities } from '../framework/capabilities.ts';
 import { getRunConfig, findKubeconfig, imageInputs, localClusterDir, mergeConfigFile, noteServerVersion, readConfigFile } from '../framework/config.ts';
+import { reportPaths } from '../framework/report-paths.ts';
 import { printImageList } from './list-images.ts';
 import { ExitCode, UserError, errorMessage } from '../framework/errors.ts';
 import { runMocha } from '../framework/runner.ts';
@@ -117,7 +118,7 @@ options:
                         (comma list; repeatable): ${Object.keys(CAPABILITIES).join(', ')}
   --config FILE         YAML or JSON with keys require, tag, skipTag, nodeAccess, junit, grep, spec,
                         kubeconfig, image, flavor, artifacts, imageRepo, imageRepoList; flags override the file
-  --junit PATH          JUnit XML (default: artifacts/junit.xml)
+  --junit PATH          JUnit XML (default: artifacts/junit.xml; with $ARTIFACTS set, $ARTIFACTS/junit_sctp-e2e.xml)
   --artifacts DIR       failure dumps (default: artifacts/)
   --no-cluster-up       never bring up the embedded cluster; fail if no kubeconfig
   --down-after          tear the embedded cluster down after the run (if this run brought it up)
@@ -230,15 +231,16 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   await showCapabilities(c, cfg, nodeAccess.access, required);
 
   const grep = selectionPattern(greps, skipTags);
-  const junit = values.junit ?? `${cfg.artifactsDir}/junit.xml`;
+  const report = reportPaths({ junit: values.junit, defaultJunit: `${cfg.artifactsDir}/junit.xml`, runSummary: `${cfg.artifactsDir}/${cfg.runId}/summary.json` });
+  if (report.prow) process.stdout.write(`sctp-e2e: ${report.prow}\n`);
   let verdict;
   try {
     const r = await runMocha({
       patterns: specs,
       grep: grep ? grep : undefined,
       timeout: 900_000,
-      junit,
-      summaryJson: `${cfg.artifactsDir}/${cfg.runId}/summary.json`,
+      junit: report.junit,
+      summaryJson: report.summaryJson,
       suiteName: 'sctp-e2e',
       phases: true, // basic before connectivity, phase line, end-of-basic-phase checks
     });

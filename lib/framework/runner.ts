@@ -34,8 +34,8 @@ export interface RunOptions {
   invert?: boolean;
   timeout: number;
   junit?: string;
-  /** Also write the results, run notes and verdict as JSON here. */
-  summaryJson?: string;
+  /** Also write the results, run notes and verdict as JSON here (each path of a list gets the same file). */
+  summaryJson?: string | string[];
   suiteName: string;
   bail?: boolean;
   /** Order by phase, print the phase line, run the registered phase-end checks (e2e runs). */

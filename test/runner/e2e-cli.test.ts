@@ -126,9 +126,9 @@ describe('e2e CLI: --list-images, --image-repo, --image-repo-list (no cluster co
     expect(missing.stderr).to.match(/^sctp-e2e: --image-repo-list \S+nope\.yaml cannot be read: ENOENT\n$/);
   });
 
-  it('--help documents the image flags', () => {
+  it('--help documents the image flags and the $ARTIFACTS JUnit path', () => {
     const r = e2e(['--help']);
     expect(r.stdout).to.contain('--image-repo REG').and.contain('--image-repo-list F').and.contain('--list-images')
-      .and.contain('$KUBE_TEST_REPO_LIST').and.contain('imageRepo, imageRepoList');
+      .and.contain('$KUBE_TEST_REPO_LIST').and.contain('$ARTIFACTS/junit_sctp-e2e.xml').and.contain('imageRepo, imageRepoList');
   });
 });
