@@ -47,7 +47,7 @@ async function select(): Promise<NodeAccess> {
     access = await selectNodeAccess({
       nodes,
       explicit: cfg.nodeAccess === 'auto' ? undefined : { value: cfg.nodeAccess, from: '--node-access' },
-      hostPod: { kubeConfig: c.kc, namespace: nsName, image: cfg.image, labels: { [RUN_LABEL]: cfg.runId } },
+      hostPod: { kubeConfig: c.kc, namespace: nsName, image: cfg.images.hostExec, labels: { [RUN_LABEL]: cfg.runId } },
       timeoutMs: timeouts.nodeExec,
       log: (l) => process.stderr.write(`    ${l}\n`),
     });

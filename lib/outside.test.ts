@@ -60,16 +60,17 @@ describe('netnsOutside', () => {
 });
 
 describe('findOutside', () => {
+  const images = { test: 'i', hostExec: 'i', outside: 'i' };
   it('says why there is no vantage point: not the local cluster and no Docker', async () => {
-    const c = await findOutside({ image: 'i' }, { docker: async () => false });
+    const c = await findOutside({ images }, { docker: async () => false });
     expect(c.reason).to.match(/^no outside vantage point: the cluster is not the local from-source cluster .* no Docker daemon answers/);
   });
 
   it('says when the local cluster has no outside netns or no client binary', async () => {
     const base = { name: 'n', kubeconfig: 'k', proxyMode: 'iptables', serviceCIDR: '', podCIDR: '', dnsIP: '', clusterDomain: '', nodes: [] };
-    expect((await findOutside({ image: 'i', localCluster: base })).reason).to.match(/no "outside" netns/);
+    expect((await findOutside({ images, localCluster: base })).reason).to.match(/no "outside" netns/);
     const withOutside = { ...base, outside: { netns: 'sctpe2e-outside', ip: '10.199.0.100' } };
-    expect((await findOutside({ image: 'i', localCluster: withOutside }, { binary: '/nonexistent/agnhost-sctp' })).reason).to.equal(
+    expect((await findOutside({ images, localCluster: withOutside }, { binary: '/nonexistent/agnhost-sctp' })).reason).to.equal(
       'no outside client binary at /nonexistent/agnhost-sctp: build it with `bash agnhost-sctp/build.sh`',
     );
   });

@@ -162,7 +162,7 @@ export async function dockerOutside(o: DockerOutsideOptions): Promise<OutsideCli
 }
 
 /** Picks the outside vantage point for this run, or says precisely why there is none. */
-export async function findOutside(cfg: Pick<RunConfig, 'localCluster' | 'image'>, o: { runner?: Runner; binary?: string; docker?: () => Promise<boolean> } = {}): Promise<OutsideChoice> {
+export async function findOutside(cfg: Pick<RunConfig, 'localCluster' | 'images'>, o: { runner?: Runner; binary?: string; docker?: () => Promise<boolean> } = {}): Promise<OutsideChoice> {
   const local: LocalClusterInfo | undefined = cfg.localCluster;
   if (local) {
     if (!local.outside) return { reason: 'the local cluster\'s cluster.json has no "outside" netns' };
@@ -175,8 +175,8 @@ export async function findOutside(cfg: Pick<RunConfig, 'localCluster' | 'image'>
     return { reason: 'no outside vantage point: the cluster is not the local from-source cluster (no outside netns) and no Docker daemon answers for a container on kind\'s network' };
   }
   try {
-    return { client: await dockerOutside({ image: cfg.image, network: process.env.SCTP_E2E_OUTSIDE_NETWORK }) };
+    return { client: await dockerOutside({ image: cfg.images.outside, network: process.env.SCTP_E2E_OUTSIDE_NETWORK }) };
   } catch (e) {
-    return { reason: `no outside vantage point: could not start a container of ${cfg.image} on Docker network ${process.env.SCTP_E2E_OUTSIDE_NETWORK ?? 'kind'}: ${(e as Error).message}` };
+    return { reason: `no outside vantage point: could not start a container of ${cfg.images.outside} on Docker network ${process.env.SCTP_E2E_OUTSIDE_NETWORK ?? 'kind'}: ${(e as Error).message}` };
   }
 }

@@ -3,7 +3,9 @@ import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CAPABILITIES, parseCapabilities } from '../framework/capabilities.ts';
-import { getRunConfig, findKubeconfig, localClusterDir, mergeConfigFile, readConfigFile } from '../framework/config.ts';
+import { getRunConfig, findKubeconfig, imageInputs, localClusterDir, mergeConfigFile, noteServerVersion, readConfigFile } from '../framework/config.ts';
+import { reportPaths } from '../framework/report-paths.ts';
+import { printImageList } from './list-images.ts';
 import { ExitCode, UserError, errorMessage } from '../framework/errors.ts';
 import { runMocha } from '../framework/runner.ts';
 import { checkGrepPattern, escapeRegex, resolveTag, selectionPattern } from '../framework/tags.ts';
@@ -43,7 +45,7 @@ async function preflightNodeAccess(c: Cluster, cfg: RunConfig): Promise<{ line: 
       nodes,
       explicit: cfg.nodeAccess === 'auto' ? undefined : { value: cfg.nodeAccess, from: '--node-access' },
       // host pods are possible (the tests create their namespace); this check never starts one
-      hostPod: { kubeConfig: c.kc, namespace: '(created by the tests)', image: cfg.image },
+      hostPod: { kubeConfig: c.kc, namespace: '(created by the tests)', image: cfg.images.hostExec },
       timeoutMs: 15_000,
       log: () => {},
     });
@@ -111,13 +113,18 @@ options:
   --skip-tag NAME       leave out tests carrying this tag
   --spec GLOB           spec files (default: suites/**/*.spec.ts)
   --image NAME          test image (default: agnhost-sctp; with --flavor agnhost, upstream agnhost)
-  --flavor F            agnhost-sctp (default) or agnhost (upstream image, kernel SCTP only)
+  --flavor F            agnhost-sctp (default) or agnhost (upstream image, kernel SCTP only; its tag follows the
+                        cluster's Kubernetes minor)
+  --image-repo REG      pull every image from registry REG instead (keeps name:tag), e.g. my.registry/e2e
+  --image-repo-list F   registry mirrors from a KUBE_TEST_REPO_LIST-format YAML file (promoterE2eRegistry: ...,
+                        agnhostSctpRegistry: ...); $KUBE_TEST_REPO_LIST is read when neither flag is given
+  --list-images         print every image the selection would use, one per line, and exit (no cluster needed)
   --node-access MODE    auto (default), ssh, hostpod, docker, none
   --require LIST        capabilities whose absence FAILS the tests that need them instead of skipping them
                         (comma list; repeatable): ${Object.keys(CAPABILITIES).join(', ')}
   --config FILE         YAML or JSON with keys require, tag, skipTag, nodeAccess, junit, grep, spec,
-                        kubeconfig, image, flavor, artifacts, report; flags override the file
-  --junit PATH          JUnit XML (default: artifacts/junit.xml)
+                        kubeconfig, image, flavor, artifacts, report, imageRepo, imageRepoList; flags override the file
+  --junit PATH          JUnit XML (default: artifacts/junit.xml; with $ARTIFACTS set, $ARTIFACTS/junit_sctp-e2e.xml)
   --report DIR          also write the report card: DIR/report.html (self-contained, open from file://)
                         and DIR/report.json (cluster, capabilities, every test, per-tag counts, run notes)
   --artifacts DIR       failure dumps (default: artifacts/)
@@ -148,6 +155,7 @@ function parse() {
         image: { type: 'string' }, flavor: { type: 'string' }, 'node-access': { type: 'string' },
         junit: { type: 'string' }, artifacts: { type: 'string' }, run: { type: 'string' },
         require: { type: 'string', multiple: true }, config: { type: 'string' }, report: { type: 'string' },
+        'image-repo': { type: 'string' }, 'image-repo-list': { type: 'string' }, 'list-images': { type: 'boolean' },
         'no-cluster-up': { type: 'boolean' }, 'down-after': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -204,6 +212,14 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   if (values.flavor) env.SCTP_E2E_FLAVOR = values.flavor;
   if (values['node-access']) env.SCTP_E2E_NODE_ACCESS = values['node-access'];
   if (values.artifacts) env.SCTP_E2E_ARTIFACTS = values.artifacts;
+  if (values['image-repo']) env.SCTP_E2E_IMAGE_REPO = values['image-repo'];
+  if (values['image-repo-list']) env.SCTP_E2E_IMAGE_REPO_LIST = values['image-repo-list'];
+  imageInputs(env); // a bad flavor, --image-repo or repo-list file is a usage error before any cluster is touched
+  const specs = values.spec ?? ['suites/sctp/**/*.spec.ts', 'suites/sctp-connectivity/**/*.spec.ts'];
+  if (values['list-images']) {
+    await printImageList({ patterns: specs, grep: selectionPattern(greps, skipTags) || undefined, nodeAccess: values['node-access'] ?? 'auto' });
+    process.exit(ExitCode.ok);
+  }
   // read by f.skipFor (lib/framework/capabilities.ts requiredCapabilities)
   if (required.length) env.SCTP_E2E_REQUIRE = required.join(',');
   else delete env.SCTP_E2E_REQUIRE;
@@ -216,9 +232,10 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   const cfg = getRunConfig(env);
   const c = loadCluster(cfg.kubeconfig, cfg.kubeconfigSource);
   const { gitVersion } = await preflight(c);
+  noteServerVersion(gitVersion); // the upstream agnhost tag follows the cluster's minor
   env.SCTP_E2E_RUN_ID = cfg.runId;
   const nodeAccess = await preflightNodeAccess(c, cfg);
-  process.stdout.write(`sctp-e2e: cluster ${c.server} (${gitVersion}, kubeconfig from ${cfg.kubeconfigSource}); image ${cfg.image}; run ${cfg.runId}\nsctp-e2e: node access ${nodeAccess.line}\n`);
+  process.stdout.write(`sctp-e2e: cluster ${c.server} (${gitVersion}, kubeconfig from ${cfg.kubeconfigSource}); image ${cfg.images.test} (${cfg.imagesWhy}); run ${cfg.runId}\nsctp-e2e: node access ${nodeAccess.line}\n`);
   if (required.length) process.stdout.write(`sctp-e2e: required capabilities (absence fails): ${required.join(', ')}\n`);
   const capabilities = await showCapabilities(c, cfg, nodeAccess.access, required);
   // the CNI as the run found it (before any disruptive test), only for the report card
@@ -227,15 +244,16 @@ async function run(flags: ReturnType<typeof parse>['values']) {
     : undefined;
 
   const grep = selectionPattern(greps, skipTags);
-  const junit = values.junit ?? `${cfg.artifactsDir}/junit.xml`;
+  const report = reportPaths({ junit: values.junit, defaultJunit: `${cfg.artifactsDir}/junit.xml`, runSummary: `${cfg.artifactsDir}/${cfg.runId}/summary.json` });
+  if (report.prow) process.stdout.write(`sctp-e2e: ${report.prow}\n`);
   let verdict;
   try {
     const r = await runMocha({
-      patterns: values.spec ?? ['suites/sctp/**/*.spec.ts', 'suites/sctp-connectivity/**/*.spec.ts'],
+      patterns: specs,
       grep: grep ? grep : undefined,
       timeout: 900_000,
-      junit,
-      summaryJson: `${cfg.artifactsDir}/${cfg.runId}/summary.json`,
+      junit: report.junit,
+      summaryJson: report.summaryJson,
       suiteName: 'sctp-e2e',
       phases: true, // basic before connectivity, phase line, end-of-basic-phase checks
     });

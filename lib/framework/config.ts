@@ -6,9 +6,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ExitCode, UserError } from './errors.ts';
+import { AGNHOST_SCTP_IMAGE, resolveImages, resolveRewrite, type Flavor, type ImageInputs, type ImageRole } from './images.ts';
 
 export type NodeAccessMode = 'auto' | 'ssh' | 'hostpod' | 'docker' | 'none';
-export type Flavor = 'agnhost-sctp' | 'agnhost';
+export type { Flavor };
 
 export interface LocalClusterInfo {
   name: string;
@@ -26,8 +27,10 @@ export interface LocalClusterInfo {
 export interface RunConfig {
   kubeconfig: string;
   kubeconfigSource: string;
-  /** The test image: agnhost-sctp by default, or upstream agnhost for kernel-SCTP clusters. */
-  image: string;
+  /** Every image the run uses, by role (lib/framework/images.ts): agnhost-sctp by default, or upstream agnhost. */
+  images: Record<ImageRole, string>;
+  /** How the test image was chosen (printed in the run's header). */
+  imagesWhy: string;
   flavor: Flavor;
   nodeAccess: NodeAccessMode;
   artifactsDir: string;
@@ -37,7 +40,7 @@ export interface RunConfig {
   localCluster?: LocalClusterInfo;
 }
 
-export const DEFAULT_IMAGE = 'registry.local/agnhost-sctp:0.1.0';
+export const DEFAULT_IMAGE = AGNHOST_SCTP_IMAGE;
 
 export function localClusterDir(): string {
   return process.env.SCTP_E2E_CLUSTER_DIR ?? '/var/lib/sctp-e2e/cluster';
@@ -77,19 +80,17 @@ export function getRunConfig(env = process.env): RunConfig {
   }
   const local = readLocalCluster();
   const isLocal = !!local && local.kubeconfig === kc.path;
-  const flavor = (env.SCTP_E2E_FLAVOR ?? 'agnhost-sctp') as Flavor;
-  if (flavor !== 'agnhost-sctp' && flavor !== 'agnhost') {
-    throw new UserError(`SCTP_E2E_FLAVOR must be agnhost-sctp or agnhost, not ${JSON.stringify(flavor)}`);
-  }
+  const { inputs, flavor } = imageInputs(env, isLocal ? local : undefined);
+  const resolved = resolveImages(inputs);
   const nodeAccess = (env.SCTP_E2E_NODE_ACCESS ?? 'auto') as NodeAccessMode;
   if (!['auto', 'ssh', 'hostpod', 'docker', 'none'].includes(nodeAccess)) {
     throw new UserError(`--node-access must be one of auto, ssh, hostpod, docker, none, not ${JSON.stringify(nodeAccess)}`);
   }
-  const defaultImage = flavor === 'agnhost' ? 'registry.k8s.io/e2e-test-images/agnhost:2.53' : (isLocal && local?.images?.agnhost) || DEFAULT_IMAGE;
   cached = {
     kubeconfig: kc.path,
     kubeconfigSource: kc.source,
-    image: env.SCTP_E2E_IMAGE ?? defaultImage,
+    images: resolved.images,
+    imagesWhy: resolved.why,
     flavor,
     nodeAccess,
     artifactsDir: env.SCTP_E2E_ARTIFACTS ?? 'artifacts',
@@ -100,6 +101,40 @@ export function getRunConfig(env = process.env): RunConfig {
   return cached;
 }
 
+/**
+ * What the images depend on, from the environment the runner exports: flavor, --image, the registry rewrite
+ * and, once the runner has connected, the cluster's version (SCTP_E2E_SERVER_VERSION). Needs no kubeconfig.
+ */
+export function imageInputs(env = process.env, local?: LocalClusterInfo): { inputs: ImageInputs; flavor: Flavor } {
+  const flavor = (env.SCTP_E2E_FLAVOR ?? 'agnhost-sctp') as Flavor;
+  if (flavor !== 'agnhost-sctp' && flavor !== 'agnhost') {
+    throw new UserError(`--flavor must be agnhost-sctp or agnhost, not ${JSON.stringify(flavor)}`);
+  }
+  return {
+    flavor,
+    inputs: {
+      flavor,
+      explicit: env.SCTP_E2E_IMAGE || undefined,
+      localAgnhostSctp: local?.images?.agnhost,
+      serverVersion: env.SCTP_E2E_SERVER_VERSION || undefined,
+      rewrite: resolveRewrite(env),
+    },
+  };
+}
+
+/**
+ * Called where the cluster is loaded, once its version is known: the upstream agnhost tag follows the
+ * cluster's minor. Exported to the environment too, so a spec process resolves the same.
+ */
+export function noteServerVersion(gitVersion: string, env = process.env): RunConfig {
+  env.SCTP_E2E_SERVER_VERSION = gitVersion;
+  const cfg = getRunConfig(env);
+  const resolved = resolveImages(imageInputs(env, cfg.localCluster).inputs);
+  cfg.images = resolved.images;
+  cfg.imagesWhy = resolved.why;
+  return cfg;
+}
+
 // The run's config file (`--config FILE`, YAML or JSON): the same choices as the flags, which override it.
 //
 //   require: [node-access, kernel-sctp]   # capabilities whose absence fails tests instead of skipping them
@@ -108,6 +143,8 @@ export function getRunConfig(env = process.env): RunConfig {
 //   nodeAccess: ssh                       # --node-access
 //   junit: out/junit.xml                  # --junit
 //   report: out/report                     # --report (report.html + report.json)
+//   imageRepo: my.registry/e2e          # --image-repo
+//   imageRepoList: repo-list.yaml       # --image-repo-list (KUBE_TEST_REPO_LIST format)
 //   also: grep, spec, kubeconfig, image, flavor, artifacts
 
 /** The flag each file key stands for (file keys are camelCase). */
@@ -124,6 +161,8 @@ export const CONFIG_FILE_KEYS = {
   flavor: 'flavor',
   artifacts: 'artifacts',
   report: 'report',
+  imageRepo: 'image-repo',
+  imageRepoList: 'image-repo-list',
 } as const;
 const LIST_KEYS = new Set(['require', 'tag', 'skipTag', 'spec']);
 

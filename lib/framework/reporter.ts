@@ -168,7 +168,8 @@ function topSuite(t: Mocha.Runnable): string {
 export interface ReporterOptions {
   junit?: string;
   suiteName?: string;
-  summaryJson?: string;
+  /** One path or several (e.g. artifacts/<run>/summary.json and $ARTIFACTS/sctp-e2e-summary.json). */
+  summaryJson?: string | string[];
 }
 
 export class SuiteReporter extends Mocha.reporters.Base {
@@ -253,9 +254,9 @@ export class SuiteReporter extends Mocha.reporters.Base {
         writeFileSync(ro.junit, renderJUnit(this.results, ro.suiteName, notes));
         out(`JUnit: ${ro.junit}`);
       }
-      if (ro.summaryJson) {
-        mkdirSync(dirname(ro.summaryJson), { recursive: true });
-        writeFileSync(ro.summaryJson, JSON.stringify({ startedAt: this.startedAt.toISOString(), wallMs: this.wallMs, results: this.results, notes, verdict: this.verdict }, null, 2) + '\n');
+      for (const path of [ro.summaryJson ?? []].flat()) {
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, JSON.stringify({ startedAt: this.startedAt.toISOString(), wallMs: this.wallMs, results: this.results, notes, verdict: this.verdict }, null, 2) + '\n');
       }
     });
   }

@@ -34,8 +34,8 @@ export interface RunOptions {
   invert?: boolean;
   timeout: number;
   junit?: string;
-  /** Also write the results, run notes and verdict as JSON here. */
-  summaryJson?: string;
+  /** Also write the results, run notes and verdict as JSON here (each path of a list gets the same file). */
+  summaryJson?: string | string[];
   suiteName: string;
   bail?: boolean;
   /** Order by phase, print the phase line, run the registered phase-end checks (e2e runs). */
@@ -169,6 +169,19 @@ export interface RunResult {
   notes: readonly RunNote[];
   startedAt: Date;
   wallMs: number;
+}
+
+/**
+ * The tests a selection holds, without running anything: the files are loaded (describe bodies run, hooks
+ * are only registered) and the grep applied as mocha would. For `--list-images`.
+ */
+export async function selectTests(patterns: string[], grep?: string, invert = false): Promise<Array<{ fullTitle: string; file?: string }>> {
+  const mocha = new Mocha({ grep, invert });
+  for (const f of expandPatterns(patterns)) mocha.addFile(f);
+  await mocha.loadFilesAsync();
+  const re = mocha.options.grep as RegExp | undefined;
+  const tests = allTests(mocha.suite).filter((t) => !re || re.test(t.fullTitle()) !== invert);
+  return tests.map((t) => ({ fullTitle: t.fullTitle(), file: t.file }));
 }
 
 export async function runMocha(o: RunOptions): Promise<RunResult> {

@@ -9,6 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 import { defaultClusterJsonPath, selectNodeAccess, type NodeInfo } from './select.ts';
 import { probeSctpModule } from './sctp-module.ts';
 import { nodeNetfilter } from './netfilter/index.ts';
+import { AGNHOST_SCTP_IMAGE } from '../framework/images.ts';
 
 function args(argv: string[]): Map<string, string> {
   const m = new Map<string, string>();
@@ -37,7 +38,7 @@ async function main(): Promise<number> {
     internalIP: n.status?.addresses?.find((x) => x.type === 'InternalIP')?.address,
     externalIP: n.status?.addresses?.find((x) => x.type === 'ExternalIP')?.address,
   }));
-  const image = a.get('image') ?? cluster?.images?.agnhost ?? cluster?.images?.busybox ?? 'registry.local/busybox:sctp-e2e';
+  const image = a.get('image') ?? cluster?.images?.agnhost ?? cluster?.images?.busybox ?? AGNHOST_SCTP_IMAGE;
   let createdNs: string | undefined;
   let namespace = a.get('namespace');
   const wantHostPod = (a.get('node-access') ?? process.env.SCTP_E2E_NODE_ACCESS) === 'hostpod';

@@ -9,6 +9,7 @@
 // The namespace must admit privileged pods (PSA "privileged"). close() deletes the pod.
 import * as k8s from '@kubernetes/client-node';
 import { apiMessage, PodExecFailure, podExec } from '../k8s/pod-exec.ts';
+import { imagePullFailure } from '../k8s/pods.ts';
 import { DEFAULT_NODE_EXEC_TIMEOUT_MS, formatDuration, NodeExecError, NodeExecTimeout, shortCommand, type ExecResult, type NodeExec, type RunOptions } from './exec.ts';
 
 export interface HostPodOptions {
@@ -149,6 +150,8 @@ export function hostPodExec(o: HostPodOptions): NodeExec {
       const waiting = cs?.state?.waiting;
       last = `phase=${p.status?.phase ?? '?'}${waiting ? ` waiting ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}` : ''}${cs?.state?.terminated ? ` terminated ${cs.state.terminated.reason} exit ${cs.state.terminated.exitCode}` : ''}`;
       if (p.status?.phase === 'Running' && cs?.state?.running) return podName;
+      const pull = imagePullFailure(p);
+      if (pull) throw fail(`host pod for node ${o.node} cannot start: ${pull}`);
       if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded' || (waiting && /ErrImageNeverPull|InvalidImageName|CreateContainerConfigError|CreateContainerError|ErrImagePull|ImagePullBackOff/.test(waiting.reason ?? ''))) {
         throw fail(`host pod ${o.namespace}/${podName} for node ${o.node} cannot start: ${last} (image ${o.image})`);
       }

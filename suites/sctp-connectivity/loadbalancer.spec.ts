@@ -97,8 +97,8 @@ describeE2E('SCTPConnectivity LoadBalancer', [Tag.SCTPConnectivity, Tag.LoadBala
     const { lb } = await runLoadBalancer(f, 'sctp-lb');
 
     await Promise.all([
-      ...['backend-a', 'backend-b'].map((name) => f.runPod({ name, image: f.config.image, args: serverArgs(TARGET), labels: { app: 'sctp-lb' }, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: TARGET }] })),
-      f.runPod({ name: 'client', image: f.config.image, args: clientArgs(f) }),
+      ...['backend-a', 'backend-b'].map((name) => f.runPod({ name, image: f.config.images.test, args: serverArgs(TARGET), labels: { app: 'sctp-lb' }, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: TARGET }] })),
+      f.runPod({ name: 'client', image: f.config.images.test, args: clientArgs(f) }),
     ]);
     // kube-proxy short-circuits an ingress IP (ipMode VIP) on the client's node: say what this probe proves.
     const path = inClusterPath(lb);
@@ -129,7 +129,7 @@ describeE2E('SCTPConnectivity LoadBalancer', [Tag.SCTPConnectivity, Tag.LoadBala
     }
     f.skipIf(route.kind === 'local', `the LoadBalancer address ${lb.address} is an address of the outside vantage point itself (${routeEvidence}); a probe would never leave it`);
 
-    await Promise.all(['backend-a', 'backend-b'].map((name) => f.runPod({ name, image: f.config.image, args: serverArgs(TARGET), labels: { app: 'sctp-lb-out' }, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: TARGET }] })));
+    await Promise.all(['backend-a', 'backend-b'].map((name) => f.runPod({ name, image: f.config.images.test, args: serverArgs(TARGET), labels: { app: 'sctp-lb-out' }, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: TARGET }] })));
     const how = route.kind === 'routed' ? `routed via ${route.via}` : route.kind === 'on-link' ? `on-link on ${route.dev} (layer 2)` : `route unknown: ${route.line}`;
     await expectEveryBackend(f, `SCTP outside ${outside.ip} -> LoadBalancer ${lb.address}:${PORT} (the load-balancer path; ${how}; ${routeEvidence})`, ['backend-a', 'backend-b'], () => outside.connect(lb.address, PORT, 'SCTP', { data: 'hostname' }));
   });

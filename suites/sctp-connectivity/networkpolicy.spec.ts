@@ -86,7 +86,7 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
     this.timeout(timeouts.namespace * 2 + timeouts.podStart + MATRIX * 4 + timeouts.apiCall * 2);
     for (const n of model.namespaces) nsOf[n.name] = await f.createNamespace(`netpol-${n.name}`, n.labels);
     const pods = await Promise.all(model.pods.map((p) => f.runPod({
-      name: p.name, image: f.config.image, labels: p.labels, readinessPort: PORT,
+      name: p.name, image: f.config.images.test, labels: p.labels, readinessPort: PORT,
       args: ['netexec', `--http-port=${PORT}`, `--udp-port=${PORT}`, `--sctp-port=${PORT}`],
       ports: [{ protocol: 'TCP', containerPort: PORT }, { protocol: 'UDP', containerPort: PORT }, { protocol: 'SCTP', containerPort: PORT }],
     }, nsOf[p.namespace])));

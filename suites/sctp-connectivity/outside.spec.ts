@@ -35,7 +35,7 @@ describeE2E('SCTPConnectivity from outside the cluster', [Tag.SCTPConnectivity, 
     f.skipIf(!ip, `node ${node.metadata!.name} has no InternalIP address`);
     nodeIP = ip!;
     await f.runPod({
-      name: 'backend', image: f.config.image, args: serverArgs(TARGET), labels: { app: 'sctp-outside' }, readinessPort: HTTP_PORT,
+      name: 'backend', image: f.config.images.test, args: serverArgs(TARGET), labels: { app: 'sctp-outside' }, readinessPort: HTTP_PORT,
       nodeName: node.metadata!.name, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: TARGET, hostPort: HOST_PORT }],
     });
   });

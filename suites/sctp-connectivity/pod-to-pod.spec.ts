@@ -15,8 +15,8 @@ describeE2E('SCTPConnectivity Pods', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.
   async function podToPod(serverNode: string, clientNode: string, suffix = '') {
     const [serverName, clientName] = [`server${suffix}`, `client${suffix}`];
     const [server] = await Promise.all([
-      f.runPod({ name: serverName, image: f.config.image, args: serverArgs(PORT, { tcp: true, udp: true, flavor: f.config.flavor }), nodeName: serverNode, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: PORT }] }),
-      f.runPod({ name: clientName, image: f.config.image, args: clientArgs(f), nodeName: clientNode }),
+      f.runPod({ name: serverName, image: f.config.images.test, args: serverArgs(PORT, { tcp: true, udp: true, flavor: f.config.flavor }), nodeName: serverNode, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: PORT }] }),
+      f.runPod({ name: clientName, image: f.config.images.test, args: clientArgs(f), nodeName: clientNode }),
     ]);
     const ip = server.status!.podIP!;
     const probe = () => probeHostname(f, { from: clientName, host: ip, port: PORT });

@@ -28,8 +28,8 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
   before(async function () {
     this.timeout(timeouts.podStart * 2);
     const pods = await Promise.all([
-      ...BACKENDS.map((name) => f.runPod({ name, image: f.config.image, args: serverArgs(TARGET), labels: { app: 'sctp-resync' }, readinessPort: HTTP_PORT, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: TARGET }] })),
-      f.runPod({ name: 'client', image: f.config.image, args: clientArgs(f) }),
+      ...BACKENDS.map((name) => f.runPod({ name, image: f.config.images.test, args: serverArgs(TARGET), labels: { app: 'sctp-resync' }, readinessPort: HTTP_PORT, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: TARGET }] })),
+      f.runPod({ name: 'client', image: f.config.images.test, args: clientArgs(f) }),
     ]);
     for (const p of pods) ips[p.metadata!.name!] = p.status!.podIP!;
   });

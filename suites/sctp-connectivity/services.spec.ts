@@ -24,10 +24,10 @@ describeE2E('SCTPConnectivity Services', [Tag.SCTPConnectivity, Tag.Disruptive, 
     // backends spread over the nodes there are; the client on the first
     const pods = await Promise.all([
       ...BACKENDS.map((name, i) => f.runPod({
-        name, image: f.config.image, args: serverArgs(TARGET, { tcp: true, udp: true, flavor: f.config.flavor }), labels: { app: 'sctp-svc' }, readinessPort: HTTP_PORT,
+        name, image: f.config.images.test, args: serverArgs(TARGET, { tcp: true, udp: true, flavor: f.config.flavor }), labels: { app: 'sctp-svc' }, readinessPort: HTTP_PORT,
         nodeName: nodes[i % nodes.length]!.metadata!.name, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: TARGET }],
       })),
-      f.runPod({ name: 'client', image: f.config.image, args: clientArgs(f), nodeName: nodes[0]!.metadata!.name }),
+      f.runPod({ name: 'client', image: f.config.images.test, args: clientArgs(f), nodeName: nodes[0]!.metadata!.name }),
     ]);
     for (const p of pods) {
       ips[p.metadata!.name!] = p.status!.podIP!;

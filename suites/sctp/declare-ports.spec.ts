@@ -9,7 +9,7 @@ describeE2E('SCTP', [Tag.SCTP, Tag.LinuxOnly], () => {
 
   describe('Pods, Services, and NetworkPolicies can declare SCTP ports', () => {
     f.it('a Pod declares an SCTP containerPort and keeps it', async () => {
-      await f.createPod({ name: 'sctp-port', image: f.config.image, args: f.pauseArgs(), ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }] });
+      await f.createPod({ name: 'sctp-port', image: f.config.images.test, args: f.pauseArgs(), ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }] });
       const p = await f.readPod('sctp-port');
       expect(p.spec?.containers[0]?.ports, 'ports read back from the API').to.deep.equal([{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }]);
     });
@@ -63,7 +63,7 @@ describeE2E('SCTP', [Tag.SCTP, Tag.LinuxOnly], () => {
     f.it('EndpointSlices of a selector Service carry the SCTP port of a ready backend, and drop it when the pod goes', async () => {
       await f.createService({ name: 'sctp-endpoints', selector: { app: 'sctp-backend' }, ports: [{ name: 'sip', protocol: 'SCTP', port: 5060, targetPort: 5060 }] });
       await f.waitForEndpointSlices('sctp-endpoints', 'no endpoints before any backend', (s) => s.every((x) => !(x.endpoints ?? []).length));
-      const pod = await f.runPod({ name: 'backend', image: f.config.image, args: f.pauseArgs(), labels: { app: 'sctp-backend' }, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }] });
+      const pod = await f.runPod({ name: 'backend', image: f.config.images.test, args: f.pauseArgs(), labels: { app: 'sctp-backend' }, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }] });
       const ip = pod.status!.podIP!;
       const slices = await f.waitForEndpointSlices('sctp-endpoints', `ready endpoint ${ip} on port sip 5060/SCTP`, (s) =>
         s.some((x) => (x.ports ?? []).some((p) => p.protocol === 'SCTP' && p.port === 5060 && p.name === 'sip') &&

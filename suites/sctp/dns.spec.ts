@@ -14,9 +14,9 @@ describeE2E('SCTP DNS', [Tag.SCTP, Tag.LinuxOnly], () => {
     this.timeout(timeouts.podStart * 2);
     f.skipIf(f.config.flavor !== 'agnhost-sctp', `DNS lookups use the busybox nslookup in agnhost-sctp; flavor ${f.config.flavor} has none`);
     const pods = await Promise.all(['a', 'b'].map((n) =>
-      f.runPod({ name: `backend-${n}`, image: f.config.image, args: f.pauseArgs(), labels: { app: 'sctp-dns' }, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }] })));
+      f.runPod({ name: `backend-${n}`, image: f.config.images.test, args: f.pauseArgs(), labels: { app: 'sctp-dns' }, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }] })));
     for (const p of pods) backends[p.metadata!.name!] = p.status!.podIP!;
-    clientPod = (await f.runPod({ name: 'client', image: f.config.image, args: f.pauseArgs() })).metadata!.name!;
+    clientPod = (await f.runPod({ name: 'client', image: f.config.images.test, args: f.pauseArgs() })).metadata!.name!;
     await f.createService({ name: 'sctp-headless', headless: true, selector: { app: 'sctp-dns' }, ports: [{ name: 'sip', protocol: 'SCTP', port: 5060 }] });
     await f.createService({ name: 'sctp-clusterip', selector: { app: 'sctp-dns' }, ports: [{ name: 'sip', protocol: 'SCTP', port: 5060, targetPort: 5060 }] });
   });

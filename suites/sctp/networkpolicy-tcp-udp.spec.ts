@@ -31,11 +31,11 @@ describeE2E('SCTP NetworkPolicy', [Tag.SCTP, Tag.NetworkPolicy, Tag.LinuxOnly], 
   f.it('A NetworkPolicy matching an SCTP port does not allow TCP or UDP traffic', async function () {
     this.timeout(timeouts.podStart * 2 + STEP * 4 + timeouts.apiCall * 4);
     const server = await f.runPod({
-      name: 'server', image: f.config.image, labels: { app: 'server' },
+      name: 'server', image: f.config.images.test, labels: { app: 'server' },
       args: f.porterArgs(), env: { [`SERVE_PORT_${PORT}`]: 'tcp-ok', [`SERVE_UDP_PORT_${PORT}`]: 'udp-ok' },
       ports: [{ protocol: 'TCP', containerPort: PORT }, { protocol: 'UDP', containerPort: PORT }],
     });
-    await f.runPod({ name: 'client', image: f.config.image, args: f.pauseArgs() });
+    await f.runPod({ name: 'client', image: f.config.images.test, args: f.pauseArgs() });
     const ip = server.status!.podIP!;
     const cell = (p: Protocol): Cell => ({ from: `${f.ns}/client`, to: `server ${ip}:${PORT}/${p}` });
     const protocolOf = (c: Cell): Protocol => (c.to.endsWith('/UDP') ? 'UDP' : 'TCP');

@@ -17,7 +17,7 @@ describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
     const nodeName = node!.metadata!.name!;
     await f.node.access();
     const pod = await f.runPod({
-      name: 'backend', image: f.config.image, args: f.pauseArgs(), nodeName, labels: { app: 'sctp-noreserve' },
+      name: 'backend', image: f.config.images.test, args: f.pauseArgs(), nodeName, labels: { app: 'sctp-noreserve' },
       ports: [{ protocol: 'SCTP', containerPort: PORT, hostPort: HOST_PORT }],
     });
     const svc = await f.createService({ name: 'sctp-noreserve', type: 'NodePort', selector: { app: 'sctp-noreserve' }, externalIPs: ['192.0.2.11'], ports: [{ protocol: 'SCTP', port: PORT }] });

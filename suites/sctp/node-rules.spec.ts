@@ -47,7 +47,7 @@ describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
     const [node] = await f.readySchedulableNodes();
     f.skipIf(!node, 'the cluster has no ready schedulable node');
     const pod = await f.runPod({
-      name: 'hostport', image: f.config.image, args: f.pauseArgs(), nodeName: node!.metadata!.name,
+      name: 'hostport', image: f.config.images.test, args: f.pauseArgs(), nodeName: node!.metadata!.name,
       ports: [{ protocol: 'SCTP', containerPort: CONTAINER_PORT, hostPort: HOST_PORT }],
     });
     const nodeName = pod.spec!.nodeName!;
@@ -84,7 +84,7 @@ describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
       const others = modes.filter((m) => m.mode !== mode);
       if (others.length) f.log(`not checked in this test (other proxy modes):\n${others.map((m) => `  ${m.node}: ${m.mode} — ${m.evidence}`).join('\n')}`);
 
-      const pod = await f.runPod({ name: 'backend', image: f.config.image, args: f.pauseArgs(), labels: { app: 'sctp-rules' }, nodeName: inMode[0], ports: [{ protocol: 'SCTP', containerPort: TARGET }] });
+      const pod = await f.runPod({ name: 'backend', image: f.config.images.test, args: f.pauseArgs(), labels: { app: 'sctp-rules' }, nodeName: inMode[0], ports: [{ protocol: 'SCTP', containerPort: TARGET }] });
       const svc = await f.createService({
         name: 'sctp-rules', type: 'NodePort', selector: { app: 'sctp-rules' }, externalIPs: [EXTERNAL_IP],
         ports: [{ protocol: 'SCTP', port: PORT, targetPort: TARGET }],

@@ -5,7 +5,12 @@
 // --report writes the report card as lib/cli/e2e-main.ts does (reportOfRun + writeReport), with the capability
 // report read from FILE (a real capabilities.json) instead of a probe, and no cluster ("unknown").
 import { readFileSync } from 'node:fs';
+//   node --import tsx test/runner/run-fixtures.ts [--grep RE] [--junit PATH] --summary PATH FILE...
+// Without --junit the paths are chosen as `npm run e2e` chooses them (lib/framework/report-paths.ts): JUnit
+// beside the summary, or under $ARTIFACTS when that is set.
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { reportPaths } from '../../lib/framework/report-paths.ts';
 import { runMocha } from '../../lib/framework/runner.ts';
 import { commandLine, reportOfRun } from '../../lib/report/model.ts';
 import { checkReportDir, writeReport } from '../../lib/report/write.ts';
@@ -18,12 +23,14 @@ const { values, positionals } = parseArgs({
   },
 });
 if (values.report) checkReportDir(values.report);
+const paths = values.summary ? reportPaths({ junit: values.junit, defaultJunit: join(dirname(values.summary), 'junit.xml'), runSummary: values.summary }) : undefined;
+if (paths?.prow) process.stdout.write(`fixtures: ${paths.prow}\n`);
 const r = await runMocha({
   patterns: positionals,
   grep: values.grep,
   timeout: 20_000,
-  junit: values.junit,
-  summaryJson: values.summary,
+  junit: paths?.junit ?? values.junit,
+  summaryJson: paths?.summaryJson,
   suiteName: 'fixtures',
   phases: true,
 });

@@ -3,10 +3,11 @@
 // and the basic phase runs first whatever the file names.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ExitCode } from '../../lib/framework/errors.ts';
+import { PROW_JUNIT, PROW_SUMMARY, reportPaths } from '../../lib/framework/report-paths.ts';
 import type { Result } from '../../lib/framework/reporter.ts';
 import type { RunNote } from '../../lib/framework/run-notes.ts';
 import type { ReportModel } from '../../lib/report/model.ts';
@@ -167,6 +168,38 @@ describe('runner over fixture specs (no cluster)', function () {
       const run = runFixtures(files, { grep: 'SCTPConnectivity' });
       expect(ran(run.stdout)).to.deep.equal(['connectivity-1', 'connectivity-2']);
       expect(run.stdout).not.to.contain('phase 1:');
+    });
+  });
+
+  describe('Prow: $ARTIFACTS', () => {
+    it('without --junit, JUnit goes to $ARTIFACTS/junit_sctp-e2e.xml and the summary beside it (and to the run\'s own path)', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sctp-e2e-prow-'));
+      try {
+        const prow = join(dir, 'prow-artifacts');
+        const own = join(dir, 'run', 'summary.json');
+        const env: NodeJS.ProcessEnv = { ...process.env, ARTIFACTS: prow };
+        delete env.SCTP_E2E_REQUIRE;
+        const p = spawnSync(process.execPath, ['--import', 'tsx', 'test/runner/run-fixtures.ts', '--summary', own, `${FIX}/skips.spec.ts`], { env, encoding: 'utf8', timeout: 60_000 });
+        expect(p.stdout).to.contain(`$ARTIFACTS is set: JUnit to ${join(prow, PROW_JUNIT)}`);
+        expect(readdirSync(prow).sort()).to.deep.equal(['junit_sctp-e2e.xml', 'sctp-e2e-summary.json']);
+        expect(PROW_JUNIT).to.match(/^junit_.*\.xml$/); // the name TestGrid collects
+        const junit = readFileSync(join(prow, PROW_JUNIT), 'utf8');
+        expect(junit).to.contain('<testsuites name="fixtures"').and.contain('<skipped message="no widget controller in this cluster"/>');
+        const copy = JSON.parse(readFileSync(join(prow, PROW_SUMMARY), 'utf8')) as { results: Result[]; verdict: { exitCode: number } };
+        expect(readFileSync(own, 'utf8')).to.equal(readFileSync(join(prow, PROW_SUMMARY), 'utf8'));
+        expect(copy.results.find((r) => r.title === 'skips itself')).to.include({ outcome: 'skipped', reason: 'this node has no widget' });
+        expect(copy.verdict.exitCode).to.equal(p.status);
+        expect(existsSync(join(dirname(own), 'junit.xml')), 'no JUnit at the default path when $ARTIFACTS chose it').to.equal(false);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('an explicit --junit wins over $ARTIFACTS', () => {
+      expect(reportPaths({ junit: 'out/j.xml', defaultJunit: 'artifacts/junit.xml', runSummary: 'artifacts/r/summary.json' }, { ARTIFACTS: '/logs/artifacts' }))
+        .to.deep.equal({ junit: 'out/j.xml', summaryJson: ['artifacts/r/summary.json'] });
+      expect(reportPaths({ defaultJunit: 'artifacts/junit.xml', runSummary: 'artifacts/r/summary.json' }, {}))
+        .to.deep.equal({ junit: 'artifacts/junit.xml', summaryJson: ['artifacts/r/summary.json'] });
     });
   });
 
