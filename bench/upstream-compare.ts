@@ -1,8 +1,9 @@
 // Benchmark (not a test): upstream's SCTP specs and ours, side by side on ONE cluster in one run, phase by
 // phase (basic first for both, then connectivity, then NetworkPolicy): verdicts, cases, wall time, ratios.
-//   tsx bench/upstream-compare.ts [--phases basic,connectivity] [--out DIR] [--kubeconfig K]
+//   tsx bench/upstream-compare.ts [--phases basic,connectivity] [--upstream-specs ID,...] [--out DIR] [--kubeconfig K]
 //        [--ours-args '--flavor agnhost ...'] [--version v1.34.4] [--image-source local|upstream] [--label TEXT]
 // Writes DIR/compare.json and DIR/compare.md (default DIR: artifacts/compare-<time>), plus each suite's JUnit.
+// Exit 1 when one of OUR tests failed (upstream's verdicts are reported, not required), 0 otherwise.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,13 +11,13 @@ import { parseArgs } from 'node:util';
 import { parseJUnit, type JUnitCase } from '../cluster/lab/junit.ts';
 import { findKubeconfig, readLocalCluster } from '../lib/framework/config.ts';
 import { buildUpstream, loadImageIntoLocalCluster, parsePhases, runUpstream, type UpstreamRun } from '../upstream/run.ts';
-import { UPSTREAM_SPECS, type UpstreamPhase } from '../upstream/specs.ts';
+import { UPSTREAM_SPECS, selectSpecs, type UpstreamPhase } from '../upstream/specs.ts';
 
 const repo = resolve(new URL('..', import.meta.url).pathname);
 const log = (s: string) => process.stderr.write(`[compare ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 /** Our selection for each upstream phase. */
-const OURS: Record<UpstreamPhase, string[]> = {
+export const OURS_SELECTION: Record<UpstreamPhase, string[]> = {
   basic: ['--tag', 'SCTP', '--skip-tag', 'NetworkPolicy'], // the SCTP-policy TCP/UDP test sits with upstream's in netpol
   connectivity: ['--tag', 'SCTPConnectivity', '--skip-tag', 'NetworkPolicy', '--skip-tag', 'LoadBalancer'],
   netpol: ['--tag', 'NetworkPolicy', '--skip-tag', 'LoadBalancer'],
@@ -29,7 +30,7 @@ interface Capabilities { nodes: Array<{ node: string; kernelSctp: string; schedu
 function runOurs(phase: UpstreamPhase, out: string, kubeconfig: string, extra: string[]): OursRun {
   const junit = join(out, `ours-${phase}.xml`);
   const artifacts = join(out, `ours-${phase}`);
-  const args = ['bin/sctp-e2e.ts', 'run', '--no-cluster-up', '--kubeconfig', kubeconfig, ...OURS[phase], ...extra, '--junit', junit, '--artifacts', artifacts];
+  const args = ['bin/sctp-e2e.ts', 'run', '--no-cluster-up', '--kubeconfig', kubeconfig, ...OURS_SELECTION[phase], ...extra, '--junit', junit, '--artifacts', artifacts];
   log(`ours, ${phase}: tsx ${args.join(' ')}`);
   const t0 = Date.now();
   const r = spawnSync('tsx', args, { cwd: repo, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PATH: `${repo}/node_modules/.bin:${process.env.PATH}` } });
@@ -87,7 +88,7 @@ function render(c: Comparison): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
-    phases: { type: 'string', default: 'basic,connectivity' }, out: { type: 'string' }, kubeconfig: { type: 'string' }, 'ours-args': { type: 'string', default: '' },
+    phases: { type: 'string', default: 'basic,connectivity' }, 'upstream-specs': { type: 'string' }, out: { type: 'string' }, kubeconfig: { type: 'string' }, 'ours-args': { type: 'string', default: '' },
     version: { type: 'string', default: 'v1.34.4' }, 'image-source': { type: 'string' }, label: { type: 'string', default: '' }, timeout: { type: 'string', default: '60m' } } });
   const phases = parsePhases(values.phases!);
   const kc = values.kubeconfig ? { path: values.kubeconfig } : findKubeconfig();
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
   const ups: UpstreamRun[] = [];
   for (const phase of phases) {
     ours.push(runOurs(phase, out, kc.path, oursExtra));
-    ups.push(await runUpstream({ build, kubeconfig: kc.path, phases: [phase], out: join(out, `upstream-${phase}`), imageSource, timeout: values.timeout!, extra: [] }));
+    ups.push(await runUpstream({ build, kubeconfig: kc.path, phases: [phase], ids: values['upstream-specs']?.split(','), out: join(out, `upstream-${phase}`), imageSource, timeout: values.timeout!, extra: [] }));
   }
   const caps = ours.find((o) => o.capabilities)?.capabilities;
   const netpolCases = ours.find((o) => o.phase === 'netpol')?.cases ?? [];
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
         wallRatio: o.wallSeconds / u.wallSeconds, perCaseRatio: perCase(o.wallSeconds, o.cases.length) / perCase(u.wallSeconds, u.results.length),
         caseRatio: o.cases.length / Math.max(1, u.results.length) };
     }),
-    specs: UPSTREAM_SPECS.filter((s) => phases.includes(s.phase)).map((s) => {
+    specs: selectSpecs(phases, values['upstream-specs']?.split(',')).map((s) => {
       const u = ups.flatMap((x) => x.results).find((r) => r.id === s.id);
       return { id: s.id, phase: s.phase, upstream: u?.outcome ?? 'not run', upstreamSeconds: u?.seconds ?? 0, upstreamMessage: u?.message,
         environmental: u?.outcome === 'failed' ? unmetNeeds(s.needs, caps, netpolWorks) : [],
@@ -134,6 +135,13 @@ async function main(): Promise<void> {
   writeFileSync(join(out, 'compare.md'), render(c));
   process.stdout.write(render(c));
   log(`wrote ${join(out, 'compare.md')} and compare.json`);
+  const oursFailed = allOurs.filter((x) => x.outcome === 'failed');
+  if (oursFailed.length) {
+    log(`OUR suite failed ${oursFailed.length} test(s) on this cluster: ${oursFailed.map((x) => x.name).join('; ')}`);
+    process.exitCode = 1;
+  }
 }
 
-main().catch((e: Error) => { process.stderr.write(`compare: ${e.message}\n`); process.exitCode = 2; });
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  main().catch((e: Error) => { process.stderr.write(`compare: ${e.message}\n`); process.exitCode = 2; });
+}

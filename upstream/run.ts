@@ -1,5 +1,5 @@
 // Runs upstream's SCTP specs (e2e.test built by upstream/build.sh) against a cluster and reads their verdicts.
-//   tsx upstream/run.ts [--phase basic,connectivity,netpol] [--kubeconfig K] [--out DIR] [--version v1.34.4]
+//   tsx upstream/run.ts [--phase basic,connectivity,netpol] [--specs ID,...] [--kubeconfig K] [--out DIR] [--version v1.34.4]
 //                       [--image-source local|upstream] [--timeout 40m] [-- extra e2e.test flags]
 // local (default on the local cluster): our offline-built agnhost image, imported into every node of the local
 // cluster (and the joined kernel-lane VM), selected with e2e.test's --kube-test-repo-list. upstream (default
@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseJUnit, type JUnitCase } from '../cluster/lab/junit.ts';
 import { findKubeconfig, localClusterDir, readLocalCluster } from '../lib/framework/config.ts';
-import { UPSTREAM_SPECS, specOf, upstreamFocus, type UpstreamPhase } from './specs.ts';
+import { selectSpecs, specOf, upstreamFocus, type UpstreamPhase } from './specs.ts';
 
 export interface UpstreamBuild {
   dir: string; k8sVersion: string; agnhostTag: string; image: string; imageDigest: string; archive: string; e2eTestSha256: string;
@@ -61,16 +61,17 @@ export function loadImageIntoLocalCluster(b: UpstreamBuild): string[] {
   return done;
 }
 
-export async function runUpstream(o: { build: UpstreamBuild; kubeconfig: string; phases: UpstreamPhase[]; out: string; imageSource: 'local' | 'upstream'; timeout: string; extra: string[] }): Promise<UpstreamRun> {
+export async function runUpstream(o: { build: UpstreamBuild; kubeconfig: string; phases: UpstreamPhase[]; ids?: string[]; out: string; imageSource: 'local' | 'upstream'; timeout: string; extra: string[] }): Promise<UpstreamRun> {
   mkdirSync(o.out, { recursive: true });
-  const focus = upstreamFocus(o.phases);
+  const focus = upstreamFocus(o.phases, o.ids);
+  const selected = selectSpecs(o.phases, o.ids).map((s) => s.id);
   const args = ['--kubeconfig', o.kubeconfig, '--provider', 'skeleton', `--ginkgo.focus=${focus}`, '--ginkgo.no-color', '--ginkgo.v', '--ginkgo.silence-skips',
     `--ginkgo.timeout=${o.timeout}`, '--report-dir', o.out, ...(o.imageSource === 'local' ? ['--kube-test-repo-list', join(o.build.dir, 'repo-list.yaml')] : []), ...o.extra];
   const e2e = join(o.build.dir, 'e2e.test');
   const command = `${e2e} ${args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}`;
   const logPath = join(o.out, 'e2e.log');
   const t0 = Date.now();
-  log(`running ${UPSTREAM_SPECS.filter((s) => o.phases.includes(s.phase)).length} upstream spec(s), phases ${o.phases.join(',')}; log ${logPath}`);
+  log(`running ${selected.length} upstream spec(s) (${selected.join(', ')}); log ${logPath}`);
   const child = spawn(e2e, args, { cwd: o.out, stdio: ['ignore', 'pipe', 'pipe'] });
   const file = createWriteStream(logPath);
   let current = '';
@@ -100,7 +101,7 @@ export async function runUpstream(o: { build: UpstreamBuild; kubeconfig: string;
   const results: UpstreamResult[] = [];
   for (const c of cases) {
     const s = specOf(c.name);
-    if (!s || !o.phases.includes(s.phase)) continue;
+    if (!s || !selected.includes(s.id)) continue;
     results.push({ id: s.id, phase: s.phase, name: c.name.replace(/^\[It\] /, ''), outcome: c.outcome, seconds: c.seconds ?? 0, message: c.message?.split('\n')[0] });
   }
   const run: UpstreamRun = { k8sVersion: o.build.k8sVersion, image: o.imageSource === 'local' ? o.build.image : `registry.k8s.io/e2e-test-images/agnhost:${o.build.agnhostTag}`,
@@ -120,7 +121,7 @@ export function parsePhases(v: string): UpstreamPhase[] {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: {
-    phase: { type: 'string', default: 'basic' }, kubeconfig: { type: 'string' }, out: { type: 'string' }, version: { type: 'string' },
+    phase: { type: 'string', default: 'basic' }, specs: { type: 'string' }, kubeconfig: { type: 'string' }, out: { type: 'string' }, version: { type: 'string' },
     'image-source': { type: 'string' }, timeout: { type: 'string', default: '40m' }, help: { type: 'boolean' } } });
   if (values.help) { process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n'); return; }
   const phases = parsePhases(values.phase!);
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
     log(`imported ${build.image} (${build.imageDigest.slice(0, 19)}…) into ${loadImageIntoLocalCluster(build).join(', ')}`);
   }
   const out = resolve(values.out ?? join('artifacts', `upstream-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15).toLowerCase()}`));
-  const run = await runUpstream({ build, kubeconfig: kc.path, phases, out, imageSource, timeout: values.timeout!, extra: positionals });
+  const run = await runUpstream({ build, kubeconfig: kc.path, phases, ids: values.specs?.split(','), out, imageSource, timeout: values.timeout!, extra: positionals });
   process.exitCode = run.results.length === 0 ? 8 : run.results.some((r) => r.outcome === 'failed') ? 1 : 0;
 }
 

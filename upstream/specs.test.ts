@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJUnit } from '../cluster/lab/junit.ts';
-import { UPSTREAM_SPECS, specOf, upstreamFocus } from './specs.ts';
+import { UPSTREAM_SPECS, selectSpecs, specOf, upstreamFocus } from './specs.ts';
 
 const here = new URL('.', import.meta.url).pathname;
 // `e2e.test --ginkgo.dry-run --ginkgo.focus='SCTP|sctp'` of the e2e.test built by upstream/build.sh at v1.34.4
@@ -40,5 +40,11 @@ describe('upstream SCTP spec catalogue', () => {
     for (const c of passed) expect(c.seconds).to.be.greaterThan(1);
     // HTML entities in ginkgo's names (&#39;) are decoded
     expect(sctp.some((c) => c.name.includes("'protocol: SCTP' as 'protocol: TCP'"))).to.equal(true);
+  });
+
+  it('a selection by id narrows a phase; an unknown id is an error that lists the known ones', () => {
+    expect(selectSpecs(['netpol'], ['netpol-sctp-not-tcp', 'netpol-isolate']).map((s) => s.id)).to.deep.equal(['netpol-sctp-not-tcp', 'netpol-isolate']);
+    expect(dryRun.filter((n) => new RegExp(upstreamFocus(['netpol'], ['netpol-isolate'])).test(n))).to.have.length(1);
+    expect(() => selectSpecs(['netpol'], ['netpol-isolat'])).to.throw(/unknown upstream spec id "netpol-isolat"; known: svc-basic, /);
   });
 });

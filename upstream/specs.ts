@@ -55,9 +55,15 @@ export const UPSTREAM_SPECS: UpstreamSpec[] = [
 ];
 
 /** e2e.test --ginkgo.focus for a phase (regex over the full spec names). */
-export function upstreamFocus(phases: readonly UpstreamPhase[]): string {
+export function upstreamFocus(phases: readonly UpstreamPhase[], ids?: readonly string[]): string {
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return UPSTREAM_SPECS.filter((s) => phases.includes(s.phase)).map((s) => esc(s.title)).join('|');
+  return selectSpecs(phases, ids).map((s) => esc(s.title)).join('|');
+}
+
+/** The specs of these phases, or only those with these ids (an unknown id is an error naming the known ones). */
+export function selectSpecs(phases: readonly UpstreamPhase[], ids?: readonly string[]): UpstreamSpec[] {
+  for (const id of ids ?? []) if (!UPSTREAM_SPECS.some((s) => s.id === id)) throw new Error(`unknown upstream spec id ${JSON.stringify(id)}; known: ${UPSTREAM_SPECS.map((s) => s.id).join(', ')}`);
+  return UPSTREAM_SPECS.filter((s) => phases.includes(s.phase) && (!ids?.length || ids.includes(s.id)));
 }
 
 export function specOf(name: string): UpstreamSpec | undefined {
