@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(
   # local cluster: runtime, networking, certificates
   containerd runc containernetworking-plugins iptables nftables ipset conntrack iproute2 openssl
-  openssh-server openssh-client socat procps psmisc util-linux kmod ca-certificates
+  openssh-server openssh-client socat procps psmisc util-linux kmod ca-certificates curl
   # agnhost-sctp build (static usrsctp) and image tooling
   build-essential libusrsctp-dev busybox-static skopeo
   # NetworkPolicy implementation (cluster/netpol: cilium-agent compiles its BPF datapath at start)

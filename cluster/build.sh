@@ -10,10 +10,12 @@ ETCD_VERSION=${ETCD_VERSION:-v3.5.35}
 COREDNS_VERSION=${COREDNS_VERSION:-v1.14.7}
 CACHE=${SCTP_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sctp-e2e}
 here=$(cd "$(dirname "$0")" && pwd)
-key=$(printf '%s\n' "$K8S_VERSION" "$ETCD_VERSION" "$COREDNS_VERSION" "$(sha256sum < "$here/build.sh")" | sha256sum | cut -c1-12)
+key=$(printf '%s\n' "$K8S_VERSION" "$ETCD_VERSION" "$COREDNS_VERSION" "$(cat "$here/build.sh" "$here/k8s-shim.sh" | sha256sum)" | sha256sum | cut -c1-12)
 BIN=$CACHE/bin-$key
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=${GOPROXY:-https://proxy.golang.org,direct}
 log() { printf '[build %s] %s\n' "$(date +%T)" "$*" >&2; }
+# shellcheck source=k8s-shim.sh
+. "$here/k8s-shim.sh"
 command -v go >/dev/null || { echo "build: Go is not installed (need go >= 1.24 on PATH)" >&2; exit 3; }
 
 want=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl etcd coredns)
@@ -23,28 +25,13 @@ mkdir -p "$BIN.tmp" "$CACHE/src"
 start=$(date +%s)
 
 # --- Kubernetes -------------------------------------------------------------------------------
-S=v0.${K8S_VERSION#v1.}
-minor=$(echo "$K8S_VERSION" | cut -d. -f2)
 shim=$CACHE/src/k8s-$K8S_VERSION
 if [ ! -x "$BIN.tmp/kubectl" ]; then
-  rm -rf "$shim"; mkdir -p "$shim"; cd "$shim"
-  go mod init local.invalid/k8sbuild >/dev/null 2>&1
-  gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')
-  [ -f "$gomod" ] || { echo "build: could not download k8s.io/kubernetes@$K8S_VERSION" >&2; exit 3; }
-  gover=$(awk '$1=="go"{print $2; exit}' "$gomod"); godebug=$(awk '$1=="godebug"{print $2; exit}' "$gomod")
-  go mod edit -go="$gover"
-  [ -n "$godebug" ] && go mod edit -godebug="$godebug"
-  reps=$(awk '$2=="=>" && $3 ~ /^\.\/staging\// {print $1}' "$gomod")
-  log "k8s $K8S_VERSION: $(echo "$reps" | wc -l) staging modules -> $S"
-  args=(); for m in $reps; do args+=("-replace=$m=$m@$S"); done
-  go mod edit "${args[@]}"
+  k8s_shim "$shim" "$K8S_VERSION" local.invalid/k8sbuild
   cmds=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
   pkgs=(); for c in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c@$K8S_VERSION"); done
   go get -tool "${pkgs[@]}" >/dev/null 2>&1 || go get -tool "${pkgs[@]}"
-  ld="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
-  ld+=" -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
-  ld+=" -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
-  ld+=" -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z"
+  ld=$(k8s_ldflags "$K8S_VERSION")
   log "compiling kubernetes (cold: ~20-30 min on 2 cores)"
   GOBIN="$BIN.tmp" go install -trimpath -tags grpcnotrace -ldflags "$ld" tool
 fi

@@ -13,29 +13,21 @@ set -euo pipefail
 K8S_VERSION=${1:-${K8S_VERSION:-v1.34.4}}
 CACHE=${SCTP_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sctp-e2e}
 here=$(cd "$(dirname "$0")" && pwd); repo=$(cd "$here/.." && pwd)
-key=$(printf '%s\n' "$K8S_VERSION" "$(sha256sum < "$here/build.sh")" | sha256sum | cut -c1-12)
+key=$(printf '%s\n' "$K8S_VERSION" "$(cat "$here/build.sh" "$repo/cluster/k8s-shim.sh" | sha256sum)" | sha256sum | cut -c1-12)
 OUT=$CACHE/upstream-$K8S_VERSION-$key
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=${GOPROXY:-https://proxy.golang.org,direct}
 log() { printf '[upstream %s] %s\n' "$(date +%T)" "$*" >&2; }
+# shellcheck source=../cluster/k8s-shim.sh
+. "$repo/cluster/k8s-shim.sh"
 [[ "$K8S_VERSION" =~ ^v1\.[0-9]+\.[0-9]+$ ]] || { echo "upstream/build.sh: version must look like v1.34.4, got '$K8S_VERSION'" >&2; exit 2; }
 command -v go >/dev/null || { echo "upstream/build.sh: Go is not installed (need go >= 1.24 on PATH)" >&2; exit 3; }
 for need in /bin/busybox /usr/bin/curl; do [ -x "$need" ] || { echo "upstream/build.sh: $need missing (run .ci/install-deps.sh)" >&2; exit 3; }; done
 if [ -f "$OUT/build.json" ]; then log "cached: $OUT"; echo "$OUT"; exit 0; fi
 start=$(date +%s); mkdir -p "$OUT.tmp" "$CACHE/src"
 
-S=v0.${K8S_VERSION#v1.}
-minor=$(echo "$K8S_VERSION" | cut -d. -f2)
 shim=$CACHE/src/upstream-e2e-$K8S_VERSION
 if [ ! -x "$OUT.tmp/e2e.test" ] || [ ! -x "$OUT.tmp/agnhost" ]; then
-  rm -rf "$shim"; mkdir -p "$shim"; cd "$shim"
-  go mod init local.invalid/upstreame2e >/dev/null 2>&1
-  gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')
-  [ -f "$gomod" ] || { echo "upstream/build.sh: could not download k8s.io/kubernetes@$K8S_VERSION" >&2; exit 3; }
-  gover=$(awk '$1=="go"{print $2; exit}' "$gomod"); godebug=$(awk '$1=="godebug"{print $2; exit}' "$gomod")
-  go mod edit -go="$gover"
-  [ -n "$godebug" ] && go mod edit -godebug="$godebug"
-  args=(); for m in $(awk '$2=="=>" && $3 ~ /^\.\/staging\// {print $1}' "$gomod"); do args+=("-replace=$m=$m@$S"); done
-  go mod edit "${args[@]}"
+  k8s_shim "$shim" "$K8S_VERSION" local.invalid/upstreame2e
   # import both packages first, so that the pinned k8s.io/kubernetes is never "tidied" to latest
   printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/test/e2e"\n\t_ "k8s.io/kubernetes/test/images/agnhost"\n)\n' > tools.go
   go get "k8s.io/kubernetes@$K8S_VERSION" >/dev/null 2>&1 || go get "k8s.io/kubernetes@$K8S_VERSION"
@@ -43,9 +35,7 @@ if [ ! -x "$OUT.tmp/e2e.test" ] || [ ! -x "$OUT.tmp/agnhost" ]; then
   go get "k8s.io/kubernetes/test/e2e@$K8S_VERSION" "k8s.io/kubernetes/test/images/agnhost@$K8S_VERSION" >/dev/null 2>&1 ||
     go get "k8s.io/kubernetes/test/e2e@$K8S_VERSION" "k8s.io/kubernetes/test/images/agnhost@$K8S_VERSION"
   grep -q "k8s.io/kubernetes $K8S_VERSION" go.mod || { echo "upstream/build.sh: go.mod does not pin k8s.io/kubernetes $K8S_VERSION" >&2; exit 3; }
-  ld="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1"
-  ld+=" -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
-  ld+=" -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z"
+  ld=$(k8s_ldflags "$K8S_VERSION")
   log "compiling e2e.test $K8S_VERSION (cold: several minutes on 2 cores)"
   go test -c -trimpath -ldflags "$ld" -o "$OUT.tmp/e2e.test" k8s.io/kubernetes/test/e2e
   log "compiling agnhost"
