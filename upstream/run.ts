@@ -102,7 +102,7 @@ export async function runUpstream(o: { build: UpstreamBuild; kubeconfig: string;
   for (const c of cases) {
     const s = specOf(c.name);
     if (!s || !selected.includes(s.id)) continue;
-    results.push({ id: s.id, phase: s.phase, name: c.name.replace(/^\[It\] /, ''), outcome: c.outcome, seconds: c.seconds ?? 0, message: c.message?.split('\n')[0] });
+    results.push({ id: s.id, phase: s.phase, name: c.name.replace(/^\[It\] /, ''), outcome: c.outcome, seconds: c.seconds ?? 0, message: summarizeFailure(c.message, c.body) });
   }
   const run: UpstreamRun = { k8sVersion: o.build.k8sVersion, image: o.imageSource === 'local' ? o.build.image : `registry.k8s.io/e2e-test-images/agnhost:${o.build.agnhostTag}`,
     imageDigest: o.imageSource === 'local' ? o.build.imageDigest : '(pulled)', phases: o.phases, focus, wallSeconds, exitCode, results, junit, log: logPath, command };
@@ -110,6 +110,21 @@ export async function runUpstream(o: { build: UpstreamBuild; kubeconfig: string;
   for (const r of results) log(`${r.outcome.padEnd(7)} ${r.seconds.toFixed(1).padStart(6)}s  ${r.name}${r.message ? `\n          ${r.message.slice(0, 300)}` : ''}`);
   log(`${results.length} upstream spec(s) in ${wallSeconds.toFixed(1)}s (e2e.test exit ${exitCode})`);
   return run;
+}
+
+/**
+ * One line for a ginkgo failure: its first two lines ("[FAILED] Timed out after 300.001s." + "expected pod to
+ * be running and ready, …") and, from the pod dump in its body, the containers' waiting reasons and exit codes.
+ */
+export function summarizeFailure(message?: string, body?: string): string | undefined {
+  const text = (message?.trim() || body || '').trim();
+  if (!text) return undefined;
+  const head = text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 2).join(' ').replace(/^\[FAILED\] /, '').replace(/, got instead:$/, '');
+  const dump = body ?? '';
+  const reasons = [...new Set([...dump.matchAll(/^\s*reason: (CrashLoopBackOff|ImagePullBackOff|ErrImagePull|CreateContainerError|RunContainerError|Error|OOMKilled)\s*$/gm)].map((m) => m[1]))];
+  const exits = [...new Set([...dump.matchAll(/^\s*exitCode: (\d+)\s*$/gm)].map((m) => m[1]))];
+  const extra = reasons.length || exits.length ? ` (containers: ${[...reasons, ...exits.map((e) => `exit code ${e}`)].join(', ')})` : '';
+  return head + extra;
 }
 
 export function parsePhases(v: string): UpstreamPhase[] {

@@ -48,3 +48,12 @@ describe('upstream SCTP spec catalogue', () => {
     expect(() => selectSpecs(['netpol'], ['netpol-isolat'])).to.throw(/unknown upstream spec id "netpol-isolat"; known: svc-basic, /);
   });
 });
+
+describe('upstream failure summary', () => {
+  it('says what timed out and why the pod never got ready, from e2e.test\'s own JUnit', async () => {
+    const { summarizeFailure } = await import('./run.ts');
+    const [c] = parseJUnit(readFileSync(join(here, 'testdata/junit_01-connectivity-failed-v1.34.4.xml'), 'utf8'));
+    expect(c!.outcome).to.equal('failed');
+    expect(summarizeFailure(c!.message, c!.body)).to.equal('Timed out after 300.001s. expected pod to be running and ready (containers: Error, CrashLoopBackOff, exit code 1)');
+  });
+});
