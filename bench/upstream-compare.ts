@@ -48,7 +48,7 @@ const count = (cs: Array<{ outcome: string }>, o: string) => cs.filter((c) => c.
 const verdicts = (cs: Array<{ outcome: string }>) => `${count(cs, 'passed')} passed, ${count(cs, 'failed')} failed, ${count(cs, 'skipped')} skipped`;
 
 /** What the cluster lacks of a spec's needs, from our capability probe of the same cluster. */
-function unmetNeeds(needs: string[], caps: Capabilities | undefined, netpolWorks: boolean | undefined): string[] {
+export function unmetNeeds(needs: string[], caps: Capabilities | undefined, netpolWorks: boolean | undefined): string[] {
   if (!caps) return [];
   const kernelNodes = caps.nodes.filter((n) => n.ready && n.schedulable && ['loadable', 'loaded', 'built in'].includes(n.kernelSctp));
   const out: string[] = [];
@@ -69,7 +69,7 @@ export interface Comparison {
     ours: Array<{ name: string; outcome: string; seconds?: number }>; beyond: string }>;
 }
 
-function render(c: Comparison): string {
+export function render(c: Comparison): string {
   const L: string[] = [`# Upstream e2e.test vs this suite, SCTP, on one cluster — ${c.label}`, '',
     `Cluster: Kubernetes ${c.cluster.k8sVersion}; nodes ${c.cluster.nodes?.map((n) => `${n.node} (kernel SCTP: ${n.kernelSctp})`).join(', ') ?? '?'}.`,
     `Upstream: e2e.test ${c.cluster.k8sVersion} built from k8s.io/kubernetes, image ${c.upstreamImage} (${c.upstreamImageDigest}).`, '',
