@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { formatDuration, roundSeconds } from '../lib/framework/duration.ts';
 import {
   BRIDGE, OUTSIDE, SERVICE_CIDR, apiServerURL, certSubject, kubeProxyArgs, kubeletArgs, layout, nodeSpec, renderCertExtensions,
   renderCniConflist, renderContainerdConfig, renderKubeProxyConfig, renderKubeconfig, renderKubeletConfig, IMAGES,
@@ -189,7 +190,7 @@ export async function joinUp(): Promise<JoinState> {
   const kh = join(d, 'known_hosts');
   writeFileSync(kh, `${VM_NODE.ip} ${hostKey}\n`);
   copyIn(vm, kh, [[join(binDir, 'kubelet'), '/usr/local/bin/kubelet'], [join(binDir, 'kube-proxy'), '/usr/local/bin/kube-proxy'], [archive, `${GUEST_DIR}/images.tar`]]);
-  log(`vm join: copied kubelet, kube-proxy and ${images.length} images into the guest in ${((performance.now() - tc) / 1000).toFixed(1)}s`);
+  log(`vm join: copied kubelet, kube-proxy and ${images.length} images into the guest in ${formatDuration(performance.now() - tc)}`);
 
   // 4. Guest configuration and daemons.
   // Pod ranges of the cluster nodes: what the host routes via a node (add-ons such as cluster/netpol's Cilium move
@@ -262,9 +263,9 @@ export async function joinUp(): Promise<JoinState> {
   delete (merged.nodes[merged.nodes.length - 1] as { netns?: string }).netns;
   writeFileSync(st.clusterJson, `${JSON.stringify(merged, null, 2)}\n`);
   st.joinedAt = new Date().toISOString();
-  st.joinSeconds = Math.round((performance.now() - t0) / 100) / 10;
+  st.joinSeconds = roundSeconds(performance.now() - t0);
   writeJoin(st);
-  log(`vm join: node ${VM_NODE.name} Ready in ${st.joinSeconds}s; for the suite: SCTP_E2E_CLUSTER_DIR=${join(d, 'cluster')}`);
+  log(`vm join: node ${VM_NODE.name} Ready in ${formatDuration(st.joinSeconds * 1000)}; for the suite: SCTP_E2E_CLUSTER_DIR=${join(d, 'cluster')}`);
   return st;
 }
 

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { api, loadCluster } from '../../lib/k8s/client.ts';
-import { ClusterError, alive, cmdline, readJson, run, sleep, stopPid, tail, runCli, UsageError } from '../run.ts';
+import { ClusterError, alive, cmdline, readJson, run, sleep, stampedLog, stopPid, tail, runCli, UsageError } from '../run.ts';
 import { DEFAULT_POOL, cidrsOverlap, inPool, parsePool, parseProtocols } from './pool.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,10 +29,7 @@ interface ClusterJson { kubeconfig: string; nodes: { name: string; ip: string; n
 interface Route { netns?: string; dst: string; via: string }
 interface LbState { startedAt: string; pool: string; rejectProtocols: string[]; routes: Route[]; pid?: number }
 
-const t0 = Date.now();
-function log(msg: string): void {
-  process.stderr.write(`[lb ${new Date().toISOString().slice(11, 19)} +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
-}
+const log = stampedLog('lb');
 
 function save(s: LbState): void {
   writeFileSync(statePath, JSON.stringify(s, null, 2) + '\n');

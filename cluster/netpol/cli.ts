@@ -4,7 +4,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ClusterError, alive, cmdline, readJson, run, startDaemon, stopPid, tail, waitFor, runCli, UsageError } from '../run.ts';
+import { ClusterError, alive, cmdline, readJson, run, stampedLog, startDaemon, stopPid, tail, waitFor, runCli, UsageError } from '../run.ts';
 import {
   CILIUM_VERSION, CNI_CONF_NAME, POD_CIDR_ANNOTATION, agentArgs, agentLauncher, ciliumPodCIDR, cniWrapper, netpolDir,
   nodePaths, renderCniConflist, type ClusterJson, type ClusterNode, type NetpolState,
@@ -16,10 +16,7 @@ const WRAPPER = `${CNI_BIN_DIR}/cilium-cni`;
 const WRAPPER_MARK = 'Written by cluster/netpol (sctp-e2e)';
 const USAGE = 'usage: tsx cluster/netpol/cli.ts up [--sctp=on|off] | down | status [--json]   (state: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster; binaries: $SCTP_E2E_NETPOL_BIN_DIR or cluster/netpol/build.sh)';
 
-const t0 = Date.now();
-function log(msg: string): void {
-  process.stderr.write(`[netpol ${new Date().toISOString().slice(11, 19)} +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
-}
+const log = stampedLog('netpol');
 
 const stateDir = process.env.SCTP_E2E_CLUSTER_DIR || '/var/lib/sctp-e2e/cluster';
 const nd = netpolDir(stateDir);

@@ -14,7 +14,7 @@ import { ExitCode } from './errors.ts';
 import { runNotes, type RunNote } from './run-notes.ts';
 import { isSkip, skipReasonOf } from './skip.ts';
 import { tagsOf } from './tags.ts';
-import { formatDuration } from './timeouts.ts';
+import { formatDuration } from './duration.ts';
 
 export type Outcome = 'passed' | 'failed' | 'skipped';
 

@@ -1,6 +1,7 @@
 // Public API of lib/node: node access (NodeExec and its transports, automatic selection),
 // netfilter readers and rule finders, sctp.ko state.
-export { DEFAULT_NODE_EXEC_TIMEOUT_MS, formatDuration, localArgv, localExec, NodeExecError, NodeExecTimeout, shQuote, shortCommand } from './exec.ts';
+export { formatDuration } from '../framework/duration.ts';
+export { DEFAULT_NODE_EXEC_TIMEOUT_MS, localArgv, localExec, NodeExecError, NodeExecTimeout, shQuote, shortCommand } from './exec.ts';
 export type { ExecResult, LocalExecOptions, NodeExec, RunOptions, Transport } from './exec.ts';
 export { checkHostKey, fingerprintOf, hostFieldMatches, knownHostsName, parseKnownHosts, resolveSsh, sshExec } from './ssh.ts';
 export type { HostKeyCheck, KnownHostEntry, SshOptions } from './ssh.ts';
