@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { formatDuration } from '../framework/duration.ts';
+import type { Transport } from '../framework/node-access.ts';
 
 export interface ExecResult {
   command: string;
@@ -15,7 +16,7 @@ export interface ExecResult {
   durationMs: number;
 }
 
-export type Transport = 'ssh' | 'hostpod' | 'docker' | 'local';
+export type { Transport };
 
 export interface RunOptions {
   timeoutMs?: number;

@@ -10,9 +10,8 @@ import { localExec, type NodeExec } from './exec.ts';
 import { sshExec, type SshOptions } from './ssh.ts';
 import { dockerExec } from './docker.ts';
 import { hostPodExec } from './hostpod.ts';
+import { NODE_ACCESS_MODES, type NodeAccessMode } from '../framework/node-access.ts';
 
-export type NodeAccessMode = 'ssh' | 'hostpod' | 'docker' | 'local' | 'none';
-export const NODE_ACCESS_MODES: NodeAccessMode[] = ['ssh', 'hostpod', 'docker', 'local', 'none'];
 
 export interface NodeInfo {
   name: string;

@@ -20,7 +20,7 @@ import { classifyControl } from '../../lib/connectivity/control.ts';
 import { formatDuration } from '../../lib/framework/duration.ts';
 import { probeMatrix, probeResultOf } from '../../lib/connectivity/probe-matrix.ts';
 import { type Cell, compareList, renderList, type Verdict } from '../../lib/connectivity/truth-table.ts';
-import type { Protocol } from '../../lib/k8s/builders.ts';
+import type { Protocol } from '../../lib/connectivity/model.ts';
 
 const PORT = 5060;
 /** One step: up to one sync period of re-probes, after the two observations every cell gets. */
