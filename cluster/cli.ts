@@ -3,6 +3,7 @@
 import { USAGE, UsageError, parseArgs } from './args.ts';
 import { formatDuration } from '../lib/framework/duration.ts';
 import { down } from './down.ts';
+import { ContractError } from './contract.ts';
 import { ClusterError, log, requestAbort } from './run.ts';
 import { renderStatus, status } from './status.ts';
 import { up } from './up.ts';
@@ -38,7 +39,7 @@ main().then(
       process.stderr.write(`cluster: ${e.message}\n${e.message === USAGE ? '' : USAGE + '\n'}`);
       process.exit(2);
     }
-    if (e instanceof ClusterError) {
+    if (e instanceof ClusterError || e instanceof ContractError) {
       process.stderr.write(`cluster: ${e.message}\n`);
       process.exit(1);
     }

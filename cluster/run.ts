@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { formatDuration } from '../lib/framework/duration.ts';
+import { ContractError } from './contract.ts';
 
 export class ClusterError extends Error {
   constructor(message: string, readonly details?: string) {
@@ -234,7 +235,7 @@ export function runCli(name: string, usage: string, main: () => Promise<number>)
     (code) => process.exit(code),
     (e: unknown) => {
       if (e instanceof UsageError) { process.stderr.write(`${name}: ${e.message}\n${usage}\n`); process.exit(2); }
-      if (e instanceof ClusterError) { process.stderr.write(`${name}: ${e.message}\n`); process.exit(1); }
+      if (e instanceof ClusterError || e instanceof ContractError) { process.stderr.write(`${name}: ${e.message}\n`); process.exit(1); }
       process.stderr.write(`${name}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
       process.exit(70);
     },

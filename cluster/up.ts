@@ -11,10 +11,11 @@ import { writeImageArchive, type ImageSpec } from '../lib/image/archive.ts';
 import {
   API_PORT, BRIDGE, CLUSTER_DOMAIN, EXTERNAL_IP_RANGE, DNS_IP, HOST_IP, IMAGES, KUBERNETES_SERVICE_IP, LINK_PREFIX, OUTSIDE, SERVICE_CIDR,
   SMOKE_NAMESPACE, apiServerURL, apiserverArgs, certSpecs, certSubject, cgroupRoot, controllerManagerArgs, etcdArgs,
-  kubeProxyArgs, kubeletArgs, layout, nodeSpec, renderCertExtensions, renderClusterJson, renderCniConflist,
+  kubeProxyArgs, kubeletArgs, layout, nodeSpec, renderCertExtensions, renderCniConflist,
   renderContainerdConfig, renderCoreDNSManifests, renderKubeProxyConfig, renderKubeconfig, renderKubeletConfig,
   proxyRulesProbe, renderSmokeManifests, renderSshdConfig, schedulerArgs, type Layout, type NodeSpec,
 } from './render.ts';
+import { renderClusterJson } from './contract.ts';
 import { ClusterError, alive, cmdline, log, run, startDaemon, stopAborting, tail, waitFor, type Daemon } from './run.ts';
 import { findAddressClash, findClusterLinks } from './parse.ts';
 import { KUBELET_SYSCTLS, missingHostDirs, writeState, type State } from './state.ts';
