@@ -8,7 +8,7 @@
 //
 // argv: --state-dir DIR --pool CIDR|RANGE [--reject-protocols P,...]
 import * as k8s from '@kubernetes/client-node';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readClusterJson, readClusterState } from '../contract.ts';
 import { withDeadline } from '../../lib/framework/errors.ts';
