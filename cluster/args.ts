@@ -1,5 +1,5 @@
 // Command-line parsing for `tsx cluster/cli.ts up|down|status` (pure; see args.test.ts).
-import type { ProxyMode } from './render.ts';
+import type { ProxyMode } from './contract.ts';
 
 export interface Options {
   command: 'up' | 'down' | 'status';

@@ -1,7 +1,9 @@
 // Entry point: `npm run cluster:up [-- --proxy-mode nftables]`, `npm run cluster:down`, `npm run cluster:status`.
 // User faults and component failures end as one sentence on stderr and a non-zero exit.
 import { USAGE, UsageError, parseArgs } from './args.ts';
+import { formatDuration } from '../lib/framework/duration.ts';
 import { down } from './down.ts';
+import { ContractError } from './contract.ts';
 import { ClusterError, log, requestAbort } from './run.ts';
 import { renderStatus, status } from './status.ts';
 import { up } from './up.ts';
@@ -18,7 +20,7 @@ async function main(): Promise<number> {
     }
     case 'down': {
       const r = await down(o);
-      process.stdout.write(`cluster down in ${r.seconds.toFixed(1)}s: stopped ${r.stopped.length} processes, unmounted ${r.unmounted}, removed ${r.removed.length} items${r.removed.length ? ` (${r.removed.filter((x) => !x.startsWith('/sys/')).join(', ')})` : ''}\n`);
+      process.stdout.write(`cluster down in ${formatDuration(r.seconds * 1000)}: stopped ${r.stopped.length} processes, unmounted ${r.unmounted}, removed ${r.removed.length} items${r.removed.length ? ` (${r.removed.filter((x) => !x.startsWith('/sys/')).join(', ')})` : ''}\n`);
       if (r.stopped.length) process.stdout.write(`  stopped: ${r.stopped.join(' ')}\n`);
       return 0;
     }
@@ -37,7 +39,7 @@ main().then(
       process.stderr.write(`cluster: ${e.message}\n${e.message === USAGE ? '' : USAGE + '\n'}`);
       process.exit(2);
     }
-    if (e instanceof ClusterError) {
+    if (e instanceof ClusterError || e instanceof ContractError) {
       process.stderr.write(`cluster: ${e.message}\n`);
       process.exit(1);
     }

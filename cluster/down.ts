@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Options } from './args.ts';
+import { formatDuration } from '../lib/framework/duration.ts';
 import { BRIDGE, OUTSIDE, cgroupRoot, layout, nodeSpec } from './render.ts';
 import { ClusterError, alive, cmdline, exePath, log, pidsInNetns, run, sleep, stopPid } from './run.ts';
 import { findClusterLinks, parseMountPoints } from './parse.ts';
@@ -114,7 +115,7 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
     const t = Date.now();
     // Everything is thrown away afterwards: a short grace is enough (the apiserver otherwise drains for >10 s).
     const how = await stopPid(d.pid, 2_000);
-    rep.stopped.push(`${d.name}(${d.pid}):${how}:${((Date.now() - t) / 1000).toFixed(1)}s`);
+    rep.stopped.push(`${d.name}(${d.pid}):${how}:${formatDuration(Date.now() - t)}`);
   };
   // Node agents first (so nothing restarts containers), then the containers, then the rest in parallel.
   const agents = recorded.filter((d) => d.name.startsWith('kubelet') || d.name.startsWith('kube-proxy'));

@@ -8,9 +8,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import {
-  IMAGES, certSpecs, certSubject, layout, nodeSpec, renderCertExtensions, renderClusterJson, renderCniConflist,
+  IMAGES, certSpecs, certSubject, layout, nodeSpec, renderCertExtensions, renderCniConflist,
   renderContainerdConfig, renderCoreDNSManifests, renderKubeProxyConfig, renderKubeletConfig, renderKubeconfig,
 } from './render.ts';
+import { renderClusterJson } from './contract.ts';
 import { skipTest } from '../lib/framework/skip.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,8 +1,10 @@
-// Pure renderers for the local cluster: topology, component configs, flags, manifests, cluster.json.
+// Pure renderers for the local cluster: topology, component configs, flags, manifests (cluster.json: contract.ts).
 // No I/O here; cluster/render.test.ts checks the output.
 import { stringify } from 'yaml';
 
-export type ProxyMode = 'iptables' | 'nftables';
+/** kube-proxy's mode in the local cluster; cluster.json names it (cluster/contract.ts). */
+export const PROXY_MODES = ['iptables', 'nftables'] as const;
+export type ProxyMode = (typeof PROXY_MODES)[number];
 
 export const CLUSTER_NAME = 'sctp-e2e';
 export const SERVICE_CIDR = '10.96.0.0/16';
@@ -476,44 +478,6 @@ export function renderSmokeManifests(nodeName?: string): string {
     },
   ];
   return docs.map((d) => stringify(d)).join('---\n');
-}
-
-export interface ClusterJson {
-  name: string;
-  kubeconfig: string;
-  proxyMode: ProxyMode;
-  serviceCIDR: string;
-  podCIDR: string;
-  dnsIP: string;
-  clusterDomain: string;
-  nodes: {
-    name: string;
-    ip: string;
-    netns: string;
-    ssh: { host: string; port: number; user: string; keyPath: string; knownHostsPath: string };
-  }[];
-  outside: { netns: string; ip: string };
-  images: { agnhost?: string };
-}
-
-export function renderClusterJson(l: Layout, nodes: NodeSpec[], mode: ProxyMode, agnhost?: string): ClusterJson {
-  return {
-    name: CLUSTER_NAME,
-    kubeconfig: l.adminKubeconfig,
-    proxyMode: mode,
-    serviceCIDR: SERVICE_CIDR,
-    podCIDR: POD_CIDR,
-    dnsIP: DNS_IP,
-    clusterDomain: CLUSTER_DOMAIN,
-    nodes: nodes.map((n) => ({
-      name: n.name,
-      ip: n.ip,
-      netns: n.netns,
-      ssh: { host: n.ip, port: 22, user: 'root', keyPath: `${l.ssh}/id_ed25519`, knownHostsPath: `${l.ssh}/known_hosts` },
-    })),
-    outside: { netns: OUTSIDE.netns, ip: OUTSIDE.ip },
-    images: agnhost ? { agnhost } : {},
-  };
 }
 
 /** A command (run over SSH on a node) that succeeds only when kube-proxy has programmed its rules in that mode. */

@@ -3,6 +3,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
+import { formatDuration } from '../lib/framework/duration.ts';
+import { ContractError } from './contract.ts';
 
 export class ClusterError extends Error {
   constructor(message: string, readonly details?: string) {
@@ -25,12 +27,13 @@ function checkAbort(): void {
   if (abortReason) throw new ClusterError(`cluster up was interrupted (${abortReason})`);
 }
 
-const t0 = Date.now();
-export function log(msg: string): void {
-  const now = new Date();
-  const hms = now.toISOString().slice(11, 19);
-  process.stderr.write(`[cluster ${hms} +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+/** A stderr logger whose lines start with "[component HH:MM:SS +elapsed]" (elapsed since this call). */
+export function stampedLog(component: string): (msg: string) => void {
+  const t0 = Date.now();
+  return (msg) => process.stderr.write(`[${component} ${new Date().toISOString().slice(11, 19)} +${formatDuration(Date.now() - t0)}] ${msg}\n`);
 }
+
+export const log = stampedLog('cluster');
 
 export interface RunResult {
   code: number | null;
@@ -61,7 +64,7 @@ export async function run(cmd: string, args: string[], opts: RunOpts = {}): Prom
   const res: RunResult = { code: r.exitCode ?? null, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
   if (!opts.allowFail && (r.timedOut || r.exitCode !== 0 || r.failed)) {
     const where = opts.netns ? ` in netns ${opts.netns}` : '';
-    const why = r.timedOut ? `timed out after ${timeout / 1000}s` : r.exitCode === undefined ? `could not start (${(r.message ?? "").split('\n')[0]})` : `exited ${r.exitCode}`;
+    const why = r.timedOut ? `timed out after ${formatDuration(timeout)}` : r.exitCode === undefined ? `could not start (${(r.message ?? "").split('\n')[0]})` : `exited ${r.exitCode}`;
     const err = lastLine(res.stderr) || lastLine(res.stdout);
     throw new ClusterError(`\`${[cmd, ...args].join(' ')}\`${where} ${why}${err ? `: ${err}` : ''}`);
   }
@@ -201,11 +204,11 @@ export async function waitFor<T>(what: string, o: WaitOpts<T>): Promise<T> {
     const now = Date.now();
     if (now - start > o.timeoutMs) {
       const seen = o.describe ? o.describe(last, lastErr) : lastErr ? (lastErr as Error).message : JSON.stringify(last);
-      throw new ClusterError(`timed out after ${Math.round(o.timeoutMs / 1000)}s (${attempts} attempts) waiting for ${what}; last seen: ${seen}`);
+      throw new ClusterError(`timed out after ${formatDuration(o.timeoutMs)} (${attempts} attempts) waiting for ${what}; last seen: ${seen}`);
     }
     if (now - lastReport >= 10_000) {
       lastReport = now;
-      log(`still waiting for ${what} (${Math.round((now - start) / 1000)}s)`);
+      log(`still waiting for ${what} (${formatDuration(now - start)})`);
     }
     await sleep(o.intervalMs ?? 500);
   }
@@ -232,7 +235,7 @@ export function runCli(name: string, usage: string, main: () => Promise<number>)
     (code) => process.exit(code),
     (e: unknown) => {
       if (e instanceof UsageError) { process.stderr.write(`${name}: ${e.message}\n${usage}\n`); process.exit(2); }
-      if (e instanceof ClusterError) { process.stderr.write(`${name}: ${e.message}\n`); process.exit(1); }
+      if (e instanceof ClusterError || e instanceof ContractError) { process.stderr.write(`${name}: ${e.message}\n`); process.exit(1); }
       process.stderr.write(`${name}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
       process.exit(70);
     },

@@ -1,9 +1,10 @@
 // state.json: what `up` created, so that `down` (also after a crashed up) removes exactly that.
 import { existsSync, writeFileSync } from 'node:fs';
 import { readJson } from './run.ts';
-import type { ProxyMode } from './render.ts';
+import type { ClusterStateView, ProxyMode } from './contract.ts';
 
-export interface State {
+/** What readers outside cluster/ may use of it is ClusterStateView (cluster/contract.ts). */
+export interface State extends ClusterStateView {
   startedAt: string;
   proxyMode: ProxyMode;
   nodes: number;

@@ -2,8 +2,9 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Options } from './args.ts';
-import { OUTSIDE, layout, nodeSpec, type ClusterJson } from './render.ts';
-import { alive, exePath, readJson, run } from './run.ts';
+import { ContractError, readClusterJson, type ClusterJson } from './contract.ts';
+import { OUTSIDE, layout, nodeSpec } from './render.ts';
+import { alive, exePath, run } from './run.ts';
 import { readState } from './state.ts';
 
 export interface Status {
@@ -14,12 +15,21 @@ export interface Status {
   components: { name: string; pid: number; running: boolean }[];
   netns: string[];
   nodes?: string;
+  /** cluster.json exists but breaks the contract (cluster/contract.ts): which field. */
+  clusterJsonProblem?: string;
 }
 
 export async function status(o: Options): Promise<Status> {
   const l = layout(o.stateDir);
   const st = readState(l.stateJson);
-  const cj = readJson<ClusterJson>(l.clusterJson);
+  let cj: ClusterJson | undefined;
+  let clusterJsonProblem: string | undefined;
+  try {
+    cj = readClusterJson(l.dir);
+  } catch (e) {
+    if (!(e instanceof ContractError)) throw e;
+    clusterJsonProblem = e.message;
+  }
   const components: Status['components'] = [];
   if (existsSync(l.pids)) {
     for (const f of readdirSync(l.pids).sort()) {
@@ -37,7 +47,7 @@ export async function status(o: Options): Promise<Status> {
     nodes = (r.code === 0 ? r.stdout : r.stderr).trim();
   }
   const up = !!cj && components.length > 0 && components.every((c) => c.running);
-  return { up, stateDir: l.dir, clusterJson: cj ? l.clusterJson : undefined, proxyMode: cj?.proxyMode ?? st?.proxyMode, components, netns, nodes };
+  return { up, stateDir: l.dir, clusterJson: cj ? l.clusterJson : undefined, proxyMode: cj?.proxyMode ?? st?.proxyMode, components, netns, nodes, clusterJsonProblem };
 }
 
 export function renderStatus(s: Status): string {
@@ -45,7 +55,7 @@ export function renderStatus(s: Status): string {
   const running = s.components.filter((c) => c.running).length;
   if (s.up) lines.push(`cluster is up (kube-proxy ${s.proxyMode}); cluster.json: ${s.clusterJson}`);
   else if (s.components.length === 0 && s.netns.length === 0) lines.push(`cluster is down (nothing in ${s.stateDir}, no sctpe2e-* netns)`);
-  else lines.push(`cluster is NOT healthy: ${running}/${s.components.length} processes running${s.clusterJson ? '' : ', no cluster.json (up did not finish)'}; run \`npm run cluster:down\` to clean up`);
+  else lines.push(`cluster is NOT healthy: ${running}/${s.components.length} processes running${s.clusterJson ? '' : s.clusterJsonProblem ? `, ${s.clusterJsonProblem}` : ', no cluster.json (up did not finish)'}; run \`npm run cluster:down\` to clean up`);
   for (const c of s.components) lines.push(`  ${c.running ? 'running' : 'STOPPED'}  ${c.name.padEnd(36)} pid ${c.pid}`);
   if (s.netns.length) lines.push(`  netns: ${s.netns.join(', ')}`);
   if (s.nodes) lines.push(...s.nodes.split('\n').map((x) => `  ${x}`));

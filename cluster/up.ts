@@ -6,14 +6,16 @@ import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSyn
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Options } from './args.ts';
+import { formatDuration } from '../lib/framework/duration.ts';
 import { writeImageArchive, type ImageSpec } from '../lib/image/archive.ts';
 import {
   API_PORT, BRIDGE, CLUSTER_DOMAIN, EXTERNAL_IP_RANGE, DNS_IP, HOST_IP, IMAGES, KUBERNETES_SERVICE_IP, LINK_PREFIX, OUTSIDE, SERVICE_CIDR,
   SMOKE_NAMESPACE, apiServerURL, apiserverArgs, certSpecs, certSubject, cgroupRoot, controllerManagerArgs, etcdArgs,
-  kubeProxyArgs, kubeletArgs, layout, nodeSpec, renderCertExtensions, renderClusterJson, renderCniConflist,
+  kubeProxyArgs, kubeletArgs, layout, nodeSpec, renderCertExtensions, renderCniConflist,
   renderContainerdConfig, renderCoreDNSManifests, renderKubeProxyConfig, renderKubeconfig, renderKubeletConfig,
   proxyRulesProbe, renderSmokeManifests, renderSshdConfig, schedulerArgs, type Layout, type NodeSpec,
 } from './render.ts';
+import { renderClusterJson } from './contract.ts';
 import { ClusterError, alive, cmdline, log, run, startDaemon, stopAborting, tail, waitFor, type Daemon } from './run.ts';
 import { findAddressClash, findClusterLinks } from './parse.ts';
 import { KUBELET_SYSCTLS, missingHostDirs, writeState, type State } from './state.ts';
@@ -453,9 +455,9 @@ export async function up(o: Options): Promise<UpResult> {
     const cj = renderClusterJson(l, nodes, o.proxyMode, ag?.name);
     writeFileSync(l.clusterJson, JSON.stringify(cj, null, 2) + '\n');
     const seconds = (Date.now() - started) / 1000;
-    log(`cluster ready in ${seconds.toFixed(1)}s`);
+    log(`cluster ready in ${formatDuration(seconds * 1000)}`);
     const out = [
-      `cluster ${cj.name} is up (kube-proxy ${o.proxyMode}, ${nodes.length} node(s), ready in ${seconds.toFixed(1)}s)`,
+      `cluster ${cj.name} is up (kube-proxy ${o.proxyMode}, ${nodes.length} node(s), ready in ${formatDuration(seconds * 1000)})`,
       `  cluster.json: ${l.clusterJson}`,
       `  kubeconfig:   ${l.adminKubeconfig}   (apiserver ${apiServerURL()})`,
       ...nodes.map((n) => `  ssh ${n.name}: ssh -i ${l.ssh}/id_ed25519 -o UserKnownHostsFile=${l.ssh}/known_hosts root@${n.ip} -p 22   (netns ${n.netns})`),

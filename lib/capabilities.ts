@@ -5,6 +5,7 @@
 
 import type * as k8s from '@kubernetes/client-node';
 import { CAPABILITIES, type Capability } from './framework/capabilities.ts';
+import { formatDuration } from './framework/duration.ts';
 import { errorMessage, withDeadline } from './framework/errors.ts';
 import { api, type Cluster } from './k8s/client.ts';
 import { nodeIsReady, nodeIsSchedulable } from './k8s/nodes.ts';
@@ -126,7 +127,7 @@ export async function probeCapabilities(i: ProbeInput): Promise<CapabilityReport
 }
 
 export function renderCapabilities(r: CapabilityReport): string {
-  const lines: string[] = [`Capabilities (probed in ${(r.probedInMs / 1000).toFixed(1)}s)`];
+  const lines: string[] = [`Capabilities (probed in ${formatDuration(r.probedInMs)})`];
   const nodeRows = [['node', 'ready', 'sched', 'kernel', 'kernel SCTP', 'proxy mode'],
     ...r.nodes.map((n) => [n.node + (n.controlPlane ? ' (cp)' : ''), n.ready ? 'yes' : 'NO', n.schedulable ? 'yes' : 'no', n.kernel, n.kernelSctp, n.proxyMode])];
   const w = nodeRows[0]!.map((_, i) => Math.max(...nodeRows.map((row) => row[i]!.length)));

@@ -9,8 +9,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyConnect, connectArgv } from './connectivity/connect.ts';
 import type { LocalClusterInfo, RunConfig } from './framework/config.ts';
-import { formatDuration, timeouts } from './framework/timeouts.ts';
-import type { Protocol } from './k8s/builders.ts';
+import { formatDuration } from './framework/duration.ts';
+import { timeouts } from './framework/timeouts.ts';
+import type { Protocol } from './connectivity/model.ts';
 import type { ProbeOutcome } from './k8s/probe.ts';
 import { dockerEngineWorks } from './node/docker.ts';
 

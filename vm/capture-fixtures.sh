@@ -58,6 +58,7 @@ cat > "$out/README.md" <<MD
 
 All files except this README were written by \`bash vm/capture-fixtures.sh\` on $stamp.
 The rules that produced them are in vm/capture-fixtures.sh (ipvsadm, iptables) and vm/kube-proxy-like.nft (nft).
+lib/node's unit tests (sctp-module.test.ts, netfilter/netfilter.test.ts) read the sctp-module, ipvs and nft files here: the only copy.
 
 - sctp-module/vm-debian-6.1-not-loaded.txt: lib/node's SCTP_MODULE_PROBE_SCRIPT on a freshly booted VM.
 - sctp-module/vm-debian-6.1-loaded.txt: the same after \`socket(AF_INET, SOCK_STREAM, 132)\` loaded sctp.ko.

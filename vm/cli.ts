@@ -22,6 +22,7 @@ import {
   VM_SRC_DIR, VmError, cacheRoot, imageComplete, imageInputs, qemuState, readPidFile, readVmJson, vmStateDir,
   type VmJson,
 } from './vm.ts';
+import { formatDuration, roundSeconds } from '../lib/framework/duration.ts';
 import { createTap, deleteTap, joinDown, joinUp, qemuTapArgs, TAP } from './join.ts';
 
 const QEMU = 'qemu-system-x86_64';
@@ -181,7 +182,7 @@ export async function up(opts: { joinCluster?: boolean } = {}): Promise<VmJson> 
       if (Date.now() > deadline) throw new VmError(`ssh to 127.0.0.1:${port} not ready after ${process.env.SCTP_E2E_VM_BOOT_TIMEOUT ?? 300}s (last: ${last}); console tail:\n${consoleTail(dir)}`);
       await sleep(1000);
     }
-    const bootSeconds = Math.round((performance.now() - t0) / 100) / 10;
+    const bootSeconds = roundSeconds(performance.now() - t0);
     const vm: VmJson = {
       ssh: { host: '127.0.0.1', port, user: 'root', keyPath, knownHostsPath },
       kernel, qemuPid: pid, consoleLog, image: img.dir, memoryMiB, startedAt: new Date().toISOString(), bootSeconds,
@@ -256,8 +257,8 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<{ how: strin
   const rest = readdirSync(dir);
   if (rest.length === 0) rmSync(dir, { recursive: true, force: true });
   else say(`vm down: left unknown files in ${dir}: ${rest.join(', ')}`);
-  const seconds = Math.round((performance.now() - t0) / 100) / 10;
-  say(`vm down: ${how === 'not running' ? 'removed leftover state' : `stopped qemu pid ${pid} (${how})`} in ${seconds}s`);
+  const seconds = roundSeconds(performance.now() - t0);
+  say(`vm down: ${how === 'not running' ? 'removed leftover state' : `stopped qemu pid ${pid} (${how})`} in ${formatDuration(seconds * 1000)}`);
   return { how, seconds };
 }
 
@@ -281,8 +282,8 @@ export async function reboot(timeoutS = Number(process.env.SCTP_E2E_VM_BOOT_TIME
     if (qemuState(vm.qemuPid, dir) !== 'running') throw new VmError(`QEMU exited during the reboot; console tail:\n${consoleTail(dir)}`);
     const r = sshRun(vm.ssh, 'cat /proc/sys/kernel/random/boot_id', 10_000);
     if (r.status === 0 && bootId(r.stdout) !== bootId(before.stdout)) {
-      const seconds = Math.round((performance.now() - t0) / 100) / 10;
-      log(`vm reboot: back in ${seconds}s (boot id ${bootId(r.stdout)})`);
+      const seconds = roundSeconds(performance.now() - t0);
+      log(`vm reboot: back in ${formatDuration(seconds * 1000)} (boot id ${bootId(r.stdout)})`);
       return { seconds, bootId: bootId(r.stdout) };
     }
     if (Date.now() > deadline) throw new VmError(`the VM did not come back within ${timeoutS}s after reboot; console tail:\n${consoleTail(dir)}`);
@@ -310,7 +311,7 @@ function status(): number {
 async function main(): Promise<number> {
   const cmd = process.argv[2];
   switch (cmd) {
-    case 'build': { const b = build(); if (!b.cached) log(`vm build: done in ${b.seconds.toFixed(1)}s`); return 0; }
+    case 'build': { const b = build(); if (!b.cached) log(`vm build: done in ${formatDuration(b.seconds * 1000)}`); return 0; }
     case 'up': if (process.argv.includes('--join-cluster')) await upJoined(); else await up(); return 0;
     case 'down': await down(); return 0;
     case 'status': return status();

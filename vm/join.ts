@@ -16,11 +16,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { formatDuration, roundSeconds } from '../lib/framework/duration.ts';
 import {
   BRIDGE, OUTSIDE, SERVICE_CIDR, apiServerURL, certSubject, kubeProxyArgs, kubeletArgs, layout, nodeSpec, renderCertExtensions,
   renderCniConflist, renderContainerdConfig, renderKubeProxyConfig, renderKubeconfig, renderKubeletConfig, IMAGES,
-  type ClusterJson, type NodeSpec, type ProxyMode,
-} from '../cluster/render.ts';
+  ContractError, clusterJsonPath, isNetnsNode, readClusterJson, readClusterState, type ClusterJson, type NodeSpec, type ProxyMode,
+} from '../cluster/contract.ts';
 import { VmError, readVmJson, vmStateDir, type VmJson } from './vm.ts';
 
 export const TAP = 'sctpe2e-vm0';
@@ -100,11 +101,15 @@ export function qemuTapArgs(): string[] {
 
 // ---------------------------------------------------------------- join
 function readCluster(): { cj: ClusterJson; binDir: string; kubectl: string } {
-  const cjPath = join(clusterDir(), 'cluster.json');
-  if (!existsSync(cjPath)) throw new VmError(`no local cluster (${cjPath} is missing); run npm run cluster:up -- --nodes 1 first.`, 2);
-  const cj = JSON.parse(readFileSync(cjPath, 'utf8')) as ClusterJson;
-  const st = JSON.parse(readFileSync(join(clusterDir(), 'state.json'), 'utf8')) as { binDir?: string };
-  if (!st.binDir || !existsSync(join(st.binDir, 'kubelet'))) throw new VmError(`the cluster's state.json names no binary dir with a kubelet; run bash cluster/build.sh.`, 2);
+  let cj: ClusterJson | undefined;
+  try {
+    cj = readClusterJson(clusterDir());
+  } catch (e) {
+    throw e instanceof ContractError ? new VmError(`${e.message}; bring the cluster down and up again (npm run cluster:down; npm run cluster:up -- --nodes 1).`, 2) : e;
+  }
+  if (!cj) throw new VmError(`no local cluster (${clusterJsonPath(clusterDir())} is missing); run npm run cluster:up -- --nodes 1 first.`, 2);
+  const st = readClusterState(clusterDir());
+  if (!st?.binDir || !existsSync(join(st.binDir, 'kubelet'))) throw new VmError(`the cluster's state.json names no binary dir with a kubelet; run bash cluster/build.sh.`, 2);
   return { cj, binDir: st.binDir, kubectl: join(st.binDir, 'kubectl') };
 }
 
@@ -143,13 +148,14 @@ export async function joinUp(): Promise<JoinState> {
   };
   writeJoin(st);
   const mode: ProxyMode = cj.proxyMode;
+  const nodeNetns = cj.nodes.filter(isNetnsNode).map((n) => n.netns);
 
   // 1. Routes (recorded before they are added, so down removes exactly these).
-  log(`vm join: routes ${VM_NODE.podSubnet} via ${VM_NODE.ip} (host, ${cj.nodes.map((n) => n.netns).join(', ')}, ${OUTSIDE.netns})`);
+  log(`vm join: routes ${VM_NODE.podSubnet} via ${VM_NODE.ip} (host, ${nodeNetns.join(', ')}, ${OUTSIDE.netns})`);
   const hostRoute = `${VM_NODE.podSubnet} via ${VM_NODE.ip} dev ${BRIDGE}`;
   st.hostRoutes.push(hostRoute); writeJoin(st);
   sh('ip', ['route', 'replace', ...hostRoute.split(' ')]);
-  for (const netns of [...cj.nodes.map((n) => n.netns), cj.outside.netns ?? OUTSIDE.netns]) {
+  for (const netns of [...nodeNetns, cj.outside.netns]) {
     const route = `${VM_NODE.podSubnet} via ${VM_NODE.ip}`;
     st.netnsRoutes.push({ netns, route }); writeJoin(st);
     sh('ip', ['-n', netns, 'route', 'replace', ...route.split(' ')]);
@@ -189,7 +195,7 @@ export async function joinUp(): Promise<JoinState> {
   const kh = join(d, 'known_hosts');
   writeFileSync(kh, `${VM_NODE.ip} ${hostKey}\n`);
   copyIn(vm, kh, [[join(binDir, 'kubelet'), '/usr/local/bin/kubelet'], [join(binDir, 'kube-proxy'), '/usr/local/bin/kube-proxy'], [archive, `${GUEST_DIR}/images.tar`]]);
-  log(`vm join: copied kubelet, kube-proxy and ${images.length} images into the guest in ${((performance.now() - tc) / 1000).toFixed(1)}s`);
+  log(`vm join: copied kubelet, kube-proxy and ${images.length} images into the guest in ${formatDuration(performance.now() - tc)}`);
 
   // 4. Guest configuration and daemons.
   // Pod ranges of the cluster nodes: what the host routes via a node (add-ons such as cluster/netpol's Cilium move
@@ -256,15 +262,14 @@ export async function joinUp(): Promise<JoinState> {
   // 6. Merged cluster.json: the suite's ssh access (lib/node/select.ts) needs ssh parameters for every node.
   const merged: ClusterJson = {
     ...cj,
-    nodes: [...cj.nodes, { name: VM_NODE.name, ip: VM_NODE.ip, netns: '', ssh: { host: VM_NODE.ip, port: 22, user: 'root', keyPath: vm.ssh.keyPath, knownHostsPath: kh } }],
+    // no netns: the VM node is not a network namespace of this host (SCTP_E2E_NODE_ACCESS=local skips it)
+    nodes: [...cj.nodes, { name: VM_NODE.name, ip: VM_NODE.ip, ssh: { host: VM_NODE.ip, port: 22, user: 'root', keyPath: vm.ssh.keyPath, knownHostsPath: kh } }],
   };
-  // `netns: ''` would break SCTP_E2E_NODE_ACCESS=local for this node; drop the key instead.
-  delete (merged.nodes[merged.nodes.length - 1] as { netns?: string }).netns;
   writeFileSync(st.clusterJson, `${JSON.stringify(merged, null, 2)}\n`);
   st.joinedAt = new Date().toISOString();
-  st.joinSeconds = Math.round((performance.now() - t0) / 100) / 10;
+  st.joinSeconds = roundSeconds(performance.now() - t0);
   writeJoin(st);
-  log(`vm join: node ${VM_NODE.name} Ready in ${st.joinSeconds}s; for the suite: SCTP_E2E_CLUSTER_DIR=${join(d, 'cluster')}`);
+  log(`vm join: node ${VM_NODE.name} Ready in ${formatDuration(st.joinSeconds * 1000)}; for the suite: SCTP_E2E_CLUSTER_DIR=${join(d, 'cluster')}`);
   return st;
 }
 

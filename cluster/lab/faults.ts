@@ -9,7 +9,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterError, alive, log, run, sleep, startDaemon, stopPid, waitFor, type Daemon } from '../run.ts';
-import { kubeProxyArgs, layout, nodeSpec, type ClusterJson, type Layout, type NodeSpec } from '../render.ts';
+import { parseClusterJson, readClusterJson, type ClusterJson } from '../contract.ts';
+import { kubeProxyArgs, layout, nodeSpec, type Layout, type NodeSpec } from '../render.ts';
 
 export interface LabContext {
   l: Layout;
@@ -249,7 +250,7 @@ const LAB_NS = 'sctp-e2e-lab';
 function vmSsh(cmd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const cjPath = join(process.env.SCTP_E2E_VM_DIR ?? '/var/lib/sctp-e2e/vm', 'join', 'cluster', 'cluster.json');
   if (!existsSync(cjPath)) throw new ClusterError(`the kernel-lane VM has not joined the cluster (${cjPath} missing): npm run vm:up -- --join-cluster`);
-  const cj = JSON.parse(readFileSync(cjPath, 'utf8')) as ClusterJson;
+  const cj = parseClusterJson(readFileSync(cjPath, 'utf8'), cjPath);
   const s = cj.nodes.find((n) => n.name === VM_NODE_NAME)?.ssh;
   if (!s) throw new ClusterError(`${cjPath} has no ssh entry for ${VM_NODE_NAME}`);
   return run('ssh', ['-i', s.keyPath, '-o', `UserKnownHostsFile=${s.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
@@ -317,8 +318,8 @@ export interface Applied {
 
 export function labContext(stateDir: string, kubectlBin: string): LabContext {
   const l = layout(stateDir);
-  if (!existsSync(l.clusterJson)) throw new ClusterError(`no local cluster (${l.clusterJson} missing): run \`npm run cluster:up\` first`);
-  const cj = JSON.parse(readFileSync(l.clusterJson, 'utf8')) as ClusterJson;
+  const cj = readClusterJson(stateDir);
+  if (!cj) throw new ClusterError(`no local cluster (${l.clusterJson} missing): run \`npm run cluster:up\` first`);
   const nodes = cj.nodes.filter((n) => n.netns?.startsWith('sctpe2e-node')).map((n) => nodeSpec(Number(n.name.replace(/^.*node/, ''))));
   const labDir = join(stateDir, 'lab');
   mkdirSync(labDir, { recursive: true });

@@ -9,6 +9,7 @@
 // Prints one verdict line per case (same columns as lab:verdicts); exits 1 if any is wrong.
 
 import { execa } from 'execa';
+import { formatDuration } from '../../lib/framework/duration.ts';
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,7 +63,7 @@ async function bounceApiserver(l: Layout, kubectl: string, downMs: number): Prom
     if (Date.now() - t0 > 120_000 || !alive(d.pid)) throw new ClusterError(`kube-apiserver did not become ready within 120s after the restart (PID ${d.pid}, log ${join(l.logs, 'kube-apiserver.log')})`);
     await sleep(1_000);
   }
-  log(`apiserver-restart: kube-apiserver (PID ${d.pid}) ready again after ${Math.round((Date.now() - t0) / 1000)}s (down ${downMs / 1000}s)`);
+  log(`apiserver-restart: kube-apiserver (PID ${d.pid}) ready again after ${formatDuration(Date.now() - t0)} (down ${formatDuration(downMs)})`);
 }
 
 async function main(): Promise<number> {
@@ -94,12 +95,12 @@ async function main(): Promise<number> {
     process.kill(-r.pgid, 'SIGINT');
     const code = await Promise.race([r.exited, sleep(180_000).then(() => 'hung' as const)]);
     if (code === 'hung') process.kill(-r.pgid, 'SIGKILL');
-    const secs = Math.round((Date.now() - t0) / 1000);
+    const took = formatDuration(Date.now() - t0);
     const left = (await namespacesOf(kubectl, l.adminKubeconfig, runId)).filter((n) => !n.terminating);
     const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' / ');
     cells.push({
       fault: 'sigint', test: 'Ctrl-C mid-test: exit 130, nothing of the run left', expected: 'exit 130, 0 left',
-      observed: `${code === 'hung' ? 'HUNG' : `exit ${code}`} in ${secs}s, ${left.length} left`, names: '-',
+      observed: `${code === 'hung' ? 'HUNG' : `exit ${code}`} in ${took}, ${left.length} left`, names: '-',
       ok: code === 130 && left.length === 0, evidence: `${left.map((n) => n.name).join(', ') || 'no namespace left'}; log: ${tail}`,
     });
   }
@@ -132,7 +133,7 @@ async function main(): Promise<number> {
     // the test's own deadlines (proxySync, endpoints, cleanup) bound it; 10 minutes is far beyond them
     const code = await Promise.race([r.exited, sleep(600_000).then(() => 'hung' as const)]);
     if (code === 'hung') process.kill(-r.pgid, 'SIGKILL');
-    const secs = Math.round((Date.now() - t0) / 1000);
+    const took = formatDuration(Date.now() - t0);
     const text = readFileSync(logFile, 'utf8');
     const bareTimeout = /Timeout of \d+ms exceeded/.test(text);
     const left = (await namespacesOf(kubectl, l.adminKubeconfig, runId)).filter((n) => !n.terminating);
@@ -140,7 +141,7 @@ async function main(): Promise<number> {
     const failure = text.split('\n').find((x) => /✗/.test(x));
     cells.push({
       fault: 'apiserver-restart', test: 'API server down 15s mid-test: ends in time, clear verdict, nothing left', expected: 'exit 0|1, no bare timeout',
-      observed: `${code === 'hung' ? 'HUNG' : `exit ${code}`} after ${secs}s, ${left.length} left${bareTimeout ? ', BARE MOCHA TIMEOUT' : ''}`, names: '-',
+      observed: `${code === 'hung' ? 'HUNG' : `exit ${code}`} after ${took}, ${left.length} left${bareTimeout ? ', BARE MOCHA TIMEOUT' : ''}`, names: '-',
       ok: (code === 0 || code === 1) && !bareTimeout && left.length === 0,
       evidence: `${verdictLine}${failure ? `; ${failure.trim()}` : ''}`,
     });

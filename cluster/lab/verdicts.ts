@@ -5,6 +5,7 @@
 // tests must have passed. Prints the verdict matrix; exits 1 if any cell is not as expected.
 
 import { execa } from 'execa';
+import { formatDuration } from '../../lib/framework/duration.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterError, UsageError, log, runCli } from '../run.ts';
@@ -127,7 +128,7 @@ async function main(): Promise<number> {
       });
       writeFileSync(join(o.out, `run-${c.fault}.log`), r.all ?? '');
       exit = { code: r.exitCode ?? -1, stderr: String(r.stderr ?? '') };
-      log(`  run ended with exit ${exit.code} after ${Math.round((Date.now() - t0) / 1000)}s (log ${join(o.out, `run-${c.fault}.log`)})`);
+      log(`  run ended with exit ${exit.code} after ${formatDuration(Date.now() - t0)} (log ${join(o.out, `run-${c.fault}.log`)})`);
     } finally {
       try {
         await healFault(ctx, fault);

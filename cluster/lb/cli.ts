@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { api, loadCluster } from '../../lib/k8s/client.ts';
-import { ClusterError, alive, cmdline, readJson, run, sleep, stopPid, tail, runCli, UsageError } from '../run.ts';
+import { ClusterError, alive, cmdline, readJson, run, sleep, stampedLog, stopPid, tail, runCli, UsageError } from '../run.ts';
+import { clusterDir, readClusterJson } from '../contract.ts';
 import { DEFAULT_POOL, cidrsOverlap, inPool, parsePool, parseProtocols } from './pool.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -19,20 +20,16 @@ const USAGE = 'usage: tsx cluster/lb/cli.ts up [--pool CIDR|FIRST-LAST] [--rejec
 /** Ranges the cluster already uses (cluster/render.ts): the pool must not overlap them. */
 const TAKEN: [string, string][] = [['10.199.0.0/24', 'the node link (on-link: nobody would answer ARP for a pool address)'], ['10.199.1.0/24', 'the externalIP range tests use'], ['10.96.0.0/16', 'the Service CIDR'], ['10.244.0.0/16', 'the pod CIDR']];
 
-const stateDir = process.env.SCTP_E2E_CLUSTER_DIR || '/var/lib/sctp-e2e/cluster';
+const stateDir = clusterDir();
 const lbDir = `${stateDir}/lb`;
 const statePath = `${lbDir}/state.json`;
 const pidPath = `${lbDir}/controller.pid`;
 const logPath = `${lbDir}/controller.log`;
 
-interface ClusterJson { kubeconfig: string; nodes: { name: string; ip: string; netns: string }[]; outside?: { netns: string; ip: string } }
 interface Route { netns?: string; dst: string; via: string }
 interface LbState { startedAt: string; pool: string; rejectProtocols: string[]; routes: Route[]; pid?: number }
 
-const t0 = Date.now();
-function log(msg: string): void {
-  process.stderr.write(`[lb ${new Date().toISOString().slice(11, 19)} +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
-}
+const log = stampedLog('lb');
 
 function save(s: LbState): void {
   writeFileSync(statePath, JSON.stringify(s, null, 2) + '\n');
@@ -50,7 +47,7 @@ const where = (r: Route) => (r.netns ? `netns ${r.netns}` : 'host');
 
 async function up(poolSpec: string, reject: Set<string>): Promise<void> {
   if (process.getuid?.() !== 0) throw new ClusterError('lb up must run as root (it adds routes in the host and the outside netns)');
-  const c = readJson<ClusterJson>(`${stateDir}/cluster.json`);
+  const c = readClusterJson(stateDir);
   if (!c) throw new ClusterError(`the local cluster is not up (no ${stateDir}/cluster.json); run \`npm run cluster:up\` first`);
   if (controllerPid()) throw new ClusterError(`lb is already up (pid ${controllerPid()}, ${statePath}); run \`npm run lb:down\` first`);
   if (existsSync(statePath)) throw new ClusterError(`leftovers of an earlier lb up (${statePath}); run \`npm run lb:down\` first`);
@@ -105,7 +102,7 @@ async function up(poolSpec: string, reject: Set<string>): Promise<void> {
 
 async function down(): Promise<void> {
   const s = readJson<LbState>(statePath);
-  const c = readJson<ClusterJson>(`${stateDir}/cluster.json`);
+  const c = readClusterJson(stateDir);
   const done: string[] = [];
   const pid = controllerPid();
   if (pid) done.push(`controller pid ${pid} ${await stopPid(pid, 5_000)}`);
@@ -140,7 +137,7 @@ async function down(): Promise<void> {
 
 async function status(json: boolean): Promise<number> {
   const s = readJson<LbState>(statePath);
-  const c = readJson<ClusterJson>(`${stateDir}/cluster.json`);
+  const c = readClusterJson(stateDir);
   const pid = controllerPid();
   const routes: { route: string; present: boolean }[] = [];
   for (const r of s?.routes ?? []) {

@@ -8,8 +8,9 @@
 //
 // argv: --state-dir DIR --pool CIDR|RANGE [--reject-protocols P,...]
 import * as k8s from '@kubernetes/client-node';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { readClusterJson, readClusterState } from '../contract.ts';
 import { withDeadline } from '../../lib/framework/errors.ts';
 import { apiErrorMessage } from '../../lib/k8s/client.ts';
 import { type Decision, type SvcView, decide, desiredIngress, parsePool, parseProtocols } from './pool.ts';
@@ -31,9 +32,8 @@ function log(msg: string): void {
 /** Identity of the cluster we serve: its kubeconfig plus the cluster's startedAt. */
 function clusterStamp(): string | undefined {
   try {
-    const c = JSON.parse(readFileSync(`${stateDir}/cluster.json`, 'utf8')) as { kubeconfig: string };
-    const s = existsSync(`${stateDir}/state.json`) ? (JSON.parse(readFileSync(`${stateDir}/state.json`, 'utf8')) as { startedAt?: string }).startedAt : '';
-    return `${c.kubeconfig}@${s ?? ''}`;
+    const c = readClusterJson(stateDir);
+    return c && `${c.kubeconfig}@${readClusterState(stateDir)?.startedAt ?? ''}`;
   } catch {
     return undefined;
   }

@@ -4,11 +4,12 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ClusterError, alive, cmdline, readJson, run, startDaemon, stopPid, tail, waitFor, runCli, UsageError } from '../run.ts';
+import { ClusterError, alive, cmdline, readJson, run, stampedLog, startDaemon, stopPid, tail, waitFor, runCli, UsageError } from '../run.ts';
 import {
   CILIUM_VERSION, CNI_CONF_NAME, POD_CIDR_ANNOTATION, agentArgs, agentLauncher, ciliumPodCIDR, cniWrapper, netpolDir,
-  nodePaths, renderCniConflist, type ClusterJson, type ClusterNode, type NetpolState,
+  nodePaths, renderCniConflist, type ClusterNode, type NetpolState,
 } from './render.ts';
+import { clusterDir, isNetnsNode, readClusterJson, readClusterState, type ClusterJson, type NetnsNode } from '../contract.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CNI_BIN_DIR = '/usr/lib/cni'; // containerd's cri bin_dir in the cluster's config (render.ts of cluster/)
@@ -16,24 +17,25 @@ const WRAPPER = `${CNI_BIN_DIR}/cilium-cni`;
 const WRAPPER_MARK = 'Written by cluster/netpol (sctp-e2e)';
 const USAGE = 'usage: tsx cluster/netpol/cli.ts up [--sctp=on|off] | down | status [--json]   (state: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster; binaries: $SCTP_E2E_NETPOL_BIN_DIR or cluster/netpol/build.sh)';
 
-const t0 = Date.now();
-function log(msg: string): void {
-  process.stderr.write(`[netpol ${new Date().toISOString().slice(11, 19)} +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
-}
+const log = stampedLog('netpol');
 
-const stateDir = process.env.SCTP_E2E_CLUSTER_DIR || '/var/lib/sctp-e2e/cluster';
+const stateDir = clusterDir();
 const nd = netpolDir(stateDir);
 const statePath = `${nd}/state.json`;
 const pidDir = `${nd}/pids`;
 
-function cluster(): ClusterJson {
-  const c = readJson<ClusterJson>(`${stateDir}/cluster.json`);
+/** Cilium runs in node netns: the nodes `up` created (not the kernel-lane VM). */
+type LocalCluster = Omit<ClusterJson, 'nodes'> & { nodes: NetnsNode[] };
+const local = (c: ClusterJson): LocalCluster => ({ ...c, nodes: c.nodes.filter(isNetnsNode) });
+
+function cluster(): LocalCluster {
+  const c = readClusterJson(stateDir);
   if (!c) throw new ClusterError(`the local cluster is not up (no ${stateDir}/cluster.json); run \`npm run cluster:up\` first`);
-  return c;
+  return local(c);
 }
 
 function kubectlBin(): string {
-  const s = readJson<{ binDir?: string }>(`${stateDir}/state.json`);
+  const s = readClusterState(stateDir);
   if (s?.binDir && existsSync(`${s.binDir}/kubectl`)) return `${s.binDir}/kubectl`;
   return 'kubectl';
 }
@@ -203,8 +205,8 @@ async function cleanupNetns(n: ClusterNode): Promise<string[]> {
 
 async function down(): Promise<void> {
   const s = readJson<NetpolState>(statePath);
-  const c = readJson<ClusterJson>(`${stateDir}/cluster.json`);
-  const nodes = c?.nodes ?? [];
+  const c = readClusterJson(stateDir);
+  const nodes = c ? local(c).nodes : [];
   const removed: string[] = [];
   for (const f of s?.cniConfs ?? []) if (existsSync(f)) { rmSync(f); removed.push(f); }
   if (c) {
@@ -261,10 +263,10 @@ async function down(): Promise<void> {
 
 async function status(json: boolean): Promise<number> {
   const s = readJson<NetpolState>(statePath);
-  const c = readJson<ClusterJson>(`${stateDir}/cluster.json`);
+  const c = readClusterJson(stateDir);
   const out: Record<string, unknown> = { up: false, implementation: `cilium ${CILIUM_VERSION}`, sctpEnabled: s ? s.sctp !== false : null, nodes: [] as unknown[] };
   let allUp = Boolean(s && c);
-  for (const n of c?.nodes ?? []) {
+  for (const n of c ? local(c).nodes : []) {
     const p = nodePaths(stateDir, n);
     const pid = agentPid(n);
     let brief = '';

@@ -1,21 +1,12 @@
 // Pure renderers for the NetworkPolicy implementation of the local cluster (Cilium, see README.md).
 // No I/O here; render.test.ts checks the output.
 
+import type { NetnsNode, ProxyMode } from '../contract.ts';
+
 export const CILIUM_VERSION = 'v1.15.19';
 
-export interface ClusterNode {
-  name: string;
-  ip: string;
-  netns: string;
-}
-
-export interface ClusterJson {
-  kubeconfig: string;
-  proxyMode: 'iptables' | 'nftables';
-  podCIDR: string;
-  nodes: ClusterNode[];
-  images?: Record<string, string>;
-}
+/** What the renderers need of a cluster.json node (cluster/contract.ts): Cilium runs in its netns. */
+export type ClusterNode = Pick<NetnsNode, 'name' | 'ip' | 'netns'>;
 
 /** What `netpol up` created, so that `netpol down` removes exactly that. */
 export interface NetpolState {
@@ -137,7 +128,7 @@ exec "${o.realBin}" "$@"
 }
 
 /** The conflist that replaces bridge+host-local with cilium-cni (+ the same portmap as the cluster's). */
-export function renderCniConflist(o: { node: ClusterNode; proxyMode: 'iptables' | 'nftables'; logFile: string }): string {
+export function renderCniConflist(o: { node: ClusterNode; proxyMode: ProxyMode; logFile: string }): string {
   const portmap: Record<string, unknown> = { type: 'portmap', capabilities: { portMappings: true }, snat: true };
   if (o.proxyMode === 'iptables') portmap.externalSetMarkChain = 'KUBE-MARK-MASQ';
   return JSON.stringify({

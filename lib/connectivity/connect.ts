@@ -10,6 +10,7 @@
 // Upstream agnhost connect (test/images/agnhost/connect): exit 0 on success, else exit 1 with
 // "TIMEOUT", "REFUSED", "DNS: ..." or "OTHER: ..." on stderr. For SCTP it has no REFUSED: an
 // ABORT shows up as "OTHER: connection refused" (upstream-e2e notes §3.4), which is a refusal.
+import { goDuration } from '../framework/duration.ts';
 import type { BlockedBy } from './truth-table.ts';
 import type { Protocol } from './model.ts';
 import type { ProbeResult } from './probe-matrix.ts';
@@ -82,9 +83,8 @@ export function classifyConnect(exitCode: number | null, stdout: string, stderr 
 /** The argv of one probe: `/agnhost-sctp connect HOST:PORT --protocol=sctp --timeout=1s`. */
 export function connectArgv(o: { host: string; port: number; protocol: Protocol; timeoutMs: number; flavor?: ConnectFlavor }): string[] {
   const hostPort = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
-  const timeout = o.timeoutMs % 1000 === 0 ? `${o.timeoutMs / 1000}s` : `${o.timeoutMs}ms`;
   const bin = (o.flavor ?? 'agnhost-sctp') === 'agnhost-sctp' ? '/agnhost-sctp' : '/agnhost';
-  return [bin, 'connect', hostPort, `--protocol=${o.protocol.toLowerCase()}`, `--timeout=${timeout}`];
+  return [bin, 'connect', hostPort, `--protocol=${o.protocol.toLowerCase()}`, `--timeout=${goDuration(o.timeoutMs)}`];
 }
 
 /** A probe's result from one connect exec (e.g. lib/k8s/pods.ts execInPod's { code, stdout, stderr }). */

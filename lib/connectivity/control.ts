@@ -7,7 +7,7 @@
 //   failed        anything else — a probe error (exec failure, image problem) or observations that never
 //                 settled: the test fails with the probe's evidence; a probe that could not tell is not
 //                 evidence that no implementation exists
-import { formatDuration } from '../framework/timeouts.ts';
+import { formatDuration } from '../framework/duration.ts';
 import { type CellObservation, renderCell, renderSequence } from './truth-table.ts';
 
 export interface ControlVerdict {

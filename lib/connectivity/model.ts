@@ -3,6 +3,7 @@
 // ports. Pure data: names and labels only; the suite maps model names to real objects
 // (namespace "x" → "netpol-x-7k2lq") when it creates them.
 
+/** The protocols a Kubernetes port may declare: the one definition (builders, probes and specs import it). */
 export type Protocol = 'SCTP' | 'TCP' | 'UDP';
 
 export interface ServerPort {

@@ -21,7 +21,7 @@
 // Evidence rule: a cell is blocked only when its probe returned state 'blocked' with a blockedBy of
 // timeout, refused or prohibited (see classifyConnect). A probe that throws, hangs past timeoutMs,
 // or reports blocked without that classification is an error, never blocked.
-import { formatDuration } from '../framework/timeouts.ts';
+import { formatDuration } from '../framework/duration.ts';
 import { type BlockedBy, type Cell, type CellObservation, cellKey, type InForce, Observed, type ProbeState, type Reachability, renderSequence, type Verdict } from './truth-table.ts';
 
 export type ProbeResult =

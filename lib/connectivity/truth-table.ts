@@ -4,7 +4,7 @@
 // error (the probe could not tell: exec failed, DNS, image missing...) or not-probed. An error is
 // never counted as blocked. Self-pairs are left out of the count when they were not probed
 // (CNIs disagree about hairpin to oneself, kubernetes#95879).
-import { formatDuration } from '../framework/timeouts.ts';
+import { formatDuration } from '../framework/duration.ts';
 import { parsePodKey } from './model.ts';
 
 export type Verdict = 'allowed' | 'blocked';

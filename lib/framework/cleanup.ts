@@ -3,7 +3,8 @@
 // live stack before the process exits.
 
 import { errorMessage } from './errors.ts';
-import { formatDuration, timeouts } from './timeouts.ts';
+import { formatDuration } from './duration.ts';
+import { timeouts } from './timeouts.ts';
 
 interface Entry {
   what: string;

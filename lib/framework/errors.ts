@@ -1,5 +1,7 @@
 // Errors a user can act on: one sentence, a distinct exit code, no stack dump.
 
+import { formatDuration } from './duration.ts';
+
 export const ExitCode = {
   ok: 0,
   testsFailed: 1,
@@ -61,7 +63,7 @@ export async function withDeadline<T>(what: string, ms: number, fn: (signal: Abo
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       ac.abort();
-      reject(new DeadlineExceeded(`${what} timed out after ${Math.round(ms / 100) / 10}s`));
+      reject(new DeadlineExceeded(`${what} timed out after ${formatDuration(ms)}`));
     }, ms);
   });
   try {

@@ -3,7 +3,8 @@
 // long, how many attempts, the last observation and the last error.
 
 import { StopTrying, errorMessage } from './errors.ts';
-import { formatDuration, timeouts } from './timeouts.ts';
+import { formatDuration } from './duration.ts';
+import { timeouts } from './timeouts.ts';
 
 export interface EventuallyOptions<T> {
   probe: (signal: AbortSignal) => Promise<T>;

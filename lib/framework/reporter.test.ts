@@ -1,6 +1,7 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { ExitCode } from './errors.ts';
-import { renderJUnit, renderSummary, verdictOf, type Result } from './reporter.ts';
+import { groupSkipEvidence, renderJUnit, renderSummary, verdictOf, xmlEscape, type Result } from './reporter.ts';
 import type { RunNote } from './run-notes.ts';
 import { skipReasonOf } from './skip.ts';
 
@@ -29,6 +30,41 @@ describe('reporter', () => {
     // balanced elements
     expect((x.match(/<testcase /g) ?? []).length).to.equal(3);
     expect((x.match(/<testsuite /g) ?? []).length).to.equal((x.match(/<\/testsuite>/g) ?? []).length);
+  });
+});
+
+describe('reporter: skip evidence printed once', () => {
+  // A real run (testdata/README.md): nftables and ipvs skips share the proxy-mode evidence, five NetworkPolicy skips the control's.
+  const real = JSON.parse(readFileSync(new URL('./testdata/summary-20261204t213718.json', import.meta.url), 'utf8')) as { results: Result[] };
+  const skips = real.results.filter((r) => r.outcome === 'skipped');
+  const count = (s: string, part: string) => s.split(part).length - 1;
+
+  it('the summary prints each shared evidence block once, numbered, and each skip refers to it', () => {
+    const s = renderSummary(real.results, 0);
+    const node1 = 'answered "iptables" on sctp-e2e-node1 via ssh root@10.199.0.2:22 (known_hosts)';
+    expect(skips.filter((r) => r.reason!.includes(node1))).to.have.length(2);
+    expect(count(s, node1)).to.equal(1);
+    expect(count(s, 'stayed allowed in every observation (56 observations in 59.4s')).to.equal(1);
+    expect(s).to.contain('reason: no ready node runs kube-proxy in nftables mode; proxy mode per node: [E1] (capability "nftables" missing; --require nftables makes this a failure)');
+    expect(s).to.contain('reason: no ready node runs kube-proxy in ipvs mode; proxy mode per node: [E1] (capability "ipvs" missing; --require ipvs makes this a failure)');
+    expect(count(s, 'reason: no NetworkPolicy implementation enforces policies in this cluster: [E2] (capability "networkpolicy" missing;')).to.equal(5);
+    expect(s).to.contain(`Skip evidence (each block once; the reasons above refer to it):\n  [E1]\n      sctp-e2e-node1: iptables — kube-proxy http://127.0.0.1:10249/proxyMode ${node1}\n      sctp-e2e-node2: iptables`);
+    expect(s).to.match(/\n {2}\[E2\] with a deny-all ingress policy on netpol-x-4k2wq\/a \(control-deny-all\)/);
+    // evidence no other skip shares stays in its reason
+    expect(s).to.contain('reason: no NetworkPolicy implementation enforces policies in this cluster: with a deny-all ingress policy on sctp-netpol-basic-m6f2r/server');
+    expect(s).to.contain('reason: needs two ready schedulable nodes with different kernels; all run 6.18.44-fc-v1272 (sctp-e2e-node1, sctp-e2e-node2)');
+    expect(s.split('\n').length, 'the whole summary').to.be.below(60);
+  });
+
+  it('JUnit keeps every skip\'s full reason: a case stands alone', () => {
+    const x = renderJUnit(real.results);
+    for (const r of skips) expect(x).to.contain(`<skipped message="${xmlEscape(r.reason!)}"/>`);
+    expect(x).to.not.contain('[E1]');
+  });
+
+  it('a reason without a shared part is left whole; a missing reason is said', () => {
+    expect(groupSkipEvidence(['no LoadBalancer implementation', 'a: x', 'b: y'])).to.deep.equal({ reasons: ['no LoadBalancer implementation', 'a: x', 'b: y'], evidence: [] });
+    expect(groupSkipEvidence(['a: same', 'b: same', 'c: other'])).to.deep.equal({ reasons: ['a: [E1]', 'b: [E1]', 'c: other'], evidence: ['same'] });
   });
 });
 

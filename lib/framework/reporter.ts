@@ -14,7 +14,7 @@ import { ExitCode } from './errors.ts';
 import { runNotes, type RunNote } from './run-notes.ts';
 import { isSkip, skipReasonOf } from './skip.ts';
 import { tagsOf } from './tags.ts';
-import { formatDuration } from './timeouts.ts';
+import { formatDuration } from './duration.ts';
 
 export type Outcome = 'passed' | 'failed' | 'skipped';
 
@@ -140,8 +140,13 @@ export function renderSummary(results: Result[], wallMs: number, notes: readonly
   for (const [t, c] of [...tags].sort()) lines.push(`  ${t.padEnd(w)}  ${String(c.passed).padStart(6)}  ${String(c.failed).padStart(6)}  ${String(c.skipped).padStart(7)}`);
   const skipped = results.filter((r) => r.outcome === 'skipped');
   if (skipped.length) {
+    const { reasons, evidence } = groupSkipEvidence(skipped.map((r) => r.reason ?? '(no reason given: a skip without a reason is a bug in the spec)'));
     lines.push('', 'Skipped:');
-    for (const r of skipped) lines.push(`  - ${r.fullTitle}\n      reason: ${r.reason ?? '(no reason given: a skip without a reason is a bug in the spec)'}`);
+    skipped.forEach((r, i) => lines.push(`  - ${r.fullTitle}`, ...reasons[i]!.split('\n').map((l, j) => (j ? `      ${l}` : `      reason: ${l}`))));
+    if (evidence.length) {
+      lines.push('', 'Skip evidence (each block once; the reasons above refer to it):');
+      evidence.forEach((e, i) => lines.push(`  [E${i + 1}]${e.includes('\n') ? '' : ` ${e}`}`, ...(e.includes('\n') ? e.split('\n').map((l) => `      ${l}`) : [])));
+    }
   }
   const failed = results.filter((r) => r.outcome === 'failed');
   if (failed.length) {
@@ -155,6 +160,35 @@ export function renderSummary(results: Result[], wallMs: number, notes: readonly
   const n = (o: Outcome) => results.filter((r) => r.outcome === o).length;
   lines.push('='.repeat(72), `${n('passed')} passed, ${n('failed')} failed, ${n('skipped')} skipped`);
   return lines.join('\n');
+}
+
+const CAPABILITY_SUFFIX = / \(capability "[^"]+" missing; --require \S+ makes this a failure\)$/;
+
+/**
+ * Skip reasons for the summary with the evidence shared by several skips printed once: a reason is a headline
+ * plus evidence (the lines after the first, or what follows the first ": " of a one-line reason) and maybe the
+ * capability suffix; evidence that two or more skips carry becomes "[En]" in each of them. A reason whose
+ * evidence no other skip shares stays whole. JUnit and summary.json keep the full reasons (a case stands alone).
+ */
+export function groupSkipEvidence(reasons: readonly string[]): { reasons: string[]; evidence: string[] } {
+  const parts = reasons.map((reason) => {
+    const suffix = CAPABILITY_SUFFIX.exec(reason)?.[0] ?? '';
+    const body = suffix ? reason.slice(0, -suffix.length) : reason;
+    const nl = body.indexOf('\n');
+    if (nl >= 0) return { head: body.slice(0, nl), evidence: body.slice(nl + 1).split('\n').map((l) => l.trim()).join('\n'), suffix };
+    const colon = body.indexOf(': ');
+    return colon > 0 ? { head: body.slice(0, colon + 1), evidence: body.slice(colon + 2), suffix } : { head: body, evidence: '', suffix };
+  });
+  const count = new Map<string, number>();
+  for (const p of parts) if (p.evidence) count.set(p.evidence, (count.get(p.evidence) ?? 0) + 1);
+  const evidence: string[] = [];
+  const grouped = parts.map((p, i) => {
+    if (!p.evidence || count.get(p.evidence)! < 2) return reasons[i]!;
+    let n = evidence.indexOf(p.evidence);
+    if (n < 0) n = evidence.push(p.evidence) - 1;
+    return `${p.head} [E${n + 1}]${p.suffix}`;
+  });
+  return { reasons: grouped, evidence };
 }
 
 function topSuite(t: Mocha.Runnable): string {

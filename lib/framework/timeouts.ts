@@ -39,8 +39,5 @@ export const timeouts = {
 
 export type TimeoutName = keyof typeof timeouts;
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const sec = ms / 1000;
-  return sec < 120 ? `${+sec.toFixed(1)}s` : `${Math.floor(sec / 60)}m${Math.round(sec % 60)}s`;
-}
+/** Kept for importers of the old place: the formatter lives in duration.ts. */
+export { formatDuration } from './duration.ts';

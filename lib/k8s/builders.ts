@@ -1,8 +1,10 @@
 // Builders for the objects the suite creates. Pure functions: object in, manifest out.
 
 import type * as k8s from '@kubernetes/client-node';
+import type { Protocol } from '../connectivity/model.ts';
 
-export type Protocol = 'SCTP' | 'TCP' | 'UDP';
+/** Re-exported for lib/e2e.ts (`b.Protocol`); the definition is lib/connectivity/model.ts's. */
+export type { Protocol };
 
 export const RUN_LABEL = 'sctp-e2e.io/run';
 export const SUITE_LABEL = 'sctp-e2e.io/suite';

@@ -3,6 +3,7 @@
 
 import * as k8s from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
+import { formatDuration } from '../framework/duration.ts';
 
 export interface PodExecOptions {
   kc: k8s.KubeConfig;
@@ -83,7 +84,7 @@ export function podExec(o: PodExecOptions): Promise<PodExecOutput> {
     };
     const result = (code: number | null) => ({ code, ...partial(), durationMs: Date.now() - started });
     const timer = setTimeout(() => {
-      finish(() => reject(new PodExecFailure(`exec in pod ${where} timed out after ${o.timeoutMs / 1000}s`, 'timeout', partial())));
+      finish(() => reject(new PodExecFailure(`exec in pod ${where} timed out after ${formatDuration(o.timeoutMs)}`, 'timeout', partial())));
       kill();
     }, o.timeoutMs);
     const onAbort = () => {

@@ -2,7 +2,7 @@
 // A probe error (exec failed, DNS failure, missing stack, usage) is never "blocked".
 
 import { classifyConnect, connectArgv, type ConnectFlavor } from '../connectivity/connect.ts';
-import type { Protocol } from './builders.ts';
+import type { Protocol } from '../connectivity/model.ts';
 import type { PodExecResult } from './pods.ts';
 
 export interface ProbeOutcome {

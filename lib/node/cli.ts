@@ -4,9 +4,9 @@
 //       [--namespace NS] [--image IMG] [--service-ip IP --port N] [--node-port N] [--host-port N]
 // Without --kubeconfig: $KUBECONFIG, else the local cluster's cluster.json kubeconfig.
 // hostpod without --namespace: a namespace with pod-security "privileged" is created and deleted.
-import { existsSync, readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
-import { defaultClusterJsonPath, selectNodeAccess, type NodeInfo } from './select.ts';
+import { clusterJsonPath, readClusterJson } from '../../cluster/contract.ts';
+import { selectNodeAccess, type NodeInfo } from './select.ts';
 import { probeSctpModule } from './sctp-module.ts';
 import { nodeNetfilter } from './netfilter/index.ts';
 import { AGNHOST_SCTP_IMAGE } from '../framework/images.ts';
@@ -24,8 +24,8 @@ function args(argv: string[]): Map<string, string> {
 
 async function main(): Promise<number> {
   const a = args(process.argv.slice(2));
-  const cj = defaultClusterJsonPath();
-  const cluster = existsSync(cj) ? (JSON.parse(readFileSync(cj, 'utf8')) as { kubeconfig?: string; images?: Record<string, string> }) : undefined;
+  const cj = clusterJsonPath();
+  const cluster = readClusterJson();
   const kubeconfig = a.get('kubeconfig') ?? process.env.KUBECONFIG ?? cluster?.kubeconfig;
   if (!kubeconfig) throw new Error(`no kubeconfig: pass --kubeconfig, set KUBECONFIG, or bring up the local cluster (${cj})`);
   const kc = new k8s.KubeConfig();
@@ -38,7 +38,7 @@ async function main(): Promise<number> {
     internalIP: n.status?.addresses?.find((x) => x.type === 'InternalIP')?.address,
     externalIP: n.status?.addresses?.find((x) => x.type === 'ExternalIP')?.address,
   }));
-  const image = a.get('image') ?? cluster?.images?.agnhost ?? cluster?.images?.busybox ?? AGNHOST_SCTP_IMAGE;
+  const image = a.get('image') ?? cluster?.images.agnhost ?? AGNHOST_SCTP_IMAGE;
   let createdNs: string | undefined;
   let namespace = a.get('namespace');
   const wantHostPod = (a.get('node-access') ?? process.env.SCTP_E2E_NODE_ACCESS) === 'hostpod';

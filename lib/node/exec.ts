@@ -3,6 +3,8 @@
 // (execa on this machine, optionally inside a network namespace via nsenter).
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
+import { formatDuration } from '../framework/duration.ts';
+import type { Transport } from '../framework/node-access.ts';
 
 export interface ExecResult {
   command: string;
@@ -14,7 +16,7 @@ export interface ExecResult {
   durationMs: number;
 }
 
-export type Transport = 'ssh' | 'hostpod' | 'docker' | 'local';
+export type { Transport };
 
 export interface RunOptions {
   timeoutMs?: number;
@@ -34,12 +36,6 @@ export interface NodeExec {
 /** Default deadline for one node command (the framework's `nodeExec` timeout may override it). */
 export const DEFAULT_NODE_EXEC_TIMEOUT_MS = 30_000;
 
-/** "30s", "1.5s", "250ms". */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = ms / 1000;
-  return Number.isInteger(s) ? `${s}s` : `${s.toFixed(1)}s`;
-}
 
 /** Shortens a command for messages: first line, at most 80 characters. */
 export function shortCommand(command: string): string {

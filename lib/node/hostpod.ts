@@ -10,7 +10,8 @@
 import * as k8s from '@kubernetes/client-node';
 import { apiMessage, PodExecFailure, podExec } from '../k8s/pod-exec.ts';
 import { imagePullFailure } from '../k8s/pods.ts';
-import { DEFAULT_NODE_EXEC_TIMEOUT_MS, formatDuration, NodeExecError, NodeExecTimeout, shortCommand, type ExecResult, type NodeExec, type RunOptions } from './exec.ts';
+import { DEFAULT_NODE_EXEC_TIMEOUT_MS, NodeExecError, NodeExecTimeout, shortCommand, type ExecResult, type NodeExec, type RunOptions } from './exec.ts';
+import { formatDuration } from '../framework/duration.ts';
 
 export interface HostPodOptions {
   kubeConfig: k8s.KubeConfig;

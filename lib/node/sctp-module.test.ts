@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { classifySctpModule, compareSctpModule, parseSctpModuleProbe } from './sctp-module.ts';
 
-const fx = (name: string) => readFileSync(new URL(`./fixtures/sctp-module/${name}`, import.meta.url), 'utf8');
+/** vm-debian-6.1-*: captured in the kernel-lane VM by vm/capture-fixtures.sh, read where it writes them; the rest: ./fixtures. */
+const fx = (name: string) => readFileSync(new URL(name.startsWith('vm-') ? `../../vm/fixtures/sctp-module/${name}` : `./fixtures/sctp-module/${name}`, import.meta.url), 'utf8');
 
 describe('sctp module probe classification', () => {
   it('this machine (captured): no SCTP in the kernel, evidence names CONFIG_IP_SCTP', () => {

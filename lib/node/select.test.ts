@@ -1,9 +1,10 @@
 // The transport choice is a pure decision over facts; each branch states its reason.
 import { expect } from 'chai';
-import { decideNodeAccess, type LocalClusterNode, type SelectFacts } from './select.ts';
+import type { ClusterNode } from '../../cluster/contract.ts';
+import { decideNodeAccess, type SelectFacts } from './select.ts';
 
 // cluster.json node entry as docs/CONTRACTS.md specifies it
-const localNodes: LocalClusterNode[] = [{ name: 'sctp-e2e-node1', ip: '10.199.0.2', netns: 'sctpe2e-node1', ssh: { host: '10.199.0.2', port: 22, user: 'root', keyPath: '/x/ssh/id_ed25519', knownHostsPath: '/x/ssh/known_hosts' } }];
+const localNodes: ClusterNode[] = [{ name: 'sctp-e2e-node1', ip: '10.199.0.2', netns: 'sctpe2e-node1', ssh: { host: '10.199.0.2', port: 22, user: 'root', keyPath: '/x/ssh/id_ed25519', knownHostsPath: '/x/ssh/known_hosts' } }];
 const base: SelectFacts = { env: {}, nodes: [{ name: 'sctp-e2e-node1', internalIP: '10.199.0.2' }], hostPodPossible: true };
 const kind = { nodes: [{ name: 'kind-control-plane', providerID: 'kind://docker/kind/kind-control-plane' }, { name: 'kind-worker', providerID: 'kind://docker/kind/kind-worker' }] };
 

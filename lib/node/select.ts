@@ -10,9 +10,9 @@ import { localExec, type NodeExec } from './exec.ts';
 import { sshExec, type SshOptions } from './ssh.ts';
 import { dockerExec } from './docker.ts';
 import { hostPodExec } from './hostpod.ts';
+import { NODE_ACCESS_MODES, type NodeAccessMode } from '../framework/node-access.ts';
+import { clusterDir, clusterJsonPath as contractClusterJsonPath, parseClusterJson, type ClusterNode } from '../../cluster/contract.ts';
 
-export type NodeAccessMode = 'ssh' | 'hostpod' | 'docker' | 'local' | 'none';
-export const NODE_ACCESS_MODES: NodeAccessMode[] = ['ssh', 'hostpod', 'docker', 'local', 'none'];
 
 export interface NodeInfo {
   name: string;
@@ -21,20 +21,12 @@ export interface NodeInfo {
   externalIP?: string;
 }
 
-/** A node entry of the local cluster's cluster.json (docs/CONTRACTS.md). */
-export interface LocalClusterNode {
-  name: string;
-  ip?: string;
-  netns?: string;
-  ssh?: { host: string; port?: number; user?: string; keyPath?: string; knownHostsPath?: string };
-}
-
 export interface SelectFacts {
   explicit?: { value: string; from: string }; // e.g. { value: 'ssh', from: '--node-access' }
   env: NodeJS.ProcessEnv;
   nodes: NodeInfo[];
   dockerContainers?: string[]; // undefined: docker not available or not asked
-  clusterNodes?: LocalClusterNode[];
+  clusterNodes?: ClusterNode[];
   clusterJsonPath?: string;
   hostPodPossible: boolean;
 }
@@ -72,18 +64,10 @@ export function decideNodeAccess(f: SelectFacts): NodeAccessDecision {
   return { mode: 'none', reason: `no way to reach nodes: no SCTP_E2E_NODE_ACCESS, no kind, no KUBE_SSH_KEY_PATH or cluster.json, and no host-pod settings${kindNote}` };
 }
 
-export function defaultClusterJsonPath(env: NodeJS.ProcessEnv = process.env): string {
-  return `${env.SCTP_E2E_CLUSTER_DIR ?? '/var/lib/sctp-e2e/cluster'}/cluster.json`;
-}
-
-export function readClusterNodes(path: string): LocalClusterNode[] | undefined {
+/** The nodes of the local cluster's cluster.json (cluster/contract.ts), or undefined without one; throws naming a missing field. */
+export function readClusterNodes(path: string): ClusterNode[] | undefined {
   if (!existsSync(path)) return undefined;
-  try {
-    const j = JSON.parse(readFileSync(path, 'utf8')) as { nodes?: LocalClusterNode[] };
-    return Array.isArray(j.nodes) ? j.nodes : undefined;
-  } catch (e) {
-    throw new Error(`local cluster state ${path} is not valid JSON: ${(e as Error).message}`);
-  }
+  return parseClusterJson(readFileSync(path, 'utf8'), path).nodes;
 }
 
 /** `docker ps` names, or undefined when docker cannot be asked (CLI missing, no daemon) within 5 s. */
@@ -113,7 +97,7 @@ export interface NodeAccess extends NodeAccessDecision {
 
 export async function selectNodeAccess(cfg: NodeAccessConfig): Promise<NodeAccess> {
   const env = cfg.env ?? process.env;
-  const clusterJsonPath = cfg.clusterJsonPath ?? defaultClusterJsonPath(env);
+  const clusterJsonPath = cfg.clusterJsonPath ?? contractClusterJsonPath(clusterDir(env));
   const clusterNodes = readClusterNodes(clusterJsonPath);
   const mayBeKind = cfg.nodes.some((n) => n.providerID?.startsWith('kind://') || KIND_NAME.test(n.name));
   const explicitSet = cfg.explicit ?? env.SCTP_E2E_NODE_ACCESS;

@@ -8,7 +8,8 @@ import { homedir } from 'node:os';
 import ssh2 from 'ssh2';
 import type { Client as SshClient, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
 const { Client, utils } = ssh2; // ssh2 is CommonJS
-import { DEFAULT_NODE_EXEC_TIMEOUT_MS, formatDuration, NodeExecError, NodeExecTimeout, shortCommand, type ExecResult, type NodeExec, type RunOptions } from './exec.ts';
+import { DEFAULT_NODE_EXEC_TIMEOUT_MS, NodeExecError, NodeExecTimeout, shortCommand, type ExecResult, type NodeExec, type RunOptions } from './exec.ts';
+import { formatDuration } from '../framework/duration.ts';
 
 export const DEFAULT_SSH_CONNECT_TIMEOUT_MS = 15_000;
 

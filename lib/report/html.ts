@@ -1,7 +1,7 @@
 // The report card as one self-contained HTML page: inline CSS, no script, no external asset, readable from
 // file://. Every text from the run (titles, messages, evidence) goes through escapeHtml.
 
-import { formatDuration } from '../framework/timeouts.ts';
+import { formatDuration } from '../framework/duration.ts';
 import { VERDICTS, type ReportModel, type ReportTest, type RunStatus } from './model.ts';
 
 export function escapeHtml(s: string): string {

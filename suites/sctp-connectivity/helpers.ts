@@ -6,7 +6,7 @@
 
 import { type E2E, timeouts } from '../../lib/e2e.ts';
 import { classifyConnect, connectArgv } from '../../lib/connectivity/connect.ts';
-import type { Protocol } from '../../lib/k8s/builders.ts';
+import type { Protocol } from '../../lib/connectivity/model.ts';
 import type { ProbeOutcome } from '../../lib/k8s/probe.ts';
 import { api } from '../../lib/k8s/client.ts';
 

@@ -25,7 +25,7 @@
 import { describeE2E, expect, Tag, timeouts, useE2E, type E2E } from '../../lib/e2e.ts';
 import { errorMessage } from '../../lib/framework/errors.ts';
 import { EventuallyTimeout } from '../../lib/framework/eventually.ts';
-import { formatDuration } from '../../lib/framework/timeouts.ts';
+import { formatDuration } from '../../lib/framework/duration.ts';
 import { classifyLoadBalancer, classifyRouteGet, inClusterPath, ingressPoints, parseEventLine, type IngressPoint, type LbVerdict } from '../../lib/k8s/lb-status.ts';
 import { findOutside } from '../../lib/outside.ts';
 import { clientArgs, eventsFor, expectEveryBackend, probeHostname, serverArgs, HTTP_PORT } from './helpers.ts';

@@ -22,6 +22,7 @@
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { connectArgv, connectProbeResult } from '../../lib/connectivity/connect.ts';
 import { classifyControl } from '../../lib/connectivity/control.ts';
+import { formatDuration } from '../../lib/framework/duration.ts';
 import { newModel, podKeys, parsePodKey, type Protocol } from '../../lib/connectivity/model.ts';
 import { probeMatrix, type ProbeMatrixResult } from '../../lib/connectivity/probe-matrix.ts';
 import { cellKey, compare, Reachability, render, type Cell } from '../../lib/connectivity/truth-table.ts';
@@ -69,7 +70,7 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
       ...(inForce ? { inForce } : {}),
     });
     const text = render({ title: `${title} (${protocol}/${PORT}; namespaces ${Object.entries(nsOf).map(([m, n]) => `${m}=${n}`).join(' ')})`, expected, observed: r.observed, inForce: r.inForce });
-    f.log(`${text.split('\n')[0]} — ${r.probes} probes in ${Math.round(r.elapsedMs / 100) / 10}s`);
+    f.log(`${text.split('\n')[0]} — ${r.probes} probes in ${formatDuration(r.elapsedMs)}`);
     if (compare(expected, r.observed).wrong.length) expect.fail(text);
     return r;
   }

@@ -7,7 +7,7 @@
 // - sessionAffinity: ClientIP: N associations from one client all reach the same backend.
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
-import { formatDuration } from '../../lib/framework/timeouts.ts';
+import { formatDuration, goDuration } from '../../lib/framework/duration.ts';
 import { clientArgs, deleteEndpointSlice, deleteService, eventuallyAnsweredBy, expectEveryBackend, probeHostname, serverArgs, shq, HTTP_PORT, type HostnameOutcome } from './helpers.ts';
 
 const PORT = 5060;
@@ -93,8 +93,7 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
     const vip = await service('sctp-held');
     await expectEveryBackend(f, `SCTP client -> ${vip}:${PORT} before the hold`, BACKENDS, () => probeHostname(f, { from: 'client', host: vip, port: PORT }));
 
-    const dur = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
-    const argv = [f.agnhostBin(), 'connect', `${vip}:${PORT}`, '--protocol=sctp', `--timeout=${dur(timeouts.probe)}`, `--hold=${dur(HOLD_MS)}`, `--interval=${dur(HOLD_INTERVAL_MS)}`, '--data=hostname'];
+    const argv = [f.agnhostBin(), 'connect', `${vip}:${PORT}`, '--protocol=sctp', `--timeout=${goDuration(timeouts.probe)}`, `--hold=${goDuration(HOLD_MS)}`, `--interval=${goDuration(HOLD_INTERVAL_MS)}`, '--data=hostname'];
     const command = `kubectl exec -n ${f.ns} client -- ${argv.map(shq).join(' ')}`;
     const t0 = Date.now();
     let holdEnded = 0;
@@ -109,7 +108,7 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
       if (!holdEnded) proven.push(Date.now() - t0);
     }
     const r = await held;
-    const at = (ms: number) => formatDuration(ms);
+    const at = formatDuration;
     const story = `${proven.length} kube-proxy resync(s) proven while the hold ran (at ${proven.map(at).join(', ') || '-'} after the exec started; ${changes} Service/EndpointSlice changes); hold ended after ${at(holdEnded - t0)}`;
     f.log(`held SCTP association client -> ${vip}:${PORT}: ${r instanceof Error ? r.message : (r.stdout.trim() || r.stderr.trim())}; ${story}`);
     if (r instanceof Error) throw new Error(`the held association's exec did not complete: ${r.message}\n${story}\n  reproduce: ${command}`);

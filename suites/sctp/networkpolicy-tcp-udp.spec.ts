@@ -17,9 +17,10 @@
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { classifyControl } from '../../lib/connectivity/control.ts';
+import { formatDuration } from '../../lib/framework/duration.ts';
 import { probeMatrix, probeResultOf } from '../../lib/connectivity/probe-matrix.ts';
 import { type Cell, compareList, renderList, type Verdict } from '../../lib/connectivity/truth-table.ts';
-import type { Protocol } from '../../lib/k8s/builders.ts';
+import type { Protocol } from '../../lib/connectivity/model.ts';
 
 const PORT = 5060;
 /** One step: up to one sync period of re-probes, after the two observations every cell gets. */
@@ -51,7 +52,7 @@ describeE2E('SCTP NetworkPolicy', [Tag.SCTP, Tag.NetworkPolicy, Tag.LinuxOnly], 
         ...(inForce ? { inForce } : {}),
       });
       const text = renderList({ title, cells, expected: () => want, observed: r.observed, inForce: r.inForce });
-      f.log(`${text.split('\n')[0]} — ${r.probes} probes in ${Math.round(r.elapsedMs / 100) / 10}s`);
+      f.log(`${text.split('\n')[0]} — ${r.probes} probes in ${formatDuration(r.elapsedMs)}`);
       return { r, text, wrong: compareList({ cells, expected: () => want, observed: r.observed }).length };
     };
 

@@ -9,6 +9,8 @@ import {
 } from './index.ts';
 
 const fx = (n: string) => readFileSync(new URL(`../fixtures/netfilter/${n}`, import.meta.url), 'utf8');
+/** Captured in the kernel-lane VM by vm/capture-fixtures.sh: read where it writes them (vm/fixtures/README.md). */
+const vmFx = (n: string) => readFileSync(new URL(`../../../vm/fixtures/${n}`, import.meta.url), 'utf8');
 const ipt = mergeIptablesDumps(parseIptablesSave(fx('iptables-save-nat.txt')), parseIptablesSave(fx('iptables-save-filter.txt')));
 const nft = parseNftJson(fx('nft-kube-proxy.json'));
 const ipvs = parseIpvsadm(fx('ipvsadm-Ln.txt'));
@@ -186,17 +188,17 @@ describe('newer kube-proxy nftables layout: dnat through a numgen map (captured)
   });
 });
 
-describe('outputs captured in the kernel-lane VM (Debian 6.1 with IPVS; copied from vm/fixtures)', () => {
+describe('outputs captured in the kernel-lane VM (Debian 6.1 with IPVS; vm/fixtures)', () => {
   it('real ipvsadm -Ln: SCTP ClusterIP with two real servers, NodePort-like, persistent sh service without reals', () => {
-    const s = parseIpvsadm(fx('ipvsadm-Ln-vm.txt'));
+    const s = parseIpvsadm(vmFx('ipvs/ipvsadm-Ln.txt'));
     expect(s.map((x) => `${x.protocol} ${x.address}:${x.port} ${x.scheduler} [${x.flags.join(' ')}] ${x.reals.length}`)).to.deep.equal([
       'TCP 10.96.0.12:80 rr [] 1', 'UDP 10.96.0.10:53 rr [] 1', 'SCTP 10.0.2.15:30060 rr [] 1', 'SCTP 10.96.0.11:5060 rr [] 2', 'SCTP 10.96.0.14:3868 sh [persistent 10800] 0',
     ]);
     expect(findIpvsServiceRules(s, { ip: '10.96.0.11', port: 5060 }).dnatTargets).to.deep.equal(['10.244.1.2:5061', '10.244.2.2:5061']);
-    expect(parseIpvsadm(fx('ipvsadm-Ln-vm-empty.txt'))).to.deep.equal([]);
+    expect(parseIpvsadm(vmFx('ipvs/ipvsadm-Ln-empty.txt'))).to.deep.equal([]);
   });
   it('real nft -j with a kube-proxy-like table and a plain inet filter table', () => {
-    const rs = parseNftJson(fx('nft-vm-kube-proxy-like.json'));
+    const rs = parseNftJson(vmFx('nft/nft-j-list-ruleset.json'));
     const f = findNftServiceRules(rs, { ip: '10.96.0.11', port: 5060 });
     expect(f.dnatTargets).to.deep.equal(['10.244.1.2:5061']);
     expect(findNftServiceRules(rs, { nodePort: 30060 }).dnatTargets).to.deep.equal(['10.244.1.2:5061']);
