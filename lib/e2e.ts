@@ -8,6 +8,7 @@ import { Tag } from './framework/tags.ts';
 import { timeouts } from './framework/timeouts.ts';
 import { api, type Cluster } from './k8s/client.ts';
 import * as b from './k8s/builders.ts';
+import type { Protocol } from './connectivity/model.ts';
 import { nodeIsReadySchedulable } from './k8s/nodes.ts';
 import { describePod, execInPod, waitForPodReady, type PodExecResult } from './k8s/pods.ts';
 import { probeArgv, probeOutcome, type ProbeOutcome } from './k8s/probe.ts';
@@ -63,7 +64,7 @@ export interface E2E extends Framework {
   agnhostBin(): string;
   deleteNetworkPolicy(name: string, ns?: string): Promise<void>;
   /** One connect probe from a pod; never throws for "blocked". */
-  probe(o: { from: string; fromNs?: string; host: string; port: number; protocol: b.Protocol; timeout?: number }): Promise<ProbeOutcome>;
+  probe(o: { from: string; fromNs?: string; host: string; port: number; protocol: Protocol; timeout?: number }): Promise<ProbeOutcome>;
 }
 
 export function describeSlices(slices: k8s.V1EndpointSlice[]): string {
@@ -138,7 +139,7 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
     async deleteNetworkPolicy(n: string, ns?: string) {
       await api(`delete networkpolicy ${nsOf(ns)}/${n}`, () => c().net.deleteNamespacedNetworkPolicy({ namespace: nsOf(ns), name: n }));
     },
-    async probe(o: { from: string; fromNs?: string; host: string; port: number; protocol: b.Protocol; timeout?: number }) {
+    async probe(o: { from: string; fromNs?: string; host: string; port: number; protocol: Protocol; timeout?: number }) {
       const timeout = o.timeout ?? timeouts.probe;
       const argv = probeArgv(f.config.flavor, o.host, o.port, o.protocol, timeout);
       const what = `${o.protocol} ${nsOf(o.fromNs)}/${o.from} -> ${o.host}:${o.port}`;

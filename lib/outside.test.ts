@@ -67,7 +67,7 @@ describe('findOutside', () => {
   });
 
   it('says when the local cluster has no outside netns or no client binary', async () => {
-    const base = { name: 'n', kubeconfig: 'k', proxyMode: 'iptables', serviceCIDR: '', podCIDR: '', dnsIP: '', clusterDomain: '', nodes: [] };
+    const base = { name: 'n', kubeconfig: 'k', proxyMode: 'iptables' as const, serviceCIDR: '', podCIDR: '', dnsIP: '', clusterDomain: '', nodes: [] };
     expect((await findOutside({ images, localCluster: base })).reason).to.match(/no "outside" netns/);
     const withOutside = { ...base, outside: { netns: 'sctpe2e-outside', ip: '10.199.0.100' } };
     expect((await findOutside({ images, localCluster: withOutside }, { binary: '/nonexistent/agnhost-sctp' })).reason).to.equal(

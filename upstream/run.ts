@@ -27,7 +27,6 @@ export interface UpstreamRun {
 }
 
 const here = new URL('.', import.meta.url).pathname;
-const repo = resolve(here, '..');
 const log = (s: string) => process.stderr.write(`[upstream ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 export function buildUpstream(version: string): UpstreamBuild {

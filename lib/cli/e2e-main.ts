@@ -7,6 +7,7 @@ import { getRunConfig, findKubeconfig, imageInputs, localClusterDir, mergeConfig
 import { reportPaths } from '../framework/report-paths.ts';
 import { printImageList } from './list-images.ts';
 import { ExitCode, UserError, errorMessage } from '../framework/errors.ts';
+import { NODE_ACCESS_CHOICES } from '../framework/node-access.ts';
 import { runMocha } from '../framework/runner.ts';
 import { checkGrepPattern, escapeRegex, resolveTag, selectionPattern } from '../framework/tags.ts';
 import { api, loadCluster, preflight } from '../k8s/client.ts';
@@ -119,7 +120,7 @@ options:
   --image-repo-list F   registry mirrors from a KUBE_TEST_REPO_LIST-format YAML file (promoterE2eRegistry: ...,
                         agnhostSctpRegistry: ...); $KUBE_TEST_REPO_LIST is read when neither flag is given
   --list-images         print every image the selection would use, one per line, and exit (no cluster needed)
-  --node-access MODE    auto (default), ssh, hostpod, docker, none
+  --node-access MODE    ${NODE_ACCESS_CHOICES.join(', ')} (auto is the default)
   --require LIST        capabilities whose absence FAILS the tests that need them instead of skipping them
                         (comma list; repeatable): ${Object.keys(CAPABILITIES).join(', ')}
   --config FILE         YAML or JSON with keys require, tag, skipTag, nodeAccess, junit, grep, spec,
@@ -187,8 +188,8 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   // Validate everything the user typed (and the config file) before touching any cluster.
   const values = flags.config ? mergeConfigFile(flags, readConfigFile(flags.config)) : flags;
   const required = parseCapabilities((values.require ?? []).join(','), flags.require ? '--require' : `require in --config ${flags.config}`);
-  if (values['node-access'] && !['auto', 'ssh', 'hostpod', 'docker', 'none'].includes(values['node-access'])) {
-    throw new UserError(`--node-access must be one of auto, ssh, hostpod, docker, none, not ${JSON.stringify(values['node-access'])}`);
+  if (values['node-access'] && !(NODE_ACCESS_CHOICES as readonly string[]).includes(values['node-access'])) {
+    throw new UserError(`--node-access must be one of ${NODE_ACCESS_CHOICES.join(', ')}, not ${JSON.stringify(values['node-access'])}`);
   }
   const greps: string[] = [];
   if (values.grep) {

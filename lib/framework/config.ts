@@ -5,24 +5,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { ContractError, readClusterJson, type ClusterJson } from '../../cluster/contract.ts';
 import { ExitCode, UserError } from './errors.ts';
+import { NODE_ACCESS_CHOICES, type NodeAccessChoice } from './node-access.ts';
 import { AGNHOST_SCTP_IMAGE, resolveImages, resolveRewrite, type Flavor, type ImageInputs, type ImageRole } from './images.ts';
 
-export type NodeAccessMode = 'auto' | 'ssh' | 'hostpod' | 'docker' | 'none';
 export type { Flavor };
-
-export interface LocalClusterInfo {
-  name: string;
-  kubeconfig: string;
-  proxyMode: string;
-  serviceCIDR: string;
-  podCIDR: string;
-  dnsIP: string;
-  clusterDomain: string;
-  nodes: Array<{ name: string; ip: string; netns?: string; ssh?: { host: string; port: number; user: string; keyPath: string; knownHostsPath: string } }>;
-  outside?: { netns: string; ip: string };
-  images?: Record<string, string>;
-}
+/** The local cluster's cluster.json (cluster/contract.ts is its one definition); a run needs no outside or images. */
+export type LocalClusterInfo = Omit<ClusterJson, 'outside' | 'images'> & Partial<Pick<ClusterJson, 'outside' | 'images'>>;
 
 export interface RunConfig {
   kubeconfig: string;
@@ -32,7 +22,7 @@ export interface RunConfig {
   /** How the test image was chosen (printed in the run's header). */
   imagesWhy: string;
   flavor: Flavor;
-  nodeAccess: NodeAccessMode;
+  nodeAccess: NodeAccessChoice;
   artifactsDir: string;
   runId: string;
   clusterDomain: string;
@@ -47,12 +37,11 @@ export function localClusterDir(): string {
 }
 
 export function readLocalCluster(): LocalClusterInfo | undefined {
-  const p = join(localClusterDir(), 'cluster.json');
-  if (!existsSync(p)) return undefined;
   try {
-    return JSON.parse(readFileSync(p, 'utf8')) as LocalClusterInfo;
-  } catch {
-    return undefined;
+    return readClusterJson(localClusterDir());
+  } catch (e) {
+    if (e instanceof ContractError) throw new UserError(`the local cluster's state is damaged: ${e.message} (npm run cluster:down, then cluster:up)`, ExitCode.prerequisite);
+    throw e;
   }
 }
 
@@ -82,9 +71,9 @@ export function getRunConfig(env = process.env): RunConfig {
   const isLocal = !!local && local.kubeconfig === kc.path;
   const { inputs, flavor } = imageInputs(env, isLocal ? local : undefined);
   const resolved = resolveImages(inputs);
-  const nodeAccess = (env.SCTP_E2E_NODE_ACCESS ?? 'auto') as NodeAccessMode;
-  if (!['auto', 'ssh', 'hostpod', 'docker', 'none'].includes(nodeAccess)) {
-    throw new UserError(`--node-access must be one of auto, ssh, hostpod, docker, none, not ${JSON.stringify(nodeAccess)}`);
+  const nodeAccess = (env.SCTP_E2E_NODE_ACCESS ?? 'auto') as NodeAccessChoice;
+  if (!(NODE_ACCESS_CHOICES as readonly string[]).includes(nodeAccess)) {
+    throw new UserError(`--node-access must be one of ${NODE_ACCESS_CHOICES.join(', ')}, not ${JSON.stringify(nodeAccess)}`);
   }
   cached = {
     kubeconfig: kc.path,

@@ -3,8 +3,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Protocol } from '../connectivity/model.ts';
 
-/** Re-exported for lib/e2e.ts (`b.Protocol`); the definition is lib/connectivity/model.ts's. */
-export type { Protocol };
 
 export const RUN_LABEL = 'sctp-e2e.io/run';
 export const SUITE_LABEL = 'sctp-e2e.io/suite';
