@@ -285,16 +285,26 @@ export async function main(argv = process.argv.slice(2), env: NodeJS.ProcessEnv 
 function runChild(cmd: string[], cwd: string, env: NodeJS.ProcessEnv, out: (b: Buffer) => void, err: (b: Buffer) => void, started?: (c: ReturnType<typeof spawn>) => void): Promise<{ code: number; stdout: string; stderr: string }> {
   const keep = !started;
   return new Promise((res) => {
-    const c = spawn(cmd[0]!, cmd.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // stdin: a pipe closed at once rather than 'ignore' (which opens /dev/null, absent in a bare chroot)
+    const c = spawn(cmd[0]!, cmd.slice(1), { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    c.stdin.on('error', () => {});
+    c.stdin.end();
     started?.(c);
+    let failed: Error | undefined;
     const so: Buffer[] = [];
     const se: Buffer[] = [];
     c.stdout.on('data', (b: Buffer) => { if (keep) so.push(b); out(b); });
     c.stderr.on('data', (b: Buffer) => { if (keep) se.push(b); err(b); });
-    c.on('error', (e) => { se.push(Buffer.from(`cannot start ${cmd[0]}: ${e.message}\n`)); });
+    c.on('error', (e) => {
+      failed = e;
+      const b = Buffer.from(`sctp-e2e conformance: cannot start ${cmd[0]} (cwd ${cwd}): ${e.message}\n`);
+      se.push(b);
+      err(b);
+    });
     c.on('close', (code, signal) => {
       const sigs: Record<string, number> = { SIGINT: 2, SIGTERM: 15, SIGKILL: 9 };
-      res({ code: code ?? (signal ? 128 + (sigs[signal] ?? 1) : 70), stdout: Buffer.concat(so).toString('utf8'), stderr: Buffer.concat(se).toString('utf8') });
+      const exit = failed ? 127 : code ?? (signal ? 128 + (sigs[signal] ?? 1) : 70);
+      res({ code: exit, stdout: Buffer.concat(so).toString('utf8'), stderr: Buffer.concat(se).toString('utf8') });
     });
   });
 }

@@ -93,6 +93,13 @@ export function findKubeconfig(env = process.env): { path: string; source: strin
   return undefined;
 }
 
+/** --node-access (SCTP_E2E_NODE_ACCESS), else in a pod host pods (no SSH keys or docker there), else auto. */
+export function nodeAccessOf(env: NodeJS.ProcessEnv, kubeconfigPath: string): { mode: NodeAccessMode; from: string } {
+  if (env.SCTP_E2E_NODE_ACCESS) return { mode: env.SCTP_E2E_NODE_ACCESS as NodeAccessMode, from: '--node-access' };
+  if (kubeconfigPath === IN_CLUSTER) return { mode: 'hostpod', from: 'in-cluster default' };
+  return { mode: 'auto', from: '--node-access' };
+}
+
 let cached: RunConfig | undefined;
 
 export function getRunConfig(env = process.env): RunConfig {
@@ -105,9 +112,7 @@ export function getRunConfig(env = process.env): RunConfig {
   const isLocal = !!local && local.kubeconfig === kc.path;
   const { inputs, flavor } = imageInputs(env, isLocal ? local : undefined);
   const resolved = resolveImages(inputs);
-  // in a pod, nodes are reached through host pods unless the user chose otherwise (no SSH keys, no docker there)
-  const podDefault = !env.SCTP_E2E_NODE_ACCESS && kc.path === IN_CLUSTER;
-  const nodeAccess = (env.SCTP_E2E_NODE_ACCESS ?? (podDefault ? 'hostpod' : 'auto')) as NodeAccessMode;
+  const { mode: nodeAccess, from: nodeAccessFrom } = nodeAccessOf(env, kc.path);
   if (!['auto', 'ssh', 'hostpod', 'docker', 'none'].includes(nodeAccess)) {
     throw new UserError(`--node-access must be one of auto, ssh, hostpod, docker, none, not ${JSON.stringify(nodeAccess)}`);
   }
@@ -118,7 +123,7 @@ export function getRunConfig(env = process.env): RunConfig {
     imagesWhy: resolved.why,
     flavor,
     nodeAccess,
-    nodeAccessFrom: podDefault ? 'in-cluster default' : '--node-access',
+    nodeAccessFrom,
     artifactsDir: env.SCTP_E2E_ARTIFACTS ?? 'artifacts',
     runId: env.SCTP_E2E_RUN_ID ?? new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').toLowerCase(),
     clusterDomain: env.SCTP_E2E_CLUSTER_DOMAIN ?? local?.clusterDomain ?? 'cluster.local',

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findKubeconfig, IN_CLUSTER, SERVICE_ACCOUNT_DIR } from '../framework/config.ts';
+import { findKubeconfig, IN_CLUSTER, nodeAccessOf, SERVICE_ACCOUNT_DIR } from '../framework/config.ts';
 import { ExitCode } from '../framework/errors.ts';
 import { api, ApiForbidden, deniedOf, isNotFound, loadCluster } from './client.ts';
 
@@ -76,5 +76,11 @@ describe('in-cluster credentials (no kubeconfig, in a pod)', () => {
     expect(c.kc.getCurrentUser()?.authProvider?.config?.tokenFile).to.equal(`${root}${SERVICE_ACCOUNT_DIR}/token`);
     delete process.env.KUBERNETES_SERVICE_HOST;
     expect(() => loadCluster(IN_CLUSTER)).to.throw(/no in-cluster credentials: KUBERNETES_SERVICE_HOST is unset/).with.property('exitCode', ExitCode.kubeconfig);
+  });
+
+  it('node access defaults to host pods in a pod; --node-access still wins', () => {
+    expect(nodeAccessOf({}, IN_CLUSTER)).to.deep.equal({ mode: 'hostpod', from: 'in-cluster default' });
+    expect(nodeAccessOf({ SCTP_E2E_NODE_ACCESS: 'ssh' }, IN_CLUSTER)).to.deep.equal({ mode: 'ssh', from: '--node-access' });
+    expect(nodeAccessOf({}, '/root/.kube/config')).to.deep.equal({ mode: 'auto', from: '--node-access' });
   });
 });
