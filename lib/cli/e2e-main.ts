@@ -1,14 +1,15 @@
 // The suite's entry point: `npm run e2e [-- options]`, `npm run e2e:sweep`.
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseE2eArgs } from './e2e-options.ts';
 import { CAPABILITIES, parseCapabilities } from '../framework/capabilities.ts';
 import { getRunConfig, findKubeconfig, imageInputs, localClusterDir, mergeConfigFile, noteServerVersion, readConfigFile } from '../framework/config.ts';
 import { reportPaths } from '../framework/report-paths.ts';
 import { printImageList } from './list-images.ts';
 import { ExitCode, UserError, errorMessage } from '../framework/errors.ts';
 import { NODE_ACCESS_CHOICES } from '../framework/node-access.ts';
-import { runMocha } from '../framework/runner.ts';
+import { dryRun, runMocha } from '../framework/runner.ts';
+import { willRunLine } from '../framework/progress.ts';
 import { checkGrepPattern, escapeRegex, resolveTag, selectionPattern } from '../framework/tags.ts';
 import { api, loadCluster, preflight } from '../k8s/client.ts';
 import { RUN_LABEL } from '../k8s/builders.ts';
@@ -44,7 +45,7 @@ async function preflightNodeAccess(c: Cluster, cfg: RunConfig): Promise<{ line: 
   try {
     access = await selectNodeAccess({
       nodes,
-      explicit: cfg.nodeAccess === 'auto' ? undefined : { value: cfg.nodeAccess, from: '--node-access' },
+      explicit: cfg.nodeAccess === 'auto' ? undefined : { value: cfg.nodeAccess, from: cfg.nodeAccessFrom },
       // host pods are possible (the tests create their namespace); this check never starts one
       hostPod: { kubeConfig: c.kc, namespace: '(created by the tests)', image: cfg.images.hostExec },
       timeoutMs: 15_000,
@@ -108,8 +109,10 @@ const USAGE = `usage: npm run e2e -- [options]            run the suite against 
        npm run e2e:sweep -- [--run ID]       delete what earlier runs left behind
 
 options:
-  --kubeconfig PATH     cluster to test (default: $KUBECONFIG, ~/.kube/config, else the embedded local cluster)
+  --kubeconfig PATH     cluster to test (default: $KUBECONFIG, ~/.kube/config, in a pod the service account,
+                        else the embedded local cluster)
   --grep REGEX          run tests whose full title matches (escape brackets: '\\[Feature:SCTP\\]')
+  --skip REGEX          leave out tests whose full title matches (ginkgo's --skip; with --grep: both apply)
   --tag NAME            run tests carrying a tag (SCTP, SCTPConnectivity, NetworkPolicy, Serial, ...); repeatable = any
   --skip-tag NAME       leave out tests carrying this tag
   --spec GLOB           spec files (default: suites/**/*.spec.ts)
@@ -120,10 +123,12 @@ options:
   --image-repo-list F   registry mirrors from a KUBE_TEST_REPO_LIST-format YAML file (promoterE2eRegistry: ...,
                         agnhostSctpRegistry: ...); $KUBE_TEST_REPO_LIST is read when neither flag is given
   --list-images         print every image the selection would use, one per line, and exit (no cluster needed)
-  --node-access MODE    ${NODE_ACCESS_CHOICES.join(', ')} (auto is the default)
+  --dry-run             print "Will run N of M specs" and each selected test's full title in run order, and
+                        exit (no cluster needed)
+  --node-access MODE    ${NODE_ACCESS_CHOICES.join(', ')} (auto is the default; in a pod with no kubeconfig: hostpod)
   --require LIST        capabilities whose absence FAILS the tests that need them instead of skipping them
                         (comma list; repeatable): ${Object.keys(CAPABILITIES).join(', ')}
-  --config FILE         YAML or JSON with keys require, tag, skipTag, nodeAccess, junit, grep, spec,
+  --config FILE         YAML or JSON with keys require, tag, skipTag, nodeAccess, junit, grep, skip, spec,
                         kubeconfig, image, flavor, artifacts, report, imageRepo, imageRepoList; flags override the file
   --junit PATH          JUnit XML (default: artifacts/junit.xml; with $ARTIFACTS set, $ARTIFACTS/junit_sctp-e2e.xml)
   --report DIR          also write the report card: DIR/report.html (self-contained, open from file://)
@@ -148,18 +153,7 @@ function fail(e: unknown): never {
 
 function parse() {
   try {
-    return parseArgs({
-      allowPositionals: true,
-      options: {
-        kubeconfig: { type: 'string' }, grep: { type: 'string' }, tag: { type: 'string', multiple: true },
-        'skip-tag': { type: 'string', multiple: true }, spec: { type: 'string', multiple: true },
-        image: { type: 'string' }, flavor: { type: 'string' }, 'node-access': { type: 'string' },
-        junit: { type: 'string' }, artifacts: { type: 'string' }, run: { type: 'string' },
-        require: { type: 'string', multiple: true }, config: { type: 'string' }, report: { type: 'string' },
-        'image-repo': { type: 'string' }, 'image-repo-list': { type: 'string' }, 'list-images': { type: 'boolean' },
-        'no-cluster-up': { type: 'boolean' }, 'down-after': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-    });
+    return parseE2eArgs(process.argv.slice(2));
   } catch (e) {
     throw new UserError(`${errorMessage(e)}\n${USAGE}`);
   }
@@ -206,6 +200,11 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   if (values.report) checkReportDir(values.report);
   const tags = tagRe(values.tag, '--tag');
   const skipTags = tagRe(values['skip-tag'], '--skip-tag');
+  if (values.skip) {
+    const bad = checkGrepPattern(values.skip);
+    if (bad) throw new UserError(bad.replace(/--grep/g, '--skip').replace('--tag ', '--skip-tag '));
+    skipTags.push(values.skip);
+  }
   if (tags.length) greps.push(`(${tags.join('|')})`);
   const env = process.env;
   if (values.kubeconfig) env.SCTP_E2E_KUBECONFIG = values.kubeconfig;
@@ -219,6 +218,13 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   const specs = values.spec ?? ['suites/sctp/**/*.spec.ts', 'suites/sctp-connectivity/**/*.spec.ts'];
   if (values['list-images']) {
     await printImageList({ patterns: specs, grep: selectionPattern(greps, skipTags) || undefined, nodeAccess: values['node-access'] ?? 'auto' });
+    process.exit(ExitCode.ok);
+  }
+  if (values['dry-run']) {
+    const sel = selectionPattern(greps, skipTags);
+    const d = await dryRun(specs, sel || undefined);
+    process.stdout.write(`${willRunLine(d.selected.length, d.all)}${sel ? ` (selection ${sel})` : ''}\n${d.selected.map((t) => `  ${t}\n`).join('')}`);
+    process.stdout.write('sctp-e2e: dry run: nothing was run, no cluster contacted\n');
     process.exit(ExitCode.ok);
   }
   // read by f.skipFor (lib/framework/capabilities.ts requiredCapabilities)

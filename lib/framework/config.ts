@@ -23,6 +23,8 @@ export interface RunConfig {
   imagesWhy: string;
   flavor: Flavor;
   nodeAccess: NodeAccessChoice;
+  /** Where nodeAccess came from, for messages: "--node-access", or the in-cluster default. */
+  nodeAccessFrom: string;
   artifactsDir: string;
   runId: string;
   clusterDomain: string;
@@ -45,7 +47,26 @@ export function readLocalCluster(): LocalClusterInfo | undefined {
   }
 }
 
-/** Where the kubeconfig comes from, in order: --kubeconfig/SCTP_E2E_KUBECONFIG, KUBECONFIG, ~/.kube/config, the local cluster. */
+/** The kubeconfig "path" that stands for the pod's service account (lib/k8s/client.ts loadCluster). */
+export const IN_CLUSTER = '(in-cluster)';
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** Where the service account is mounted; SCTP_E2E_IN_CLUSTER_ROOT prefixes it (the suite's own tests). */
+export function serviceAccountDir(env = process.env): string {
+  return `${env.SCTP_E2E_IN_CLUSTER_ROOT ?? ''}${SERVICE_ACCOUNT_DIR}`;
+}
+
+/** In a pod: KUBERNETES_SERVICE_HOST is set and the service account token is mounted. */
+export function inClusterConfig(env = process.env): { path: string; source: string } | undefined {
+  const dir = serviceAccountDir(env);
+  if (!env.KUBERNETES_SERVICE_HOST || !existsSync(join(dir, 'token'))) return undefined;
+  return { path: IN_CLUSTER, source: `in-cluster service account (${dir}, API server ${env.KUBERNETES_SERVICE_HOST}:${env.KUBERNETES_SERVICE_PORT ?? '443'})` };
+}
+
+/**
+ * Where the kubeconfig comes from, in order: --kubeconfig/SCTP_E2E_KUBECONFIG, KUBECONFIG, ~/.kube/config, the
+ * pod's service account (in-cluster), the local cluster.
+ */
 export function findKubeconfig(env = process.env): { path: string; source: string } | undefined {
   if (env.SCTP_E2E_KUBECONFIG) return { path: env.SCTP_E2E_KUBECONFIG, source: '--kubeconfig' };
   if (env.KUBECONFIG) {
@@ -54,9 +75,18 @@ export function findKubeconfig(env = process.env): { path: string; source: strin
   }
   const home = join(homedir(), '.kube', 'config');
   if (existsSync(home)) return { path: home, source: '~/.kube/config' };
+  const pod = inClusterConfig(env);
+  if (pod) return pod;
   const local = readLocalCluster();
   if (local && existsSync(local.kubeconfig)) return { path: local.kubeconfig, source: `local cluster (${localClusterDir()}/cluster.json)` };
   return undefined;
+}
+
+/** --node-access (SCTP_E2E_NODE_ACCESS), else in a pod host pods (no SSH keys or docker there), else auto. */
+export function nodeAccessOf(env: NodeJS.ProcessEnv, kubeconfigPath: string): { mode: NodeAccessChoice; from: string } {
+  if (env.SCTP_E2E_NODE_ACCESS) return { mode: env.SCTP_E2E_NODE_ACCESS as NodeAccessChoice, from: '--node-access' };
+  if (kubeconfigPath === IN_CLUSTER) return { mode: 'hostpod', from: 'in-cluster default' };
+  return { mode: 'auto', from: '--node-access' };
 }
 
 let cached: RunConfig | undefined;
@@ -71,7 +101,7 @@ export function getRunConfig(env = process.env): RunConfig {
   const isLocal = !!local && local.kubeconfig === kc.path;
   const { inputs, flavor } = imageInputs(env, isLocal ? local : undefined);
   const resolved = resolveImages(inputs);
-  const nodeAccess = (env.SCTP_E2E_NODE_ACCESS ?? 'auto') as NodeAccessChoice;
+  const { mode: nodeAccess, from: nodeAccessFrom } = nodeAccessOf(env, kc.path);
   if (!(NODE_ACCESS_CHOICES as readonly string[]).includes(nodeAccess)) {
     throw new UserError(`--node-access must be one of ${NODE_ACCESS_CHOICES.join(', ')}, not ${JSON.stringify(nodeAccess)}`);
   }
@@ -82,6 +112,7 @@ export function getRunConfig(env = process.env): RunConfig {
     imagesWhy: resolved.why,
     flavor,
     nodeAccess,
+    nodeAccessFrom,
     artifactsDir: env.SCTP_E2E_ARTIFACTS ?? 'artifacts',
     runId: env.SCTP_E2E_RUN_ID ?? new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').toLowerCase(),
     clusterDomain: env.SCTP_E2E_CLUSTER_DOMAIN ?? local?.clusterDomain ?? 'cluster.local',
@@ -134,7 +165,7 @@ export function noteServerVersion(gitVersion: string, env = process.env): RunCon
 //   report: out/report                     # --report (report.html + report.json)
 //   imageRepo: my.registry/e2e          # --image-repo
 //   imageRepoList: repo-list.yaml       # --image-repo-list (KUBE_TEST_REPO_LIST format)
-//   also: grep, spec, kubeconfig, image, flavor, artifacts
+//   also: grep, skip, spec, kubeconfig, image, flavor, artifacts
 
 /** The flag each file key stands for (file keys are camelCase). */
 export const CONFIG_FILE_KEYS = {
@@ -144,6 +175,7 @@ export const CONFIG_FILE_KEYS = {
   nodeAccess: 'node-access',
   junit: 'junit',
   grep: 'grep',
+  skip: 'skip',
   spec: 'spec',
   kubeconfig: 'kubeconfig',
   image: 'image',

@@ -204,6 +204,8 @@ export interface ReporterOptions {
   suiteName?: string;
   /** One path or several (e.g. artifacts/<run>/summary.json and $ARTIFACTS/sctp-e2e-summary.json). */
   summaryJson?: string | string[];
+  /** Called with each result as it is recorded (the runner's progress sinks, lib/framework/progress.ts). */
+  onResult?: (r: Result) => void;
 }
 
 export class SuiteReporter extends Mocha.reporters.Base {
@@ -229,7 +231,7 @@ export class SuiteReporter extends Mocha.reporters.Base {
     });
     runner.on(EVENT_TEST_BEGIN, () => { testStart = Date.now(); });
     const add = (t: Mocha.Runnable, outcome: Outcome, extra: Partial<Result> = {}) => {
-      this.results.push({
+      const n = this.results.push({
         title: t.title,
         fullTitle: t.fullTitle(),
         suite: topSuite(t),
@@ -238,6 +240,7 @@ export class SuiteReporter extends Mocha.reporters.Base {
         durationMs: outcome === 'skipped' ? 0 : (t.duration ?? Date.now() - testStart),
         ...extra,
       });
+      ro.onResult?.(this.results[n - 1]!);
     };
     runner.on(EVENT_TEST_PASS, (t: Mocha.Test) => {
       add(t, 'passed');

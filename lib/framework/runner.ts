@@ -24,6 +24,7 @@
 import Mocha from 'mocha';
 import { globSync } from 'node:fs';
 import { SuiteReporter, verdictOf, type PhaseEndMarker, type Verdict } from './reporter.ts';
+import { progressFromEnv } from './progress.ts';
 import { addRunNote, runNotes, type RunNote } from './run-notes.ts';
 import { convertSkips, handlesOwnSkips, isSkip } from './skip.ts';
 import { Tag, tagsOf } from './tags.ts';
@@ -184,11 +185,35 @@ export async function selectTests(patterns: string[], grep?: string, invert = fa
   return tests.map((t) => ({ fullTitle: t.fullTitle(), file: t.file }));
 }
 
+/** How many tests the loaded files hold and how many of them mocha's grep selects. */
+function selectedOf(mocha: Mocha): { selected: number; all: number } {
+  const re = mocha.options.grep as RegExp | undefined;
+  const invert = !!mocha.options.invert;
+  const all = allTests(mocha.suite);
+  return { selected: all.filter((t) => !re || re.test(t.fullTitle()) !== invert).length, all: all.length };
+}
+
+/**
+ * `--dry-run`: the selection as a run would make it (files loaded, grep applied, phase order), nothing run.
+ * "Will run N of M specs" in ginkgo's words, then every selected test's full title in run order.
+ */
+export async function dryRun(patterns: string[], grep?: string): Promise<{ selected: string[]; all: number }> {
+  const mocha = new Mocha({ grep });
+  for (const f of expandPatterns(patterns)) mocha.addFile(f);
+  await mocha.loadFilesAsync();
+  const re = mocha.options.grep as RegExp | undefined;
+  const pick = (t: Mocha.Test) => !re || re.test(t.fullTitle());
+  orderSuitesByPhase(mocha.suite, pick);
+  const all = allTests(mocha.suite);
+  return { selected: all.filter(pick).map((t) => t.fullTitle()), all: all.length };
+}
+
 export async function runMocha(o: RunOptions): Promise<RunResult> {
+  const progress = progressFromEnv();
   const mocha = new Mocha({
     timeout: o.timeout,
     reporter: SuiteReporter as unknown as string,
-    reporterOptions: { junit: o.junit, suiteName: o.suiteName, summaryJson: o.summaryJson },
+    reporterOptions: { junit: o.junit, suiteName: o.suiteName, summaryJson: o.summaryJson, onResult: progress.result },
     grep: o.grep,
     invert: o.invert,
     bail: o.bail,
@@ -207,7 +232,9 @@ export async function runMocha(o: RunOptions): Promise<RunResult> {
     }
     installPhaseEnds(plan);
   }
-  return await new Promise((resolve) => {
+  const sel = selectedOf(mocha);
+  progress.start(sel.selected, sel.all);
+  const r: RunResult = await new Promise((resolve) => {
     mocha.run((failures) => {
       const rep = SuiteReporter.last;
       const results = rep?.results ?? [];
@@ -217,4 +244,6 @@ export async function runMocha(o: RunOptions): Promise<RunResult> {
       });
     });
   });
+  await progress.end(r.verdict.sentence ?? `${r.results.filter((x) => x.outcome === 'passed').length} passed, none failed`);
+  return r;
 }

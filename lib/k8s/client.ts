@@ -3,6 +3,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { ExitCode, UserError, withDeadline } from '../framework/errors.ts';
+import { IN_CLUSTER, serviceAccountDir } from '../framework/config.ts';
 import { timeouts } from '../framework/timeouts.ts';
 
 export interface Cluster {
@@ -19,6 +20,7 @@ export interface Cluster {
 }
 
 export function loadCluster(kubeconfigPath: string, source = kubeconfigPath): Cluster {
+  if (kubeconfigPath === IN_CLUSTER) return inCluster(source);
   if (!existsSync(kubeconfigPath)) {
     throw new UserError(`kubeconfig ${kubeconfigPath} (from ${source}) does not exist; point KUBECONFIG or --kubeconfig at a readable kubeconfig file`, ExitCode.kubeconfig);
   }
@@ -33,6 +35,23 @@ export function loadCluster(kubeconfigPath: string, source = kubeconfigPath): Cl
   if (!kc.getCurrentContext() || !cluster) {
     throw new UserError(`kubeconfig ${kubeconfigPath} (from ${source}) has no usable current-context with a cluster; set one with \`kubectl config use-context\``, ExitCode.kubeconfig);
   }
+  return clients(kc, source, cluster.server);
+}
+
+/** In a pod: the service account's token and CA (KubeConfig.loadFromCluster), the API server from the environment. */
+function inCluster(source: string): Cluster {
+  const dir = serviceAccountDir();
+  if (!process.env.KUBERNETES_SERVICE_HOST || !existsSync(`${dir}/token`)) {
+    throw new UserError(`no in-cluster credentials: KUBERNETES_SERVICE_HOST is ${process.env.KUBERNETES_SERVICE_HOST ? 'set' : 'unset'} and ${dir}/token ${existsSync(`${dir}/token`) ? 'exists' : 'is missing'} (automountServiceAccountToken: false?)`, ExitCode.kubeconfig);
+  }
+  const kc = new k8s.KubeConfig();
+  kc.loadFromCluster(process.env.SCTP_E2E_IN_CLUSTER_ROOT);
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new UserError(`in-cluster credentials from ${dir} gave no cluster`, ExitCode.kubeconfig);
+  return clients(kc, source, cluster.server);
+}
+
+function clients(kc: k8s.KubeConfig, source: string, server: string): Cluster {
   return {
     kc,
     core: kc.makeApiClient(k8s.CoreV1Api),
@@ -42,7 +61,7 @@ export function loadCluster(kubeconfigPath: string, source = kubeconfigPath): Cl
     authz: kc.makeApiClient(k8s.AuthorizationV1Api),
     version: kc.makeApiClient(k8s.VersionApi),
     source,
-    server: cluster.server,
+    server,
   };
 }
 
@@ -73,12 +92,56 @@ export function apiErrorMessage(e: unknown): string {
   return code && !base.includes(code) ? `${code}: ${base}` : base;
 }
 
-/** One API call with a deadline; errors name the call. */
+/** What a 403 denied, from the API server's Status body (its message names verb, resource, group, scope). */
+export interface Denied {
+  verb?: string;
+  /** "pods", "pods/exec", "endpointslices" */
+  resource?: string;
+  group?: string;
+  namespace?: string;
+  user?: string;
+  /** The API server's own message. */
+  message: string;
+}
+
+/** Parses a 403 body ("pods \"x\" is forbidden: User \"u\" cannot create resource \"pods\" in API group \"\" in the namespace \"n\""). */
+export function deniedOf(e: unknown): Denied | undefined {
+  if (apiStatus(e) !== 403 && (e as { status?: number })?.status !== 403) return undefined;
+  let body = (e as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try { body = JSON.parse(body); } catch { /* plain text */ }
+  }
+  const b = (body ?? {}) as { message?: string; details?: { kind?: string; group?: string } };
+  const message = b.message ?? (typeof body === 'string' ? body : '');
+  const m = /User "([^"]*)" cannot (\S+) resource "([^"]+)" in API group "([^"]*)"(?: in the namespace "([^"]+)")?/.exec(message);
+  if (m) return { user: m[1], verb: m[2], resource: m[3], group: m[4], namespace: m[5], message };
+  return { resource: b.details?.kind, group: b.details?.group, message };
+}
+
+/** A 403 from the API server: the message names what was denied and where to grant it; exit code 5 at top level. */
+export class ApiForbidden extends UserError {
+  readonly status = 403;
+  constructor(readonly what: string, readonly denied: Denied, options?: { cause?: unknown }) {
+    const d = denied;
+    const res = d.resource ? `${d.resource}${d.group ? `.${d.group}` : ''}` : undefined;
+    const scope = d.namespace ? `in namespace ${d.namespace}` : d.verb ? 'at cluster scope' : '';
+    const head = d.verb && res
+      ? `forbidden: ${d.user ? `${d.user} may not` : 'the credentials may not'} ${d.verb} ${res} ${scope}`.trimEnd()
+      : `forbidden${res ? ` (resource ${res})` : ''}`;
+    super(`${what}: ${head} (HTTP 403); grant ${d.verb ?? 'the verb'} on ${res ?? 'the resource'} to the suite's account (suite-image/rbac.yaml lists every rule the suite needs). API server: ${d.message || '(no message)'}`, ExitCode.forbidden);
+    this.name = 'ApiForbidden';
+    if (options?.cause) (this as { cause?: unknown }).cause = options.cause;
+  }
+}
+
+/** One API call with a deadline; errors name the call, a 403 names the verb and resource denied (ApiForbidden). */
 export async function api<T>(what: string, fn: () => Promise<T>, timeout: number = timeouts.apiCall): Promise<T> {
   try {
     return await withDeadline(what, timeout, () => fn());
   } catch (e) {
     if ((e as Error).name === 'DeadlineExceeded') throw e;
+    const denied = deniedOf(e);
+    if (denied) throw new ApiForbidden(what, denied, { cause: e });
     const err = new Error(`${what}: ${apiErrorMessage(e)}`, { cause: e });
     (err as { status?: number }).status = apiStatus(e);
     throw err;
@@ -136,7 +199,7 @@ export async function preflight(c: Cluster, timeout = 10_000): Promise<{ gitVers
     if (!allowed) denied.push(`${verb} ${group ? `${resource}.${group}` : resource}`);
   }
   if (denied.length) {
-    throw new UserError(`the credentials in ${c.source} may not ${denied.join(', ')} (RBAC); the suite needs cluster-admin-like rights for test namespaces`, ExitCode.forbidden);
+    throw new UserError(`the credentials in ${c.source} may not ${denied.join(', ')} (RBAC); suite-image/rbac.yaml holds the ClusterRole the suite needs`, ExitCode.forbidden);
   }
   return { gitVersion: info.gitVersion };
 }

@@ -1,0 +1,6 @@
+// Entry point of the suite image (suite-image/): the conformance-image contract, see lib/cli/conformance-entry.ts.
+import { requireNode } from '../lib/cli/node-version.ts';
+
+requireNode(24, 'conformance-entry');
+const { main } = await import('../lib/cli/conformance-entry.ts');
+process.exit(await main());
