@@ -53,12 +53,13 @@ const KERNEL_SCTP_LABEL: Record<string, string> = { 'not-loaded': 'loadable', lo
 
 async function probeNode(n: k8s.V1Node, access: NodeAccess, deadlineMs: number): Promise<NodeCapabilities> {
   const name = n.metadata!.name!;
+  const unread = access.mode === 'none' ? 'no node access' : `not read by the capability probe (node access ${access.mode})`;
   const base: NodeCapabilities = {
     node: name, ready: nodeIsReady(n), schedulable: nodeIsSchedulable(n),
     controlPlane: Object.keys(n.metadata?.labels ?? {}).some((k) => k === 'node-role.kubernetes.io/control-plane'),
     kernel: n.status?.nodeInfo?.kernelVersion ?? '?',
-    kernelSctp: 'not probed', kernelSctpEvidence: `no node access (${access.reason})`,
-    proxyMode: 'not probed', proxyModeEvidence: `no node access (${access.reason})`,
+    kernelSctp: 'not probed', kernelSctpEvidence: `${unread} (${access.reason})`,
+    proxyMode: 'not probed', proxyModeEvidence: `${unread} (${access.reason})`,
   };
   if (access.mode === 'none') return base;
   let exec;

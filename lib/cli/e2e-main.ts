@@ -75,7 +75,7 @@ async function preflightNodeAccess(c: Cluster, cfg: RunConfig): Promise<{ line: 
  * a test), so its nodes show "not probed".
  */
 async function showCapabilities(c: Cluster, cfg: RunConfig, access: NodeAccess, required: Capability[]): Promise<{ report?: CapabilityReport; missing?: string }> {
-  const probeAccess: NodeAccess = access.mode === 'hostpod' ? { ...access, mode: 'none', reason: `host pods are started by the tests, not by the capability probe`, exec: () => undefined } : access;
+  const probeAccess: NodeAccess = access.mode === 'hostpod' ? { ...access, reason: `${access.reason}; host pods are started by the tests, so the capability probe reads no node`, exec: () => undefined } : access;
   try {
     const report = await probeCapabilities({
       cluster: c, access: probeAccess, required: new Set(required), deadlineMs: 20_000,
