@@ -77,7 +77,7 @@ describe('kernel lane: vm tool failure paths (integration)', function () {
     expect(readdirSync(stateDir()).sort()).to.deep.equal(['overlay.qcow2', 'qemu.pid']); // untouched by up
     const d = await cli(['down'], { SCTP_E2E_VM_DIR: stateDir() });
     expect(d.exitCode, d.stderr).to.equal(0);
-    expect(toolLines(d.stderr)[0]).to.match(/^vm down: removed leftover state in [\d.]+s$/);
+    expect(toolLines(d.stderr)[0]).to.match(/^vm down: removed leftover state in (\d+ms|[\d.]+s)$/);
     expect(existsSync(stateDir())).to.equal(false);
   });
 
