@@ -14,7 +14,7 @@ export const timeouts = {
   /** One API call (create/get/delete). */
   apiCall: s(20),
   /** Namespace creation until the default ServiceAccount exists. */
-  namespace: s(30),
+  namespace: s(60), // the ServiceAccount controller can lag ~40 s after an API server restart (seen in CI)
   /** Pod scheduled, image present, containers running and ready. */
   podStart: s(120),
   /** Endpoints / EndpointSlices reflect a pod change. */
