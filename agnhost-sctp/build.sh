@@ -16,10 +16,10 @@ for need in gcc strip "$lib" /bin/busybox; do
 done
 mkdir -p "$out"
 export SOURCE_DATE_EPOCH=0 LC_ALL=C
-# -Wl,--wrap=socket: raw SCTP sockets are born filtered (see src/stack.c)
+# every src/*.c (sorted: LC_ALL=C); -Wl,--wrap=socket: raw SCTP sockets are born filtered (see src/stack.c)
 gcc -O2 -Wall -Wextra -std=gnu11 -DINET -DINET6 -DAGNHOST_VERSION="\"$version\"" \
   -ffile-prefix-map="$here"=. -fno-ident -static -Wl,--build-id=none -Wl,--wrap=socket \
-  -o "$out/agnhost-sctp.tmp" "$here"/src/main.c "$here"/src/stack.c "$here"/src/kstack.c "$here"/src/net.c \
+  -o "$out/agnhost-sctp.tmp" "$here"/src/*.c \
   "$lib" -lpthread 2> "$out/gcc.log" || { cat "$out/gcc.log" >&2; exit 1; }
 # the one expected linker note: getaddrinfo in a static binary (see README, DNS)
 grep -v -e "getaddrinfo" -e "in function \`resolve_host'" "$out/gcc.log" >&2 || true
