@@ -16,6 +16,9 @@ for need in gcc strip "$lib" /bin/busybox; do
 done
 mkdir -p "$out"
 export SOURCE_DATE_EPOCH=0 LC_ALL=C
+export PATH="$repo/node_modules/.bin:$PATH"
+# src/exit_classes.h (and its TS twin) must match exit-classes.json: `npm run agnhost:gen` rewrites them
+(cd "$repo" && tsx agnhost-sctp/gen-exit-classes.ts --check)
 # every src/*.c (sorted: LC_ALL=C); -Wl,--wrap=socket: raw SCTP sockets are born filtered (see src/stack.c)
 gcc -O2 -Wall -Wextra -std=gnu11 -DINET -DINET6 -DAGNHOST_VERSION="\"$version\"" \
   -ffile-prefix-map="$here"=. -fno-ident -static -Wl,--build-id=none -Wl,--wrap=socket \
@@ -43,7 +46,6 @@ args=(--name "$name" --out "$out/agnhost-sctp-$version.tar"
   --label sctp-e2e.io/requires-capabilities=NET_RAW
   --label sctp-e2e.io/sctp-stacks=kernel,userspace)
 for a in "${applets[@]}"; do args+=(--symlink "busybox:/bin/$a"); done
-export PATH="$repo/node_modules/.bin:$PATH"
 result="$(cd "$repo" && tsx lib/image/cli.ts "${args[@]}")"
 echo "$result" > "$out/image.json"
 # the same file tree, unpacked, as the build context of ./Dockerfile

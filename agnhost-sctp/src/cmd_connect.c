@@ -1,7 +1,8 @@
 /* connect HOST:PORT [--protocol=tcp|udp|sctp] [--timeout=5s] [--data=STR] [--udp-data=hostname]
  *                   [--hold=D --interval=1s]
  * Exit 0 when connected (and answered), else one "CLASS: detail" line on stdout and the class's
- * exit code (net.h enum cls; README.md "connect result classes"). ICMP errors are read by a raw ICMP socket opened before the first packet (net.c). */
+ * exit code (exit_classes.h, generated from ../exit-classes.json; README.md "connect result
+ * classes"). ICMP errors are read by a raw ICMP socket opened before the first packet (net.c). */
 #define _GNU_SOURCE
 #include "common.h"
 #include "net.h"

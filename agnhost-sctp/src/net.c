@@ -30,14 +30,9 @@ long parse_duration_ms(const char *s) {
 
 const char *cls_name(int c) {
   switch (c) {
-  case CLS_OK: return "OK";
-  case CLS_TIMEOUT: return "TIMEOUT";
-  case CLS_REFUSED: return "REFUSED";
-  case CLS_PROHIBITED: return "PROHIBITED";
-  case CLS_DNS: return "DNS";
-  case CLS_UNREACHABLE: return "UNREACHABLE";
-  case CLS_NOSTACK: return "NOSTACK";
-  case CLS_USAGE: return "USAGE";
+#define CLS_CASE(sym, name) case sym: return name;
+  EXIT_CLASSES(CLS_CASE)
+#undef CLS_CASE
   default: return "OTHER";
   }
 }

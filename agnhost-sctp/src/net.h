@@ -20,9 +20,9 @@ void icmpw_open(struct icmpw *w, const struct sockaddr *dst, int proto);
 int icmpw_poll(struct icmpw *w);
 void icmpw_close(struct icmpw *w);
 
-/* Classes for connect failures, with their exit codes (README.md). */
-enum cls { CLS_OK = 0, CLS_OTHER = 1, CLS_TIMEOUT = 2, CLS_REFUSED = 3, CLS_PROHIBITED = 4,
-           CLS_DNS = 5, CLS_UNREACHABLE = 6, CLS_NOSTACK = 7, CLS_USAGE = 64 };
+/* Classes for connect failures, with their exit codes: enum cls in exit_classes.h, generated from
+ * ../exit-classes.json (README.md). cls_name: "OK", "TIMEOUT", …; "OTHER" for an unknown code. */
+#include "exit_classes.h"
 const char *cls_name(int c);
 /* Class of an ICMP error (IPv4 type 3 / IPv6 type 1 or 4). */
 int icmp_class(int family, int type, int code);

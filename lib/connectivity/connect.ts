@@ -14,13 +14,12 @@ import { goDuration } from '../framework/duration.ts';
 import type { BlockedBy } from './truth-table.ts';
 import type { Protocol } from './model.ts';
 import type { ProbeResult } from './probe-matrix.ts';
+import { AGNHOST_SCTP_EXIT_CLASS } from './exit-classes.generated.ts';
 
 export type ConnectClass = 'OK' | 'OTHER' | 'TIMEOUT' | 'REFUSED' | 'PROHIBITED' | 'DNS' | 'UNREACHABLE' | 'NOSTACK' | 'USAGE' | 'EXEC';
 export type ConnectFlavor = 'agnhost-sctp' | 'agnhost';
 
-export const AGNHOST_SCTP_EXIT_CLASS: Readonly<Record<number, ConnectClass>> = {
-  0: 'OK', 1: 'OTHER', 2: 'TIMEOUT', 3: 'REFUSED', 4: 'PROHIBITED', 5: 'DNS', 6: 'UNREACHABLE', 7: 'NOSTACK', 64: 'USAGE',
-};
+export { AGNHOST_SCTP_EXIT_CLASS };
 
 export interface ConnectVerdict {
   state: 'allowed' | 'blocked' | 'error';
