@@ -27,6 +27,8 @@ import type { CapabilityReport } from '../capabilities.ts';
 import { detectCni, type CniGuess } from '../report/cni.ts';
 import { commandLine, reportOfRun } from '../report/model.ts';
 import { checkReportDir, writeReport } from '../report/write.ts';
+import { bringUpLab, labPlan, lateGroupOf, parseLabKind, readLab, stillUpLines, type LabKind } from './lab.ts';
+import { join } from 'node:path';
 
 /**
  * SSH and docker access are checked before any test runs, so a bad key or an unknown host key ends the run
@@ -132,8 +134,12 @@ options:
                         kubeconfig, image, flavor, artifacts, report, imageRepo, imageRepoList; flags override the file
   --junit PATH          JUnit XML (default: artifacts/junit.xml; with $ARTIFACTS set, $ARTIFACTS/junit_sctp-e2e.xml)
   --report DIR          also write the report card: DIR/report.html (self-contained, open from file://)
-                        and DIR/report.json (cluster, capabilities, every test, per-tag counts, run notes)
-  --artifacts DIR       failure dumps (default: artifacts/)
+                        and DIR/report.json (cluster, capabilities, every test, per-tag counts, run notes);
+                        with $ARTIFACTS set the default is $ARTIFACTS/sctp-e2e-report
+  --artifacts DIR       failure dumps and the run's files (default: $ARTIFACTS when set, else artifacts/)
+  --lab KIND            what the run brings up when no kubeconfig is configured (root on Linux, no Docker):
+                        full (default: two nodes, the LoadBalancer controller, Cilium for the NetworkPolicy
+                        tests, which then run last) or minimal (one node); see README "The embedded lab"
   --no-cluster-up       never bring up the embedded cluster; fail if no kubeconfig
   --down-after          tear the embedded cluster down after the run (if this run brought it up)
 
@@ -159,7 +165,7 @@ function parse() {
   }
 }
 
-async function bringUpEmbedded(): Promise<'local' | 'kind'> {
+async function bringUpEmbedded(lab: LabKind): Promise<'local' | 'kind'> {
   if (await dockerEngineWorks()) {
     process.stderr.write('sctp-e2e: no kubeconfig configured and Docker works: creating a kind cluster (kind-config/run-kind.sh)\n');
     if (!existsSync('kind-config/run-kind.sh')) throw new UserError('kind-config/run-kind.sh is missing', ExitCode.prerequisite);
@@ -169,11 +175,12 @@ async function bringUpEmbedded(): Promise<'local' | 'kind'> {
   if (process.platform !== 'linux' || process.getuid?.() !== 0) {
     throw new UserError('no kubeconfig configured, no Docker for kind, and the embedded local cluster needs root on Linux: set KUBECONFIG or run as root', ExitCode.kubeconfig);
   }
-  process.stderr.write(`sctp-e2e: no kubeconfig configured and no Docker: bringing up the local from-source cluster (npm run cluster:up; state in ${localClusterDir()})\n`);
+  const plan = labPlan(lab);
+  process.stderr.write(`sctp-e2e: no kubeconfig configured and no Docker: bringing up the embedded lab "${lab}" (${plan.holds}; state in ${localClusterDir()}; --lab minimal for one node)\n`);
   try {
-    await execa('npx', ['tsx', 'cluster/cli.ts', 'up'], { stdio: 'inherit' });
-  } catch {
-    throw new UserError('the embedded local cluster did not come up (see its output above); `npm run cluster:down` cleans up', ExitCode.prerequisite);
+    await bringUpLab(plan, localClusterDir());
+  } catch (e) {
+    throw new UserError(errorMessage(e), ExitCode.prerequisite);
   }
   return 'local';
 }
@@ -182,6 +189,12 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   // Validate everything the user typed (and the config file) before touching any cluster.
   const values = flags.config ? mergeConfigFile(flags, readConfigFile(flags.config)) : flags;
   const required = parseCapabilities((values.require ?? []).join(','), flags.require ? '--require' : `require in --config ${flags.config}`);
+  let labKind: LabKind;
+  try {
+    labKind = parseLabKind(values.lab);
+  } catch (e) {
+    throw new UserError(errorMessage(e));
+  }
   if (values['node-access'] && !(NODE_ACCESS_CHOICES as readonly string[]).includes(values['node-access'])) {
     throw new UserError(`--node-access must be one of ${NODE_ACCESS_CHOICES.join(', ')}, not ${JSON.stringify(values['node-access'])}`);
   }
@@ -197,6 +210,7 @@ async function run(flags: ReturnType<typeof parse>['values']) {
       if (!t) throw new UserError(`unknown tag ${JSON.stringify(n)} in ${flag}; known tags are in lib/framework/tags.ts (e.g. SCTP, SCTPConnectivity, NetworkPolicy, Serial, Disruptive)`);
       return escapeRegex(t);
     });
+  if (!values.report && process.env.ARTIFACTS) values.report = join(process.env.ARTIFACTS, 'sctp-e2e-report');
   if (values.report) checkReportDir(values.report);
   const tags = tagRe(values.tag, '--tag');
   const skipTags = tagRe(values['skip-tag'], '--skip-tag');
@@ -234,7 +248,9 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   let broughtUp: 'local' | 'kind' | undefined;
   if (!findKubeconfig(env)) {
     if (values['no-cluster-up']) throw new UserError('no kubeconfig: set KUBECONFIG or --kubeconfig (and --no-cluster-up forbids bringing up the embedded cluster)', ExitCode.kubeconfig);
-    broughtUp = await bringUpEmbedded();
+    broughtUp = await bringUpEmbedded(labKind);
+  } else if (values.lab) {
+    process.stderr.write(`sctp-e2e: --lab ${values.lab} has no effect: a cluster is configured (${findKubeconfig(env)!.source}), so no lab is brought up\n`);
   }
   const cfg = getRunConfig(env);
   const c = loadCluster(cfg.kubeconfig, cfg.kubeconfigSource);
@@ -250,6 +266,10 @@ async function run(flags: ReturnType<typeof parse>['values']) {
     ? await detectCni(c, cfg.localCluster ? { stateDir: localClusterDir(), nodes: cfg.localCluster.nodes.map((n) => n.name) } : undefined)
     : undefined;
 
+  // the embedded lab (this run's or an earlier one's): its NetworkPolicy implementation comes up before those tests
+  const lab = cfg.localCluster ? readLab(localClusterDir()) : undefined;
+  const late = lab ? await lateGroupOf(labPlan(lab), localClusterDir()) : undefined;
+
   const grep = selectionPattern(greps, skipTags);
   const report = reportPaths({ junit: values.junit, defaultJunit: `${cfg.artifactsDir}/junit.xml`, runSummary: `${cfg.artifactsDir}/${cfg.runId}/summary.json` });
   if (report.prow) process.stdout.write(`sctp-e2e: ${report.prow}\n`);
@@ -263,6 +283,7 @@ async function run(flags: ReturnType<typeof parse>['values']) {
       summaryJson: report.summaryJson,
       suiteName: 'sctp-e2e',
       phases: true, // basic before connectivity, phase line, end-of-basic-phase checks
+      late,
     });
     verdict = r.verdict;
     if (values.report) {
@@ -280,6 +301,7 @@ async function run(flags: ReturnType<typeof parse>['values']) {
     }
   } finally {
     if (broughtUp === 'local' && values['down-after']) await execa('npx', ['tsx', 'cluster/cli.ts', 'down'], { stdio: 'inherit', reject: false });
+    else if (lab && cfg.localCluster) process.stdout.write(`${stillUpLines(lab, localClusterDir(), cfg.kubeconfig)}\n`);
     if (broughtUp === 'kind' && values['down-after']) await execa('bash', ['kind-config/run-kind.sh', 'delete'], { stdio: 'inherit', reject: false });
   }
   // a run that verified nothing (no test ran, every selected test skipped) is not green: exit 8

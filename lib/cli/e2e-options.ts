@@ -10,7 +10,7 @@ export const E2E_OPTIONS = {
   junit: { type: 'string' }, artifacts: { type: 'string' }, run: { type: 'string' },
   require: { type: 'string', multiple: true }, config: { type: 'string' }, report: { type: 'string' },
   'image-repo': { type: 'string' }, 'image-repo-list': { type: 'string' }, 'list-images': { type: 'boolean' }, 'dry-run': { type: 'boolean' },
-  'no-cluster-up': { type: 'boolean' }, 'down-after': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  lab: { type: 'string' }, 'no-cluster-up': { type: 'boolean' }, 'down-after': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** Strict: an unknown flag or a missing value throws (the caller turns it into a usage error). */

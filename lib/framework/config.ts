@@ -73,7 +73,7 @@ export function findKubeconfig(env = process.env): { path: string; source: strin
     const first = env.KUBECONFIG.split(':').filter(Boolean)[0];
     if (first) return { path: first, source: 'KUBECONFIG' };
   }
-  const home = join(homedir(), '.kube', 'config');
+  const home = join(env.HOME || homedir(), '.kube', 'config'); // $HOME first, as kubectl (and a test's env)
   if (existsSync(home)) return { path: home, source: '~/.kube/config' };
   const pod = inClusterConfig(env);
   if (pod) return pod;
@@ -87,6 +87,14 @@ export function nodeAccessOf(env: NodeJS.ProcessEnv, kubeconfigPath: string): { 
   if (env.SCTP_E2E_NODE_ACCESS) return { mode: env.SCTP_E2E_NODE_ACCESS as NodeAccessChoice, from: '--node-access' };
   if (kubeconfigPath === IN_CLUSTER) return { mode: 'hostpod', from: 'in-cluster default' };
   return { mode: 'auto', from: '--node-access' };
+}
+
+/**
+ * Where failure dumps and the run's own files go: --artifacts, else $ARTIFACTS (Prow collects that
+ * directory, so a failed test's dump reaches the job's artifacts), else artifacts/.
+ */
+export function artifactsDirOf(env: NodeJS.ProcessEnv): string {
+  return env.SCTP_E2E_ARTIFACTS || env.ARTIFACTS || 'artifacts';
 }
 
 let cached: RunConfig | undefined;
@@ -113,7 +121,7 @@ export function getRunConfig(env = process.env): RunConfig {
     flavor,
     nodeAccess,
     nodeAccessFrom,
-    artifactsDir: env.SCTP_E2E_ARTIFACTS ?? 'artifacts',
+    artifactsDir: artifactsDirOf(env),
     runId: env.SCTP_E2E_RUN_ID ?? new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').toLowerCase(),
     clusterDomain: env.SCTP_E2E_CLUSTER_DOMAIN ?? local?.clusterDomain ?? 'cluster.local',
     localCluster: isLocal ? local : undefined,

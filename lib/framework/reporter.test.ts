@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { ExitCode } from './errors.ts';
-import { groupSkipEvidence, renderJUnit, renderSummary, verdictOf, xmlEscape, type Result } from './reporter.ts';
+import { groupSkipEvidence, progressTag, renderJUnit, renderSummary, verdictOf, xmlEscape, type Result } from './reporter.ts';
 import type { RunNote } from './run-notes.ts';
 import { skipReasonOf } from './skip.ts';
 
@@ -127,5 +127,16 @@ describe('reporter: verdicts and run notes', () => {
     expect(skipReasonOf({ parent: { parent: root, skipReason: 'inner' } })).to.equal('inner');
     expect(skipReasonOf({ skipReason: 'own', parent: inner })).to.equal('own');
     expect(skipReasonOf({ parent: {} })).to.equal(undefined);
+  });
+});
+
+describe('reporter: the progress tag on each test line', () => {
+  it('gives the position, the elapsed time and an ETA from the mean time per finished test', () => {
+    expect(progressTag(1, 4, 30_000)).to.equal('[1/4 · 30s · ETA ~90s]');
+    expect(progressTag(3, 39, 125_000)).to.equal('[3/39 · 2m5s · ETA ~25m0s]');
+  });
+  it('has no ETA before a test finished or after the last one', () => {
+    expect(progressTag(0, 4, 2_000)).to.equal('[0/4 · 2s]');
+    expect(progressTag(4, 4, 61_000)).to.equal('[4/4 · 61s]');
   });
 });

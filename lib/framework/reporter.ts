@@ -206,6 +206,22 @@ export interface ReporterOptions {
   summaryJson?: string | string[];
   /** Called with each result as it is recorded (the runner's progress sinks, lib/framework/progress.ts). */
   onResult?: (r: Result) => void;
+  /**
+   * How many tests the selection holds (set by the runner once the files are loaded): each test's line then
+   * ends with its position, the run's elapsed time and an estimate of the time left, e.g. `[12/39 · 2m5s · ETA ~3m]`.
+   */
+  selection?: { total: number };
+}
+
+/**
+ * `[n/total · elapsed · ETA ~left]`: the time left is the mean time per finished test so far times the tests
+ * left (no estimate before the first test, none once the last one ended).
+ */
+export function progressTag(done: number, total: number, elapsedMs: number): string {
+  const parts = [`${done}/${total}`, formatDuration(elapsedMs)];
+  const left = total - done;
+  if (done > 0 && left > 0) parts.push(`ETA ~${formatDuration(Math.round((elapsedMs / done) * left))}`);
+  return `[${parts.join(' · ')}]`;
 }
 
 export class SuiteReporter extends Mocha.reporters.Base {
@@ -224,6 +240,13 @@ export class SuiteReporter extends Mocha.reporters.Base {
     let testStart = Date.now();
     let depth = 0;
     const out = (s: string) => process.stdout.write(s + '\n');
+    let finished = 0;
+    /** The position/elapsed/ETA suffix of a test's line (nothing when the runner did not give the selection). */
+    const tag = () => {
+      finished++;
+      const total = ro.selection?.total ?? 0;
+      return total > 0 ? `  ${progressTag(finished, Math.max(total, finished), Date.now() - started)}` : '';
+    };
     runner.on(EVENT_SUITE_BEGIN, (s: Mocha.Suite) => {
       if (s.root) return;
       depth = s.titlePath().length;
@@ -244,7 +267,7 @@ export class SuiteReporter extends Mocha.reporters.Base {
     };
     runner.on(EVENT_TEST_PASS, (t: Mocha.Test) => {
       add(t, 'passed');
-      out(`${'  '.repeat(depth)}✓ ${t.title} (${formatDuration(t.duration ?? 0)})`);
+      out(`${'  '.repeat(depth)}✓ ${t.title} (${formatDuration(t.duration ?? 0)})${tag()}`);
     });
     const phaseCheck = (t: Mocha.Runnable, outcome: Outcome, extra: Partial<Result>) => {
       const pe = (t as { phaseEnd?: PhaseEndMarker }).phaseEnd!;
@@ -264,22 +287,24 @@ export class SuiteReporter extends Mocha.reporters.Base {
         // a failed hook fails the tests it guards (nested describes too): report them all, with the hook's error
         const guarded = /^"before all" hook/.test(t.title) && t.parent ? allTests(t.parent) : (t.parent?.tests ?? []);
         const tests = guarded.filter((x) => !this.results.some((r) => r.fullTitle === x.fullTitle()));
-        const hookTitle = t.title.replace(/^"(.*)" hook.*$/, '$1 hook');
+        // `"before all" hook` → before all hook; a named one (`"before all" hook: NAME for "t"`) keeps its NAME
+        const hm = t.title.match(/^"(.*?)" hook(?:: (.*?))?(?: for ".*")?$/);
+        const hookTitle = hm ? `${hm[1]} hook${hm[2] ? ` "${hm[2]}"` : ''}` : t.title;
         const outcome: Outcome = isSkip(err) ? 'skipped' : 'failed';
         for (const x of tests.length ? tests : [t]) {
           if (outcome === 'skipped') add(x, 'skipped', { reason: isSkip(err) ? err.reason : message });
           else add(x, 'failed', { message: `${hookTitle} failed: ${message}` });
-          out(`${'  '.repeat(depth)}${outcome === 'skipped' ? '-' : '✗'} ${x.title}\n${indentBlock(`${hookTitle} ${outcome === 'skipped' ? 'skipped' : 'failed'}: ${message}`, depth + 2)}`);
+          out(`${'  '.repeat(depth)}${outcome === 'skipped' ? '-' : '✗'} ${x.title}${tests.length ? tag() : ''}\n${indentBlock(`${hookTitle} ${outcome === 'skipped' ? 'skipped' : 'failed'}: ${message}`, depth + 2)}`);
         }
         return;
       }
       add(t, 'failed', { message });
-      out(`${'  '.repeat(depth)}✗ ${t.title}\n${indentBlock(message, depth + 2)}`);
+      out(`${'  '.repeat(depth)}✗ ${t.title}${tag()}\n${indentBlock(message, depth + 2)}`);
     });
     runner.on(EVENT_TEST_PENDING, (t: Mocha.Test) => {
       const reason = skipReasonOf(t);
       add(t, 'skipped', { reason, ...(t.fn ? {} : { pending: true as const }) });
-      out(`${'  '.repeat(depth)}- ${t.title}  SKIPPED${reason ? `: ${reason}` : ''}`);
+      out(`${'  '.repeat(depth)}- ${t.title}${tag()}  SKIPPED${reason ? `: ${reason}` : ''}`);
     });
     runner.once(EVENT_RUN_END, () => {
       const notes = runNotes();

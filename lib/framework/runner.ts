@@ -20,6 +20,13 @@
 // runMocha execute them (a plain `mocha` run of one spec does not). The check runs after the last basic
 // describe's own cleanup (and after the shared runCleanup of framework.ts ran): whatever it creates (node
 // access, host pods) it must clean itself, e.g. `await runCleanup.run(log)` at its end.
+//
+// A late group (RunOptions.late, used by the embedded lab): the top-level describes whose selected tests
+// carry one tag (e.g. [Feature:NetworkPolicy]) run after everything else, and `setup` runs once before the
+// first of them (a `before all` hook of each: if it fails, every test of the group fails with its message);
+// `teardown` runs once after the last. The lab uses it to bring up a NetworkPolicy implementation whose
+// datapath would change the other tests' pods. The basic-phase check still runs after the last basic describe
+// that is not in the group (a late basic test sends no SCTP either, but is not covered by that check).
 
 import Mocha from 'mocha';
 import { globSync } from 'node:fs';
@@ -41,6 +48,18 @@ export interface RunOptions {
   bail?: boolean;
   /** Order by phase, print the phase line, run the registered phase-end checks (e2e runs). */
   phases?: boolean;
+  /** Run the describes with this tag last, with a setup before them and a teardown after (see the header). */
+  late?: LateGroup;
+}
+
+export interface LateGroup {
+  tag: string;
+  /** What the setup does, for the phase line and the hook's title ("bring up Cilium"). */
+  what: string;
+  setup: () => Promise<void>;
+  teardown?: () => Promise<void>;
+  /** Deadline of the setup and of the teardown hook (default 10 minutes). */
+  timeoutMs?: number;
 }
 
 export type Phase = 'basic' | 'other' | 'connectivity';
@@ -84,13 +103,15 @@ export interface PhasePlan {
   lastBasic?: Mocha.Suite;
   /** "phase 1: … before phase 2: …", when the selection holds both phases. */
   line?: string;
+  /** The top-level describes of the late group, in run order (empty without one). */
+  late: Mocha.Suite[];
 }
 
 /**
  * Reorders root.suites in place, stably: basic, untagged, connectivity. A describe's phase is the latest
  * phase of its selected tests (a describe holding both runs in phase 2, with a warning note).
  */
-export function orderSuitesByPhase(root: Mocha.Suite, selected: (t: Mocha.Test) => boolean = () => true): PhasePlan {
+export function orderSuitesByPhase(root: Mocha.Suite, selected: (t: Mocha.Test) => boolean = () => true, lateTag?: string): PhasePlan {
   const counts: Record<Phase, number> = { basic: 0, other: 0, connectivity: 0 };
   const phaseOf = new Map<Mocha.Suite, Phase>();
   for (const s of root.suites) {
@@ -104,12 +125,43 @@ export function orderSuitesByPhase(root: Mocha.Suite, selected: (t: Mocha.Test) 
       addRunNote('phases', `"${s.title}" holds both ${Tag.SCTP} and ${Tag.SCTPConnectivity} tests: its basic tests run in phase 2`, 'warning');
     }
   }
-  root.suites.sort((a, b) => RANK[phaseOf.get(a)!] - RANK[phaseOf.get(b)!]);
-  const lastBasic = [...root.suites].reverse().find((s) => phaseOf.get(s) === 'basic' && allTests(s).some(selected));
-  const line = counts.basic && counts.connectivity
+  const isLate = (s: Mocha.Suite) => !!lateTag && allTests(s).some((t) => selected(t) && t.fullTitle().includes(lateTag));
+  const late = new Set(root.suites.filter(isLate));
+  const rank = (s: Mocha.Suite) => RANK[phaseOf.get(s)!] + (late.has(s) ? 10 : 0);
+  root.suites.sort((a, b) => rank(a) - rank(b));
+  const lastBasic = [...root.suites].reverse().find((s) => !late.has(s) && phaseOf.get(s) === 'basic' && allTests(s).some(selected));
+  const lateCount = [...late].reduce((n, s) => n + allTests(s).filter(selected).length, 0);
+  const basicAndConnectivity = counts.basic && counts.connectivity
     ? `phase 1: ${counts.basic} basic tests (${Tag.SCTP}) before phase 2: ${counts.connectivity} connectivity tests (${Tag.SCTPConnectivity})${counts.other ? `; ${counts.other} untagged tests in between` : ''}`
     : undefined;
-  return { counts, lastBasic, line };
+  const line = lateCount
+    ? `${basicAndConnectivity ?? `${counts.basic + counts.other + counts.connectivity - lateCount} tests`}; the ${lateCount} ${lateTag} tests last`
+    : basicAndConnectivity;
+  return { counts, lastBasic, line, late: root.suites.filter((s) => late.has(s)) };
+}
+
+/** Setup once before the first late describe (every late describe waits for it), teardown after the last. */
+function installLate(plan: PhasePlan, g: LateGroup): void {
+  if (!plan.late.length) return;
+  let once: Promise<void> | undefined;
+  const timeout = g.timeoutMs ?? 600_000;
+  for (const s of plan.late) {
+    s.beforeAll(`${g.what} (before the ${g.tag} tests)`, async function () {
+      this.timeout(timeout);
+      once ??= g.setup();
+      await once;
+    });
+    // first of the describe's own `before all` hooks: the describe's setup (pods) must see the lab's change
+    const hooks = (s as unknown as { _beforeAll: Mocha.Hook[] })._beforeAll;
+    hooks.unshift(hooks.pop()!);
+  }
+  const teardown = g.teardown;
+  if (teardown) {
+    plan.late[plan.late.length - 1]!.afterAll(`after the ${g.tag} tests: undo "${g.what}"`, async function () {
+      this.timeout(timeout);
+      if (once) await teardown();
+    });
+  }
 }
 
 interface PhaseEnd {
@@ -210,10 +262,11 @@ export async function dryRun(patterns: string[], grep?: string): Promise<{ selec
 
 export async function runMocha(o: RunOptions): Promise<RunResult> {
   const progress = progressFromEnv();
+  const selection = { total: 0 };
   const mocha = new Mocha({
     timeout: o.timeout,
     reporter: SuiteReporter as unknown as string,
-    reporterOptions: { junit: o.junit, suiteName: o.suiteName, summaryJson: o.summaryJson, onResult: progress.result },
+    reporterOptions: { junit: o.junit, suiteName: o.suiteName, summaryJson: o.summaryJson, onResult: progress.result, selection },
     grep: o.grep,
     invert: o.invert,
     bail: o.bail,
@@ -225,14 +278,16 @@ export async function runMocha(o: RunOptions): Promise<RunResult> {
   if (o.phases) {
     const grep = mocha.options.grep as RegExp | undefined;
     const invert = !!mocha.options.invert;
-    const plan = orderSuitesByPhase(mocha.suite, (t) => !grep || grep.test(t.fullTitle()) !== invert);
+    const plan = orderSuitesByPhase(mocha.suite, (t) => !grep || grep.test(t.fullTitle()) !== invert, o.late?.tag);
     if (plan.line) {
-      process.stdout.write(`${plan.line}\n`);
-      addRunNote('phases', plan.line);
+      process.stdout.write(`${plan.line}${plan.late.length ? ` (${o.late!.what} before them)` : ''}\n`);
+      addRunNote('phases', `${plan.line}${plan.late.length ? ` (${o.late!.what} before them)` : ''}`);
     }
     installPhaseEnds(plan);
+    if (o.late) installLate(plan, o.late);
   }
   const sel = selectedOf(mocha);
+  selection.total = sel.selected;
   progress.start(sel.selected, sel.all);
   const r: RunResult = await new Promise((resolve) => {
     mocha.run((failures) => {

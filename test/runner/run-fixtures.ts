@@ -1,7 +1,7 @@
 // The child process of runner.test.ts: the real runner (runMocha, phases on, as `npm run e2e` runs it) over
 // fixture specs that need no cluster, ending with the run's verdict as exit code (as lib/cli/e2e-main.ts).
 //   node --import tsx test/runner/run-fixtures.ts [--grep RE] [--junit PATH] [--summary PATH]
-//     [--report DIR [--capabilities FILE]] FILE...
+//     [--report DIR [--capabilities FILE]] [--late TAG] FILE...
 // --report writes the report card as lib/cli/e2e-main.ts does (reportOfRun + writeReport), with the capability
 // report read from FILE (a real capabilities.json) instead of a probe, and no cluster ("unknown").
 import { readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     grep: { type: 'string' }, junit: { type: 'string' }, summary: { type: 'string' },
-    report: { type: 'string' }, capabilities: { type: 'string' },
+    report: { type: 'string' }, capabilities: { type: 'string' }, late: { type: 'string' },
   },
 });
 if (values.report) checkReportDir(values.report);
@@ -33,6 +33,15 @@ const r = await runMocha({
   summaryJson: paths?.summaryJson,
   suiteName: 'fixtures',
   phases: true,
+  // --late TAG: the lab's late group; FIXTURE_LATE=fail makes its setup fail
+  late: values.late ? {
+    tag: values.late, what: 'fixture setup',
+    setup: async () => {
+      process.stdout.write('RAN late-setup\n');
+      if (process.env.FIXTURE_LATE === 'fail') throw new Error('the fixture add-on did not come up (agent not ready on node-2)');
+    },
+    teardown: async () => { process.stdout.write('RAN late-teardown\n'); },
+  } : undefined,
 });
 if (values.report) {
   writeReport(values.report, reportOfRun(r, {

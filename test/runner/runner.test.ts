@@ -26,13 +26,14 @@ interface Run {
   outcome(title: string): Result;
 }
 
-function runFixtures(files: string[], o: { env?: Record<string, string>; grep?: string; report?: { capabilities?: string } } = {}): Run {
+function runFixtures(files: string[], o: { env?: Record<string, string>; grep?: string; report?: { capabilities?: string }; late?: string } = {}): Run {
   const dir = mkdtempSync(join(tmpdir(), 'sctp-e2e-runner-'));
   try {
     const env = { ...process.env, ...o.env };
     if (!o.env?.SCTP_E2E_REQUIRE) delete env.SCTP_E2E_REQUIRE;
     const args = ['--import', 'tsx', 'test/runner/run-fixtures.ts', '--junit', join(dir, 'junit.xml'), '--summary', join(dir, 'summary.json')];
     if (o.grep) args.push('--grep', o.grep);
+    if (o.late) args.push('--late', o.late);
     if (o.report) args.push('--report', join(dir, 'report'), ...(o.report.capabilities ? ['--capabilities', o.report.capabilities] : []));
     const p = spawnSync(process.execPath, [...args, ...files], { env, encoding: 'utf8', timeout: 60_000 });
     let summary = { results: [] as Result[], notes: [] as RunNote[] };
@@ -162,6 +163,39 @@ describe('runner over fixture specs (no cluster)', function () {
       expect(run.stdout).to.match(/Run notes:\n[\s\S]*basic phase\n\s+! warning: fixture module check not performed/);
       expect(run.junit).to.contain('<property name="note:basic phase" value="warning: fixture module check not performed: no node access: --node-access none"/>');
       expect(run.code, run.stderr).to.equal(ExitCode.ok);
+    });
+
+    it('each test line ends with its position in the selection, the elapsed time and an ETA', () => {
+      const run = runFixtures(files);
+      const tags = run.stdout.split('\n').filter((l) => /^\s*[✓✗-] /.test(l) && / \(\d+m?s\)/.test(l)).map((l) => l.match(/\[(\d+)\/(\d+) · [^\]]+\]/)?.slice(1, 3).join('/'));
+      expect(tags).to.deep.equal(['1/5', '2/5', '3/5', '4/5', '5/5']);
+      expect(run.stdout).to.match(/✓ .* \[1\/5 · \S+ · ETA ~\S+\]/);
+      expect(run.stdout).to.match(/\[5\/5 · [^·\]]+\]/); // no ETA on the last one
+    });
+
+    describe('a late group (the lab brings up its NetworkPolicy implementation before those tests only)', () => {
+      const withLate = [...files, `${FIX}/late/netpol.spec.ts`];
+      it('its describes run last, after one setup that precedes their own hooks, then one teardown; the basic-phase check stays after the other basic tests', () => {
+        const run = runFixtures(withLate, { late: '[Feature:NetworkPolicy]' });
+        expect(ran(run.stdout)).to.deep.equal(['basic-1', 'basic-2', 'phase-end', 'other-1', 'connectivity-1', 'connectivity-2',
+          'late-setup', 'np-basic-before', 'np-basic', 'np-connectivity', 'late-teardown']);
+        expect(run.stdout).to.contain('the 2 [Feature:NetworkPolicy] tests last (fixture setup before them)');
+        expect(run.code, run.stderr).to.equal(ExitCode.ok);
+      });
+      it('a failed setup fails every test of the group with its message, and nothing else; the teardown still undoes what it did', () => {
+        const run = runFixtures(withLate, { late: '[Feature:NetworkPolicy]', env: { FIXTURE_LATE: 'fail' } });
+        expect(ran(run.stdout)).to.deep.equal(['basic-1', 'basic-2', 'phase-end', 'other-1', 'connectivity-1', 'connectivity-2', 'late-setup', 'late-teardown']);
+        for (const t of ['declares a policy', 'enforces a policy']) {
+          expect(run.outcome(t).outcome).to.equal('failed');
+          expect(run.outcome(t).message).to.contain('before all hook "fixture setup (before the [Feature:NetworkPolicy] tests)" failed: the fixture add-on did not come up (agent not ready on node-2)');
+        }
+        expect(run.outcome('sends SCTP one').outcome).to.equal('passed');
+        expect(run.code).to.equal(ExitCode.testsFailed);
+      });
+      it('without the group the same files keep the phase order', () => {
+        const run = runFixtures(withLate);
+        expect(ran(run.stdout).indexOf('np-basic')).to.be.lessThan(ran(run.stdout).indexOf('phase-end'));
+      });
     });
 
     it('a selection of connectivity tests only: no phase line, no phase-end check', () => {
