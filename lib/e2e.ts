@@ -8,10 +8,9 @@ import { Tag } from './framework/tags.ts';
 import { timeouts } from './framework/timeouts.ts';
 import { api, type Cluster } from './k8s/client.ts';
 import * as b from './k8s/builders.ts';
-import type { Protocol } from './connectivity/model.ts';
 import { nodeIsReadySchedulable } from './k8s/nodes.ts';
 import { describePod, execInPod, waitForPodReady, type PodExecResult } from './k8s/pods.ts';
-import { probeArgv, probeOutcome, type ProbeOutcome } from './k8s/probe.ts';
+import { podVantage, probeFrom, type ProbeOutcome, type Target, type Vantage } from './connectivity/probe.ts';
 import { nodeLayer, type NodeLayer } from './e2e-node.ts';
 import { ModuleWatch, renderCoverage, type ModuleObservation } from './node/module-watch.ts';
 import { addRunNote } from './framework/run-notes.ts';
@@ -63,8 +62,13 @@ export interface E2E extends Framework {
   /** The agnhost binary inside the image. */
   agnhostBin(): string;
   deleteNetworkPolicy(name: string, ns?: string): Promise<void>;
-  /** One connect probe from a pod; never throws for "blocked". */
-  probe(o: { from: string; fromNs?: string; host: string; port: number; protocol: Protocol; timeout?: number }): Promise<ProbeOutcome>;
+  /** A pod as a probe's vantage point (lib/connectivity/probe.ts). */
+  podVantage(pod: string, ns?: string): Vantage;
+  /**
+   * One probe from a pod (lib/connectivity/probe.ts); never throws for "blocked". `data: 'hostname'`: the
+   * outcome's reply says who answered (with --flavor agnhost the pod must run netexec: clientArgs).
+   */
+  probe(o: { from: string; fromNs?: string } & Target): Promise<ProbeOutcome>;
 }
 
 export function describeSlices(slices: k8s.V1EndpointSlice[]): string {
@@ -139,13 +143,9 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
     async deleteNetworkPolicy(n: string, ns?: string) {
       await api(`delete networkpolicy ${nsOf(ns)}/${n}`, () => c().net.deleteNamespacedNetworkPolicy({ namespace: nsOf(ns), name: n }));
     },
-    async probe(o: { from: string; fromNs?: string; host: string; port: number; protocol: Protocol; timeout?: number }) {
-      const timeout = o.timeout ?? timeouts.probe;
-      const argv = probeArgv(f.config.flavor, o.host, o.port, o.protocol, timeout);
-      const what = `${o.protocol} ${nsOf(o.fromNs)}/${o.from} -> ${o.host}:${o.port}`;
-      const r = await execInPod(c(), nsOf(o.fromNs), o.from, argv, timeout + timeouts.nodeExec).catch((err: Error) => err);
-      return probeOutcome(what, nsOf(o.fromNs), o.from, argv, r, f.config.flavor);
-    },
+    podVantage: (pod: string, ns?: string) =>
+      podVantage({ ns: nsOf(ns), pod, flavor: f.config.flavor, exec: (argv, timeout) => execInPod(c(), nsOf(ns), pod, argv, timeout) }),
+    probe: ({ from, fromNs, ...target }: { from: string; fromNs?: string } & Target) => probeFrom(e.podVantage(from, fromNs), target),
   });
   if (opts.sctpModuleGuard) guardSctpModule(e);
   return e;

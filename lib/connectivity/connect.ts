@@ -13,7 +13,6 @@
 import { goDuration } from '../framework/duration.ts';
 import type { BlockedBy } from './truth-table.ts';
 import type { Protocol } from './model.ts';
-import type { ProbeResult } from './probe-matrix.ts';
 
 export type ConnectClass = 'OK' | 'OTHER' | 'TIMEOUT' | 'REFUSED' | 'PROHIBITED' | 'DNS' | 'UNREACHABLE' | 'NOSTACK' | 'USAGE' | 'EXEC';
 export type ConnectFlavor = 'agnhost-sctp' | 'agnhost';
@@ -85,10 +84,4 @@ export function connectArgv(o: { host: string; port: number; protocol: Protocol;
   const hostPort = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
   const bin = (o.flavor ?? 'agnhost-sctp') === 'agnhost-sctp' ? '/agnhost-sctp' : '/agnhost';
   return [bin, 'connect', hostPort, `--protocol=${o.protocol.toLowerCase()}`, `--timeout=${goDuration(o.timeoutMs)}`];
-}
-
-/** A probe's result from one connect exec (e.g. lib/k8s/pods.ts execInPod's { code, stdout, stderr }). */
-export function connectProbeResult(exec: { code: number | null; stdout: string; stderr: string }, command: string, flavor: ConnectFlavor = 'agnhost-sctp'): ProbeResult {
-  const v = classifyConnect(exec.code, exec.stdout, exec.stderr, flavor);
-  return v.state === 'blocked' ? { state: 'blocked', blockedBy: v.blockedBy!, detail: v.detail, command } : { state: v.state, detail: v.detail, command };
 }

@@ -121,16 +121,6 @@ export function checkProbeResult(r: unknown): ProbeResult {
   return { state: 'error', detail: `probe returned no valid state (${JSON.stringify(x.state)})${detail ? `: ${detail}` : ''}`, command };
 }
 
-const BLOCKED_CLASS: Readonly<Record<string, BlockedBy>> = { TIMEOUT: 'timeout', REFUSED: 'refused', PROHIBITED: 'prohibited' };
-
-/**
- * A lib/k8s/probe.ts ProbeOutcome ({ state, cls, detail, command }) as a ProbeResult: "blocked" keeps its
- * class (TIMEOUT, REFUSED, PROHIBITED); a "blocked" of any other class becomes an error.
- */
-export function probeResultOf(p: { state: string; cls: string; detail: string; command: string }): ProbeResult {
-  return checkProbeResult(p.state === 'blocked' ? { ...p, blockedBy: BLOCKED_CLASS[p.cls] } : p);
-}
-
 async function attempt(o: ProbeMatrixOptions, cell: Cell, outer: AbortSignal | undefined): Promise<ProbeResult> {
   const ac = new AbortController();
   const onOuter = () => ac.abort(outer?.reason);

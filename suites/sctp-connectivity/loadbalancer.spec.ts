@@ -12,7 +12,7 @@
 // - the pod test: a pod reaching the ingress IP. With ipMode VIP (the default) kube-proxy DNATs a LoadBalancer
 //   ingress IP on the client's own node, so the packets never go to the load balancer: this proves kube-proxy's
 //   handling of the ingress IP for SCTP, not the load balancer. Its title is upstream's and stays.
-// - the outside test: a client that is not a pod (lib/outside.ts) reaching the ingress address — the proof of
+// - the outside test: a client that is not a pod (lib/connectivity/outside.ts) reaching the ingress address — the proof of
 //   the load-balancer path. Layer 3 (a route via a gateway; locally `npm run lb:up`, cluster/lb, routes its pool
 //   via node1) and layer 2 (the address on-link, MetalLB L2 style) are both probed; only a vantage point with
 //   no route at all skips, via f.skipFor('outside') with the `ip route get` evidence.
@@ -27,7 +27,7 @@ import { errorMessage } from '../../lib/framework/errors.ts';
 import { EventuallyTimeout } from '../../lib/framework/eventually.ts';
 import { formatDuration } from '../../lib/framework/duration.ts';
 import { classifyLoadBalancer, classifyRouteGet, inClusterPath, ingressPoints, parseEventLine, type IngressPoint, type LbVerdict } from '../../lib/k8s/lb-status.ts';
-import { findOutside } from '../../lib/outside.ts';
+import { findOutside } from '../../lib/connectivity/outside.ts';
 import { clientArgs, eventsFor, expectEveryBackend, probeHostname, serverArgs, HTTP_PORT } from './helpers.ts';
 
 const PORT = 5060;

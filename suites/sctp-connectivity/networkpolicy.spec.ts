@@ -20,7 +20,6 @@
 //                         fails every test with 'required capability "networkpolicy"' instead of skipping
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
-import { connectArgv, connectProbeResult } from '../../lib/connectivity/connect.ts';
 import { classifyControl } from '../../lib/connectivity/control.ts';
 import { formatDuration } from '../../lib/framework/duration.ts';
 import { newModel, podKeys, parsePodKey, type Protocol } from '../../lib/connectivity/model.ts';
@@ -48,12 +47,9 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
   const ipOf: Record<string, string> = {}; // pod key -> pod IP
   const policies: Array<{ name: string; ns: string }> = [];
 
-  const probeCell = async (c: Cell, protocol: Protocol) => {
+  const probeCell = (c: Cell, protocol: Protocol) => {
     const from = parsePodKey(c.from);
-    const argv = connectArgv({ host: ipOf[c.to]!, port: PORT, protocol, timeoutMs: MATRIX_PROBE, flavor: f.config.flavor });
-    const command = `kubectl exec -n ${nsOf[from.namespace]} ${from.pod} -- ${argv.join(' ')}`;
-    const r = await f.exec(from.pod, argv, { ns: nsOf[from.namespace], timeout: MATRIX_PROBE + timeouts.nodeExec });
-    return connectProbeResult(r, command, f.config.flavor);
+    return f.probe({ from: from.pod, fromNs: nsOf[from.namespace], host: ipOf[c.to]!, port: PORT, protocol, timeoutMs: MATRIX_PROBE });
   };
 
   /**

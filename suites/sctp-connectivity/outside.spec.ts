@@ -1,10 +1,11 @@
 // SCTP from OUTSIDE the cluster: NodePort, hostPort and externalIP reached by a client that is not
-// a pod (lib/outside.ts: the local cluster's outside netns, or a container on kind's network).
+// a pod (lib/connectivity/outside.ts: the local cluster's outside netns, or a container on kind's network).
 // Each answer carries the backend's hostname, so a wrong backend cannot pass.
 
 import type * as k8s from '@kubernetes/client-node';
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
-import { findOutside, type OutsideClient, type OutsideOutcome } from '../../lib/outside.ts';
+import { findOutside, type OutsideClient } from '../../lib/connectivity/outside.ts';
+import type { ProbeOutcome } from '../../lib/connectivity/probe.ts';
 import { serverArgs, HTTP_PORT } from './helpers.ts';
 
 const PORT = 5060;
@@ -41,7 +42,7 @@ describeE2E('SCTPConnectivity from outside the cluster', [Tag.SCTPConnectivity, 
   });
 
   /** Readiness and verdict with the same probe: an association from outside, answered by `backend`. */
-  async function expectFromOutside(what: string, host: string, port: number): Promise<OutsideOutcome> {
+  async function expectFromOutside(what: string, host: string, port: number): Promise<ProbeOutcome> {
     const r = await f.eventually(`${what}: SCTP from outside (${outside.ip}) to ${host}:${port} answered`, {
       timeout: timeouts.proxySync,
       probe: () => outside.connect(host, port, 'SCTP', { data: 'hostname' }),

@@ -8,7 +8,8 @@
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { formatDuration, goDuration } from '../../lib/framework/duration.ts';
-import { clientArgs, deleteEndpointSlice, deleteService, eventuallyAnsweredBy, expectEveryBackend, probeHostname, serverArgs, shq, HTTP_PORT, type HostnameOutcome } from './helpers.ts';
+import type { ProbeOutcome } from '../../lib/connectivity/probe.ts';
+import { clientArgs, deleteEndpointSlice, deleteService, eventuallyAnsweredBy, expectEveryBackend, probeHostname, serverArgs, HTTP_PORT } from './helpers.ts';
 
 const PORT = 5060;
 const TARGET = 5061;
@@ -76,7 +77,7 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
         churning = false;
       }
     })();
-    const results: HostnameOutcome[] = [];
+    const results: ProbeOutcome[] = [];
     while (churning || results.length < CHURN_ROUNDS) results.push(await probeHostname(f, { from: 'client', host: vip, port: PORT }));
     await churn;
 
@@ -94,7 +95,7 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
     await expectEveryBackend(f, `SCTP client -> ${vip}:${PORT} before the hold`, BACKENDS, () => probeHostname(f, { from: 'client', host: vip, port: PORT }));
 
     const argv = [f.agnhostBin(), 'connect', `${vip}:${PORT}`, '--protocol=sctp', `--timeout=${goDuration(timeouts.probe)}`, `--hold=${goDuration(HOLD_MS)}`, `--interval=${goDuration(HOLD_INTERVAL_MS)}`, '--data=hostname'];
-    const command = `kubectl exec -n ${f.ns} client -- ${argv.map(shq).join(' ')}`;
+    const command = f.podVantage('client').command(argv);
     const t0 = Date.now();
     let holdEnded = 0;
     const held = f.exec('client', argv, { timeout: HOLD_MS + timeouts.probe + timeouts.nodeExec })

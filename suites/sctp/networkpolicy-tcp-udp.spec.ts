@@ -18,7 +18,7 @@
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { classifyControl } from '../../lib/connectivity/control.ts';
 import { formatDuration } from '../../lib/framework/duration.ts';
-import { probeMatrix, probeResultOf } from '../../lib/connectivity/probe-matrix.ts';
+import { probeMatrix } from '../../lib/connectivity/probe-matrix.ts';
 import { type Cell, compareList, renderList, type Verdict } from '../../lib/connectivity/truth-table.ts';
 import type { Protocol } from '../../lib/connectivity/model.ts';
 
@@ -48,7 +48,7 @@ describeE2E('SCTP NetworkPolicy', [Tag.SCTP, Tag.NetworkPolicy, Tag.LinuxOnly], 
         cells, expected: () => want, concurrency: cells.length,
         timeoutMs: timeouts.probe + timeouts.nodeExec, retries: Math.ceil(timeouts.proxySync / timeouts.poll),
         retryIntervalMs: timeouts.poll, retryDeadlineMs: timeouts.proxySync,
-        probe: async (c) => probeResultOf(await f.probe({ from: 'client', host: ip, port: PORT, protocol: protocolOf(c) })),
+        probe: (c) => f.probe({ from: 'client', host: ip, port: PORT, protocol: protocolOf(c) }),
         ...(inForce ? { inForce } : {}),
       });
       const text = renderList({ title, cells, expected: () => want, observed: r.observed, inForce: r.inForce });
