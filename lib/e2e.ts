@@ -7,29 +7,29 @@ import { describeE2E, useFramework, type Framework, type FrameworkOptions } from
 import { Tag } from './framework/tags.ts';
 import { timeouts } from './framework/timeouts.ts';
 import { api, type Cluster } from './k8s/client.ts';
+import { cluster, k8sNamespaces } from './e2e-cluster.ts';
 import * as b from './k8s/builders.ts';
 import { nodeIsReadySchedulable } from './k8s/nodes.ts';
 import { describePod, execInPod, waitForPodReady, type PodExecResult } from './k8s/pods.ts';
 import { podVantage, probeFrom, type ProbeOutcome, type Target, type Vantage } from './connectivity/probe.ts';
 import { nodeLayer, type NodeLayer } from './e2e-node.ts';
-import { ModuleWatch, renderCoverage, type ModuleObservation } from './node/module-watch.ts';
+import { guardSctpModule, observeAllNodes, type ModuleNodes } from './node/module-guard.ts';
 import { addRunNote } from './framework/run-notes.ts';
-import { isSkip, registerPhaseEnd, runCleanup } from './framework/framework.ts';
-import { errorMessage } from './framework/errors.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export { describeE2E, expect, Tag, timeouts, b as build, nodeIsReadySchedulable };
-export type { Framework };
+export type { Framework, Cluster };
 
 export interface E2EOptions extends FrameworkOptions {
   /**
    * KEP-614: around every f.it() test and at the end of the basic phase, on every node where sctp.ko was
-   * not loaded, it must stay not loaded (see guardSctpModule). Set by every [Feature:SCTP] spec.
+   * not loaded, it must stay not loaded (lib/node/module-guard.ts). Set by every [Feature:SCTP] spec.
    */
   sctpModuleGuard?: boolean;
 }
 
 export interface E2E extends Framework {
+  /** The run's cluster client (for lib code; specs use the methods below). */
+  readonly cluster: Cluster;
   /** Node access: transport, netfilter rules, proxy mode, sctp.ko state. */
   node: NodeLayer;
   createPod(o: b.PodOptions, ns?: string): Promise<k8s.V1Pod>;
@@ -42,6 +42,10 @@ export interface E2E extends Framework {
   readService(name: string, ns?: string): Promise<k8s.V1Service>;
   readNetworkPolicy(name: string, ns?: string): Promise<k8s.V1NetworkPolicy>;
   deletePod(name: string, ns?: string): Promise<void>;
+  deleteService(name: string, ns?: string): Promise<void>;
+  deleteEndpointSlice(name: string, ns?: string): Promise<void>;
+  /** Events about one object, oldest first, as "type reason: message" lines. */
+  eventsFor(name: string, ns?: string): Promise<string[]>;
   endpointSlicesFor(service: string, ns?: string): Promise<k8s.V1EndpointSlice[]>;
   /** Wait until the Service's EndpointSlices satisfy `until`; the error shows the last slices. */
   waitForEndpointSlices(service: string, what: string, until: (s: k8s.V1EndpointSlice[]) => boolean, ns?: string): Promise<k8s.V1EndpointSlice[]>;
@@ -80,11 +84,12 @@ export function describeSlices(slices: k8s.V1EndpointSlice[]): string {
 
 
 export function useE2E(name: string, opts: E2EOptions = {}): E2E {
-  const f = useFramework(name, opts);
-  const c = (): Cluster => f.cluster;
+  const f = useFramework(name, { ...opts, host: k8sNamespaces });
+  const c = cluster;
   const nsOf = (ns?: string) => ns ?? f.ns;
-  // f's getters (ns, config, cluster) stay live through the prototype; Object.assign would call them now.
-  const e: E2E = Object.assign(Object.create(f) as Framework, {
+  // f's getters (ns, config) stay live through the prototype; Object.assign would call them now.
+  const base = Object.defineProperty(Object.create(f) as Framework, 'cluster', { get: cluster, enumerable: true }) as Framework & { readonly cluster: Cluster };
+  const e: E2E = Object.assign(base, {
     async createPod(o: b.PodOptions, ns?: string) {
       // upstream agnhost opens kernel SCTP sockets: a pod that opens sockets goes where the kernel has SCTP
       const opensSockets = o.args?.[0] !== 'pause' && !o.hostNetwork;
@@ -108,6 +113,18 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
     readNetworkPolicy: (n: string, ns?: string) => api(`get networkpolicy ${nsOf(ns)}/${n}`, () => c().net.readNamespacedNetworkPolicy({ namespace: nsOf(ns), name: n })),
     async deletePod(n: string, ns?: string) {
       await api(`delete pod ${nsOf(ns)}/${n}`, () => c().core.deleteNamespacedPod({ namespace: nsOf(ns), name: n, gracePeriodSeconds: 0 }));
+    },
+    async deleteService(n: string, ns?: string) {
+      await api(`delete service ${nsOf(ns)}/${n}`, () => c().core.deleteNamespacedService({ namespace: nsOf(ns), name: n }));
+    },
+    async deleteEndpointSlice(n: string, ns?: string) {
+      await api(`delete endpointslice ${nsOf(ns)}/${n}`, () => c().discovery.deleteNamespacedEndpointSlice({ namespace: nsOf(ns), name: n }));
+    },
+    async eventsFor(n: string, ns?: string) {
+      const l = await api(`list events for ${nsOf(ns)}/${n}`, () => c().core.listNamespacedEvent({ namespace: nsOf(ns), fieldSelector: `involvedObject.name=${n}` }));
+      return l.items
+        .sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')))
+        .map((ev) => `${ev.type ?? ''} ${ev.reason ?? ''}: ${ev.message ?? ''}`.trim());
     },
     async endpointSlicesFor(service: string, ns?: string) {
       const l = await api(`list endpointslices of ${nsOf(ns)}/${service}`, () =>
@@ -147,19 +164,19 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
       podVantage({ ns: nsOf(ns), pod, flavor: f.config.flavor, exec: (argv, timeout) => execInPod(c(), nsOf(ns), pod, argv, timeout) }),
     probe: ({ from, fromNs, ...target }: { from: string; fromNs?: string } & Target) => probeFrom(e.podVantage(from, fromNs), target),
   });
-  if (opts.sctpModuleGuard) guardSctpModule(e);
+  if (opts.sctpModuleGuard) guardSctpModule(moduleNodes(e), e);
   return e;
 }
 
-/**
- * The sctp.ko check of the [Feature:SCTP] basic phase (KEP-614: nothing here may load sctp.ko), run-level:
- * every node of the cluster (control plane included, no cap) is observed before each guarded test, after it
- * (after a settle period, so kubelet and kube-proxy have acted), and once more at the end of the basic phase.
- * A node seen not loaded and later loaded fails the test in whose interval it happened, or the end-of-phase
- * check when it happened between tests; the summary says on which nodes the check was performed, not
- * applicable (no SCTP in the kernel, built in) or not performed (already loaded, unreadable, no node access).
- * Fault-lane recipe: `sctp-socket-on-vm` (a pod opening a kernel SCTP socket on the kernel-lane node).
- */
+/** Every node of the cluster (control plane included) and its sctp.ko state, for lib/node/module-guard.ts. */
+function moduleNodes(e: E2E): ModuleNodes {
+  return {
+    nodeNames: async () => (await api('list nodes', () => cluster().core.listNode())).items.map((n) => n.metadata!.name!),
+    access: () => e.node.access(),
+    sctpModule: (node) => e.node.sctpModule(node),
+  };
+}
+
 /**
  * --flavor agnhost: which nodes have kernel SCTP (read once per run through node access). Without node
  * access the placement is not restricted, and the run notes say so: pods may then land where SCTP fails.
@@ -169,7 +186,7 @@ const placement: { done?: Promise<{ restricts: boolean; kernel: string[] }>; not
 function kernelSctpPlacement(e: E2E): Promise<{ restricts: boolean; kernel: string[] }> {
   placement.done ??= (async () => {
     const nodes = (await e.readySchedulableNodes()).map((n) => n.metadata!.name!);
-    const obs = await observeAllNodes(e);
+    const obs = await observeAllNodes(moduleNodes(e));
     const kernel = obs.filter((o) => o.state === 'not-loaded' || o.state === 'loaded' || o.state === 'builtin').map((o) => o.node).filter((n) => nodes.includes(n));
     const unknown = obs.filter((o) => o.state === undefined || o.state === 'unknown');
     if (unknown.length) {
@@ -184,68 +201,6 @@ function kernelSctpPlacement(e: E2E): Promise<{ restricts: boolean; kernel: stri
     return { restricts: true, kernel };
   })();
   return placement.done;
-}
-
-const moduleWatch = new ModuleWatch();
-const betweenTests: string[] = [];
-let phaseEndRegistered = false;
-
-async function observeAllNodes(e: E2E): Promise<ModuleObservation[]> {
-  const nodes = (await api('list nodes', () => e.cluster.core.listNode())).items.map((n) => n.metadata!.name!);
-  let noAccess: string | undefined;
-  try {
-    await e.node.access();
-  } catch (err) {
-    noAccess = isSkip(err) ? err.reason : errorMessage(err);
-  }
-  if (noAccess) return nodes.map((node) => ({ node, evidence: noAccess! }));
-  return Promise.all(nodes.map(async (node): Promise<ModuleObservation> => {
-    try {
-      const s = await e.node.sctpModule(node);
-      return { node, state: s.state, evidence: s.evidence };
-    } catch (err) {
-      return { node, evidence: isSkip(err) ? err.reason : errorMessage(err) };
-    }
-  }));
-}
-
-function guardSctpModule(e: E2E): void {
-  let current = '';
-  beforeEach(function () {
-    current = this.currentTest?.title ?? '';
-  });
-  if (!phaseEndRegistered) {
-    phaseEndRegistered = true;
-    registerPhaseEnd('basic', 'sctp.ko module check', async () => {
-      if (moduleWatch.watching()) await sleep(timeouts.moduleSettle);
-      let observed: ModuleObservation[];
-      try {
-        observed = await observeAllNodes(e);
-      } finally {
-        // runs after the describes' shared cleanup: close what this check opened (SSH, host-exec pods)
-        await runCleanup.run((l) => process.stderr.write(`    ${l}\n`));
-      }
-      const v = moduleWatch.observe(observed, 'at the end of the basic phase');
-      for (const line of renderCoverage(moduleWatch.coverage())) addRunNote('sctp.ko module check', line, /not performed/.test(line.slice(0, 40)) ? 'warning' : 'info');
-      const all = [...betweenTests, ...v.map((x) => x.message)];
-      if (all.length) throw new Error(`sctp.ko was loaded during the [Feature:SCTP] basic phase, outside any one test:\n${all.join('\n')}`);
-    });
-  }
-  e.aroundEach(
-    'sctp.ko check',
-    async () => {
-      const v = moduleWatch.observe(await observeAllNodes(e), `before "${current}"`);
-      // a load between the previous test's end and this test's start is not this test's doing
-      betweenTests.push(...v.map((x) => x.message));
-    },
-    async () => {
-      // the settle is for a late load (kubelet, kube-proxy acting after the test); it is skipped only when no
-      // node can show one (see ModuleWatch.watching), e.g. kernels without SCTP or sctp.ko already loaded
-      if (moduleWatch.watching()) await sleep(timeouts.moduleSettle);
-      const v = moduleWatch.observe(await observeAllNodes(e), `after "${current}"`);
-      if (v.length) throw new Error(v.map((x) => x.message).join('\n'));
-    },
-  );
 }
 
 export { describePod };

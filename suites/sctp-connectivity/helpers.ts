@@ -6,7 +6,6 @@
 import { type E2E, timeouts } from '../../lib/e2e.ts';
 import type { Protocol } from '../../lib/connectivity/model.ts';
 import { HTTP_PORT, type ProbeOutcome } from '../../lib/connectivity/probe.ts';
-import { api } from '../../lib/k8s/client.ts';
 
 export { HTTP_PORT };
 
@@ -82,20 +81,4 @@ export async function eventuallyAnsweredBy(f: E2E, what: string, who: string, pr
   });
   if (r.reply !== who) throw new Error(`${what}: expected ${who} to answer, but ${r.reply || '(empty reply)'} did\n${r.render()}`);
   return r;
-}
-
-/** Events about one object in a namespace, oldest first, as "reason: message" lines. */
-export async function eventsFor(f: E2E, name: string, ns?: string): Promise<string[]> {
-  const l = await api(`list events for ${ns ?? f.ns}/${name}`, () => f.cluster.core.listNamespacedEvent({ namespace: ns ?? f.ns, fieldSelector: `involvedObject.name=${name}` }));
-  return l.items
-    .sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')))
-    .map((e) => `${e.type ?? ''} ${e.reason ?? ''}: ${e.message ?? ''}`.trim());
-}
-
-export async function deleteService(f: E2E, name: string, ns?: string): Promise<void> {
-  await api(`delete service ${ns ?? f.ns}/${name}`, () => f.cluster.core.deleteNamespacedService({ namespace: ns ?? f.ns, name }));
-}
-
-export async function deleteEndpointSlice(f: E2E, name: string, ns?: string): Promise<void> {
-  await api(`delete endpointslice ${ns ?? f.ns}/${name}`, () => f.cluster.discovery.deleteNamespacedEndpointSlice({ namespace: ns ?? f.ns, name }));
 }

@@ -28,7 +28,7 @@ import { EventuallyTimeout } from '../../lib/framework/eventually.ts';
 import { formatDuration } from '../../lib/framework/duration.ts';
 import { classifyLoadBalancer, classifyRouteGet, inClusterPath, ingressPoints, parseEventLine, type IngressPoint, type LbVerdict } from '../../lib/k8s/lb-status.ts';
 import { findOutside } from '../../lib/connectivity/outside.ts';
-import { clientArgs, eventsFor, expectEveryBackend, probeHostname, serverArgs, HTTP_PORT } from './helpers.ts';
+import { clientArgs, expectEveryBackend, probeHostname, serverArgs, HTTP_PORT } from './helpers.ts';
 
 const PORT = 5060;
 const TARGET = 5061;
@@ -60,7 +60,7 @@ async function runLoadBalancer(f: E2E, name: string): Promise<{ lb: IngressPoint
       timeout: LB_WAIT,
       probe: async (): Promise<LbState> => {
         const s = await f.readService(name);
-        const events = (await eventsFor(f, name)).map(parseEventLine);
+        const events = (await f.eventsFor(name)).map(parseEventLine);
         const verdict = classifyLoadBalancer({ events, conditions: s.status?.conditions ?? [], names });
         // progress: each new thing the provider says, when it says it
         for (const l of verdict.lines) if (!seen.has(l)) { seen.add(l); f.log(`Service ${id}: ${l}`); }

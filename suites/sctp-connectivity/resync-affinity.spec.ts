@@ -9,7 +9,7 @@
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { formatDuration, goDuration } from '../../lib/framework/duration.ts';
 import type { ProbeOutcome } from '../../lib/connectivity/probe.ts';
-import { clientArgs, deleteEndpointSlice, deleteService, eventuallyAnsweredBy, expectEveryBackend, probeHostname, serverArgs, HTTP_PORT } from './helpers.ts';
+import { clientArgs, eventuallyAnsweredBy, expectEveryBackend, probeHostname, serverArgs, HTTP_PORT } from './helpers.ts';
 
 const PORT = 5060;
 const TARGET = 5061;
@@ -54,8 +54,8 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
     const churnVip = churnSvc.spec!.clusterIP!;
     await eventuallyAnsweredBy(f, `SCTP client -> ${prefix} Service ${churnVip}:${port} (kube-proxy resync ${i + 1})`, 'backend-a', () => probeHostname(f, { from: 'client', host: churnVip, port }));
     if (i === 0) return 2;
-    await deleteEndpointSlice(f, `${prefix}-${i - 1}-1`);
-    await deleteService(f, `${prefix}-${i - 1}`);
+    await f.deleteEndpointSlice(`${prefix}-${i - 1}-1`);
+    await f.deleteService(`${prefix}-${i - 1}`);
     return 4;
   }
 
