@@ -5,7 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { describeE2E, useFramework, type Framework, type FrameworkOptions } from './framework/framework.ts';
 import { Tag } from './framework/tags.ts';
-import { timeouts } from './framework/timeouts.ts';
+import { span, timeouts, times } from './framework/timeouts.ts';
 import { api, type Cluster } from './k8s/client.ts';
 import { cluster, k8sNamespaces } from './e2e-cluster.ts';
 import * as b from './k8s/builders.ts';
@@ -16,7 +16,7 @@ import { nodeLayer, type NodeLayer } from './e2e-node.ts';
 import { guardSctpModule, observeAllNodes, type ModuleNodes } from './node/module-guard.ts';
 import { addRunNote } from './framework/run-notes.ts';
 
-export { describeE2E, expect, Tag, timeouts, b as build, nodeIsReadySchedulable };
+export { describeE2E, expect, Tag, timeouts, times, span, b as build, nodeIsReadySchedulable };
 export type { Framework, Cluster };
 
 export interface E2EOptions extends FrameworkOptions {

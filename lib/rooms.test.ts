@@ -1,5 +1,6 @@
-// The rooms of docs/ARCHITECTURE.md, checked on the imports: the core (lib/framework) imports no optional
-// part of lib/, and specs reach the cluster only through the facade (lib/e2e.ts), never lib/k8s/client.ts.
+// The rooms of docs/ARCHITECTURE.md, checked on the sources: the core (lib/framework) imports no optional
+// part of lib/, specs reach the cluster only through the facade (lib/e2e.ts), never lib/k8s/client.ts, and
+// specs declare their waits by name instead of adding up timeouts.
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -25,6 +26,13 @@ describe('rooms', () => {
 
   it('specs and their helpers never import lib/k8s/client.ts (they go through useE2E)', () => {
     const out = files('suites').flatMap((f) => imports(f).filter((i) => i === 'lib/k8s/client.ts').map(() => f));
+    expect(out).to.deep.equal([]);
+  });
+
+  it('specs declare what they wait for (f.budget): no this.timeout(), no arithmetic on named timeouts', () => {
+    const arithmetic = /this\.timeout\(|timeouts\.\w+\s*[-+*/]|[-+*/]\s*timeouts\.\w+/;
+    const out = files('suites').flatMap((f) => readFileSync(join(root, f), 'utf8').split('\n')
+      .map((l, i) => [l, i] as const).filter(([l]) => arithmetic.test(l)).map(([l, i]) => `${f}:${i + 1}: ${l.trim()}`));
     expect(out).to.deep.equal([]);
   });
 });

@@ -22,6 +22,7 @@
 // timeout, refused or prohibited (see classifyConnect). A probe that throws, hangs past timeoutMs,
 // or reports blocked without that classification is an error, never blocked.
 import { formatDuration } from '../framework/duration.ts';
+import { timeouts } from '../framework/timeouts.ts';
 import { type BlockedBy, type Cell, type CellObservation, cellKey, type InForce, Observed, type ProbeState, type Reachability, renderSequence, type Verdict } from './truth-table.ts';
 
 export type ProbeResult =
@@ -70,6 +71,20 @@ export interface ProbeMatrixResult {
   aborted: boolean;
   /** Whether, and by which cell, the change under test was proven in force before any "allowed" was accepted. */
   inForce: InForce;
+}
+
+/**
+ * The retry settings every matrix of the suite uses: a cell is re-probed every poll interval for up to one
+ * sync period, each attempt bounded by its connect timeout plus one exec. Worst case: timeouts.cellsSettle
+ * with the connect timeout timeouts.probe; half of timeouts.matrix with timeouts.matrixProbe.
+ */
+export function settleOptions(connectTimeoutMs: number): Pick<ProbeMatrixOptions, 'timeoutMs' | 'retries' | 'retryIntervalMs' | 'retryDeadlineMs'> {
+  return {
+    timeoutMs: connectTimeoutMs + timeouts.nodeExec,
+    retries: Math.ceil(timeouts.proxySync / timeouts.poll),
+    retryIntervalMs: timeouts.poll,
+    retryDeadlineMs: timeouts.proxySync,
+  };
 }
 
 const BLOCKED_BY = new Set<string>(['timeout', 'refused', 'prohibited']);

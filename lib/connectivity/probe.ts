@@ -168,18 +168,3 @@ export function podVantage(o: { ns: string; pod: string; flavor: ConnectFlavor; 
     command: (argv) => reproduceCommand({ pod: o.pod, ns: o.ns }, argv),
   };
 }
-
-/**
- * The probe-matrix settings every matrix of the suite uses: a cell is re-probed every poll interval for up
- * to one sync period (lib/connectivity/probe-matrix.ts), each attempt bounded by its connect timeout plus
- * one exec. The worst case is timeouts.ts's `cellsSettle` (connect timeout timeouts.probe) or half of
- * `matrix` (timeouts.matrixProbe).
- */
-export function settleOptions(connectTimeoutMs: number): { timeoutMs: number; retries: number; retryIntervalMs: number; retryDeadlineMs: number } {
-  return {
-    timeoutMs: connectTimeoutMs + timeouts.nodeExec,
-    retries: Math.ceil(timeouts.proxySync / timeouts.poll),
-    retryIntervalMs: timeouts.poll,
-    retryDeadlineMs: timeouts.proxySync,
-  };
-}

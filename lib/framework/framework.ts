@@ -13,7 +13,7 @@ import { addRunNote } from './run-notes.ts';
 import { convertSkips, isSkip, SkipError } from './skip.ts';
 import { tagged, type TagValue } from './tags.ts';
 import { RUN_LABEL, SUITE_LABEL } from './run-label.ts';
-import { timeouts } from './timeouts.ts';
+import { budget, timeouts, type Waits } from './timeouts.ts';
 
 export { SkipError, isSkip };
 export { registerPhaseEnd, type Phase } from './runner.ts';
@@ -32,7 +32,7 @@ export type Evidence = (dir: string) => Promise<void>;
 export const runCleanup = new CleanupStack('shared');
 function installRunHook(): void {
   after(async function () {
-    this.timeout(timeouts.cleanup * 2);
+    this.timeout(budget({ cleanup: 2 }));
     await runCleanup.run((l) => process.stderr.write(`    ${l}\n`));
   });
 }
@@ -83,6 +83,17 @@ export interface Framework {
   aroundEach<T>(what: string, before: (title: string) => Promise<T>, after: (state: T, title: string) => Promise<void>): void;
   /** mocha's it(), with the aroundEach checks run inside the test (their failure fails this test). */
   it(title: string, fn: (this: Mocha.Context) => Promise<void>): Mocha.Test;
+  /** mocha's before() for the describe (f.budget works inside). */
+  before(fn: (this: Mocha.Context) => Promise<void>): void;
+  /** mocha's afterEach() for the describe (f.budget works inside). */
+  afterEach(fn: (this: Mocha.Context) => Promise<void>): void;
+  /**
+   * Declares what the running f.it test (or f.before / f.afterEach hook) waits for, by name
+   * (lib/framework/timeouts.ts): its mocha timeout becomes their sum plus the margin, counted from now.
+   * The first line of the body; called again when a count is only known later (nodes, policies).
+   * Returns the budget in ms.
+   */
+  budget(...waits: Waits[]): number;
 }
 
 interface Check {
@@ -123,6 +134,18 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
   before(function () {
     if (this.test?.parent) convertSkips(this.test.parent);
   });
+
+  // the test or hook running inside f.it / f.before / f.afterEach, for f.budget
+  let running: Mocha.Context | undefined;
+  const within = (fn: (this: Mocha.Context) => Promise<void>) => async function (this: Mocha.Context) {
+    const outer = running;
+    running = this;
+    try {
+      await fn.call(this);
+    } finally {
+      running = outer;
+    }
+  };
 
   const f: Framework = {
     name,
@@ -201,7 +224,7 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
         try {
           const title = this.test?.title ?? '';
           for (const c of checks) states.push({ c, v: await c.before(title) });
-          await fn.call(this);
+          await within(fn).call(this);
         } catch (e) {
           bodyError = e;
         }
@@ -233,6 +256,14 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
         if (problems.length) throw new Error(problems.join('\n'));
       });
     },
+    before: (fn) => before(within(fn)),
+    afterEach: (fn) => afterEach(within(fn)),
+    budget(...waits) {
+      if (!running) throw new Error(`framework ${name}: f.budget() outside an f.it / f.before / f.afterEach body`);
+      const ms = budget(...waits);
+      running.timeout(ms);
+      return ms;
+    },
   };
 
   async function setUp(this: MochaCtx) {
@@ -258,23 +289,23 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
 
   if (scope === 'each') {
     beforeEach(async function () {
-      this.timeout(timeouts.namespace + timeouts.apiCall);
+      this.timeout(budget({ namespace: 1, apiCall: 1 }));
       await setUp.call(this as MochaCtx);
     });
     afterEach(async function () {
-      this.timeout(timeouts.cleanup * 2);
+      this.timeout(budget({ cleanup: 2 }));
       const t = this.currentTest;
       await tearDown.call(this as MochaCtx, t?.state === 'failed', t?.fullTitle() ?? name);
     });
   } else {
     let anyFailed = false;
     before(async function () {
-      this.timeout(timeouts.namespace + timeouts.apiCall);
+      this.timeout(budget({ namespace: 1, apiCall: 1 }));
       await setUp.call(this as MochaCtx);
     });
     afterEach(function () { if (this.currentTest?.state === 'failed') anyFailed = true; });
     after(async function () {
-      this.timeout(timeouts.cleanup * 2);
+      this.timeout(budget({ cleanup: 2 }));
       await tearDown.call(this as MochaCtx, anyFailed, name);
     });
   }

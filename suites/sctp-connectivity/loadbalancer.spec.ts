@@ -33,7 +33,7 @@ import { clientArgs, expectEveryBackend, probeHostname, serverArgs, HTTP_PORT } 
 const PORT = 5060;
 const TARGET = 5061;
 /** A provider that supports LoadBalancer assigns an address (or says why not) within kube-proxy's sync budget. */
-const LB_WAIT = timeouts.proxySync;
+const LB_WAIT = timeouts.loadBalancer;
 
 interface LbState {
   ingress: IngressPoint[];
@@ -90,8 +90,8 @@ async function runLoadBalancer(f: E2E, name: string): Promise<{ lb: IngressPoint
 describeE2E('SCTPConnectivity LoadBalancer', [Tag.SCTPConnectivity, Tag.LoadBalancer, Tag.Disruptive, Tag.LinuxOnly], () => {
   const f = useE2E('sctp-lb');
 
-  f.it('A pod can connect to another pod via SCTP via a Load Balancer', async function () {
-    this.timeout(timeouts.podStart + LB_WAIT + timeouts.proxySync * 2);
+  f.it('A pod can connect to another pod via SCTP via a Load Balancer', async () => {
+    f.budget({ podStart: 1, loadBalancer: 1, proxySync: 2 });
     const nodes = await f.sctpPodNodes();
     f.skipIf(nodes.length === 0, `the cluster has no ready schedulable node for SCTP pods${f.placementNote() ? ` (${f.placementNote()})` : ''}`);
     const { lb } = await runLoadBalancer(f, 'sctp-lb');
@@ -109,8 +109,8 @@ describeE2E('SCTPConnectivity LoadBalancer', [Tag.SCTPConnectivity, Tag.LoadBala
     await expectEveryBackend(f, what, ['backend-a', 'backend-b'], () => probeHostname(f, { from: 'client', host: lb.address, port: PORT }));
   });
 
-  f.it('A client outside the cluster can connect via SCTP via a Load Balancer', async function () {
-    this.timeout(timeouts.podStart + LB_WAIT + timeouts.proxySync * 2 + timeouts.apiCall);
+  f.it('A client outside the cluster can connect via SCTP via a Load Balancer', async () => {
+    f.budget({ podStart: 1, loadBalancer: 1, proxySync: 2, apiCall: 1 });
     const choice = await findOutside(f.config);
     if (!choice.client) return f.skipFor('outside', choice.reason);
     const outside = choice.client;

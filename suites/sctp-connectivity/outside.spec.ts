@@ -22,8 +22,8 @@ describeE2E('SCTPConnectivity from outside the cluster', [Tag.SCTPConnectivity, 
   let node: k8s.V1Node;
   let nodeIP = '';
 
-  before(async function () {
-    this.timeout(timeouts.podStart + timeouts.apiCall * 2);
+  f.before(async () => {
+    f.budget({ podStart: 1, apiCall: 2 });
     const choice = await findOutside(f.config);
     if (!choice.client) return f.skip(choice.reason);
     outside = choice.client;
@@ -53,21 +53,21 @@ describeE2E('SCTPConnectivity from outside the cluster', [Tag.SCTPConnectivity, 
     return r;
   }
 
-  f.it('A client outside the cluster can connect via SCTP to a NodePort Service', async function () {
-    this.timeout(timeouts.proxySync + timeouts.endpoints + timeouts.apiCall);
+  f.it('A client outside the cluster can connect via SCTP to a NodePort Service', async () => {
+    f.budget({ proxySync: 1, endpoints: 1, apiCall: 1 });
     const svc = await f.createService({ name: 'sctp-nodeport', type: 'NodePort', selector: { app: 'sctp-outside' }, ports: [{ name: 'sip', protocol: 'SCTP', port: PORT, targetPort: TARGET }] });
     const nodePort = svc.spec!.ports![0]!.nodePort!;
     await f.waitForEndpointSlices('sctp-nodeport', 'the backend ready', (s) => s.some((x) => (x.endpoints ?? []).some((e) => e.conditions?.ready)));
     await expectFromOutside(`NodePort ${nodePort} on node ${node.metadata!.name}`, nodeIP, nodePort);
   });
 
-  f.it('A client outside the cluster can connect via SCTP to a pod\'s hostPort', async function () {
-    this.timeout(timeouts.proxySync + timeouts.apiCall);
+  f.it('A client outside the cluster can connect via SCTP to a pod\'s hostPort', async () => {
+    f.budget({ proxySync: 1, apiCall: 1 });
     await expectFromOutside(`hostPort ${HOST_PORT} -> ${TARGET} on node ${node.metadata!.name}`, nodeIP, HOST_PORT);
   });
 
-  f.it('A client outside the cluster can connect via SCTP to a Service externalIP', async function () {
-    this.timeout(timeouts.proxySync + timeouts.endpoints + timeouts.nodeExec * 3);
+  f.it('A client outside the cluster can connect via SCTP to a Service externalIP', async () => {
+    f.budget({ proxySync: 1, endpoints: 1, nodeExec: 3 });
     // The externalIP must be routed to a node. Local cluster: a free address of the node link, with a
     // /32 route via the node in the outside netns only (removed after). Elsewhere: the node's own IP.
     let externalIP = nodeIP;
