@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { describeE2E, useFramework, type Framework, type FrameworkOptions } from './framework/framework.ts';
 import { Tag } from './framework/tags.ts';
 import { span, timeouts, times } from './framework/timeouts.ts';
-import { api, type Cluster } from './k8s/client.ts';
+import { api } from './k8s/client.ts';
 import { cluster, k8sNamespaces } from './e2e-cluster.ts';
 import * as b from './k8s/builders.ts';
 import { nodeIsReadySchedulable } from './k8s/nodes.ts';
@@ -17,7 +17,7 @@ import { guardSctpModule, observeAllNodes, type ModuleNodes } from './node/modul
 import { addRunNote } from './framework/run-notes.ts';
 
 export { describeE2E, expect, Tag, timeouts, times, span, b as build, nodeIsReadySchedulable };
-export type { Framework, Cluster };
+export type { Framework };
 
 export interface E2EOptions extends FrameworkOptions {
   /**
@@ -28,8 +28,6 @@ export interface E2EOptions extends FrameworkOptions {
 }
 
 export interface E2E extends Framework {
-  /** The run's cluster client (for lib code; specs use the methods below). */
-  readonly cluster: Cluster;
   /** Node access: transport, netfilter rules, proxy mode, sctp.ko state. */
   node: NodeLayer;
   createPod(o: b.PodOptions, ns?: string): Promise<k8s.V1Pod>;
@@ -88,8 +86,7 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
   const c = cluster;
   const nsOf = (ns?: string) => ns ?? f.ns;
   // f's getters (ns, config) stay live through the prototype; Object.assign would call them now.
-  const base = Object.defineProperty(Object.create(f) as Framework, 'cluster', { get: cluster, enumerable: true }) as Framework & { readonly cluster: Cluster };
-  const e: E2E = Object.assign(base, {
+  const e: E2E = Object.assign(Object.create(f) as Framework, {
     async createPod(o: b.PodOptions, ns?: string) {
       // upstream agnhost opens kernel SCTP sockets: a pod that opens sockets goes where the kernel has SCTP
       const opensSockets = o.args?.[0] !== 'pause' && !o.hostNetwork;

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalClusterInfo, RunConfig } from '../framework/config.ts';
 import { formatDuration } from '../framework/duration.ts';
+import { shellLine } from '../framework/shell.ts';
 import { timeouts } from '../framework/timeouts.ts';
 import type { Protocol } from './model.ts';
 import { probeFrom, reproduceCommand, type ProbeOutcome, type RawRun, type Vantage } from './probe.ts';
@@ -39,7 +40,7 @@ export type OutsideChoice = { client: OutsideClient; reason?: undefined } | { cl
 
 const defaultRunner: Runner = async (argv, timeoutMs) => {
   const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: timeoutMs, stdin: 'ignore', forceKillAfterDelay: 1000 });
-  if (r.timedOut) throw new Error(`timed out after ${formatDuration(timeoutMs)}: ${argv.join(' ')}`);
+  if (r.timedOut) throw new Error(`timed out after ${formatDuration(timeoutMs)}: ${shellLine(argv)}`);
   if (r.exitCode === undefined && r.signal === undefined) throw new Error(`cannot run ${argv[0]}: ${r.shortMessage ?? r.message}`);
   return { code: r.exitCode ?? null, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 };
@@ -64,7 +65,7 @@ export function netnsOutside(o: NetnsOutsideOptions): OutsideClient {
   const ipCmd = async (args: string[]) => {
     const argv = [...enter, 'ip', ...args];
     const r = await run(argv, timeouts.nodeExec);
-    if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}: ${(r.stderr || r.stdout).trim()}`);
+    if (r.code !== 0) throw new Error(`${shellLine(argv)} exited ${r.code}: ${(r.stderr || r.stdout).trim()}`);
     return r.stdout.trim();
   };
   const vantage: Vantage = {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connectOutcome, dialOutcome, podVantage, probeFrom, renderProbeLine, reproduceCommand, shq, type RawRun, type Vantage } from './probe.ts';
+import { shq } from '../framework/shell.ts';
+import { connectOutcome, dialOutcome, podVantage, probeFrom, renderProbeLine, reproduceCommand, type RawRun, type Vantage } from './probe.ts';
 
 const run = (code: number | null, stdout = '', stderr = ''): RawRun => ({ code, stdout, stderr });
 
@@ -23,7 +24,7 @@ function fake(answers: Array<RawRun | Error>, o: Partial<Vantage> = {}): Vantage
   };
 }
 
-describe('shq: one shell quoting', () => {
+describe('shq (lib/framework/shell.ts): the one shell quoting, used by every reproduce command', () => {
   it('leaves plain words alone', () => {
     for (const w of ['/agnhost-sctp', 'connect', '10.0.0.1:80', '--protocol=sctp', '--timeout=2s', 'a,b@c%d+e']) expect(shq(w)).to.equal(w);
   });

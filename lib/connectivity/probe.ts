@@ -1,6 +1,6 @@
 // One connectivity probe, whoever sends it: a pod (kubectl exec), the outside vantage point (nsenter into a
-// netns, or docker exec), a matrix cell. One outcome type, one probe line, one shell quoting, one reproduce
-// command. Where a probe runs is a Vantage (it runs an argv and says how a person would run it by hand);
+// netns, or docker exec), a matrix cell. One outcome type, one probe line, one reproduce command (its words
+// quoted by lib/framework/shell.ts). Where a probe runs is a Vantage (it runs an argv and says how a person would run it by hand);
 // what it measures is a Target. A probe error (exec failed, DNS, no stack, usage) is never "blocked".
 //
 // agnhost-sctp: `connect HOST:PORT [--data=hostname]` (lib/connectivity/connect.ts classifies it; with
@@ -8,6 +8,7 @@
 // hostname probe from a pod with --flavor agnhost asks the client pod's netexec /dial endpoint instead
 // (as upstream's DialFromTestContainer does): the client pod must run netexec on HTTP_PORT.
 
+import { shellLine } from '../framework/shell.ts';
 import { timeouts } from '../framework/timeouts.ts';
 import { classifyConnect, connectArgv, type ConnectClass, type ConnectFlavor } from './connect.ts';
 import type { Protocol } from './model.ts';
@@ -64,13 +65,6 @@ export interface Vantage {
   command(argv: readonly string[]): string;
 }
 
-const SAFE_WORD = /^[\w@%+=:,./-]+$/;
-
-/** Quotes one word for a POSIX shell: safe words stay as they are, anything else in single quotes. */
-export function shq(word: string): string {
-  return SAFE_WORD.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Where a reproduce command runs: in a pod, in a Docker container, or here (the argv as it is). */
 export type Where = { pod: string; ns: string } | { container: string } | { here: true };
 
@@ -79,7 +73,7 @@ export function reproduceCommand(where: Where, argv: readonly string[]): string 
   const words = 'pod' in where
     ? ['kubectl', 'exec', '-n', where.ns, where.pod, '--', ...argv]
     : 'container' in where ? ['docker', 'exec', where.container, ...argv] : [...argv];
-  return words.map(shq).join(' ');
+  return shellLine(words);
 }
 
 /** The one renderer of a probe line. */
