@@ -23,11 +23,10 @@
 // or reports blocked without that classification is an error, never blocked.
 import { formatDuration } from '../framework/duration.ts';
 import { timeouts } from '../framework/timeouts.ts';
+import type { ProbeResult } from './probe.ts';
 import { type BlockedBy, type Cell, type CellObservation, cellKey, type InForce, Observed, type ProbeState, type Reachability, renderSequence, type Verdict } from './truth-table.ts';
 
-export type ProbeResult =
-  | { state: 'allowed' | 'error'; detail: string; command: string }
-  | { state: 'blocked'; blockedBy: BlockedBy; detail: string; command: string };
+export type { ProbeResult };
 
 export interface ProbeMatrixOptions {
   cells: readonly Cell[];

@@ -24,21 +24,26 @@ export interface RawRun {
   stderr: string;
 }
 
-interface OutcomeBase {
+/**
+ * What a probe concluded, the part a truth-table cell keeps (lib/connectivity/probe-matrix.ts): "blocked"
+ * always says why (timeout, refused, prohibited); anything that is not clear evidence is an error.
+ */
+export type ProbeResult =
+  | { state: 'allowed' | 'error'; blockedBy?: undefined; detail: string; command: string }
+  | { state: 'blocked'; blockedBy: BlockedBy; detail: string; command: string };
+
+interface OutcomeDetails {
   /** "SCTP ns/client -> 10.0.0.1:5060": who probed what. */
   what: string;
   cls: ConnectClass;
-  detail: string;
-  /** The command that reproduces this probe by hand (every word shell-quoted). */
-  command: string;
   /** What the server answered (with `data: 'hostname'`: who answered), first line, trimmed; '' unless allowed. */
   reply: string;
   /** The probe line: `<what>: <state> — <detail>` and `  reproduce: <command>`. */
   render(): string;
 }
 
-/** The outcome of one probe. "blocked" always says why (timeout, refused, prohibited). */
-export type ProbeOutcome = OutcomeBase & ({ state: 'allowed' | 'error'; blockedBy?: undefined } | { state: 'blocked'; blockedBy: BlockedBy });
+/** The outcome of one probe: its result, who probed what, the class, the reply and the probe line. */
+export type ProbeOutcome = ProbeResult & OutcomeDetails;
 
 /** What a probe measures. */
 export interface Target {
