@@ -19,7 +19,7 @@ const table: Array<[where: string, old: number, now: Waits[]]> = [
   ['node-rules Services, before the node count', t.podStart + t.nodeExec * 4, [{ podStart: 1, nodeExec: 4 }]],
   ...[1, 2, 3, 5].map((n): [string, number, Waits[]] => [
     `node-rules Services, ${n} node(s)`, t.podStart + n * (t.nodeExec * 4 + 3 * (t.proxySync + t.nodeExec * 4)),
-    [{ podStart: 1 }, times(n, { nodeExec: 4 }), times(n * 3, { proxySync: 1, nodeExec: 4 })],
+    [{ podStart: 1 }, times(n, { nodeExec: 4 }, times(3, { proxySync: 1, nodeExec: 4 }))],
   ]),
   ['services before', t.podStart * 2, [{ podStart: 2 }]],
   ['services ClusterIP / hairpin', t.endpoints + t.proxySync * 2, [{ endpoints: 1, proxySync: 2 }]],
@@ -64,6 +64,7 @@ describe('timeouts: budgets from declared waits', () => {
 
   it('times() repeats, span() adds without the margin, and a wrong name or count is refused', () => {
     expect(times(3, { apiCall: 2, ms: 5 })).to.deep.equal({ apiCall: 6, ms: 15 });
+    expect(times(2, { nodeExec: 4 }, times(3, { proxySync: 1, nodeExec: 4 }))).to.deep.equal({ nodeExec: 32, proxySync: 6 });
     expect(span({ ms: 7 }, {})).to.equal(7);
     expect(() => span({ podstart: 1 } as Waits)).to.throw('waits: podstart is not a named timeout');
     expect(() => span({ apiCall: -1 })).to.throw('waits: apiCall must be a count >= 0, got -1');

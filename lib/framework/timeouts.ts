@@ -67,9 +67,9 @@ export type Waits = { readonly [K in TimeoutName]?: number } & { readonly ms?: n
 export const budgetMargin = s(10);
 
 /** `n` times the same waits (a loop in the test: rounds, nodes, associations). */
-export function times(n: number, w: Waits): Waits {
+export function times(n: number, ...ws: Waits[]): Waits {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(w)) out[k] = (v ?? 0) * n;
+  for (const w of ws) for (const [k, v] of Object.entries(w)) out[k] = (out[k] ?? 0) + (v ?? 0) * n;
   return out as Waits;
 }
 

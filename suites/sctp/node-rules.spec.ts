@@ -71,7 +71,7 @@ describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
       const nodes = (await f.readySchedulableNodes()).map((n) => n.metadata!.name!);
       f.skipIf(!nodes.length, 'the cluster has no ready schedulable node');
       // per node: its proxy mode, then three addresses, each up to one sync plus its rule reads
-      f.budget({ podStart: 1 }, times(nodes.length, { nodeExec: 4 }), times(nodes.length * 3, { proxySync: 1, nodeExec: 4 }));
+      f.budget({ podStart: 1 }, times(nodes.length, { nodeExec: 4 }, times(3, { proxySync: 1, nodeExec: 4 })));
 
       // Nodes may differ: read the proxy mode on every one of them.
       const modes: { node: string; mode: string; evidence: string }[] = [];
