@@ -11,7 +11,7 @@ import { cluster, k8sNamespaces } from './e2e-cluster.ts';
 import * as b from './k8s/builders.ts';
 import { nodeIsReadySchedulable } from './k8s/nodes.ts';
 import { describePod, execInPod, waitForPodReady, type PodExecResult } from './k8s/pods.ts';
-import { podVantage, probeFrom, type ProbeOutcome, type Target, type Vantage } from './connectivity/probe.ts';
+import { podVantage, probeFrom, reproduceCommand, type ProbeOutcome, type Target, type Vantage } from './connectivity/probe.ts';
 import { nodeLayer, type NodeLayer } from './e2e-node.ts';
 import { guardSctpModule, observeAllNodes, type ModuleNodes } from './node/module-guard.ts';
 import { addRunNote } from './framework/run-notes.ts';
@@ -48,6 +48,8 @@ export interface E2E extends Framework {
   /** Wait until the Service's EndpointSlices satisfy `until`; the error shows the last slices. */
   waitForEndpointSlices(service: string, what: string, until: (s: k8s.V1EndpointSlice[]) => boolean, ns?: string): Promise<k8s.V1EndpointSlice[]>;
   exec(pod: string, argv: string[], o?: { ns?: string; timeout?: number }): Promise<PodExecResult>;
+  /** The command that runs f.exec's argv by hand (`kubectl exec -n NS POD -- ARGV`, quoted). */
+  execCommand(pod: string, argv: readonly string[], ns?: string): string;
   readySchedulableNodes(): Promise<k8s.V1Node[]>;
   /**
    * The nodes that can host the pods of a connectivity test: every ready schedulable node, except with
@@ -136,6 +138,7 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
         describe: describeSlices,
       }),
     exec: (pod: string, argv: string[], o: { ns?: string; timeout?: number } = {}) => execInPod(c(), nsOf(o.ns), pod, argv, o.timeout ?? timeouts.nodeExec),
+    execCommand: (pod: string, argv: readonly string[], ns?: string) => reproduceCommand({ pod, ns: nsOf(ns) }, argv),
     async readySchedulableNodes() {
       const l = await api('list nodes', () => c().core.listNode());
       return l.items.filter(nodeIsReadySchedulable);

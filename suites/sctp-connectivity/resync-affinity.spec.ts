@@ -96,7 +96,7 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
     await expectEveryBackend(f, `SCTP client -> ${vip}:${PORT} before the hold`, BACKENDS, () => probeHostname(f, { from: 'client', host: vip, port: PORT }));
 
     const argv = [f.agnhostBin(), 'connect', `${vip}:${PORT}`, '--protocol=sctp', `--timeout=${goDuration(timeouts.probe)}`, `--hold=${goDuration(HOLD_MS)}`, `--interval=${goDuration(HOLD_INTERVAL_MS)}`, '--data=hostname'];
-    const command = f.podVantage('client').command(argv);
+    const command = f.execCommand('client', argv);
     const t0 = Date.now();
     let holdEnded = 0;
     const held = f.exec('client', argv, { timeout: span({ ms: HOLD_MS, probe: 1, nodeExec: 1 }) })

@@ -70,8 +70,9 @@ describeE2E('SCTPConnectivity Services', [Tag.SCTPConnectivity, Tag.Disruptive, 
       f.eventually(`${type} ${name} from ${f.ns}/client`, {
         timeout: timeouts.dns,
         probe: async () => {
-          const x = await f.exec('client', ['/bin/nslookup', `-type=${type}`, name]);
-          return { ...parseNslookup(x.stdout), raw: `$ kubectl exec -n ${f.ns} client -- nslookup -type=${type} ${name}\nexit ${x.code}\n${x.stdout}${x.stderr}` };
+          const argv = ['/bin/nslookup', `-type=${type}`, name];
+          const x = await f.exec('client', argv);
+          return { ...parseNslookup(x.stdout), raw: `$ ${f.execCommand('client', argv)}\nexit ${x.code}\n${x.stdout}${x.stderr}` };
         },
         until,
         describe: (r) => r.raw,
