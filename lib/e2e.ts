@@ -5,27 +5,24 @@ import type * as k8s from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { describeE2E, useFramework, type Framework, type FrameworkOptions } from './framework/framework.ts';
 import { Tag } from './framework/tags.ts';
-import { timeouts } from './framework/timeouts.ts';
-import { api, type Cluster } from './k8s/client.ts';
+import { span, timeouts, times } from './framework/timeouts.ts';
+import { api } from './k8s/client.ts';
+import { cluster, k8sNamespaces } from './e2e-cluster.ts';
 import * as b from './k8s/builders.ts';
-import type { Protocol } from './connectivity/model.ts';
 import { nodeIsReadySchedulable } from './k8s/nodes.ts';
 import { describePod, execInPod, waitForPodReady, type PodExecResult } from './k8s/pods.ts';
-import { probeArgv, probeOutcome, type ProbeOutcome } from './k8s/probe.ts';
+import { podVantage, probeFrom, reproduceCommand, type ProbeOutcome, type Target, type Vantage } from './connectivity/probe.ts';
 import { nodeLayer, type NodeLayer } from './e2e-node.ts';
-import { ModuleWatch, renderCoverage, type ModuleObservation } from './node/module-watch.ts';
+import { guardSctpModule, observeAllNodes, type ModuleNodes } from './node/module-guard.ts';
 import { addRunNote } from './framework/run-notes.ts';
-import { isSkip, registerPhaseEnd, runCleanup } from './framework/framework.ts';
-import { errorMessage } from './framework/errors.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
 
-export { describeE2E, expect, Tag, timeouts, b as build, nodeIsReadySchedulable };
+export { describeE2E, expect, Tag, timeouts, times, span, b as build, nodeIsReadySchedulable };
 export type { Framework };
 
 export interface E2EOptions extends FrameworkOptions {
   /**
    * KEP-614: around every f.it() test and at the end of the basic phase, on every node where sctp.ko was
-   * not loaded, it must stay not loaded (see guardSctpModule). Set by every [Feature:SCTP] spec.
+   * not loaded, it must stay not loaded (lib/node/module-guard.ts). Set by every [Feature:SCTP] spec.
    */
   sctpModuleGuard?: boolean;
 }
@@ -43,10 +40,16 @@ export interface E2E extends Framework {
   readService(name: string, ns?: string): Promise<k8s.V1Service>;
   readNetworkPolicy(name: string, ns?: string): Promise<k8s.V1NetworkPolicy>;
   deletePod(name: string, ns?: string): Promise<void>;
+  deleteService(name: string, ns?: string): Promise<void>;
+  deleteEndpointSlice(name: string, ns?: string): Promise<void>;
+  /** Events about one object, oldest first, as "type reason: message" lines. */
+  eventsFor(name: string, ns?: string): Promise<string[]>;
   endpointSlicesFor(service: string, ns?: string): Promise<k8s.V1EndpointSlice[]>;
   /** Wait until the Service's EndpointSlices satisfy `until`; the error shows the last slices. */
   waitForEndpointSlices(service: string, what: string, until: (s: k8s.V1EndpointSlice[]) => boolean, ns?: string): Promise<k8s.V1EndpointSlice[]>;
   exec(pod: string, argv: string[], o?: { ns?: string; timeout?: number }): Promise<PodExecResult>;
+  /** The command that runs f.exec's argv by hand (`kubectl exec -n NS POD -- ARGV`, quoted). */
+  execCommand(pod: string, argv: readonly string[], ns?: string): string;
   readySchedulableNodes(): Promise<k8s.V1Node[]>;
   /**
    * The nodes that can host the pods of a connectivity test: every ready schedulable node, except with
@@ -63,8 +66,13 @@ export interface E2E extends Framework {
   /** The agnhost binary inside the image. */
   agnhostBin(): string;
   deleteNetworkPolicy(name: string, ns?: string): Promise<void>;
-  /** One connect probe from a pod; never throws for "blocked". */
-  probe(o: { from: string; fromNs?: string; host: string; port: number; protocol: Protocol; timeout?: number }): Promise<ProbeOutcome>;
+  /** A pod as a probe's vantage point (lib/connectivity/probe.ts). */
+  podVantage(pod: string, ns?: string): Vantage;
+  /**
+   * One probe from a pod (lib/connectivity/probe.ts); never throws for "blocked". `data: 'hostname'`: the
+   * outcome's reply says who answered (with --flavor agnhost the pod must run netexec: clientArgs).
+   */
+  probe(o: { from: string; fromNs?: string } & Target): Promise<ProbeOutcome>;
 }
 
 export function describeSlices(slices: k8s.V1EndpointSlice[]): string {
@@ -76,10 +84,10 @@ export function describeSlices(slices: k8s.V1EndpointSlice[]): string {
 
 
 export function useE2E(name: string, opts: E2EOptions = {}): E2E {
-  const f = useFramework(name, opts);
-  const c = (): Cluster => f.cluster;
+  const f = useFramework(name, { ...opts, host: k8sNamespaces });
+  const c = cluster;
   const nsOf = (ns?: string) => ns ?? f.ns;
-  // f's getters (ns, config, cluster) stay live through the prototype; Object.assign would call them now.
+  // f's getters (ns, config) stay live through the prototype; Object.assign would call them now.
   const e: E2E = Object.assign(Object.create(f) as Framework, {
     async createPod(o: b.PodOptions, ns?: string) {
       // upstream agnhost opens kernel SCTP sockets: a pod that opens sockets goes where the kernel has SCTP
@@ -105,6 +113,18 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
     async deletePod(n: string, ns?: string) {
       await api(`delete pod ${nsOf(ns)}/${n}`, () => c().core.deleteNamespacedPod({ namespace: nsOf(ns), name: n, gracePeriodSeconds: 0 }));
     },
+    async deleteService(n: string, ns?: string) {
+      await api(`delete service ${nsOf(ns)}/${n}`, () => c().core.deleteNamespacedService({ namespace: nsOf(ns), name: n }));
+    },
+    async deleteEndpointSlice(n: string, ns?: string) {
+      await api(`delete endpointslice ${nsOf(ns)}/${n}`, () => c().discovery.deleteNamespacedEndpointSlice({ namespace: nsOf(ns), name: n }));
+    },
+    async eventsFor(n: string, ns?: string) {
+      const l = await api(`list events for ${nsOf(ns)}/${n}`, () => c().core.listNamespacedEvent({ namespace: nsOf(ns), fieldSelector: `involvedObject.name=${n}` }));
+      return l.items
+        .sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')))
+        .map((ev) => `${ev.type ?? ''} ${ev.reason ?? ''}: ${ev.message ?? ''}`.trim());
+    },
     async endpointSlicesFor(service: string, ns?: string) {
       const l = await api(`list endpointslices of ${nsOf(ns)}/${service}`, () =>
         c().discovery.listNamespacedEndpointSlice({ namespace: nsOf(ns), labelSelector: `kubernetes.io/service-name=${service}` }));
@@ -118,6 +138,7 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
         describe: describeSlices,
       }),
     exec: (pod: string, argv: string[], o: { ns?: string; timeout?: number } = {}) => execInPod(c(), nsOf(o.ns), pod, argv, o.timeout ?? timeouts.nodeExec),
+    execCommand: (pod: string, argv: readonly string[], ns?: string) => reproduceCommand({ pod, ns: nsOf(ns) }, argv),
     async readySchedulableNodes() {
       const l = await api('list nodes', () => c().core.listNode());
       return l.items.filter(nodeIsReadySchedulable);
@@ -139,27 +160,23 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
     async deleteNetworkPolicy(n: string, ns?: string) {
       await api(`delete networkpolicy ${nsOf(ns)}/${n}`, () => c().net.deleteNamespacedNetworkPolicy({ namespace: nsOf(ns), name: n }));
     },
-    async probe(o: { from: string; fromNs?: string; host: string; port: number; protocol: Protocol; timeout?: number }) {
-      const timeout = o.timeout ?? timeouts.probe;
-      const argv = probeArgv(f.config.flavor, o.host, o.port, o.protocol, timeout);
-      const what = `${o.protocol} ${nsOf(o.fromNs)}/${o.from} -> ${o.host}:${o.port}`;
-      const r = await execInPod(c(), nsOf(o.fromNs), o.from, argv, timeout + timeouts.nodeExec).catch((err: Error) => err);
-      return probeOutcome(what, nsOf(o.fromNs), o.from, argv, r, f.config.flavor);
-    },
+    podVantage: (pod: string, ns?: string) =>
+      podVantage({ ns: nsOf(ns), pod, flavor: f.config.flavor, exec: (argv, timeout) => execInPod(c(), nsOf(ns), pod, argv, timeout) }),
+    probe: ({ from, fromNs, ...target }: { from: string; fromNs?: string } & Target) => probeFrom(e.podVantage(from, fromNs), target),
   });
-  if (opts.sctpModuleGuard) guardSctpModule(e);
+  if (opts.sctpModuleGuard) guardSctpModule(moduleNodes(e), e);
   return e;
 }
 
-/**
- * The sctp.ko check of the [Feature:SCTP] basic phase (KEP-614: nothing here may load sctp.ko), run-level:
- * every node of the cluster (control plane included, no cap) is observed before each guarded test, after it
- * (after a settle period, so kubelet and kube-proxy have acted), and once more at the end of the basic phase.
- * A node seen not loaded and later loaded fails the test in whose interval it happened, or the end-of-phase
- * check when it happened between tests; the summary says on which nodes the check was performed, not
- * applicable (no SCTP in the kernel, built in) or not performed (already loaded, unreadable, no node access).
- * Fault-lane recipe: `sctp-socket-on-vm` (a pod opening a kernel SCTP socket on the kernel-lane node).
- */
+/** Every node of the cluster (control plane included) and its sctp.ko state, for lib/node/module-guard.ts. */
+function moduleNodes(e: E2E): ModuleNodes {
+  return {
+    nodeNames: async () => (await api('list nodes', () => cluster().core.listNode())).items.map((n) => n.metadata!.name!),
+    access: () => e.node.access(),
+    sctpModule: (node) => e.node.sctpModule(node),
+  };
+}
+
 /**
  * --flavor agnhost: which nodes have kernel SCTP (read once per run through node access). Without node
  * access the placement is not restricted, and the run notes say so: pods may then land where SCTP fails.
@@ -169,7 +186,7 @@ const placement: { done?: Promise<{ restricts: boolean; kernel: string[] }>; not
 function kernelSctpPlacement(e: E2E): Promise<{ restricts: boolean; kernel: string[] }> {
   placement.done ??= (async () => {
     const nodes = (await e.readySchedulableNodes()).map((n) => n.metadata!.name!);
-    const obs = await observeAllNodes(e);
+    const obs = await observeAllNodes(moduleNodes(e));
     const kernel = obs.filter((o) => o.state === 'not-loaded' || o.state === 'loaded' || o.state === 'builtin').map((o) => o.node).filter((n) => nodes.includes(n));
     const unknown = obs.filter((o) => o.state === undefined || o.state === 'unknown');
     if (unknown.length) {
@@ -184,68 +201,6 @@ function kernelSctpPlacement(e: E2E): Promise<{ restricts: boolean; kernel: stri
     return { restricts: true, kernel };
   })();
   return placement.done;
-}
-
-const moduleWatch = new ModuleWatch();
-const betweenTests: string[] = [];
-let phaseEndRegistered = false;
-
-async function observeAllNodes(e: E2E): Promise<ModuleObservation[]> {
-  const nodes = (await api('list nodes', () => e.cluster.core.listNode())).items.map((n) => n.metadata!.name!);
-  let noAccess: string | undefined;
-  try {
-    await e.node.access();
-  } catch (err) {
-    noAccess = isSkip(err) ? err.reason : errorMessage(err);
-  }
-  if (noAccess) return nodes.map((node) => ({ node, evidence: noAccess! }));
-  return Promise.all(nodes.map(async (node): Promise<ModuleObservation> => {
-    try {
-      const s = await e.node.sctpModule(node);
-      return { node, state: s.state, evidence: s.evidence };
-    } catch (err) {
-      return { node, evidence: isSkip(err) ? err.reason : errorMessage(err) };
-    }
-  }));
-}
-
-function guardSctpModule(e: E2E): void {
-  let current = '';
-  beforeEach(function () {
-    current = this.currentTest?.title ?? '';
-  });
-  if (!phaseEndRegistered) {
-    phaseEndRegistered = true;
-    registerPhaseEnd('basic', 'sctp.ko module check', async () => {
-      if (moduleWatch.watching()) await sleep(timeouts.moduleSettle);
-      let observed: ModuleObservation[];
-      try {
-        observed = await observeAllNodes(e);
-      } finally {
-        // runs after the describes' shared cleanup: close what this check opened (SSH, host-exec pods)
-        await runCleanup.run((l) => process.stderr.write(`    ${l}\n`));
-      }
-      const v = moduleWatch.observe(observed, 'at the end of the basic phase');
-      for (const line of renderCoverage(moduleWatch.coverage())) addRunNote('sctp.ko module check', line, /not performed/.test(line.slice(0, 40)) ? 'warning' : 'info');
-      const all = [...betweenTests, ...v.map((x) => x.message)];
-      if (all.length) throw new Error(`sctp.ko was loaded during the [Feature:SCTP] basic phase, outside any one test:\n${all.join('\n')}`);
-    });
-  }
-  e.aroundEach(
-    'sctp.ko check',
-    async () => {
-      const v = moduleWatch.observe(await observeAllNodes(e), `before "${current}"`);
-      // a load between the previous test's end and this test's start is not this test's doing
-      betweenTests.push(...v.map((x) => x.message));
-    },
-    async () => {
-      // the settle is for a late load (kubelet, kube-proxy acting after the test); it is skipped only when no
-      // node can show one (see ModuleWatch.watching), e.g. kernels without SCTP or sctp.ko already loaded
-      if (moduleWatch.watching()) await sleep(timeouts.moduleSettle);
-      const v = moduleWatch.observe(await observeAllNodes(e), `after "${current}"`);
-      if (v.length) throw new Error(v.map((x) => x.message).join('\n'));
-    },
-  );
 }
 
 export { describePod };

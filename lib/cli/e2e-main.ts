@@ -19,7 +19,7 @@ import type { RunConfig } from '../framework/config.ts';
 import { dockerEngineWorks } from '../node/docker.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { probeCapabilities, renderCapabilities } from '../capabilities.ts';
-import { findOutside } from '../outside.ts';
+import { findOutside } from '../connectivity/outside.ts';
 import { addRunNote } from '../framework/run-notes.ts';
 import type { NodeAccess } from '../node/select.ts';
 import type { Capability } from '../framework/capabilities.ts';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { classifyConnect, connectArgv, connectProbeResult } from './connect.ts';
+import { classifyConnect, connectArgv } from './connect.ts';
 
 describe('classifyConnect', () => {
   describe('agnhost-sctp (exit code = class, "CLASS: detail" on stdout)', () => {
@@ -62,14 +62,5 @@ describe('connectArgv', () => {
     expect(connectArgv({ host: 'fd00:10:96::a', port: 80, protocol: 'TCP', timeoutMs: 1500, flavor: 'agnhost' })).to.deep.equal([
       '/agnhost', 'connect', '[fd00:10:96::a]:80', '--protocol=tcp', '--timeout=1500ms',
     ]);
-  });
-});
-
-describe('connectProbeResult', () => {
-  it('carries the classification and the command into a ProbeResult', () => {
-    expect(connectProbeResult({ code: 2, stdout: 'TIMEOUT: no SCTP association', stderr: '' }, 'kubectl exec ...')).to.deep.equal({
-      state: 'blocked', blockedBy: 'timeout', detail: 'TIMEOUT: no SCTP association', command: 'kubectl exec ...',
-    });
-    expect(connectProbeResult({ code: null, stdout: '', stderr: '' }, 'c').state).to.equal('error');
   });
 });

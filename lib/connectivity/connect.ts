@@ -3,9 +3,10 @@
 // usage errors, a missing SCTP stack, unreachable routes, exec failures and anything unrecognised
 // are "error" — a probe that could not tell is never evidence that a policy blocked the traffic.
 //
-// agnhost-sctp connect (agnhost-sctp/src/net.h `enum cls`, main.c cmd_connect): the exit code is
-// the class and stdout carries "CLASS: detail" on failure, nothing (or the reply to --data) on
-// success:
+// agnhost-sctp connect (agnhost-sctp/src/cmd_connect.c): the exit code is the class and stdout carries
+// "CLASS: detail" on failure, nothing (or the reply to --data) on success. The classes and their codes
+// come from one table, agnhost-sctp/exit-classes.json, generated into src/exit_classes.h and
+// ./exit-classes.generated.ts (npm run agnhost:gen):
 //   0 OK  1 OTHER  2 TIMEOUT  3 REFUSED  4 PROHIBITED  5 DNS  6 UNREACHABLE  7 NOSTACK  64 USAGE
 // Upstream agnhost connect (test/images/agnhost/connect): exit 0 on success, else exit 1 with
 // "TIMEOUT", "REFUSED", "DNS: ..." or "OTHER: ..." on stderr. For SCTP it has no REFUSED: an
@@ -13,7 +14,6 @@
 import { goDuration } from '../framework/duration.ts';
 import type { BlockedBy } from './truth-table.ts';
 import type { Protocol } from './model.ts';
-import type { ProbeResult } from './probe-matrix.ts';
 import { AGNHOST_SCTP_EXIT_CLASS } from './exit-classes.generated.ts';
 
 export type ConnectClass = 'OK' | 'OTHER' | 'TIMEOUT' | 'REFUSED' | 'PROHIBITED' | 'DNS' | 'UNREACHABLE' | 'NOSTACK' | 'USAGE' | 'EXEC';
@@ -84,10 +84,4 @@ export function connectArgv(o: { host: string; port: number; protocol: Protocol;
   const hostPort = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
   const bin = (o.flavor ?? 'agnhost-sctp') === 'agnhost-sctp' ? '/agnhost-sctp' : '/agnhost';
   return [bin, 'connect', hostPort, `--protocol=${o.protocol.toLowerCase()}`, `--timeout=${goDuration(o.timeoutMs)}`];
-}
-
-/** A probe's result from one connect exec (e.g. lib/k8s/pods.ts execInPod's { code, stdout, stderr }). */
-export function connectProbeResult(exec: { code: number | null; stdout: string; stderr: string }, command: string, flavor: ConnectFlavor = 'agnhost-sctp'): ProbeResult {
-  const v = classifyConnect(exec.code, exec.stdout, exec.stderr, flavor);
-  return v.state === 'blocked' ? { state: 'blocked', blockedBy: v.blockedBy!, detail: v.detail, command } : { state: v.state, detail: v.detail, command };
 }

@@ -1,7 +1,7 @@
 // probeMatrix with fake probe functions (pure scheduling logic; short real timers).
 import { expect } from 'chai';
 import { newModel, podKeys } from './model.ts';
-import { type ProbeResult, checkProbeResult, probeMatrix, probeResultOf } from './probe-matrix.ts';
+import { type ProbeResult, checkProbeResult, probeMatrix } from './probe-matrix.ts';
 import { type Cell, Reachability, compare, render } from './truth-table.ts';
 
 const pods = podKeys(newModel()); // 9 pods, 72 non-self cells
@@ -308,14 +308,5 @@ describe('probeMatrix: verdicts you can trust', () => {
     expect(r.inForce).to.include({ proven: true, how: 'given', text: 'not provable by this matrix (it expects no blocked cell): no policy is applied' });
     expect(compare(expected, r.observed).wrong).to.have.lengthOf(0);
     expect(r.observed.get('x/a', 'y/a')).to.include({ attempts: 2, accepted: true });
-  });
-});
-
-describe('probeResultOf', () => {
-  it('keeps the blocked class of a ProbeOutcome and turns any other "blocked" into an error', () => {
-    expect(probeResultOf({ state: 'blocked', cls: 'TIMEOUT', detail: 'd', command: 'c' })).to.deep.equal({ state: 'blocked', blockedBy: 'timeout', detail: 'd', command: 'c' });
-    expect(probeResultOf({ state: 'blocked', cls: 'DNS', detail: 'd', command: 'c' }).state).to.equal('error');
-    expect(probeResultOf({ state: 'allowed', cls: 'OK', detail: 'OK', command: 'c' })).to.deep.equal({ state: 'allowed', detail: 'OK', command: 'c' });
-    expect(probeResultOf({ state: 'error', cls: 'EXEC', detail: 'probe did not run', command: 'c' }).state).to.equal('error');
   });
 });

@@ -22,11 +22,11 @@
 // timeout, refused or prohibited (see classifyConnect). A probe that throws, hangs past timeoutMs,
 // or reports blocked without that classification is an error, never blocked.
 import { formatDuration } from '../framework/duration.ts';
+import { timeouts } from '../framework/timeouts.ts';
+import type { ProbeResult } from './probe.ts';
 import { type BlockedBy, type Cell, type CellObservation, cellKey, type InForce, Observed, type ProbeState, type Reachability, renderSequence, type Verdict } from './truth-table.ts';
 
-export type ProbeResult =
-  | { state: 'allowed' | 'error'; detail: string; command: string }
-  | { state: 'blocked'; blockedBy: BlockedBy; detail: string; command: string };
+export type { ProbeResult };
 
 export interface ProbeMatrixOptions {
   cells: readonly Cell[];
@@ -70,6 +70,20 @@ export interface ProbeMatrixResult {
   aborted: boolean;
   /** Whether, and by which cell, the change under test was proven in force before any "allowed" was accepted. */
   inForce: InForce;
+}
+
+/**
+ * The retry settings every matrix of the suite uses: a cell is re-probed every poll interval for up to one
+ * sync period, each attempt bounded by its connect timeout plus one exec. Worst case: timeouts.cellsSettle
+ * with the connect timeout timeouts.probe; half of timeouts.matrix with timeouts.matrixProbe.
+ */
+export function settleOptions(connectTimeoutMs: number): Pick<ProbeMatrixOptions, 'timeoutMs' | 'retries' | 'retryIntervalMs' | 'retryDeadlineMs'> {
+  return {
+    timeoutMs: connectTimeoutMs + timeouts.nodeExec,
+    retries: Math.ceil(timeouts.proxySync / timeouts.poll),
+    retryIntervalMs: timeouts.poll,
+    retryDeadlineMs: timeouts.proxySync,
+  };
 }
 
 const BLOCKED_BY = new Set<string>(['timeout', 'refused', 'prohibited']);
@@ -119,16 +133,6 @@ export function checkProbeResult(r: unknown): ProbeResult {
     return { state: 'error', detail: `probe said blocked without a timeout/refused/prohibited classification (blockedBy ${JSON.stringify(x.blockedBy)}): ${detail}`, command };
   }
   return { state: 'error', detail: `probe returned no valid state (${JSON.stringify(x.state)})${detail ? `: ${detail}` : ''}`, command };
-}
-
-const BLOCKED_CLASS: Readonly<Record<string, BlockedBy>> = { TIMEOUT: 'timeout', REFUSED: 'refused', PROHIBITED: 'prohibited' };
-
-/**
- * A lib/k8s/probe.ts ProbeOutcome ({ state, cls, detail, command }) as a ProbeResult: "blocked" keeps its
- * class (TIMEOUT, REFUSED, PROHIBITED); a "blocked" of any other class becomes an error.
- */
-export function probeResultOf(p: { state: string; cls: string; detail: string; command: string }): ProbeResult {
-  return checkProbeResult(p.state === 'blocked' ? { ...p, blockedBy: BLOCKED_CLASS[p.cls] } : p);
 }
 
 async function attempt(o: ProbeMatrixOptions, cell: Cell, outer: AbortSignal | undefined): Promise<ProbeResult> {

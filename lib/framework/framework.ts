@@ -1,11 +1,9 @@
-// useFramework: per-test namespace with the run label, clients, one cleanup stack, skips that carry
-// their reason, and artifacts on failure. The only file besides reporter.ts that touches mocha globals.
+// useFramework: per-test namespace with the run label, one cleanup stack, skips that carry their reason,
+// and artifacts on failure. The only file besides reporter.ts that touches mocha globals.
+// The core imports no optional part: the cluster comes in through NamespaceHost (lib/e2e.ts supplies it).
 
-import type * as k8s from '@kubernetes/client-node';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, isNotFound, loadCluster, type Cluster } from '../k8s/client.ts';
-import { RUN_LABEL, SUITE_LABEL } from '../k8s/builders.ts';
 import { CleanupStack, installSignalCleanup } from './cleanup.ts';
 import { getRunConfig, type RunConfig } from './config.ts';
 import { eventually, type EventuallyOptions } from './eventually.ts';
@@ -14,7 +12,8 @@ import { errorMessage } from './errors.ts';
 import { addRunNote } from './run-notes.ts';
 import { convertSkips, isSkip, SkipError } from './skip.ts';
 import { tagged, type TagValue } from './tags.ts';
-import { timeouts } from './timeouts.ts';
+import { RUN_LABEL, SUITE_LABEL } from './run-label.ts';
+import { budget, timeouts, type Waits } from './timeouts.ts';
 
 export { SkipError, isSkip };
 export { registerPhaseEnd, type Phase } from './runner.ts';
@@ -33,24 +32,29 @@ export type Evidence = (dir: string) => Promise<void>;
 export const runCleanup = new CleanupStack('shared');
 function installRunHook(): void {
   after(async function () {
-    this.timeout(timeouts.cleanup * 2);
+    this.timeout(budget({ cleanup: 2 }));
     await runCleanup.run((l) => process.stderr.write(`    ${l}\n`));
   });
 }
 
-let sharedCluster: Cluster | undefined;
-export function cluster(): Cluster {
-  if (!sharedCluster) {
-    const cfg = getRunConfig();
-    sharedCluster = loadCluster(cfg.kubeconfig, cfg.kubeconfigSource);
-  }
-  return sharedCluster;
+/**
+ * What the framework needs from a cluster, supplied by whoever uses it with a namespace (lib/e2e.ts, over
+ * lib/k8s): each call has its own deadline and throws on failure (the framework retries where it waits).
+ */
+export interface NamespaceHost {
+  /** Creates a namespace named `<base>-<random>` with these labels; returns its name. */
+  createNamespace(base: string, labels: Record<string, string>): Promise<string>;
+  /** Deletes it; a namespace already gone counts as deleted. */
+  deleteNamespace(name: string): Promise<void>;
+  /** Resolves once pods can be created in it (its default ServiceAccount exists); throws until then. */
+  namespaceReady(name: string): Promise<void>;
+  /** The namespace's state for the artifacts of a failed test: file name -> what to write (as JSON). */
+  dumps(ns: string): Record<string, () => Promise<unknown>>;
 }
 
 export interface Framework {
   readonly name: string;
   readonly config: RunConfig;
-  readonly cluster: Cluster;
   /** The test's namespace (valid inside it/before/after hooks of the describe). */
   readonly ns: string;
   log(line: string): void;
@@ -76,15 +80,26 @@ export interface Framework {
    * Register a check around every test declared with f.it(): `before` runs before the test body,
    * `after` after it (also when it failed) and before cleanup; an error from `after` fails that test.
    */
-  aroundEach<T>(what: string, before: () => Promise<T>, after: (state: T) => Promise<void>): void;
+  aroundEach<T>(what: string, before: (title: string) => Promise<T>, after: (state: T, title: string) => Promise<void>): void;
   /** mocha's it(), with the aroundEach checks run inside the test (their failure fails this test). */
   it(title: string, fn: (this: Mocha.Context) => Promise<void>): Mocha.Test;
+  /** mocha's before() for the describe (f.budget works inside). */
+  before(fn: (this: Mocha.Context) => Promise<void>): void;
+  /** mocha's afterEach() for the describe (f.budget works inside). */
+  afterEach(fn: (this: Mocha.Context) => Promise<void>): void;
+  /**
+   * Declares what the running f.it test (or f.before / f.afterEach hook) waits for, by name
+   * (lib/framework/timeouts.ts): its mocha timeout becomes their sum plus the margin, counted from now.
+   * The first line of the body; called again when a count is only known later (nodes, policies).
+   * Returns the budget in ms.
+   */
+  budget(...waits: Waits[]): number;
 }
 
 interface Check {
   what: string;
-  before: () => Promise<unknown>;
-  after: (state: unknown) => Promise<void>;
+  before: (title: string) => Promise<unknown>;
+  after: (state: unknown, title: string) => Promise<void>;
 }
 
 export interface FrameworkOptions {
@@ -94,6 +109,8 @@ export interface FrameworkOptions {
   scope?: 'each' | 'all';
   /** Pod Security level of the namespace (default privileged: host pods and NET_RAW). */
   podSecurity?: 'privileged' | 'baseline' | 'restricted';
+  /** The cluster the namespaces live in; required unless `namespace: false` (lib/e2e.ts's useE2E supplies it). */
+  host?: NamespaceHost;
 }
 
 type MochaCtx = Mocha.Context & { currentTest?: Mocha.Test; test?: Mocha.Runnable };
@@ -107,6 +124,10 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
   let evidence: Array<{ what: string; fn: Evidence }> = [];
   const checks: Check[] = [];
   const withNamespace = opts.namespace ?? true;
+  const host = (): NamespaceHost => {
+    if (!opts.host) throw new Error(`framework ${name}: no NamespaceHost to create namespaces in (use useE2E from lib/e2e.ts, or { namespace: false })`);
+    return opts.host;
+  };
 
   // First hook of the describe: from here on a SkipError from any hook or test of it is converted where it
   // escapes (the runner does the same for the whole tree; this covers a plain `mocha` run).
@@ -114,10 +135,21 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
     if (this.test?.parent) convertSkips(this.test.parent);
   });
 
+  // the test or hook running inside f.it / f.before / f.afterEach, for f.budget
+  let running: Mocha.Context | undefined;
+  const within = (fn: (this: Mocha.Context) => Promise<void>) => async function (this: Mocha.Context) {
+    const outer = running;
+    running = this;
+    try {
+      await fn.call(this);
+    } finally {
+      running = outer;
+    }
+  };
+
   const f: Framework = {
     name,
     get config() { return getRunConfig(); },
-    get cluster() { return cluster(); },
     get ns() {
       if (!withNamespace) throw new Error(`framework ${name}: created with { namespace: false }, so there is no f.ns`);
       if (!ns) throw new Error(`framework ${name}: no namespace yet (use f.ns inside it() or hooks)`);
@@ -143,30 +175,19 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
     async createNamespace(base, labels = {}) {
       const cfg = getRunConfig();
       const level = opts.podSecurity ?? 'privileged';
-      const body: k8s.V1Namespace = {
-        metadata: {
-          generateName: `${base}-`,
-          labels: {
-            [RUN_LABEL]: cfg.runId,
-            [SUITE_LABEL]: name,
-            'pod-security.kubernetes.io/enforce': level,
-            ...labels,
-          },
-        },
-      };
-      const created = await api(`create namespace ${base}-*`, () => cluster().core.createNamespace({ body }));
-      const nsName = created.metadata!.name!;
+      const nsName = await host().createNamespace(base, {
+        [RUN_LABEL]: cfg.runId,
+        [SUITE_LABEL]: name,
+        'pod-security.kubernetes.io/enforce': level,
+        ...labels,
+      });
       // retried within the cleanup deadline: an API server that restarts during the test must not leak the
       // namespace (lab:interrupts apiserver-restart found one deletion refused with ECONNREFUSED)
       stack!.defer(`delete namespace ${nsName}`, (signal) => eventually(`namespace ${nsName} deletion accepted`, {
         timeout: timeouts.cleanup - timeouts.apiCall,
         signal,
         probe: async () => {
-          try {
-            await api(`delete namespace ${nsName}`, () => cluster().core.deleteNamespace({ name: nsName }));
-          } catch (e) {
-            if (!isNotFound(e)) throw e;
-          }
+          await host().deleteNamespace(nsName);
           return true;
         },
         until: (done) => done,
@@ -175,7 +196,7 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
       await eventually(`default ServiceAccount in ${nsName}`, {
         timeout: timeouts.namespace,
         interval: 200,
-        probe: () => api('get serviceaccount default', () => cluster().core.readNamespacedServiceAccount({ namespace: nsName, name: 'default' })),
+        probe: () => host().namespaceReady(nsName),
         until: () => true,
       });
       return nsName;
@@ -183,8 +204,8 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
     onFailure(what, fn) {
       if (!evidence.some((e) => e.what === what)) evidence.push({ what, fn });
     },
-    aroundEach<T>(what: string, before: () => Promise<T>, after: (state: T) => Promise<void>) {
-      checks.push({ what, before, after: after as (s: unknown) => Promise<void> });
+    aroundEach<T>(what: string, before: (title: string) => Promise<T>, after: (state: T, title: string) => Promise<void>) {
+      checks.push({ what, before, after: after as (s: unknown, title: string) => Promise<void> });
     },
     it(title, fn) {
       return it(title, async function () {
@@ -201,8 +222,9 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
         const states: Array<{ c: Check; v: unknown }> = [];
         let bodyError: unknown;
         try {
-          for (const c of checks) states.push({ c, v: await c.before() });
-          await fn.call(this);
+          const title = this.test?.title ?? '';
+          for (const c of checks) states.push({ c, v: await c.before(title) });
+          await within(fn).call(this);
         } catch (e) {
           bodyError = e;
         }
@@ -210,7 +232,7 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
         const problems: string[] = [];
         for (const { c, v } of states.reverse()) {
           try {
-            await c.after(v);
+            await c.after(v, this.test?.title ?? '');
           } catch (e) {
             problems.push(`${c.what}: ${errorMessage(e)}`);
           }
@@ -234,6 +256,14 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
         if (problems.length) throw new Error(problems.join('\n'));
       });
     },
+    before: (fn) => before(within(fn)),
+    afterEach: (fn) => afterEach(within(fn)),
+    budget(...waits) {
+      if (!running) throw new Error(`framework ${name}: f.budget() outside an f.it / f.before / f.afterEach body`);
+      const ms = budget(...waits);
+      running.timeout(ms);
+      return ms;
+    },
   };
 
   async function setUp(this: MochaCtx) {
@@ -245,7 +275,7 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
 
   async function tearDown(this: MochaCtx, failed: boolean, title: string) {
     if (!stack) return;
-    if (failed && ns) await collectArtifacts(title, ns, evidence, f.log);
+    if (failed && ns) await collectArtifacts(title, host().dumps(ns), evidence, f.log);
     const failures = await stack.run(f.log);
     stack.dispose();
     stack = undefined;
@@ -259,47 +289,41 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
 
   if (scope === 'each') {
     beforeEach(async function () {
-      this.timeout(timeouts.namespace + timeouts.apiCall);
+      this.timeout(budget({ namespace: 1, apiCall: 1 }));
       await setUp.call(this as MochaCtx);
     });
     afterEach(async function () {
-      this.timeout(timeouts.cleanup * 2);
+      this.timeout(budget({ cleanup: 2 }));
       const t = this.currentTest;
       await tearDown.call(this as MochaCtx, t?.state === 'failed', t?.fullTitle() ?? name);
     });
   } else {
     let anyFailed = false;
     before(async function () {
-      this.timeout(timeouts.namespace + timeouts.apiCall);
+      this.timeout(budget({ namespace: 1, apiCall: 1 }));
       await setUp.call(this as MochaCtx);
     });
     afterEach(function () { if (this.currentTest?.state === 'failed') anyFailed = true; });
     after(async function () {
-      this.timeout(timeouts.cleanup * 2);
+      this.timeout(budget({ cleanup: 2 }));
       await tearDown.call(this as MochaCtx, anyFailed, name);
     });
   }
   return f;
 }
 
-async function collectArtifacts(title: string, ns: string, evidence: Array<{ what: string; fn: Evidence }>, log: (l: string) => void): Promise<void> {
+async function collectArtifacts(title: string, dumps: Record<string, () => Promise<unknown>>, evidence: Array<{ what: string; fn: Evidence }>, log: (l: string) => void): Promise<void> {
   const cfg = getRunConfig();
   const dir = join(cfg.artifactsDir, cfg.runId, title.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120));
   try {
     mkdirSync(dir, { recursive: true });
-    const c = cluster();
-    const dump = async (file: string, fn: () => Promise<unknown>) => {
+    for (const [file, fn] of Object.entries(dumps)) {
       try {
         writeFileSync(join(dir, file), JSON.stringify(await fn(), null, 2));
       } catch (e) {
         writeFileSync(join(dir, file), `error: ${errorMessage(e)}\n`);
       }
-    };
-    await dump('pods.json', () => api('list pods', () => c.core.listNamespacedPod({ namespace: ns }), timeouts.apiCall));
-    await dump('events.json', () => api('list events', () => c.core.listNamespacedEvent({ namespace: ns })));
-    await dump('services.json', () => api('list services', () => c.core.listNamespacedService({ namespace: ns })));
-    await dump('endpointslices.json', () => api('list endpointslices', () => c.discovery.listNamespacedEndpointSlice({ namespace: ns })));
-    await dump('networkpolicies.json', () => api('list networkpolicies', () => c.net.listNamespacedNetworkPolicy({ namespace: ns })));
+    }
     for (const e of evidence) {
       try {
         await e.fn(dir);

@@ -3,9 +3,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Protocol } from '../connectivity/model.ts';
 
-
-export const RUN_LABEL = 'sctp-e2e.io/run';
-export const SUITE_LABEL = 'sctp-e2e.io/suite';
+export { RUN_LABEL, SUITE_LABEL } from '../framework/run-label.ts';
 
 export interface PortSpec {
   name?: string;

@@ -5,6 +5,7 @@
 
 import type { E2E } from '../../lib/e2e.ts';
 import { errorMessage } from '../../lib/framework/errors.ts';
+import { shq } from '../../lib/framework/shell.ts';
 import type { ServiceQuery } from '../../lib/node/netfilter/find.ts';
 import { movedRules, parseCounters } from '../../lib/node/counters.ts';
 import { probeHostname } from './helpers.ts';
@@ -57,7 +58,7 @@ export async function diagnoseSctpFailure(f: E2E, d: DiagnoseInput): Promise<str
         const moved = movedRules(before[i]!, after[i]!, d.host);
         lines.push(`    ${x.node}: ${moved.length ? '' : 'no SCTP, DROP or REJECT rule counted it'}`, ...moved.slice(0, 12).map((l) => `      ${l}`));
       });
-      const ct = await Promise.all(execs.map((x) => x.run(`conntrack -L -p sctp 2>&1 | grep -F -- ${JSON.stringify(d.host)} | head -5`)));
+      const ct = await Promise.all(execs.map((x) => x.run(`conntrack -L -p sctp 2>&1 | grep -F -- ${shq(d.host)} | head -5`)));
       execs.forEach((x, i) => lines.push(`  conntrack -L -p sctp on ${x.node}: ${ct[i]!.trim() ? `\n      ${ct[i]!.trim().split('\n').join('\n      ')}` : 'no entry for ' + d.host}`));
     } catch (e) {
       lines.push(`  rule counters not read: ${errorMessage(e)}`);

@@ -1,21 +1,13 @@
 // Shared pieces of the [Feature:SCTPConnectivity] specs: the server and client pods, the probe
-// that checks WHO answered (the echoed hostname), and "every backend reached".
-// agnhost-sctp: `connect --data=hostname` prints the server's reply. Upstream agnhost's connect has
-// no data exchange, so for that flavor the client pod runs netexec and asks its /dial endpoint (as
-// upstream's DialFromTestContainer does).
+// that checks WHO answered (the echoed hostname: lib/connectivity/probe.ts `data: 'hostname'`), and
+// "every backend reached". With --flavor agnhost the client pod runs netexec (clientArgs): upstream
+// agnhost's connect exchanges no data, so the probe asks the client's netexec /dial endpoint.
 
 import { type E2E, timeouts } from '../../lib/e2e.ts';
-import { classifyConnect, connectArgv } from '../../lib/connectivity/connect.ts';
 import type { Protocol } from '../../lib/connectivity/model.ts';
-import type { ProbeOutcome } from '../../lib/k8s/probe.ts';
-import { api } from '../../lib/k8s/client.ts';
+import { HTTP_PORT, type ProbeOutcome } from '../../lib/connectivity/probe.ts';
 
-export const HTTP_PORT = 8080;
-
-export interface HostnameOutcome extends ProbeOutcome {
-  /** Who answered (the server pod's hostname = its name), '' unless allowed. */
-  reply: string;
-}
+export { HTTP_PORT };
 
 /**
  * netexec serving SCTP on `port` (answers "hostname" with the pod name), HTTP for readiness; TCP and UDP on
@@ -32,49 +24,15 @@ export function clientArgs(f: E2E): string[] {
   return f.config.flavor === 'agnhost' ? ['netexec', `--http-port=${HTTP_PORT}`, '--udp-port=-1'] : f.pauseArgs();
 }
 
-/** Quotes one argv word for a copy-pasteable shell command. */
-export const shq = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-
-/** One SCTP (or TCP/UDP) exchange from a pod; the outcome carries who answered. Never throws for "blocked". */
-export async function probeHostname(f: E2E, o: { from: string; fromNs?: string; host: string; port: number; protocol?: Protocol; timeout?: number }): Promise<HostnameOutcome> {
-  const ns = o.fromNs ?? f.ns;
-  const protocol = o.protocol ?? 'SCTP';
-  const timeout = o.timeout ?? timeouts.probe;
-  const what = `${protocol} ${ns}/${o.from} -> ${o.host}:${o.port}`;
-  if (f.config.flavor === 'agnhost') {
-    const url = `http://127.0.0.1:${HTTP_PORT}/dial?request=hostname&protocol=${protocol.toLowerCase()}&host=${o.host}&port=${o.port}&tries=1`;
-    const argv = ['curl', '-s', '--max-time', String(Math.ceil(timeout / 1000) + 5), url];
-    const command = `kubectl exec -n ${ns} ${o.from} -- ${argv.map(shq).join(' ')}`;
-    const r = await f.exec(o.from, argv, { ns, timeout: timeout + timeouts.nodeExec }).catch((e: Error) => e);
-    let state: ProbeOutcome['state'] = 'error';
-    let detail = '';
-    let reply = '';
-    if (r instanceof Error) detail = `probe did not run: ${r.message}`;
-    else {
-      try {
-        const j = JSON.parse(r.stdout) as { responses?: string[]; errors?: string[] };
-        if (j.responses?.length) { state = 'allowed'; reply = j.responses[0]!.trim(); detail = `OK: ${reply}`; }
-        else if (j.errors?.some((e) => /timeout|i\/o timeout/i.test(e))) { state = 'blocked'; detail = `TIMEOUT: ${j.errors.join('; ')}`; }
-        else detail = `no response: ${r.stdout.trim()} [probe error]`;
-      } catch {
-        detail = `netexec /dial answered no JSON (exit ${r.code}): ${(r.stdout + r.stderr).trim().slice(0, 300)} [probe error]`;
-      }
-    }
-    return { state, cls: state === 'allowed' ? 'OK' : state === 'blocked' ? 'TIMEOUT' : 'EXEC', detail, command, reply, render: () => `${what}: ${state} — ${detail}\n  reproduce: ${command}` };
-  }
-  const argv = [...connectArgv({ host: o.host, port: o.port, protocol, timeoutMs: timeout, flavor: 'agnhost-sctp' }), '--data=hostname'];
-  const command = `kubectl exec -n ${ns} ${o.from} -- ${argv.map(shq).join(' ')}`;
-  const r = await f.exec(o.from, argv, { ns, timeout: timeout + timeouts.nodeExec }).catch((e: Error) => e);
-  const v = r instanceof Error ? { state: 'error' as const, cls: 'EXEC', detail: `probe did not run: ${r.message}` } : classifyConnect(r.code, r.stdout, r.stderr, 'agnhost-sctp');
-  const reply = r instanceof Error || v.state !== 'allowed' ? '' : (r.stdout.split('\n').map((l) => l.trim()).find(Boolean) ?? '');
-  const detail = v.state === 'allowed' ? `OK: answered by ${reply || '(empty reply)'}` : v.detail;
-  return { state: v.state, cls: v.cls, detail, command, reply, render: () => `${what}: ${v.state} — ${detail}\n  reproduce: ${command}` };
+/** One SCTP (or TCP/UDP) exchange from a pod; the outcome's reply says who answered. Never throws for "blocked". */
+export function probeHostname(f: E2E, o: { from: string; fromNs?: string; host: string; port: number; protocol?: Protocol }): Promise<ProbeOutcome> {
+  return f.probe({ protocol: 'SCTP', ...o, data: 'hostname' });
 }
 
 export interface Reached {
   seen: Map<string, number>;
   tries: number;
-  last?: HostnameOutcome;
+  last?: ProbeOutcome;
   render(): string;
 }
 
@@ -92,7 +50,7 @@ function renderReached(r: Omit<Reached, 'render'>, want: readonly string[]): str
  * Probe until every expected backend has answered (upstream's "hostnames seen == endpoints"):
  * fails on a hostname that is not a backend, and when some backend was never reached.
  */
-export async function expectEveryBackend(f: E2E, what: string, want: readonly string[], probe: () => Promise<HostnameOutcome>, timeout = timeouts.proxySync): Promise<Reached> {
+export async function expectEveryBackend(f: E2E, what: string, want: readonly string[], probe: () => Promise<ProbeOutcome>, timeout = timeouts.proxySync): Promise<Reached> {
   const acc: Omit<Reached, 'render'> = { seen: new Map(), tries: 0 };
   const r = await f.eventually(`${what}: every backend {${want.join(', ')}} answers`, {
     timeout,
@@ -114,7 +72,7 @@ export async function expectEveryBackend(f: E2E, what: string, want: readonly st
 }
 
 /** Wait until one exchange succeeds with the expected pod answering (readiness, with the probe the test uses). */
-export async function eventuallyAnsweredBy(f: E2E, what: string, who: string, probe: () => Promise<HostnameOutcome>, timeout = timeouts.proxySync): Promise<HostnameOutcome> {
+export async function eventuallyAnsweredBy(f: E2E, what: string, who: string, probe: () => Promise<ProbeOutcome>, timeout = timeouts.proxySync): Promise<ProbeOutcome> {
   const r = await f.eventually(`${what} answered by ${who}`, {
     timeout,
     probe,
@@ -123,20 +81,4 @@ export async function eventuallyAnsweredBy(f: E2E, what: string, who: string, pr
   });
   if (r.reply !== who) throw new Error(`${what}: expected ${who} to answer, but ${r.reply || '(empty reply)'} did\n${r.render()}`);
   return r;
-}
-
-/** Events about one object in a namespace, oldest first, as "reason: message" lines. */
-export async function eventsFor(f: E2E, name: string, ns?: string): Promise<string[]> {
-  const l = await api(`list events for ${ns ?? f.ns}/${name}`, () => f.cluster.core.listNamespacedEvent({ namespace: ns ?? f.ns, fieldSelector: `involvedObject.name=${name}` }));
-  return l.items
-    .sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')))
-    .map((e) => `${e.type ?? ''} ${e.reason ?? ''}: ${e.message ?? ''}`.trim());
-}
-
-export async function deleteService(f: E2E, name: string, ns?: string): Promise<void> {
-  await api(`delete service ${ns ?? f.ns}/${name}`, () => f.cluster.core.deleteNamespacedService({ namespace: ns ?? f.ns, name }));
-}
-
-export async function deleteEndpointSlice(f: E2E, name: string, ns?: string): Promise<void> {
-  await api(`delete endpointslice ${ns ?? f.ns}/${name}`, () => f.cluster.discovery.deleteNamespacedEndpointSlice({ namespace: ns ?? f.ns, name }));
 }

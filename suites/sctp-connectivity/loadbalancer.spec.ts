@@ -12,7 +12,7 @@
 // - the pod test: a pod reaching the ingress IP. With ipMode VIP (the default) kube-proxy DNATs a LoadBalancer
 //   ingress IP on the client's own node, so the packets never go to the load balancer: this proves kube-proxy's
 //   handling of the ingress IP for SCTP, not the load balancer. Its title is upstream's and stays.
-// - the outside test: a client that is not a pod (lib/outside.ts) reaching the ingress address — the proof of
+// - the outside test: a client that is not a pod (lib/connectivity/outside.ts) reaching the ingress address — the proof of
 //   the load-balancer path. Layer 3 (a route via a gateway; locally `npm run lb:up`, cluster/lb, routes its pool
 //   via node1) and layer 2 (the address on-link, MetalLB L2 style) are both probed; only a vantage point with
 //   no route at all skips, via f.skipFor('outside') with the `ip route get` evidence.
@@ -27,13 +27,13 @@ import { errorMessage } from '../../lib/framework/errors.ts';
 import { EventuallyTimeout } from '../../lib/framework/eventually.ts';
 import { formatDuration } from '../../lib/framework/duration.ts';
 import { classifyLoadBalancer, classifyRouteGet, inClusterPath, ingressPoints, parseEventLine, type IngressPoint, type LbVerdict } from '../../lib/k8s/lb-status.ts';
-import { findOutside } from '../../lib/outside.ts';
-import { clientArgs, eventsFor, expectEveryBackend, probeHostname, serverArgs, HTTP_PORT } from './helpers.ts';
+import { findOutside } from '../../lib/connectivity/outside.ts';
+import { clientArgs, expectEveryBackend, probeHostname, serverArgs, HTTP_PORT } from './helpers.ts';
 
 const PORT = 5060;
 const TARGET = 5061;
 /** A provider that supports LoadBalancer assigns an address (or says why not) within kube-proxy's sync budget. */
-const LB_WAIT = timeouts.proxySync;
+const LB_WAIT = timeouts.loadBalancer;
 
 interface LbState {
   ingress: IngressPoint[];
@@ -60,7 +60,7 @@ async function runLoadBalancer(f: E2E, name: string): Promise<{ lb: IngressPoint
       timeout: LB_WAIT,
       probe: async (): Promise<LbState> => {
         const s = await f.readService(name);
-        const events = (await eventsFor(f, name)).map(parseEventLine);
+        const events = (await f.eventsFor(name)).map(parseEventLine);
         const verdict = classifyLoadBalancer({ events, conditions: s.status?.conditions ?? [], names });
         // progress: each new thing the provider says, when it says it
         for (const l of verdict.lines) if (!seen.has(l)) { seen.add(l); f.log(`Service ${id}: ${l}`); }
@@ -90,8 +90,8 @@ async function runLoadBalancer(f: E2E, name: string): Promise<{ lb: IngressPoint
 describeE2E('SCTPConnectivity LoadBalancer', [Tag.SCTPConnectivity, Tag.LoadBalancer, Tag.Disruptive, Tag.LinuxOnly], () => {
   const f = useE2E('sctp-lb');
 
-  f.it('A pod can connect to another pod via SCTP via a Load Balancer', async function () {
-    this.timeout(timeouts.podStart + LB_WAIT + timeouts.proxySync * 2);
+  f.it('A pod can connect to another pod via SCTP via a Load Balancer', async () => {
+    f.budget({ podStart: 1, loadBalancer: 1, proxySync: 2 });
     const nodes = await f.sctpPodNodes();
     f.skipIf(nodes.length === 0, `the cluster has no ready schedulable node for SCTP pods${f.placementNote() ? ` (${f.placementNote()})` : ''}`);
     const { lb } = await runLoadBalancer(f, 'sctp-lb');
@@ -109,8 +109,8 @@ describeE2E('SCTPConnectivity LoadBalancer', [Tag.SCTPConnectivity, Tag.LoadBala
     await expectEveryBackend(f, what, ['backend-a', 'backend-b'], () => probeHostname(f, { from: 'client', host: lb.address, port: PORT }));
   });
 
-  f.it('A client outside the cluster can connect via SCTP via a Load Balancer', async function () {
-    this.timeout(timeouts.podStart + LB_WAIT + timeouts.proxySync * 2 + timeouts.apiCall);
+  f.it('A client outside the cluster can connect via SCTP via a Load Balancer', async () => {
+    f.budget({ podStart: 1, loadBalancer: 1, proxySync: 2, apiCall: 1 });
     const choice = await findOutside(f.config);
     if (!choice.client) return f.skipFor('outside', choice.reason);
     const outside = choice.client;

@@ -20,11 +20,10 @@
 //                         fails every test with 'required capability "networkpolicy"' instead of skipping
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
-import { connectArgv, connectProbeResult } from '../../lib/connectivity/connect.ts';
 import { classifyControl } from '../../lib/connectivity/control.ts';
 import { formatDuration } from '../../lib/framework/duration.ts';
 import { newModel, podKeys, parsePodKey, type Protocol } from '../../lib/connectivity/model.ts';
-import { probeMatrix, type ProbeMatrixResult } from '../../lib/connectivity/probe-matrix.ts';
+import { probeMatrix, settleOptions, type ProbeMatrixResult } from '../../lib/connectivity/probe-matrix.ts';
 import { cellKey, compare, Reachability, render, type Cell } from '../../lib/connectivity/truth-table.ts';
 import type { NetworkPolicyOptions } from '../../lib/k8s/builders.ts';
 
@@ -32,15 +31,6 @@ const PORT = 80;
 const OTHER_PORT = 81;
 const model = newModel({ namespaces: ['x', 'y'], pods: ['a', 'b'], ports: [{ port: PORT, protocol: 'SCTP' }] });
 const PODS = podKeys(model); // x/a x/b y/a y/b: 12 cells
-/** A matrix probe's connect timeout: a deny matrix costs about this once, retries aside. */
-const MATRIX_PROBE = Math.min(timeouts.probe, 2_000 * Math.max(1, timeouts.probe / 5_000));
-/** Pause between two observations of a cell. */
-const RETRY_INTERVAL = timeouts.poll;
-/**
- * One matrix at most: one sync period waiting for the policy to be proven in force, then one more for the
- * held-back allowed cells, each after the two observations every cell gets.
- */
-const MATRIX = 2 * (timeouts.proxySync + 2 * (MATRIX_PROBE + timeouts.nodeExec) + RETRY_INTERVAL);
 
 describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.NetworkPolicy, Tag.Disruptive, Tag.LinuxOnly], () => {
   const f = useE2E('sctp-netpol', { scope: 'all' });
@@ -48,12 +38,9 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
   const ipOf: Record<string, string> = {}; // pod key -> pod IP
   const policies: Array<{ name: string; ns: string }> = [];
 
-  const probeCell = async (c: Cell, protocol: Protocol) => {
+  const probeCell = (c: Cell, protocol: Protocol) => {
     const from = parsePodKey(c.from);
-    const argv = connectArgv({ host: ipOf[c.to]!, port: PORT, protocol, timeoutMs: MATRIX_PROBE, flavor: f.config.flavor });
-    const command = `kubectl exec -n ${nsOf[from.namespace]} ${from.pod} -- ${argv.join(' ')}`;
-    const r = await f.exec(from.pod, argv, { ns: nsOf[from.namespace], timeout: MATRIX_PROBE + timeouts.nodeExec });
-    return connectProbeResult(r, command, f.config.flavor);
+    return f.probe({ from: from.pod, fromNs: nsOf[from.namespace], host: ipOf[c.to]!, port: PORT, protocol, timeoutMs: timeouts.matrixProbe });
   };
 
   /**
@@ -63,9 +50,7 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
    */
   async function expectMatrix(title: string, protocol: Protocol, expected: Reachability, inForce?: string): Promise<ProbeMatrixResult> {
     const r = await probeMatrix({
-      cells: expected.allCells(), expected, concurrency: PODS.length * (PODS.length - 1),
-      timeoutMs: MATRIX_PROBE + timeouts.nodeExec, retries: Math.ceil(timeouts.proxySync / RETRY_INTERVAL),
-      retryIntervalMs: RETRY_INTERVAL, retryDeadlineMs: timeouts.proxySync,
+      cells: expected.allCells(), expected, concurrency: PODS.length * (PODS.length - 1), ...settleOptions(timeouts.matrixProbe),
       probe: (c) => probeCell(c, protocol),
       ...(inForce ? { inForce } : {}),
     });
@@ -83,8 +68,9 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
   const nsSelector = (m: string) => ({ 'kubernetes.io/metadata.name': nsOf[m]! });
   const allowed = () => new Reachability(PODS, true);
 
-  before(async function () {
-    this.timeout(timeouts.namespace * 2 + timeouts.podStart + MATRIX * 4 + timeouts.apiCall * 2);
+  f.before(async () => {
+    // readiness, the control (a one-cell matrix), TCP and UDP open again
+    f.budget({ namespace: 2, podStart: 1, matrix: 4, apiCall: 2 });
     for (const n of model.namespaces) nsOf[n.name] = await f.createNamespace(`netpol-${n.name}`, n.labels);
     const pods = await Promise.all(model.pods.map((p) => f.runPod({
       name: p.name, image: f.config.images.test, labels: p.labels, readinessPort: PORT,
@@ -102,9 +88,7 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
     const control: Cell = { from: 'x/b', to: 'x/a' };
     await f.createNetworkPolicy({ name: 'control-deny-all', podSelector: { pod: 'a' }, ingress: [] }, x);
     const c = await probeMatrix({
-      cells: [control], expected: () => 'blocked', concurrency: 1,
-      timeoutMs: MATRIX_PROBE + timeouts.nodeExec, retries: Math.ceil(timeouts.proxySync / RETRY_INTERVAL),
-      retryIntervalMs: RETRY_INTERVAL, retryDeadlineMs: timeouts.proxySync,
+      cells: [control], expected: () => 'blocked', concurrency: 1, ...settleOptions(timeouts.matrixProbe),
       probe: (cell) => probeCell(cell, 'TCP'),
     }).finally(() => f.deleteNetworkPolicy('control-deny-all', x));
     const verdict = classifyControl({
@@ -122,23 +106,23 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
     await expectMatrix('control removed: every pod reaches every pod again', 'UDP', allowed(), removed);
   });
 
-  afterEach(async function () {
-    this.timeout(timeouts.apiCall * (policies.length + 1));
+  f.afterEach(async () => {
+    f.budget({ apiCall: policies.length + 1 });
     while (policies.length) {
       const p = policies.pop()!;
       await f.deleteNetworkPolicy(p.name, p.ns);
     }
   });
 
-  f.it('NetworkPolicy can be used to allow or deny traffic to SCTP ports: default-deny-ingress', async function () {
-    this.timeout(MATRIX * 2 + timeouts.apiCall);
+  f.it('NetworkPolicy can be used to allow or deny traffic to SCTP ports: default-deny-ingress', async () => {
+    f.budget({ matrix: 2, apiCall: 1 });
     await expectMatrix('before the policy: all allowed', 'SCTP', allowed(), NO_POLICY);
     await applyPolicy('x', { name: 'default-deny-ingress', podSelector: {}, ingress: [] });
     await expectMatrix('default-deny-ingress in x', 'SCTP', allowed().expectPeer({}, { namespace: 'x' }, false));
   });
 
-  f.it('NetworkPolicy can be used to allow or deny traffic to SCTP ports: allow by port', async function () {
-    this.timeout(MATRIX * 3 + timeouts.apiCall * 2);
+  f.it('NetworkPolicy can be used to allow or deny traffic to SCTP ports: allow by port', async () => {
+    f.budget({ matrix: 3, apiCall: 2 });
     await expectMatrix('before the policy: all allowed', 'SCTP', allowed(), NO_POLICY);
     await applyPolicy('x', { name: 'allow-sctp-81-only', podSelector: { pod: 'a' }, ingress: [{ ports: [{ protocol: 'SCTP', port: OTHER_PORT }] }] });
     const denied = allowed().expectAllIngress('x/a', false);
@@ -151,8 +135,8 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
       `allow-sctp-80 only adds to allow-sctp-81-only: ${into} were each observed blocked twice in a row by the previous matrix, so allowed here is allow-sctp-80 in force`);
   });
 
-  f.it('NetworkPolicy can be used to allow or deny traffic to SCTP ports: SCTP allowed on a port leaves TCP and UDP on that port denied', async function () {
-    this.timeout(MATRIX * 3 + timeouts.apiCall);
+  f.it('NetworkPolicy can be used to allow or deny traffic to SCTP ports: SCTP allowed on a port leaves TCP and UDP on that port denied', async () => {
+    f.budget({ matrix: 3, apiCall: 1 });
     await applyPolicy('x', { name: 'allow-only-sctp-80', podSelector: { pod: 'a' }, ingress: [{ ports: [{ protocol: 'SCTP', port: PORT }] }] });
     // TCP first: its blocked cells prove the policy in force, which the all-allowed SCTP matrix cannot.
     const tcp = await expectMatrix(`x/a admits only SCTP/${PORT}: TCP into x/a denied`, 'TCP', allowed().expectAllIngress('x/a', false));
@@ -160,8 +144,8 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
     await expectMatrix(`x/a admits SCTP/${PORT}`, 'SCTP', allowed(), `allow-only-sctp-80 was proven in force by the TCP matrix: ${tcp.inForce.text}`);
   });
 
-  f.it('NetworkPolicy can be used to allow or deny traffic to SCTP ports: allow from a pod in another namespace by pod and namespace selector', async function () {
-    this.timeout(MATRIX + timeouts.apiCall);
+  f.it('NetworkPolicy can be used to allow or deny traffic to SCTP ports: allow from a pod in another namespace by pod and namespace selector', async () => {
+    f.budget({ matrix: 1, apiCall: 1 });
     await applyPolicy('x', {
       name: 'allow-y-b', podSelector: { pod: 'a' },
       ingress: [{ from: [{ namespaceSelector: nsSelector('y'), podSelector: { pod: 'b' } }], ports: [{ protocol: 'SCTP', port: PORT }] }],
@@ -169,8 +153,8 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
     await expectMatrix('x/a admits SCTP only from y/b', 'SCTP', allowed().expectAllIngress('x/a', false).expect('y/b', 'x/a', true));
   });
 
-  f.it('NetworkPolicy can be used to allow or deny traffic to SCTP ports: egress to SCTP in one namespace', async function () {
-    this.timeout(MATRIX + timeouts.apiCall);
+  f.it('NetworkPolicy can be used to allow or deny traffic to SCTP ports: egress to SCTP in one namespace', async () => {
+    f.budget({ matrix: 1, apiCall: 1 });
     await applyPolicy('x', {
       name: 'egress-sctp-to-y', podSelector: { pod: 'a' }, policyTypes: ['Egress'],
       egress: [{ to: [{ namespaceSelector: nsSelector('y') }], ports: [{ protocol: 'SCTP', port: PORT }] }],

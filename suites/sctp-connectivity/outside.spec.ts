@@ -1,10 +1,11 @@
 // SCTP from OUTSIDE the cluster: NodePort, hostPort and externalIP reached by a client that is not
-// a pod (lib/outside.ts: the local cluster's outside netns, or a container on kind's network).
+// a pod (lib/connectivity/outside.ts: the local cluster's outside netns, or a container on kind's network).
 // Each answer carries the backend's hostname, so a wrong backend cannot pass.
 
 import type * as k8s from '@kubernetes/client-node';
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
-import { findOutside, type OutsideClient, type OutsideOutcome } from '../../lib/outside.ts';
+import { findOutside, type OutsideClient } from '../../lib/connectivity/outside.ts';
+import type { ProbeOutcome } from '../../lib/connectivity/probe.ts';
 import { serverArgs, HTTP_PORT } from './helpers.ts';
 
 const PORT = 5060;
@@ -21,8 +22,8 @@ describeE2E('SCTPConnectivity from outside the cluster', [Tag.SCTPConnectivity, 
   let node: k8s.V1Node;
   let nodeIP = '';
 
-  before(async function () {
-    this.timeout(timeouts.podStart + timeouts.apiCall * 2);
+  f.before(async () => {
+    f.budget({ podStart: 1, apiCall: 2 });
     const choice = await findOutside(f.config);
     if (!choice.client) return f.skip(choice.reason);
     outside = choice.client;
@@ -41,7 +42,7 @@ describeE2E('SCTPConnectivity from outside the cluster', [Tag.SCTPConnectivity, 
   });
 
   /** Readiness and verdict with the same probe: an association from outside, answered by `backend`. */
-  async function expectFromOutside(what: string, host: string, port: number): Promise<OutsideOutcome> {
+  async function expectFromOutside(what: string, host: string, port: number): Promise<ProbeOutcome> {
     const r = await f.eventually(`${what}: SCTP from outside (${outside.ip}) to ${host}:${port} answered`, {
       timeout: timeouts.proxySync,
       probe: () => outside.connect(host, port, 'SCTP', { data: 'hostname' }),
@@ -52,21 +53,21 @@ describeE2E('SCTPConnectivity from outside the cluster', [Tag.SCTPConnectivity, 
     return r;
   }
 
-  f.it('A client outside the cluster can connect via SCTP to a NodePort Service', async function () {
-    this.timeout(timeouts.proxySync + timeouts.endpoints + timeouts.apiCall);
+  f.it('A client outside the cluster can connect via SCTP to a NodePort Service', async () => {
+    f.budget({ proxySync: 1, endpoints: 1, apiCall: 1 });
     const svc = await f.createService({ name: 'sctp-nodeport', type: 'NodePort', selector: { app: 'sctp-outside' }, ports: [{ name: 'sip', protocol: 'SCTP', port: PORT, targetPort: TARGET }] });
     const nodePort = svc.spec!.ports![0]!.nodePort!;
     await f.waitForEndpointSlices('sctp-nodeport', 'the backend ready', (s) => s.some((x) => (x.endpoints ?? []).some((e) => e.conditions?.ready)));
     await expectFromOutside(`NodePort ${nodePort} on node ${node.metadata!.name}`, nodeIP, nodePort);
   });
 
-  f.it('A client outside the cluster can connect via SCTP to a pod\'s hostPort', async function () {
-    this.timeout(timeouts.proxySync + timeouts.apiCall);
+  f.it('A client outside the cluster can connect via SCTP to a pod\'s hostPort', async () => {
+    f.budget({ proxySync: 1, apiCall: 1 });
     await expectFromOutside(`hostPort ${HOST_PORT} -> ${TARGET} on node ${node.metadata!.name}`, nodeIP, HOST_PORT);
   });
 
-  f.it('A client outside the cluster can connect via SCTP to a Service externalIP', async function () {
-    this.timeout(timeouts.proxySync + timeouts.endpoints + timeouts.nodeExec * 3);
+  f.it('A client outside the cluster can connect via SCTP to a Service externalIP', async () => {
+    f.budget({ proxySync: 1, endpoints: 1, nodeExec: 3 });
     // The externalIP must be routed to a node. Local cluster: a free address of the node link, with a
     // /32 route via the node in the outside netns only (removed after). Elsewhere: the node's own IP.
     let externalIP = nodeIP;

@@ -25,16 +25,16 @@ describeE2E('SCTPConnectivity Pods', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.
     expect(r.reply, r.render()).to.equal(serverName);
   }
 
-  f.it('A pod can connect directly to another pod via SCTP on the same node', async function () {
-    this.timeout(timeouts.podStart * 3);
+  f.it('A pod can connect directly to another pod via SCTP on the same node', async () => {
+    f.budget({ podStart: 3 });
     const nodes = await f.sctpPodNodes();
     f.skipIf(nodes.length === 0, `the cluster has no ready schedulable node for SCTP pods${f.placementNote() ? ` (${f.placementNote()})` : ''}`);
     const n = nodes[0]!.metadata!.name!;
     await podToPod(n, n);
   });
 
-  f.it('A pod can connect directly to another pod via SCTP on another node', async function () {
-    this.timeout(timeouts.podStart * 3);
+  f.it('A pod can connect directly to another pod via SCTP on another node', async () => {
+    f.budget({ podStart: 3 });
     const nodes = await f.sctpPodNodes();
     f.skipIf(nodes.length < 2, `cross-node pod-to-pod needs 2 ready schedulable nodes; the cluster has ${nodes.length} (${nodes.map((x) => x.metadata!.name).join(', ') || 'none'})${f.placementNote() ? `; ${f.placementNote()}` : ''}`);
     await podToPod(nodes[0]!.metadata!.name!, nodes[1]!.metadata!.name!);
@@ -42,8 +42,8 @@ describeE2E('SCTPConnectivity Pods', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.
 
   // Nodes with different kernels may run different SCTP stacks (kernel SCTP where the kernel has it, a
   // userspace stack where it does not, as agnhost-sctp chooses): the two must interoperate, both ways.
-  f.it('A pod can connect directly via SCTP to a pod on a node with a different kernel, in both directions', async function () {
-    this.timeout(timeouts.podStart * 6);
+  f.it('A pod can connect directly via SCTP to a pod on a node with a different kernel, in both directions', async () => {
+    f.budget({ podStart: 6 });
     const nodes = await f.sctpPodNodes();
     const kernel = (n: (typeof nodes)[number]) => n.status?.nodeInfo?.kernelVersion ?? '?';
     const a = nodes[0];

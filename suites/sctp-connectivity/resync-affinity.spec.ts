@@ -6,9 +6,10 @@
 //   every exchange must be answered, all by one backend. Upstream agnhost has no such client: skips.
 // - sessionAffinity: ClientIP: N associations from one client all reach the same backend.
 
-import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
+import { describeE2E, expect, span, Tag, timeouts, times, useE2E } from '../../lib/e2e.ts';
 import { formatDuration, goDuration } from '../../lib/framework/duration.ts';
-import { clientArgs, deleteEndpointSlice, deleteService, eventuallyAnsweredBy, expectEveryBackend, probeHostname, serverArgs, shq, HTTP_PORT, type HostnameOutcome } from './helpers.ts';
+import type { ProbeOutcome } from '../../lib/connectivity/probe.ts';
+import { clientArgs, eventuallyAnsweredBy, expectEveryBackend, probeHostname, serverArgs, HTTP_PORT } from './helpers.ts';
 
 const PORT = 5060;
 const TARGET = 5061;
@@ -25,8 +26,8 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
   const f = useE2E('sctp-resync', { scope: 'all' });
   const ips: Record<string, string> = {};
 
-  before(async function () {
-    this.timeout(timeouts.podStart * 2);
+  f.before(async () => {
+    f.budget({ podStart: 2 });
     const pods = await Promise.all([
       ...BACKENDS.map((name) => f.runPod({ name, image: f.config.images.test, args: serverArgs(TARGET), labels: { app: 'sctp-resync' }, readinessPort: HTTP_PORT, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: TARGET }] })),
       f.runPod({ name: 'client', image: f.config.images.test, args: clientArgs(f) }),
@@ -53,13 +54,14 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
     const churnVip = churnSvc.spec!.clusterIP!;
     await eventuallyAnsweredBy(f, `SCTP client -> ${prefix} Service ${churnVip}:${port} (kube-proxy resync ${i + 1})`, 'backend-a', () => probeHostname(f, { from: 'client', host: churnVip, port }));
     if (i === 0) return 2;
-    await deleteEndpointSlice(f, `${prefix}-${i - 1}-1`);
-    await deleteService(f, `${prefix}-${i - 1}`);
+    await f.deleteEndpointSlice(`${prefix}-${i - 1}-1`);
+    await f.deleteService(`${prefix}-${i - 1}`);
     return 4;
   }
 
-  f.it('New SCTP associations to a Service keep working while other Services and endpoints change', async function () {
-    this.timeout(timeouts.proxySync * (CHURN_ROUNDS + 2) + timeouts.apiCall * CHURN_ROUNDS * 4 + timeouts.endpoints);
+  f.it('New SCTP associations to a Service keep working while other Services and endpoints change', async () => {
+    // the Service, every backend before the churn, each round (a proven resync and up to four API changes), the tail
+    f.budget({ endpoints: 1, proxySync: 2 }, times(CHURN_ROUNDS, { proxySync: 1, apiCall: 4 }));
     const vip = await service('sctp-stable');
     await expectEveryBackend(f, `SCTP client -> ${vip}:${PORT} before the churn`, BACKENDS, () => probeHostname(f, { from: 'client', host: vip, port: PORT }));
 
@@ -76,7 +78,7 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
         churning = false;
       }
     })();
-    const results: HostnameOutcome[] = [];
+    const results: ProbeOutcome[] = [];
     while (churning || results.length < CHURN_ROUNDS) results.push(await probeHostname(f, { from: 'client', host: vip, port: PORT }));
     await churn;
 
@@ -87,17 +89,17 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
     expect(bad.map((r) => r.render()), `${bad.length} of ${results.length} SCTP associations to ${vip}:${PORT} failed or reached a pod that is not a backend while ${changes} other Service/EndpointSlice changes made kube-proxy resync`).to.deep.equal([]);
   });
 
-  f.it('An established SCTP association survives kube-proxy resyncs', async function () {
+  f.it('An established SCTP association survives kube-proxy resyncs', async () => {
     if (f.config.flavor === 'agnhost') f.skip('upstream agnhost connect has no long-lived client mode (one connect, no data exchange); this test needs agnhost-sctp `connect --hold`');
-    this.timeout(timeouts.proxySync * 3 + HOLD_MS + timeouts.apiCall * 4 + timeouts.endpoints);
+    f.budget({ proxySync: 3, ms: HOLD_MS, apiCall: 4, endpoints: 1 });
     const vip = await service('sctp-held');
     await expectEveryBackend(f, `SCTP client -> ${vip}:${PORT} before the hold`, BACKENDS, () => probeHostname(f, { from: 'client', host: vip, port: PORT }));
 
     const argv = [f.agnhostBin(), 'connect', `${vip}:${PORT}`, '--protocol=sctp', `--timeout=${goDuration(timeouts.probe)}`, `--hold=${goDuration(HOLD_MS)}`, `--interval=${goDuration(HOLD_INTERVAL_MS)}`, '--data=hostname'];
-    const command = `kubectl exec -n ${f.ns} client -- ${argv.map(shq).join(' ')}`;
+    const command = f.execCommand('client', argv);
     const t0 = Date.now();
     let holdEnded = 0;
-    const held = f.exec('client', argv, { timeout: HOLD_MS + timeouts.probe + timeouts.nodeExec })
+    const held = f.exec('client', argv, { timeout: span({ ms: HOLD_MS, probe: 1, nodeExec: 1 }) })
       .catch((e: Error) => e)
       .finally(() => { holdEnded = Date.now(); });
     const proven: number[] = [];
@@ -119,8 +121,8 @@ describeE2E('SCTPConnectivity Services during kube-proxy resync', [Tag.SCTPConne
     expect(proven.length, `the hold ended before ${HOLD_RESYNCS} kube-proxy resyncs were proven: ${story}; a slow cluster needs a longer HOLD_MS`).to.be.at.least(HOLD_RESYNCS);
   });
 
-  f.it('ClientIP session affinity holds for SCTP: every association from one client reaches one backend', async function () {
-    this.timeout(timeouts.proxySync * 2 + timeouts.probe * AFFINITY_CONNECTS * 2);
+  f.it('ClientIP session affinity holds for SCTP: every association from one client reaches one backend', async () => {
+    f.budget({ proxySync: 2 }, times(AFFINITY_CONNECTS, { probe: 2 }));
     // both backends answer on their own, so a single backend seen below is affinity, not a dead peer
     for (const b of BACKENDS) await eventuallyAnsweredBy(f, `SCTP client -> ${b} ${ips[b]}:${TARGET} directly`, b, () => probeHostname(f, { from: 'client', host: ips[b]!, port: TARGET }));
     const vip = await service('sctp-affinity', 'ClientIP');

@@ -17,8 +17,8 @@ describeE2E('SCTPConnectivity Services', [Tag.SCTPConnectivity, Tag.Disruptive, 
   const ips: Record<string, string> = {};
   const nodeOf: Record<string, string> = {};
 
-  before(async function () {
-    this.timeout(timeouts.podStart * 2);
+  f.before(async () => {
+    f.budget({ podStart: 2 });
     const nodes = await f.sctpPodNodes();
     f.skipIf(nodes.length === 0, `the cluster has no ready schedulable node for SCTP pods${f.placementNote() ? ` (${f.placementNote()})` : ''}`);
     // backends spread over the nodes there are; the client on the first
@@ -42,8 +42,8 @@ describeE2E('SCTPConnectivity Services', [Tag.SCTPConnectivity, Tag.Disruptive, 
     return svc.spec!.clusterIP!;
   }
 
-  f.it(`A pod can connect to another pod via SCTP via a Service IP (port ${PORT} -> targetPort ${TARGET}, every backend answers)`, async function () {
-    this.timeout(timeouts.endpoints + timeouts.proxySync * 2);
+  f.it(`A pod can connect to another pod via SCTP via a Service IP (port ${PORT} -> targetPort ${TARGET}, every backend answers)`, async () => {
+    f.budget({ endpoints: 1, proxySync: 2 });
     const vip = await clusterIPService('sctp-clusterip');
     const nodes = [...new Set(Object.keys(ips).map((n) => nodeOf[n]!))];
     const r = await withDiagnosis(f, () => ({ client: 'client', host: vip, port: PORT, control: { host: ips['backend-a']!, port: TARGET }, nodes, service: { ip: vip, port: PORT } }),
@@ -54,15 +54,15 @@ describeE2E('SCTPConnectivity Services', [Tag.SCTPConnectivity, Tag.Disruptive, 
     expect(direct.state, `nothing listens on backend-a ${ips['backend-a']}:${PORT}; an answer means the test would not see a missing port translation\n${direct.render()}`).to.not.equal('allowed');
   });
 
-  f.it('A backend can reach its own SCTP Service (hairpin), every backend answers', async function () {
-    this.timeout(timeouts.endpoints + timeouts.proxySync * 2);
+  f.it('A backend can reach its own SCTP Service (hairpin), every backend answers', async () => {
+    f.budget({ endpoints: 1, proxySync: 2 });
     const vip = await clusterIPService('sctp-hairpin');
     const r = await expectEveryBackend(f, `SCTP backend-a -> its own Service ${vip}:${PORT}`, BACKENDS, () => probeHostname(f, { from: 'backend-a', host: vip, port: PORT }));
     expect(r.seen.get('backend-a'), `hairpin: backend-a must reach itself through ${vip}:${PORT}\n${r.render()}`).to.be.greaterThan(0);
   });
 
-  f.it('A pod can connect via SCTP to the addresses of a headless Service found through DNS (A and _sip._sctp SRV)', async function () {
-    this.timeout(timeouts.dns * 2 + timeouts.proxySync * 2);
+  f.it('A pod can connect via SCTP to the addresses of a headless Service found through DNS (A and _sip._sctp SRV)', async () => {
+    f.budget({ dns: 2, proxySync: 2 });
     f.skipIf(f.config.flavor !== 'agnhost-sctp', `DNS lookups use the busybox nslookup in agnhost-sctp; flavor ${f.config.flavor} has none`);
     await f.createService({ name: 'sctp-headless', headless: true, selector: { app: 'sctp-svc' }, ports: [{ name: 'sip', protocol: 'SCTP', port: TARGET }] });
     const fqdn = `sctp-headless.${f.ns}.svc.${f.config.clusterDomain}`;
@@ -70,8 +70,9 @@ describeE2E('SCTPConnectivity Services', [Tag.SCTPConnectivity, Tag.Disruptive, 
       f.eventually(`${type} ${name} from ${f.ns}/client`, {
         timeout: timeouts.dns,
         probe: async () => {
-          const x = await f.exec('client', ['/bin/nslookup', `-type=${type}`, name]);
-          return { ...parseNslookup(x.stdout), raw: `$ kubectl exec -n ${f.ns} client -- nslookup -type=${type} ${name}\nexit ${x.code}\n${x.stdout}${x.stderr}` };
+          const argv = ['/bin/nslookup', `-type=${type}`, name];
+          const x = await f.exec('client', argv);
+          return { ...parseNslookup(x.stdout), raw: `$ ${f.execCommand('client', argv)}\nexit ${x.code}\n${x.stdout}${x.stderr}` };
         },
         until,
         describe: (r) => r.raw,
@@ -98,8 +99,8 @@ describeE2E('SCTPConnectivity Services', [Tag.SCTPConnectivity, Tag.Disruptive, 
     expect([...reached].sort(), `the SRV targets of _sip._sctp.${fqdn} lead to every backend\n${srv.raw}`).to.deep.equal(BACKENDS);
   });
 
-  f.it('A pod can connect via SCTP to a Service without selector through a hand-made EndpointSlice', async function () {
-    this.timeout(timeouts.proxySync * 3);
+  f.it('A pod can connect via SCTP to a Service without selector through a hand-made EndpointSlice', async () => {
+    f.budget({ proxySync: 3 });
     const svc = await f.createService({ name: 'sctp-manual', ports: [{ name: 'sip', protocol: 'SCTP', port: PORT, targetPort: TARGET }] });
     await f.createEndpointSlice({ name: 'sctp-manual-1', serviceName: 'sctp-manual', addresses: [ips['backend-b']!], ports: [{ name: 'sip', protocol: 'SCTP', port: TARGET }] });
     const vip = svc.spec!.clusterIP!;

@@ -10,8 +10,8 @@ describeE2E('SCTP DNS', [Tag.SCTP, Tag.LinuxOnly], () => {
   let clientPod = '';
   const backends: Record<string, string> = {};
 
-  before(async function () {
-    this.timeout(timeouts.podStart * 2);
+  f.before(async () => {
+    f.budget({ podStart: 2 });
     f.skipIf(f.config.flavor !== 'agnhost-sctp', `DNS lookups use the busybox nslookup in agnhost-sctp; flavor ${f.config.flavor} has none`);
     const pods = await Promise.all(['a', 'b'].map((n) =>
       f.runPod({ name: `backend-${n}`, image: f.config.images.test, args: f.pauseArgs(), labels: { app: 'sctp-dns' }, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }] })));

@@ -18,19 +18,18 @@
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { classifyControl } from '../../lib/connectivity/control.ts';
 import { formatDuration } from '../../lib/framework/duration.ts';
-import { probeMatrix, probeResultOf } from '../../lib/connectivity/probe-matrix.ts';
+import { probeMatrix, settleOptions } from '../../lib/connectivity/probe-matrix.ts';
 import { type Cell, compareList, renderList, type Verdict } from '../../lib/connectivity/truth-table.ts';
 import type { Protocol } from '../../lib/connectivity/model.ts';
 
 const PORT = 5060;
-/** One step: up to one sync period of re-probes, after the two observations every cell gets. */
-const STEP = timeouts.proxySync + 2 * (timeouts.probe + timeouts.nodeExec) + timeouts.poll;
 
 describeE2E('SCTP NetworkPolicy', [Tag.SCTP, Tag.NetworkPolicy, Tag.LinuxOnly], () => {
   const f = useE2E('sctp-netpol-basic', { sctpModuleGuard: true });
 
-  f.it('A NetworkPolicy matching an SCTP port does not allow TCP or UDP traffic', async function () {
-    this.timeout(timeouts.podStart * 2 + STEP * 4 + timeouts.apiCall * 4);
+  f.it('A NetworkPolicy matching an SCTP port does not allow TCP or UDP traffic', async () => {
+    // four steps, each cells settling: open, the control, open again, the policy under test
+    f.budget({ podStart: 2, cellsSettle: 4, apiCall: 4 });
     const server = await f.runPod({
       name: 'server', image: f.config.images.test, labels: { app: 'server' },
       args: f.porterArgs(), env: { [`SERVE_PORT_${PORT}`]: 'tcp-ok', [`SERVE_UDP_PORT_${PORT}`]: 'udp-ok' },
@@ -45,10 +44,8 @@ describeE2E('SCTP NetworkPolicy', [Tag.SCTP, Tag.NetworkPolicy, Tag.LinuxOnly], 
     const observe = async (title: string, want: Verdict, protocols: Protocol[], inForce?: string) => {
       const cells = protocols.map(cell);
       const r = await probeMatrix({
-        cells, expected: () => want, concurrency: cells.length,
-        timeoutMs: timeouts.probe + timeouts.nodeExec, retries: Math.ceil(timeouts.proxySync / timeouts.poll),
-        retryIntervalMs: timeouts.poll, retryDeadlineMs: timeouts.proxySync,
-        probe: async (c) => probeResultOf(await f.probe({ from: 'client', host: ip, port: PORT, protocol: protocolOf(c) })),
+        cells, expected: () => want, concurrency: cells.length, ...settleOptions(timeouts.probe),
+        probe: (c) => f.probe({ from: 'client', host: ip, port: PORT, protocol: protocolOf(c) }),
         ...(inForce ? { inForce } : {}),
       });
       const text = renderList({ title, cells, expected: () => want, observed: r.observed, inForce: r.inForce });

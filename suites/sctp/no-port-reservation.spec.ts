@@ -10,8 +10,8 @@ const PORT = 5063;
 describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
   const f = useE2E('sctp-no-reservation', { sctpModuleGuard: true });
 
-  f.it('kubelet and kube-proxy open no SCTP sockets for hostPorts, NodePorts or externalIPs', async function () {
-    this.timeout(timeouts.podStart + timeouts.proxySync * 2 + timeouts.nodeExec * 4);
+  f.it('kubelet and kube-proxy open no SCTP sockets for hostPorts, NodePorts or externalIPs', async () => {
+    f.budget({ podStart: 1, proxySync: 2, nodeExec: 4 });
     const [node] = await f.readySchedulableNodes();
     f.skipIf(!node, 'the cluster has no ready schedulable node');
     const nodeName = node!.metadata!.name!;

@@ -16,7 +16,7 @@
 //                    -> "Pods can declare SCTP HostPorts" fails: no SCTP DNAT for hostPort 5072, with the node's rule excerpt
 // The same breakages on captured dumps: lib/node/fixtures/netfilter/variants/ (unit tests: lib/node/netfilter/verdicts.test.ts).
 
-import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
+import { describeE2E, expect, Tag, timeouts, times, useE2E } from '../../lib/e2e.ts';
 import { errorMessage } from '../../lib/framework/errors.ts';
 import { EventuallyTimeout } from '../../lib/framework/eventually.ts';
 import { describeDnatExpectation, endpointKey, type RuleSearch, type ServiceQuery } from '../../lib/node/netfilter/index.ts';
@@ -41,8 +41,8 @@ function problemsWith(found: RuleSearch, what: string, expected: string, transla
 describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
   const f = useE2E('sctp-node-rules', { sctpModuleGuard: true });
 
-  f.it('Pods can declare SCTP HostPorts', async function () {
-    this.timeout(timeouts.podStart + timeouts.proxySync + timeouts.nodeExec * 4);
+  f.it('Pods can declare SCTP HostPorts', async () => {
+    f.budget({ podStart: 1, proxySync: 1, nodeExec: 4 });
     const nodes = await f.node.access();
     const [node] = await f.readySchedulableNodes();
     f.skipIf(!node, 'the cluster has no ready schedulable node');
@@ -66,11 +66,12 @@ describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
   });
 
   for (const mode of ['iptables', 'nftables', 'ipvs'] as const) {
-    f.it(`Services can declare SCTP ServicePorts when using the ${mode} proxier`, async function () {
-      this.timeout(timeouts.podStart + timeouts.nodeExec * 4);
+    f.it(`Services can declare SCTP ServicePorts when using the ${mode} proxier`, async () => {
+      f.budget({ podStart: 1, nodeExec: 4 });
       const nodes = (await f.readySchedulableNodes()).map((n) => n.metadata!.name!);
       f.skipIf(!nodes.length, 'the cluster has no ready schedulable node');
-      this.timeout(timeouts.podStart + nodes.length * (timeouts.nodeExec * 4 + 3 * (timeouts.proxySync + timeouts.nodeExec * 4)));
+      // per node: its proxy mode, then three addresses, each up to one sync plus its rule reads
+      f.budget({ podStart: 1 }, times(nodes.length, { nodeExec: 4 }, times(3, { proxySync: 1, nodeExec: 4 })));
 
       // Nodes may differ: read the proxy mode on every one of them.
       const modes: { node: string; mode: string; evidence: string }[] = [];

@@ -2,29 +2,20 @@
 // Local cluster: the static agnhost-sctp binary run in the cluster's "outside" netns through nsenter.
 // kind: a testcontainers container on kind's Docker network running the test image (not runnable
 // on the project machine: no Docker with SCTP; only construction is tested).
-// Probe results use the same classifier and ProbeOutcome shape as pod probes.
+// Its probes are the pod probes' (lib/connectivity/probe.ts): the same outcome, probe line and reproduce command.
 
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { classifyConnect, connectArgv } from './connectivity/connect.ts';
-import type { LocalClusterInfo, RunConfig } from './framework/config.ts';
-import { formatDuration } from './framework/duration.ts';
-import { timeouts } from './framework/timeouts.ts';
-import type { Protocol } from './connectivity/model.ts';
-import type { ProbeOutcome } from './k8s/probe.ts';
-import { dockerEngineWorks } from './node/docker.ts';
+import type { LocalClusterInfo, RunConfig } from '../framework/config.ts';
+import { formatDuration } from '../framework/duration.ts';
+import { shellLine } from '../framework/shell.ts';
+import { timeouts } from '../framework/timeouts.ts';
+import type { Protocol } from './model.ts';
+import { probeFrom, reproduceCommand, type ProbeOutcome, type RawRun, type Vantage } from './probe.ts';
+import { dockerEngineWorks } from '../node/docker.ts';
 
-export interface OutsideOutcome extends ProbeOutcome {
-  /** What the server answered (the echoed hostname with `data: 'hostname'`), first line, trimmed. */
-  reply: string;
-}
-
-export interface RawRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { RawRun };
 
 /** Runs an argv; resolves with its exit; rejects only when it could not run (or ran past timeoutMs). */
 export type Runner = (argv: string[], timeoutMs: number) => Promise<RawRun>;
@@ -35,7 +26,9 @@ export interface OutsideClient {
   readonly description: string;
   /** The client's own address (what a server sees without SNAT). */
   readonly ip: string;
-  connect(host: string, port: number, protocol: Protocol, o?: { timeoutMs?: number; data?: string }): Promise<OutsideOutcome>;
+  /** The vantage point for lib/connectivity/probe.ts (probe line "SCTP outside <ip> -> ..."). */
+  readonly vantage: Vantage;
+  connect(host: string, port: number, protocol: Protocol, o?: { timeoutMs?: number; data?: 'hostname' }): Promise<ProbeOutcome>;
   /** Adds a host route in the outside vantage point; returns its removal. netns only. */
   addHostRoute(dest: string, via: string): Promise<() => Promise<void>>;
   /** `ip route get` for an address from the vantage point (evidence for messages). */
@@ -47,18 +40,10 @@ export type OutsideChoice = { client: OutsideClient; reason?: undefined } | { cl
 
 const defaultRunner: Runner = async (argv, timeoutMs) => {
   const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: timeoutMs, stdin: 'ignore', forceKillAfterDelay: 1000 });
-  if (r.timedOut) throw new Error(`timed out after ${formatDuration(timeoutMs)}: ${argv.join(' ')}`);
+  if (r.timedOut) throw new Error(`timed out after ${formatDuration(timeoutMs)}: ${shellLine(argv)}`);
   if (r.exitCode === undefined && r.signal === undefined) throw new Error(`cannot run ${argv[0]}: ${r.shortMessage ?? r.message}`);
   return { code: r.exitCode ?? null, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 };
-
-export function outcome(what: string, command: string, r: RawRun | Error): OutsideOutcome {
-  const v = r instanceof Error
-    ? { state: 'error' as const, cls: 'EXEC', detail: `probe did not run: ${r.message}` }
-    : classifyConnect(r.code, r.stdout, r.stderr, 'agnhost-sctp');
-  const reply = r instanceof Error || v.state !== 'allowed' ? '' : (r.stdout.split('\n').map((l) => l.trim()).find(Boolean) ?? '');
-  return { state: v.state, cls: v.cls, detail: v.detail, command, reply, render: () => `${what}: ${v.state} — ${v.detail}\n  reproduce: ${command}` };
-}
 
 /** Where `bash agnhost-sctp/build.sh` leaves the static binary. */
 export function agnhostBinary(root = process.cwd()): string {
@@ -80,20 +65,22 @@ export function netnsOutside(o: NetnsOutsideOptions): OutsideClient {
   const ipCmd = async (args: string[]) => {
     const argv = [...enter, 'ip', ...args];
     const r = await run(argv, timeouts.nodeExec);
-    if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}: ${(r.stderr || r.stdout).trim()}`);
+    if (r.code !== 0) throw new Error(`${shellLine(argv)} exited ${r.code}: ${(r.stderr || r.stdout).trim()}`);
     return r.stdout.trim();
+  };
+  const vantage: Vantage = {
+    name: `outside ${o.ip}`,
+    flavor: 'agnhost-sctp',
+    bin: o.binary,
+    run: (argv, timeoutMs) => run([...enter, ...argv], timeoutMs),
+    command: (argv) => reproduceCommand({ here: true }, [...enter, ...argv]),
   };
   return {
     kind: 'netns',
     description: `${o.binary} in netns ${o.netns} (${o.ip})`,
     ip: o.ip,
-    async connect(host, port, protocol, co = {}) {
-      const timeoutMs = co.timeoutMs ?? timeouts.probe;
-      const argv = [...enter, o.binary, ...connectArgv({ host, port, protocol, timeoutMs }).slice(1), ...(co.data ? [`--data=${co.data}`] : [])];
-      const command = argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
-      const r = await run(argv, timeoutMs + timeouts.nodeExec).catch((e: Error) => e);
-      return outcome(`${protocol} outside ${o.ip} -> ${host}:${port}`, command, r);
-    },
+    vantage,
+    connect: (host, port, protocol, co = {}) => probeFrom(vantage, { host, port, protocol, ...co }),
     async addHostRoute(dest, via) {
       const prefix = `${dest}/32`;
       await ipCmd(['route', 'add', prefix, 'via', via]);
@@ -135,20 +122,21 @@ export async function dockerOutside(o: DockerOutsideOptions): Promise<OutsideCli
     .start();
   const ip = started.getIpAddress(network);
   const id = started.getId().slice(0, 12);
+  const vantage: Vantage = {
+    name: `outside ${ip}`,
+    flavor: 'agnhost-sctp',
+    run: (argv, timeoutMs) => Promise.race([
+      started.exec(argv).then((x): RawRun => ({ code: x.exitCode, stdout: x.stdout, stderr: x.stderr })),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`docker exec timed out after ${formatDuration(timeoutMs)}`)), timeoutMs).unref()),
+    ]),
+    command: (argv) => reproduceCommand({ container: id }, argv),
+  };
   return {
     kind: 'docker',
     description: `container ${id} (${o.image}) on Docker network ${network} (${ip})`,
     ip,
-    async connect(host, port, protocol, co = {}) {
-      const timeoutMs = co.timeoutMs ?? timeouts.probe;
-      const argv = [...connectArgv({ host, port, protocol, timeoutMs }), ...(co.data ? [`--data=${co.data}`] : [])];
-      const command = `docker exec ${id} ${argv.join(' ')}`;
-      const r = await Promise.race([
-        started.exec(argv).then((x) => ({ code: x.exitCode, stdout: x.stdout, stderr: x.stderr })),
-        new Promise<Error>((resolve) => setTimeout(() => resolve(new Error(`docker exec timed out after ${formatDuration(timeoutMs + timeouts.nodeExec)}`)), timeoutMs + timeouts.nodeExec).unref()),
-      ]).catch((e: Error) => e);
-      return outcome(`${protocol} outside ${ip} -> ${host}:${port}`, command, r);
-    },
+    vantage,
+    connect: (host, port, protocol, co = {}) => probeFrom(vantage, { host, port, protocol, ...co }),
     async addHostRoute() {
       throw new Error('addHostRoute: a container on kind\'s network cannot add routes (no NET_ADMIN); use an externalIP that is a node address');
     },
