@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CLUSTER_DOMAIN, CLUSTER_NAME, DNS_IP, OUTSIDE, POD_CIDR, PROXY_MODES, SERVICE_CIDR, type Layout, type NodeSpec, type ProxyMode,
+  CLUSTER_DOMAIN, CLUSTER_NAME, DNS_IP, NODE_PROXY_MODES, OUTSIDE, POD_CIDR, PROXY_MODES, SERVICE_CIDR, type Layout, type NodeProxyMode, type NodeSpec, type ProxyMode,
 } from './render.ts';
 
 export const DEFAULT_CLUSTER_DIR = '/var/lib/sctp-e2e/cluster';
@@ -22,7 +22,7 @@ export function clusterJsonPath(dir = clusterDir()): string {
   return join(dir, 'cluster.json');
 }
 
-export { PROXY_MODES, type ProxyMode };
+export { NODE_PROXY_MODES, PROXY_MODES, type NodeProxyMode, type ProxyMode };
 
 export interface ClusterSsh {
   host: string;

@@ -5,6 +5,9 @@ import { stringify } from 'yaml';
 /** kube-proxy's mode in the local cluster; cluster.json names it (cluster/contract.ts). */
 export const PROXY_MODES = ['iptables', 'nftables'] as const;
 export type ProxyMode = (typeof PROXY_MODES)[number];
+/** A node's own kube-proxy mode: the cluster's, or ipvs on the kernel-lane node (vm/join.ts), whose kernel has IPVS. */
+export const NODE_PROXY_MODES = [...PROXY_MODES, 'ipvs'] as const;
+export type NodeProxyMode = (typeof NODE_PROXY_MODES)[number];
 
 export const CLUSTER_NAME = 'sctp-e2e';
 export const SERVICE_CIDR = '10.96.0.0/16';
@@ -213,7 +216,7 @@ export function renderKubeletConfig(l: Layout, n: NodeSpec): string {
   });
 }
 
-export function renderKubeProxyConfig(l: Layout, n: NodeSpec, mode: ProxyMode): string {
+export function renderKubeProxyConfig(l: Layout, n: NodeSpec, mode: NodeProxyMode): string {
   return stringify({
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     kind: 'KubeProxyConfiguration',

@@ -23,7 +23,7 @@ import {
   type VmJson,
 } from './vm.ts';
 import { formatDuration, roundSeconds } from '../lib/framework/duration.ts';
-import { createTap, deleteTap, joinDown, joinUp, qemuTapArgs, TAP } from './join.ts';
+import { createTap, deleteTap, joinDown, joinProxyModeArg, joinUp, qemuTapArgs, TAP } from './join.ts';
 
 const QEMU = 'qemu-system-x86_64';
 const log = (msg: string): void => { process.stderr.write(`${msg}\n`); };
@@ -201,8 +201,9 @@ export async function up(opts: { joinCluster?: boolean } = {}): Promise<VmJson> 
 
 /** `vm up --join-cluster`: boot with the cluster NIC, then join (a failed join leaves the VM up for debugging). */
 async function upJoined(): Promise<void> {
+  const proxyMode = joinProxyModeArg(process.argv); // a bad value is a usage error before the VM boots
   await up({ joinCluster: true });
-  await joinUp();
+  await joinUp({ proxyMode });
 }
 
 // ---------------------------------------------------------------- down
@@ -317,7 +318,7 @@ async function main(): Promise<number> {
     case 'status': return status();
     case 'reboot': await reboot(); return 0;
     default:
-      log('usage: tsx vm/cli.ts build|up|down|status|reboot');
+      log('usage: tsx vm/cli.ts build | up [--join-cluster [--proxy-mode iptables|nftables|ipvs]] | down | status | reboot');
       return 2;
   }
 }

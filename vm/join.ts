@@ -20,7 +20,7 @@ import { formatDuration, roundSeconds } from '../lib/framework/duration.ts';
 import {
   BRIDGE, OUTSIDE, SERVICE_CIDR, apiServerURL, certSubject, kubeProxyArgs, kubeletArgs, layout, nodeSpec, renderCertExtensions,
   renderCniConflist, renderContainerdConfig, renderKubeProxyConfig, renderKubeconfig, renderKubeletConfig, IMAGES,
-  ContractError, clusterJsonPath, isNetnsNode, readClusterJson, readClusterState, type ClusterJson, type NodeSpec, type ProxyMode,
+  ContractError, NODE_PROXY_MODES, clusterJsonPath, isNetnsNode, readClusterJson, readClusterState, type ClusterJson, type NodeProxyMode, type NodeSpec, type ProxyMode,
 } from '../cluster/contract.ts';
 import { VmError, readVmJson, vmStateDir, type VmJson } from './vm.ts';
 
@@ -46,6 +46,7 @@ interface JoinState {
   kubeconfig: string;
   kubectl: string;
   clusterJson: string;                       // merged cluster.json for SCTP_E2E_CLUSTER_DIR
+  proxyMode?: NodeProxyMode;                 // this node's kube-proxy mode (the cluster's, or ipvs)
   joinedAt?: string;
   joinSeconds?: number;
 }
@@ -132,7 +133,16 @@ function writeJoin(s: JoinState): void {
   writeFileSync(join(joinDir(), 'join.json'), `${JSON.stringify(s, null, 2)}\n`);
 }
 
-export async function joinUp(): Promise<JoinState> {
+/** `--proxy-mode M` of `vm up --join-cluster` / `join.ts up`: the node's kube-proxy mode (default: the cluster's). */
+export function joinProxyModeArg(argv: string[]): NodeProxyMode | undefined {
+  const i = argv.findIndex((a) => a === '--proxy-mode' || a.startsWith('--proxy-mode='));
+  if (i < 0) return undefined;
+  const v = argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
+  if (!(NODE_PROXY_MODES as readonly string[]).includes(v ?? '')) throw new VmError(`--proxy-mode must be one of ${NODE_PROXY_MODES.join(', ')} (ipvs: the VM's kernel has IPVS), not ${JSON.stringify(v ?? '')}`, 2);
+  return v as NodeProxyMode;
+}
+
+export async function joinUp(o: { proxyMode?: NodeProxyMode } = {}): Promise<JoinState> {
   if (process.getuid?.() !== 0) throw new VmError('vm join must run as root; rerun with sudo.', 2);
   const t0 = performance.now();
   const vm = readVmJson();
@@ -147,7 +157,11 @@ export async function joinUp(): Promise<JoinState> {
     kubeconfig: cj.kubeconfig, kubectl, clusterJson: join(d, 'cluster', 'cluster.json'),
   };
   writeJoin(st);
-  const mode: ProxyMode = cj.proxyMode;
+  const mode: NodeProxyMode = o.proxyMode ?? cj.proxyMode;
+  // the CNI's portmap follows the cluster's iptables/nftables; with ipvs kube-proxy still writes iptables rules
+  const cniMode: ProxyMode = mode === 'ipvs' ? 'iptables' : mode;
+  st.proxyMode = mode;
+  log(`vm join: kube-proxy ${mode} on ${VM_NODE.name}${mode !== cj.proxyMode ? ` (the cluster's nodes: ${cj.proxyMode})` : ''}`);
   const nodeNetns = cj.nodes.filter(isNetnsNode).map((n) => n.netns);
 
   // 1. Routes (recorded before they are added, so down removes exactly these).
@@ -178,7 +192,7 @@ export async function joinUp(): Promise<JoinState> {
     [gp.kubeletKubeconfig]: renderKubeconfig({ user: `system:node:${VM_NODE.name}`, caPem: pem(`${pki}/ca.crt`), certPem: pem(`${k}/${cert.stem}.crt`), keyPem: pem(`${k}/${cert.stem}.key`), server: apiServerURL() }),
     [gp.proxyKubeconfig]: pem(layout(clusterDir()).node(nodeSpec(1)).proxyKubeconfig),
     [gp.containerdConfig]: renderContainerdConfig(gl, VM_NODE),
-    [`${gp.cniConfDir}/10-sctpe2e.conflist`]: renderCniConflist(gl, VM_NODE, mode),
+    [`${gp.cniConfDir}/10-sctpe2e.conflist`]: renderCniConflist(gl, VM_NODE, cniMode),
     [gp.kubeletConfig]: renderKubeletConfig(gl, VM_NODE),
     [gp.proxyConfig]: renderKubeProxyConfig(gl, VM_NODE, mode),
     [gp.resolvConf]: '# no upstream resolver: the cluster has no outside network\nsearch cluster.local\n',
@@ -218,6 +232,8 @@ export async function joinUp(): Promise<JoinState> {
     ...routes,
     `ip route replace ${SERVICE_CIDR} dev "$nic" src ${VM_NODE.ip}`,
     'modprobe br_netfilter; modprobe overlay',
+    // kube-proxy ipvs: the IPVS modules and schedulers (it checks for them; ipset comes from vm/packages.txt)
+    ...(mode === 'ipvs' ? ['modprobe -a ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack'] : []),
     'sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1',
     // cgroup v2: the kubelet wants its cgroupRoot to exist, with the controllers delegated down to it.
     `for c in cpuset cpu io memory pids hugetlb; do echo +$c > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true; done; mkdir -p /sys/fs/cgroup/${VM_NODE.netns}`,
@@ -312,7 +328,7 @@ function status(): number {
 
 async function main(): Promise<number> {
   switch (process.argv[2]) {
-    case 'up': await joinUp(); return 0;
+    case 'up': await joinUp({ proxyMode: joinProxyModeArg(process.argv) }); return 0;
     case 'down': await joinDown(); return 0;
     case 'status': return status();
     default: log('usage: tsx vm/join.ts up|down|status'); return 2;
