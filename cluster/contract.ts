@@ -2,6 +2,8 @@
 // reads it: the suite (lib/), the kernel lane (vm/) and the cluster's own add-ons (lb/, netpol/, lab/).
 // docs/CONTRACTS.md documents the same fields. What is not here (pids, pki, per-node dirs) is cluster/'s own;
 // vm/ reaches the renderers it needs to join a node through the re-exports at the end, never cluster/render.ts.
+// It imports only the pure leaves topology.ts and components.ts, which render.ts builds on too: contract.ts never
+// imports render.ts (a rule of lib/lint/rules.ts).
 //
 // State dir: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster, holding
 //   cluster.json  written by `npm run cluster:up` once the cluster is ready (ClusterJson below);
@@ -10,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CLUSTER_DOMAIN, CLUSTER_NAME, DNS_IP, OUTSIDE, POD_CIDR, PROXY_MODES, SERVICE_CIDR, type Layout, type NodeSpec, type ProxyMode,
-} from './render.ts';
+} from './topology.ts';
 
 export const DEFAULT_CLUSTER_DIR = '/var/lib/sctp-e2e/cluster';
 
@@ -145,8 +147,8 @@ export function readClusterState(dir = clusterDir()): ClusterStateView | undefin
 
 // What a node joining from elsewhere (vm/join.ts) renders with the cluster's own renderers, so that it is
 // configured exactly as the cluster's nodes are.
+export { BRIDGE, IMAGES, OUTSIDE, SERVICE_CIDR, apiServerURL, layout, nodeSpec, type NodeSpec } from './topology.ts';
 export {
-  BRIDGE, IMAGES, OUTSIDE, SERVICE_CIDR, apiServerURL, certSubject, kubeProxyArgs, kubeletArgs, layout, nodeSpec,
-  renderCertExtensions, renderCniConflist, renderContainerdConfig, renderKubeProxyConfig, renderKubeconfig, renderKubeletConfig,
-  type NodeSpec,
-} from './render.ts';
+  certSubject, kubeProxyArgs, kubeletArgs, renderCertExtensions, renderCniConflist, renderContainerdConfig, renderKubeProxyConfig,
+  renderKubeconfig, renderKubeletConfig,
+} from './components.ts';
