@@ -9,6 +9,8 @@
 // Everything it creates carries the prefix agt-<pid>-bench and is removed at the end.
 import { Lab, labUnavailable, ensureBinary } from '../agnhost-sctp/testing/lab.ts';
 import { cpus, loadavg } from 'node:os';
+import { ExitCode, UserError } from '../lib/framework/errors.ts';
+import { runMain } from '../lib/framework/main.ts';
 
 const arg = (name: string, dflt: number) => {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
@@ -22,7 +24,7 @@ const f = (n: number) => n.toFixed(1);
 
 async function main(): Promise<number> {
   const why = labUnavailable();
-  if (why) { console.error(`agnhost-bench: cannot run: ${why}`); return 2; }
+  if (why) throw new UserError(`cannot run: ${why}`, ExitCode.usage);
   await ensureBinary();
   const lab = new Lab('bench');
   try {
@@ -41,7 +43,7 @@ async function main(): Promise<number> {
 
     const r = await lab.agnhost(cli, ['bench', '10.96.252.9:95', `--associations=${arg('associations', 200)}`, '--messages=20',
       `--concurrency=${arg('concurrency', 8)}`, `--seconds=${arg('seconds', 3)}`, '--size=100'], 300_000);
-    if (r.code !== 0) throw new Error(`agnhost-sctp bench exited ${r.code}: ${r.stdout}${r.stderr}`);
+    if (r.code !== 0) throw new UserError(`agnhost-sctp bench exited ${r.code}: ${r.stdout}${r.stderr}`, ExitCode.failed);
     const b = JSON.parse(r.stdout);
     console.log(`stack: ${b.stack}`);
     console.log(`association setup (in-process, ${b.associations} sequential): p50 ${b.setup_ms.p50} ms, p95 ${b.setup_ms.p95} ms, max ${b.setup_ms.max} ms`);
@@ -52,7 +54,7 @@ async function main(): Promise<number> {
     const seq: number[] = [];
     for (let i = 0; i < 30; i++) {
       const c = await lab.agnhost(cli, ['connect', '10.96.252.9:95', '--protocol=sctp', '--timeout=5s']);
-      if (c.code !== 0) throw new Error(`connect probe ${i} failed: ${c.stdout}`);
+      if (c.code !== 0) throw new UserError(`connect probe ${i} failed: ${c.stdout}`, ExitCode.failed);
       seq.push(c.ms);
     }
     console.log(`connect probe process (sequential, 30): p50 ${f(pctl(seq, 0.5))} ms, p95 ${f(pctl(seq, 0.95))} ms, max ${f(Math.max(...seq))} ms`);
@@ -71,4 +73,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (e) => { console.error(`agnhost-bench: ${(e as Error).message}`); process.exit(1); });
+runMain('agnhost-bench', main);

@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseJUnit } from '../cluster/lab/junit.ts';
+import { UsageError } from '../lib/framework/errors.ts';
+import { runMain, usageOnError } from '../lib/framework/main.ts';
 
 export interface SoakRow { test: string; passed: number; failed: number; skipped: number; min: number; median: number; max: number; flaky: boolean; failures: string[] }
 
@@ -41,9 +43,9 @@ export function renderSoak(rows: SoakRow[], meta: { runs: number; args: string[]
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '10' }, out: { type: 'string' } } });
+  const { values, positionals } = usageOnError(() => parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '10' }, out: { type: 'string' } } }));
   const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, not ${values.runs}`);
+  if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, not ${values.runs}`);
   const repo = resolve(new URL('..', import.meta.url).pathname);
   const out = resolve(values.out ?? join('artifacts', `soak-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15).toLowerCase()}`));
   mkdirSync(out, { recursive: true });
@@ -69,5 +71,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
-  main().catch((e: Error) => { process.stderr.write(`soak: ${e.message}\n`); process.exitCode = 2; });
+  runMain('soak', main);
 }

@@ -12,6 +12,8 @@ import { parseJUnit, type JUnitCase } from '../cluster/lab/junit.ts';
 import { findKubeconfig, readLocalCluster } from '../lib/framework/config.ts';
 import { buildUpstream, loadImageIntoLocalCluster, parsePhases, runUpstream, type UpstreamRun } from '../upstream/run.ts';
 import { UPSTREAM_SPECS, selectSpecs, type UpstreamPhase } from '../upstream/specs.ts';
+import { ExitCode, UserError } from '../lib/framework/errors.ts';
+import { runMain, usageOnError } from '../lib/framework/main.ts';
 
 const repo = resolve(new URL('..', import.meta.url).pathname);
 const log = (s: string) => process.stderr.write(`[compare ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -86,13 +88,13 @@ export function render(c: Comparison): string {
   return L.join('\n') + '\n';
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: {
+async function main(): Promise<number> {
+  const { values } = usageOnError(() => parseArgs({ options: {
     phases: { type: 'string', default: 'basic,connectivity' }, 'upstream-specs': { type: 'string' }, out: { type: 'string' }, kubeconfig: { type: 'string' }, 'ours-args': { type: 'string', default: '' },
-    version: { type: 'string', default: 'v1.34.4' }, 'image-source': { type: 'string' }, label: { type: 'string', default: '' }, timeout: { type: 'string', default: '60m' } } });
+    version: { type: 'string', default: 'v1.34.4' }, 'image-source': { type: 'string' }, label: { type: 'string', default: '' }, timeout: { type: 'string', default: '60m' } } }));
   const phases = parsePhases(values.phases!);
   const kc = values.kubeconfig ? { path: values.kubeconfig } : findKubeconfig();
-  if (!kc) throw new Error('no kubeconfig: pass --kubeconfig or bring up the local cluster (npm run cluster:up)');
+  if (!kc) throw new UserError('no kubeconfig: pass --kubeconfig or bring up the local cluster (npm run cluster:up)', ExitCode.kubeconfig);
   const local = readLocalCluster();
   const isLocal = !!local && local.kubeconfig === kc.path;
   const imageSource = (values['image-source'] ?? (isLocal ? 'local' : 'upstream')) as 'local' | 'upstream';
@@ -138,10 +140,11 @@ async function main(): Promise<void> {
   const oursFailed = allOurs.filter((x) => x.outcome === 'failed');
   if (oursFailed.length) {
     log(`OUR suite failed ${oursFailed.length} test(s) on this cluster: ${oursFailed.map((x) => x.name).join('; ')}`);
-    process.exitCode = 1;
+    return ExitCode.testsFailed;
   }
+  return ExitCode.ok;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
-  main().catch((e: Error) => { process.stderr.write(`compare: ${e.message}\n`); process.exitCode = 2; });
+  runMain('compare', main);
 }

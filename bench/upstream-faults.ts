@@ -11,6 +11,8 @@ import { parseJUnit } from '../cluster/lab/junit.ts';
 import { findKubeconfig } from '../lib/framework/config.ts';
 import { buildUpstream, loadImageIntoLocalCluster, parsePhases, runUpstream } from '../upstream/run.ts';
 import { OURS_SELECTION } from './upstream-compare.ts';
+import { ExitCode, UsageError, UserError } from '../lib/framework/errors.ts';
+import { runMain, usageOnError } from '../lib/framework/main.ts';
 
 const repo = resolve(new URL('..', import.meta.url).pathname);
 const env = { ...process.env, PATH: `${repo}/node_modules/.bin:${process.env.PATH}` };
@@ -21,7 +23,7 @@ interface Row { fault: string; ours: Verdict; upstream: Verdict }
 
 function lab(cmd: 'break' | 'heal', fault: string): void {
   const r = spawnSync('tsx', ['cluster/lab/cli.ts', cmd, fault], { cwd: repo, env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`lab ${cmd} ${fault}: ${(r.stderr || r.stdout).trim()}`);
+  if (r.status !== 0) throw new UserError(`lab ${cmd} ${fault}: ${(r.stderr || r.stdout).trim()}`, ExitCode.failed);
   log(r.stdout.trim().split('\n')[0]!);
 }
 
@@ -31,12 +33,12 @@ function verdictOf(cases: Array<{ name: string; outcome: string; message?: strin
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { faults: { type: 'string' }, phase: { type: 'string', default: 'basic' }, out: { type: 'string' },
-    'ours-args': { type: 'string', default: '' }, version: { type: 'string', default: 'v1.34.4' } } });
-  if (!values.faults) throw new Error('--faults a,b,c is required (npm run lab:list)');
+  const { values } = usageOnError(() => parseArgs({ options: { faults: { type: 'string' }, phase: { type: 'string', default: 'basic' }, out: { type: 'string' },
+    'ours-args': { type: 'string', default: '' }, version: { type: 'string', default: 'v1.34.4' } } }));
+  if (!values.faults) throw new UsageError('--faults a,b,c is required (npm run lab:list)');
   const [phase] = parsePhases(values.phase!);
   const kc = findKubeconfig();
-  if (!kc) throw new Error('no local cluster kubeconfig');
+  if (!kc) throw new UserError('no local cluster kubeconfig', ExitCode.kubeconfig);
   const out = resolve(values.out ?? join('artifacts', `upstream-faults-${Date.now()}`));
   mkdirSync(out, { recursive: true });
   const build = buildUpstream(values.version!);
@@ -67,4 +69,4 @@ async function main(): Promise<void> {
   process.stdout.write(md);
 }
 
-main().catch((e: Error) => { process.stderr.write(`upstream-faults: ${e.message}\n`); process.exitCode = 2; });
+runMain('upstream-faults', main);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { USAGE, UsageError, parseArgs } from './args.ts';
+import { UsageError } from '../lib/framework/errors.ts';
+import { USAGE, parseArgs } from './args.ts';
 
 describe('cluster/args parseArgs', () => {
   const env = {};

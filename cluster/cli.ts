@@ -1,10 +1,10 @@
 // Entry point: `npm run cluster:up [-- --proxy-mode nftables]`, `npm run cluster:down`, `npm run cluster:status`.
 // User faults and component failures end as one sentence on stderr and a non-zero exit.
-import { USAGE, UsageError, parseArgs } from './args.ts';
+import { USAGE, parseArgs } from './args.ts';
 import { formatDuration } from '../lib/framework/duration.ts';
+import { runMain } from '../lib/framework/main.ts';
 import { down } from './down.ts';
-import { ContractError } from './contract.ts';
-import { ClusterError, log, requestAbort } from './run.ts';
+import { log, requestAbort } from './run.ts';
 import { renderStatus, status } from './status.ts';
 import { up } from './up.ts';
 
@@ -32,18 +32,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof UsageError) {
-      process.stderr.write(`cluster: ${e.message}\n${e.message === USAGE ? '' : USAGE + '\n'}`);
-      process.exit(2);
-    }
-    if (e instanceof ClusterError || e instanceof ContractError) {
-      process.stderr.write(`cluster: ${e.message}\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`cluster: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exit(70);
-  },
-);
+runMain('cluster', main, { usage: USAGE });

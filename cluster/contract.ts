@@ -10,6 +10,7 @@
 //   state.json    written by `up` from its first step; readers may use only ClusterStateView's fields.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ExitCode, UserError } from '../lib/framework/errors.ts';
 import {
   CLUSTER_DOMAIN, CLUSTER_NAME, DNS_IP, OUTSIDE, POD_CIDR, PROXY_MODES, SERVICE_CIDR, type Layout, type NodeSpec, type ProxyMode,
 } from './topology.ts';
@@ -68,7 +69,13 @@ export interface ClusterStateView {
   binDir?: string;
 }
 
-export class ContractError extends Error {}
+/** cluster.json or state.json is unreadable or malformed: one sentence (exit 1 from a CLI). */
+export class ContractError extends UserError {
+  constructor(message: string) {
+    super(message, ExitCode.failed);
+    this.name = 'ContractError';
+  }
+}
 
 type Shape = 'string' | 'number' | 'object' | 'array';
 

@@ -4,11 +4,13 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { formatDuration } from '../lib/framework/duration.ts';
-import { ContractError } from './contract.ts';
+import { ExitCode, UserError } from '../lib/framework/errors.ts';
 
-export class ClusterError extends Error {
+/** A step of the local cluster failed: one sentence (runMain prints it, exit 1), details for the log. */
+export class ClusterError extends UserError {
   constructor(message: string, readonly details?: string) {
-    super(message);
+    super(message, ExitCode.failed);
+    this.name = 'ClusterError';
   }
 }
 
@@ -221,23 +223,4 @@ export function readJson<T>(path: string): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A wrong command line: the CLI prints the message and its usage, exit 2. */
-export class UsageError extends Error {}
-
-/**
- * The exit path shared by the add-on CLIs (cluster/lb, cluster/netpol): run main, exit with its code; a usage
- * error exits 2 with the usage, a ClusterError 1 with its one sentence, anything else 70 as an internal error.
- */
-export function runCli(name: string, usage: string, main: () => Promise<number>): void {
-  main().then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      if (e instanceof UsageError) { process.stderr.write(`${name}: ${e.message}\n${usage}\n`); process.exit(2); }
-      if (e instanceof ClusterError || e instanceof ContractError) { process.stderr.write(`${name}: ${e.message}\n`); process.exit(1); }
-      process.stderr.write(`${name}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-      process.exit(70);
-    },
-  );
 }

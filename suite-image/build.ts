@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runMain, usageOnError } from '../lib/framework/main.ts';
 import { writeImageArchive, type ImageFile, type ImageSpec, type ImageSymlink } from '../lib/image/archive.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -179,29 +180,31 @@ export function inputHash(spec: ImageSpec): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { out: { type: 'string' }, force: { type: 'boolean' } } });
-  const version = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
-  const spec = imageSpec(version);
-  const key = inputHash(spec);
-  const cache = process.env.SCTP_E2E_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sctp-e2e');
-  const dir = values.out ?? join(cache, `suite-image-${version}-${key}`);
-  const tar = join(dir, `sctp-e2e-suite-${version}.tar`);
-  const meta = join(dir, 'image.json');
-  if (!values.force && existsSync(tar) && existsSync(meta)) {
-    process.stderr.write(`suite-image: cached (inputs ${key}): ${tar}\n`);
-    process.stdout.write(readFileSync(meta, 'utf8'));
-    process.exit(0);
-  }
-  const t0 = Date.now();
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  const r = writeImageArchive(spec, join(tmp, `sctp-e2e-suite-${version}.tar`));
-  const line = JSON.stringify({ ...r, path: tar, inputs: key, files: spec.files.length, symlinks: spec.symlinks!.length }) + '\n';
-  writeFileSync(join(tmp, 'image.json'), line);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dirname(dir), { recursive: true });
-  renameSync(tmp, dir);
-  process.stderr.write(`suite-image: built ${r.name} in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${relative(process.cwd(), tar) || tar} (${(r.size / 1e6).toFixed(1)} MB, digest ${r.digest})\n`);
-  process.stdout.write(line);
+  runMain('suite-image', () => {
+    const { values } = usageOnError(() => parseArgs({ options: { out: { type: 'string' }, force: { type: 'boolean' } } }));
+    const version = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+    const spec = imageSpec(version);
+    const key = inputHash(spec);
+    const cache = process.env.SCTP_E2E_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sctp-e2e');
+    const dir = values.out ?? join(cache, `suite-image-${version}-${key}`);
+    const tar = join(dir, `sctp-e2e-suite-${version}.tar`);
+    const meta = join(dir, 'image.json');
+    if (!values.force && existsSync(tar) && existsSync(meta)) {
+      process.stderr.write(`suite-image: cached (inputs ${key}): ${tar}\n`);
+      process.stdout.write(readFileSync(meta, 'utf8'));
+      return;
+    }
+    const t0 = Date.now();
+    const tmp = `${dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    const r = writeImageArchive(spec, join(tmp, `sctp-e2e-suite-${version}.tar`));
+    const line = JSON.stringify({ ...r, path: tar, inputs: key, files: spec.files.length, symlinks: spec.symlinks!.length }) + '\n';
+    writeFileSync(join(tmp, 'image.json'), line);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dirname(dir), { recursive: true });
+    renameSync(tmp, dir);
+    process.stderr.write(`suite-image: built ${r.name} in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${relative(process.cwd(), tar) || tar} (${(r.size / 1e6).toFixed(1)} MB, digest ${r.digest})\n`);
+    process.stdout.write(line);
+  });
 }

@@ -12,6 +12,8 @@ import { parseArgs } from 'node:util';
 import { parseJUnit, type JUnitCase } from '../cluster/lab/junit.ts';
 import { findKubeconfig, localClusterDir, readLocalCluster } from '../lib/framework/config.ts';
 import { selectSpecs, specOf, upstreamFocus, type UpstreamPhase } from './specs.ts';
+import { ExitCode, UsageError, UserError } from '../lib/framework/errors.ts';
+import { runMain, usageOnError } from '../lib/framework/main.ts';
 
 export interface UpstreamBuild {
   dir: string; k8sVersion: string; agnhostTag: string; image: string; imageDigest: string; archive: string; e2eTestSha256: string;
@@ -31,7 +33,7 @@ const log = (s: string) => process.stderr.write(`[upstream ${new Date().toISOStr
 
 export function buildUpstream(version: string): UpstreamBuild {
   const r = spawnSync('bash', [join(here, 'build.sh'), version], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`upstream/build.sh ${version} failed (exit ${r.status})`);
+  if (r.status !== 0) throw new UserError(`upstream/build.sh ${version} failed (exit ${r.status})`, ExitCode.failed);
   const dir = r.stdout.trim().split('\n').pop()!;
   return { dir, ...JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8')) } as UpstreamBuild;
 }
@@ -39,13 +41,13 @@ export function buildUpstream(version: string): UpstreamBuild {
 /** The local cluster's containerd sockets (host nodes) and the kernel-lane VM node, if joined. */
 export function loadImageIntoLocalCluster(b: UpstreamBuild): string[] {
   const cj = readLocalCluster();
-  if (!cj) throw new Error(`no local cluster at ${localClusterDir()}`);
+  if (!cj) throw new UserError(`no local cluster at ${localClusterDir()}`, ExitCode.prerequisite);
   const done: string[] = [];
   for (const n of cj.nodes) {
     const sock = join('/var/lib/sctp-e2e/cluster', n.name, 'containerd', 'containerd.sock');
     if (existsSync(sock)) {
       const r = spawnSync('ctr', ['--address', sock, '-n', 'k8s.io', 'images', 'import', b.archive], { encoding: 'utf8', timeout: 180_000 });
-      if (r.status !== 0) throw new Error(`ctr import into ${n.name} failed: ${r.stderr.trim()}`);
+      if (r.status !== 0) throw new UserError(`ctr import into ${n.name} failed: ${r.stderr.trim()}`, ExitCode.failed);
       done.push(n.name);
     } else if (n.ssh) {
       // a remote node (the kernel-lane VM): stream the archive over its ssh into its containerd
@@ -53,7 +55,7 @@ export function loadImageIntoLocalCluster(b: UpstreamBuild): string[] {
       const cmd = `s=$(ls /var/lib/sctpe2e/${n.name}/containerd/containerd.sock 2>/dev/null || echo /run/containerd/containerd.sock); ctr --address "$s" -n k8s.io images import -`;
       const r = spawnSync('ssh', ['-i', n.ssh.keyPath, '-o', `UserKnownHostsFile=${n.ssh.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
         '-p', String(n.ssh.port), `${n.ssh.user}@${n.ssh.host}`, cmd], { input: readFileSync(b.archive), encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 20 });
-      if (r.status !== 0) throw new Error(`image import into ${n.name} over ssh failed: ${(r.stderr || r.stdout).trim()}`);
+      if (r.status !== 0) throw new UserError(`image import into ${n.name} over ssh failed: ${(r.stderr || r.stdout).trim()}`, ExitCode.failed);
       done.push(n.name);
     }
   }
@@ -129,32 +131,32 @@ export function summarizeFailure(message?: string, body?: string): string | unde
 export function parsePhases(v: string): UpstreamPhase[] {
   const all: UpstreamPhase[] = ['basic', 'connectivity', 'netpol', 'dualstack'];
   const out = v.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const p of out) if (!all.includes(p as UpstreamPhase)) throw new Error(`--phase: unknown phase ${JSON.stringify(p)} (known: ${all.join(', ')})`);
+  for (const p of out) if (!all.includes(p as UpstreamPhase)) throw new UsageError(`--phase: unknown phase ${JSON.stringify(p)} (known: ${all.join(', ')})`);
   return out as UpstreamPhase[];
 }
 
-async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: {
+async function main(): Promise<number> {
+  const { values, positionals } = usageOnError(() => parseArgs({ allowPositionals: true, options: {
     phase: { type: 'string', default: 'basic' }, specs: { type: 'string' }, kubeconfig: { type: 'string' }, out: { type: 'string' }, version: { type: 'string' },
-    'image-source': { type: 'string' }, timeout: { type: 'string', default: '40m' }, help: { type: 'boolean' } } });
-  if (values.help) { process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n'); return; }
+    'image-source': { type: 'string' }, timeout: { type: 'string', default: '40m' }, help: { type: 'boolean' } } }));
+  if (values.help) { process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n'); return ExitCode.ok; }
   const phases = parsePhases(values.phase!);
   const kc = values.kubeconfig ? { path: values.kubeconfig, source: '--kubeconfig' } : findKubeconfig();
-  if (!kc) throw new Error('no kubeconfig: pass --kubeconfig or bring up the local cluster (npm run cluster:up)');
+  if (!kc) throw new UserError('no kubeconfig: pass --kubeconfig or bring up the local cluster (npm run cluster:up)', ExitCode.kubeconfig);
   const local = readLocalCluster();
   const isLocal = !!local && local.kubeconfig === kc.path;
   const imageSource = (values['image-source'] ?? (isLocal ? 'local' : 'upstream')) as 'local' | 'upstream';
-  if (imageSource !== 'local' && imageSource !== 'upstream') throw new Error(`--image-source must be local or upstream, not ${imageSource}`);
+  if (imageSource !== 'local' && imageSource !== 'upstream') throw new UsageError(`--image-source must be local or upstream, not ${imageSource}`);
   const build = buildUpstream(values.version ?? 'v1.34.4');
   if (imageSource === 'local') {
-    if (!isLocal) throw new Error(`--image-source local: push ${build.image} (archive ${build.archive}) to your nodes first, or use --image-source upstream`);
+    if (!isLocal) throw new UsageError(`--image-source local: push ${build.image} (archive ${build.archive}) to your nodes first, or use --image-source upstream`);
     log(`imported ${build.image} (${build.imageDigest.slice(0, 19)}…) into ${loadImageIntoLocalCluster(build).join(', ')}`);
   }
   const out = resolve(values.out ?? join('artifacts', `upstream-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15).toLowerCase()}`));
   const run = await runUpstream({ build, kubeconfig: kc.path, phases, ids: values.specs?.split(','), out, imageSource, timeout: values.timeout!, extra: positionals });
-  process.exitCode = run.results.length === 0 ? 8 : run.results.some((r) => r.outcome === 'failed') ? 1 : 0;
+  return run.results.length === 0 ? ExitCode.nothingVerified : run.results.some((r) => r.outcome === 'failed') ? ExitCode.testsFailed : ExitCode.ok;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
-  main().catch((e: Error) => { process.stderr.write(`upstream: ${e.message}\n`); process.exitCode = 2; });
+  runMain('upstream', main);
 }

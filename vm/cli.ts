@@ -23,6 +23,8 @@ import {
   type VmJson,
 } from './vm.ts';
 import { formatDuration, roundSeconds } from '../lib/framework/duration.ts';
+import { ExitCode, UsageError } from '../lib/framework/errors.ts';
+import { runMain } from '../lib/framework/main.ts';
 import { createTap, deleteTap, joinDown, joinUp, qemuTapArgs, TAP } from './join.ts';
 
 const QEMU = 'qemu-system-x86_64';
@@ -132,7 +134,7 @@ export async function up(opts: { joinCluster?: boolean } = {}): Promise<VmJson> 
   const img = build();
   const t0 = performance.now();
   let ok = false;
-  const onSignal = (): void => { log('vm up: interrupted; cleaning up'); void down({ quiet: true }).finally(() => process.exit(130)); };
+  const onSignal = (): void => { log('vm up: interrupted; cleaning up'); void down({ quiet: true }).finally(() => process.exit(ExitCode.interrupted)); };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -317,15 +319,10 @@ async function main(): Promise<number> {
     case 'status': return status();
     case 'reboot': await reboot(); return 0;
     default:
-      log('usage: tsx vm/cli.ts build|up|down|status|reboot');
-      return 2;
+      throw new UsageError(cmd ? `unknown command ${JSON.stringify(cmd)}` : 'missing command');
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().then((code) => process.exit(code), (e: unknown) => {
-    if (e instanceof VmError) { log(`vm ${process.argv[2]}: ${e.message}`); process.exit(e.exitCode); }
-    log(`vm ${process.argv[2]}: unexpected error: ${(e as Error).stack ?? String(e)}`);
-    process.exit(1);
-  });
+  runMain(`vm ${process.argv[2] ?? ''}`.trim(), main, { usage: 'usage: tsx vm/cli.ts build|up|down|status|reboot' });
 }

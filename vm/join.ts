@@ -17,6 +17,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration, roundSeconds } from '../lib/framework/duration.ts';
+import { UsageError } from '../lib/framework/errors.ts';
+import { runMain } from '../lib/framework/main.ts';
 import {
   BRIDGE, OUTSIDE, SERVICE_CIDR, apiServerURL, certSubject, kubeProxyArgs, kubeletArgs, layout, nodeSpec, renderCertExtensions,
   renderCniConflist, renderContainerdConfig, renderKubeProxyConfig, renderKubeconfig, renderKubeletConfig, IMAGES,
@@ -315,14 +317,10 @@ async function main(): Promise<number> {
     case 'up': await joinUp(); return 0;
     case 'down': await joinDown(); return 0;
     case 'status': return status();
-    default: log('usage: tsx vm/join.ts up|down|status'); return 2;
+    default: throw new UsageError(process.argv[2] ? `unknown command ${JSON.stringify(process.argv[2])}` : 'missing command');
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().then((code) => process.exit(code), (e: unknown) => {
-    if (e instanceof VmError) { log(`vm join ${process.argv[2]}: ${e.message}`); process.exit(e.exitCode); }
-    log(`vm join ${process.argv[2]}: unexpected error: ${(e as Error).stack ?? String(e)}`);
-    process.exit(1);
-  });
+  runMain(`vm join ${process.argv[2] ?? ''}`.trim(), main, { usage: 'usage: tsx vm/join.ts up|down|status' });
 }

@@ -6,13 +6,14 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ExitCode, UserError } from '../lib/framework/errors.ts';
 
 export const VM_SRC_DIR = dirname(fileURLToPath(import.meta.url));
 
-/** A user-facing failure: one sentence saying what is wrong and how to fix it. */
-export class VmError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
+/** A user-facing failure: one sentence saying what is wrong and how to fix it (runMain prints it; exit 1, 2 or 3). */
+export class VmError extends UserError {
+  constructor(message: string, exitCode: number = ExitCode.failed) {
+    super(message, exitCode);
     this.name = 'VmError';
   }
 }

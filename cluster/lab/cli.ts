@@ -1,7 +1,9 @@
 // `npm run lab:break -- <fault>`, `npm run lab:heal [-- <fault>]`, `npm run lab:list`, `npm run lab:status`:
 // apply one named breakage to the running local cluster, and undo it (cluster/lab/faults.ts).
 import { join } from 'node:path';
-import { ClusterError, UsageError, runCli } from '../run.ts';
+import { UsageError } from '../../lib/framework/errors.ts';
+import { runMain } from '../../lib/framework/main.ts';
+import { ClusterError } from '../run.ts';
 import { layout } from '../render.ts';
 import { readState } from '../state.ts';
 import { FAULTS, breakFault, findFault, healFault, labContext, readApplied } from './faults.ts';
@@ -55,4 +57,4 @@ async function main(): Promise<number> {
   }
 }
 
-runCli('lab', USAGE, main);
+runMain('lab', main, { usage: USAGE });

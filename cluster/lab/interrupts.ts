@@ -13,7 +13,9 @@ import { formatDuration } from '../../lib/framework/duration.ts';
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterError, UsageError, alive, log, run, runCli, sleep } from '../run.ts';
+import { UsageError } from '../../lib/framework/errors.ts';
+import { runMain } from '../../lib/framework/main.ts';
+import { ClusterError, alive, log, run, sleep } from '../run.ts';
 import { restartDaemon } from './faults.ts';
 import { apiserverArgs, layout, nodeSpec, type Layout } from '../render.ts';
 import { readState } from '../state.ts';
@@ -150,4 +152,4 @@ async function main(): Promise<number> {
   return cells.every((c) => c.ok) ? 0 : 1;
 }
 
-runCli('lab:interrupts', 'usage: npm run lab:interrupts [-- --only sigint,kill9,apiserver-restart] [--out DIR]', main);
+runMain('lab:interrupts', main, { usage: 'usage: npm run lab:interrupts [-- --only sigint,kill9,apiserver-restart] [--out DIR]' });

@@ -8,7 +8,9 @@ import { execa } from 'execa';
 import { formatDuration } from '../../lib/framework/duration.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterError, UsageError, log, runCli } from '../run.ts';
+import { UsageError } from '../../lib/framework/errors.ts';
+import { runMain } from '../../lib/framework/main.ts';
+import { ClusterError, log } from '../run.ts';
 import { layout } from '../render.ts';
 import { readState } from '../state.ts';
 import { breakFault, findFault, healFault, labContext, readApplied } from './faults.ts';
@@ -151,4 +153,6 @@ async function main(): Promise<number> {
   return cells.every((c) => c.ok) ? 0 : 1;
 }
 
-if (process.argv[1]?.endsWith('verdicts.ts')) runCli('lab:verdicts', 'usage: npm run lab:verdicts [-- --healthy a.xml,b.xml] [--only fault,...] [--out DIR]', main);
+if (process.argv[1]?.endsWith('verdicts.ts')) {
+  runMain('lab:verdicts', main, { usage: 'usage: npm run lab:verdicts [-- --healthy a.xml,b.xml] [--only fault,...] [--out DIR]' });
+}

@@ -10,7 +10,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { api, loadCluster } from '../../lib/k8s/client.ts';
-import { ClusterError, alive, cmdline, readJson, run, sleep, stampedLog, stopPid, tail, runCli, UsageError } from '../run.ts';
+import { UsageError } from '../../lib/framework/errors.ts';
+import { runMain } from '../../lib/framework/main.ts';
+import { ClusterError, alive, cmdline, readJson, run, sleep, stampedLog, stopPid, tail } from '../run.ts';
 import { clusterDir, readClusterJson } from '../contract.ts';
 import { DEFAULT_POOL, cidrsOverlap, inPool, parsePool, parseProtocols } from './pool.ts';
 
@@ -197,4 +199,4 @@ async function main(): Promise<number> {
   }
 }
 
-runCli('lb', USAGE, main);
+runMain('lb', main, { usage: USAGE });

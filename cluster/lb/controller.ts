@@ -12,6 +12,8 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readClusterJson, readClusterState } from '../contract.ts';
 import { withDeadline } from '../../lib/framework/errors.ts';
+import { runMain } from '../../lib/framework/main.ts';
+import { ClusterError } from '../run.ts';
 import { apiErrorMessage } from '../../lib/k8s/client.ts';
 import { type Decision, type SvcView, decide, desiredIngress, parsePool, parseProtocols } from './pool.ts';
 
@@ -39,15 +41,10 @@ function clusterStamp(): string | undefined {
   }
 }
 
-const stamp = clusterStamp();
-if (!stamp) {
-  log(`no cluster at ${stateDir}/cluster.json; exiting`);
-  process.exit(1);
-}
-const kubeconfig = stamp.split('@')[0]!;
-const kc = new k8s.KubeConfig();
-kc.loadFromFile(kubeconfig);
-const core = kc.makeApiClient(k8s.CoreV1Api);
+// set by main() once the cluster is found
+let stamp = '';
+let kubeconfig = '';
+let core: k8s.CoreV1Api;
 const call = <T>(what: string, fn: () => Promise<T>) => withDeadline(what, API_TIMEOUT_MS, fn);
 
 let stopping = false;
@@ -127,6 +124,13 @@ async function round(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const found = clusterStamp();
+  if (!found) throw new ClusterError(`no cluster at ${stateDir}/cluster.json; exiting`);
+  stamp = found;
+  kubeconfig = found.split('@')[0]!;
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  core = kc.makeApiClient(k8s.CoreV1Api);
   log(`started: pid ${process.pid}, pool ${pool.spec} (${pool.size} addresses), ${rejectProtocols.size ? `rejecting ${[...rejectProtocols].join(', ')}` : 'every protocol accepted'}, kubeconfig ${kubeconfig}`);
   let ready = false;
   let lastErr = '';
@@ -150,4 +154,4 @@ async function main(): Promise<void> {
   log('stopped');
 }
 
-main().then(() => process.exit(0), (e: unknown) => { log(`internal error: ${(e as Error)?.stack ?? String(e)}`); process.exit(70); });
+runMain('lb controller', main);

@@ -4,7 +4,9 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ClusterError, alive, cmdline, readJson, run, stampedLog, startDaemon, stopPid, tail, waitFor, runCli, UsageError } from '../run.ts';
+import { UsageError } from '../../lib/framework/errors.ts';
+import { runMain } from '../../lib/framework/main.ts';
+import { ClusterError, alive, cmdline, readJson, run, stampedLog, startDaemon, stopPid, tail, waitFor } from '../run.ts';
 import {
   CILIUM_VERSION, CNI_CONF_NAME, POD_CIDR_ANNOTATION, agentArgs, agentLauncher, ciliumPodCIDR, cniWrapper, netpolDir,
   nodePaths, renderCniConflist, type ClusterNode, type NetpolState,
@@ -311,4 +313,4 @@ async function main(): Promise<number> {
   }
 }
 
-runCli('netpol', USAGE, main);
+runMain('netpol', main, { usage: USAGE });

@@ -34,7 +34,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { writeTar, type TarEntry } from '../image/archive.ts';
-import { ExitCode, errorMessage, exitCodeMeaning, UserError } from '../framework/errors.ts';
+import { ExitCode, errorMessage, exitCodeMeaning, exitCodeOf, UserError } from '../framework/errors.ts';
 
 export const DEFAULT_RESULTS_DIR = '/tmp/results';
 export const LOG_FILE = 'e2e.log';
@@ -267,7 +267,7 @@ export async function main(argv = process.argv.slice(2), env: NodeJS.ProcessEnv 
     return code;
   } catch (e) {
     log(`sctp-e2e conformance: ${errorMessage(e)}`, process.stderr);
-    code = e instanceof UserError ? e.exitCode : 70;
+    code = exitCodeOf(e);
     return code;
   } finally {
     log(`sctp-e2e conformance: finished after ${fmtDuration(Date.now() - started)}, exit ${code} (${exitCodeMeaning(code)}); for hydrophone, which waits for this marker: ${HYDROPHONE_DONE_MARKER}`);

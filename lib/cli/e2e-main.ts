@@ -7,6 +7,7 @@ import { getRunConfig, findKubeconfig, imageInputs, localClusterDir, mergeConfig
 import { reportPaths } from '../framework/report-paths.ts';
 import { printImageList } from './list-images.ts';
 import { ExitCode, UserError, errorMessage } from '../framework/errors.ts';
+import { runMain } from '../framework/main.ts';
 import { NODE_ACCESS_CHOICES } from '../framework/node-access.ts';
 import { dryRun, runMocha } from '../framework/runner.ts';
 import { willRunLine } from '../framework/progress.ts';
@@ -142,15 +143,6 @@ exit codes: 0 every selected test passed or skipped, at least one passed; 1 test
   8 nothing verified (no test ran, or every selected test skipped); 130 interrupted
 `;
 
-function fail(e: unknown): never {
-  if (e instanceof UserError) {
-    process.stderr.write(`sctp-e2e: ${e.message}\n`);
-    process.exit(e.exitCode);
-  }
-  process.stderr.write(`sctp-e2e: internal error: ${errorMessage(e)}\n${(e as Error)?.stack ?? ''}\n`);
-  process.exit(70);
-}
-
 function parse() {
   try {
     return parseE2eArgs(process.argv.slice(2));
@@ -218,14 +210,14 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   const specs = values.spec ?? ['suites/sctp/**/*.spec.ts', 'suites/sctp-connectivity/**/*.spec.ts'];
   if (values['list-images']) {
     await printImageList({ patterns: specs, grep: selectionPattern(greps, skipTags) || undefined, nodeAccess: values['node-access'] ?? 'auto' });
-    process.exit(ExitCode.ok);
+    return ExitCode.ok;
   }
   if (values['dry-run']) {
     const sel = selectionPattern(greps, skipTags);
     const d = await dryRun(specs, sel || undefined);
     process.stdout.write(`${willRunLine(d.selected.length, d.all)}${sel ? ` (selection ${sel})` : ''}\n${d.selected.map((t) => `  ${t}\n`).join('')}`);
     process.stdout.write('sctp-e2e: dry run: nothing was run, no cluster contacted\n');
-    process.exit(ExitCode.ok);
+    return ExitCode.ok;
   }
   // read by f.skipFor (lib/framework/capabilities.ts requiredCapabilities)
   if (required.length) env.SCTP_E2E_REQUIRE = required.join(',');
@@ -284,7 +276,7 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   }
   // a run that verified nothing (no test ran, every selected test skipped) is not green: exit 8
   if (verdict.sentence) process.stderr.write(`sctp-e2e: ${verdict.sentence}${verdict.exitCode === ExitCode.nothingVerified && grep ? ` (selection ${grep})` : ''}\n`);
-  process.exit(verdict.exitCode);
+  return verdict.exitCode;
 }
 
 async function sweep(values: ReturnType<typeof parse>['values']) {
@@ -301,18 +293,16 @@ async function sweep(values: ReturnType<typeof parse>['values']) {
   process.stdout.write(`sweep: ${live.length} namespace(s) deleted (${l.items.length - live.length} already terminating)\n`);
 }
 
-try {
+runMain('sctp-e2e', async () => {
   const { values, positionals } = parse();
   const cmd = positionals[0] ?? 'run';
   if (values.help || cmd === 'help') {
     process.stdout.write(USAGE);
   } else if (cmd === 'run') {
-    await run(values);
+    return await run(values);
   } else if (cmd === 'sweep') {
     await sweep(values);
   } else {
     throw new UserError(`unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
   }
-} catch (e) {
-  fail(e);
-}
+});

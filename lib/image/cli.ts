@@ -1,6 +1,8 @@
 // tsx lib/image/cli.ts --name NAME:TAG --out F --file SRC:DEST[:MODE] ... [--dir DEST[:MODE]]
 //   [--symlink TARGET:DEST] [--entrypoint '["/x"]'] [--cmd '["a"]'] [--env K=V] [--label K=V]
 // Prints one JSON line {path,digest,configDigest,size,name,...}; exits 2 on a usage error.
+import { ExitCode, UsageError, UserError, errorMessage } from '../framework/errors.ts';
+import { runMain } from '../framework/main.ts';
 import { writeImageArchive, type ImageSpec } from './archive.ts';
 
 export function parseImageArgs(argv: string[]): { spec: ImageSpec; out: string } {
@@ -67,18 +69,18 @@ export function parseImageArgs(argv: string[]): { spec: ImageSpec; out: string }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  let parsed: ReturnType<typeof parseImageArgs>;
-  try {
-    parsed = parseImageArgs(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`image: ${(e as Error).message}\n`);
-    process.exit(2);
-  }
-  try {
-    const r = writeImageArchive(parsed.spec, parsed.out);
-    process.stdout.write(JSON.stringify(r) + '\n');
-  } catch (e) {
-    process.stderr.write(`image: ${(e as Error).message}\n`);
-    process.exit(1);
-  }
+  runMain('image', () => {
+    let parsed: ReturnType<typeof parseImageArgs>;
+    try {
+      parsed = parseImageArgs(process.argv.slice(2));
+    } catch (e) {
+      throw new UsageError(errorMessage(e));
+    }
+    try {
+      const r = writeImageArchive(parsed.spec, parsed.out);
+      process.stdout.write(JSON.stringify(r) + '\n');
+    } catch (e) {
+      throw new UserError(errorMessage(e), ExitCode.failed); // an unreadable source file, an unwritable --out
+    }
+  });
 }

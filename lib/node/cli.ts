@@ -9,13 +9,15 @@ import { clusterJsonPath, readClusterJson } from '../../cluster/contract.ts';
 import { selectNodeAccess, type NodeInfo } from './select.ts';
 import { probeSctpModule } from './sctp-module.ts';
 import { nodeNetfilter } from './netfilter/index.ts';
+import { ExitCode, UsageError, UserError } from '../framework/errors.ts';
 import { AGNHOST_SCTP_IMAGE } from '../framework/images.ts';
+import { runMain } from '../framework/main.ts';
 
 function args(argv: string[]): Map<string, string> {
   const m = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument ${a}`);
     const [k, v] = a.includes('=') ? [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a.slice(2), argv[++i] ?? ''];
     m.set(k, v);
   }
@@ -27,7 +29,7 @@ async function main(): Promise<number> {
   const cj = clusterJsonPath();
   const cluster = readClusterJson();
   const kubeconfig = a.get('kubeconfig') ?? process.env.KUBECONFIG ?? cluster?.kubeconfig;
-  if (!kubeconfig) throw new Error(`no kubeconfig: pass --kubeconfig, set KUBECONFIG, or bring up the local cluster (${cj})`);
+  if (!kubeconfig) throw new UserError(`no kubeconfig: pass --kubeconfig, set KUBECONFIG, or bring up the local cluster (${cj})`, ExitCode.kubeconfig);
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfig);
   const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -75,7 +77,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((c) => process.exit(c), (e: unknown) => {
-  console.error(`node probe failed: ${(e as Error)?.message ?? String(e)}`);
-  process.exit(1);
-});
+runMain('node probe', main);
