@@ -16,7 +16,10 @@ console.log('bound  wall ms  ratio to one timeout  (sequential would be ' + cell
 for (const concurrency of [1, 8, 24, 96]) {
   const r = await probeMatrix({
     cells, expected, concurrency, timeoutMs: T * 3,
-    probe: async (_c, s) => (await sleep(T, s), { state: 'blocked', blockedBy: 'timeout', detail: 'TIMEOUT (simulated)', command: '-' }),
+    probe: async (_c, s) => {
+      await sleep(T, s);
+      return { state: 'blocked', blockedBy: 'timeout', detail: 'TIMEOUT (simulated)', command: '-' };
+    },
   });
   console.log(`${String(concurrency).padStart(5)}  ${String(Math.round(r.elapsedMs)).padStart(7)}  ${(r.elapsedMs / T).toFixed(2).padStart(20)}`);
 }

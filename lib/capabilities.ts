@@ -62,7 +62,7 @@ async function probeNode(n: k8s.V1Node, access: NodeAccess, deadlineMs: number):
     proxyMode: 'not probed', proxyModeEvidence: `${unread} (${access.reason})`,
   };
   if (access.mode === 'none') return base;
-  let exec;
+  let exec: ReturnType<typeof access.exec>;
   try {
     exec = access.exec(name);
   } catch (e) {

@@ -139,6 +139,7 @@ async function main(): Promise<number> {
         // the cluster is in an unknown state: say so in the matrix and stop here
         cells.push({ fault: c.fault, test: 'heal', expected: 'healed', observed: 'heal failed', names: '-', ok: false, evidence: (e as Error).message });
         process.stdout.write(`\nVerdict matrix (fault × test), stopped after a failed heal\n${renderMatrix(cells)}\n`);
+        // biome-ignore lint/correctness/noUnsafeFinally: a failed heal must end the run, even over the run's own error
         throw e;
       }
     }

@@ -53,7 +53,7 @@ async function up(poolSpec: string, reject: Set<string>): Promise<void> {
   if (!c) throw new ClusterError(`the local cluster is not up (no ${stateDir}/cluster.json); run \`npm run cluster:up\` first`);
   if (controllerPid()) throw new ClusterError(`lb is already up (pid ${controllerPid()}, ${statePath}); run \`npm run lb:down\` first`);
   if (existsSync(statePath)) throw new ClusterError(`leftovers of an earlier lb up (${statePath}); run \`npm run lb:down\` first`);
-  let pool;
+  let pool: ReturnType<typeof parsePool>;
   try { pool = parsePool(poolSpec); } catch (e) { throw new UsageError((e as Error).message); }
   for (const [cidr, what] of TAKEN) if (cidrsOverlap(pool.cidr, cidr)) throw new UsageError(`pool ${pool.spec} overlaps ${cidr}, ${what}; pick a range outside 10.199.0.0/23, e.g. ${DEFAULT_POOL}`);
   const hostRoutes = (await run('ip', ['-4', 'route', 'show'])).stdout.split('\n').filter((l) => l.trim() && !l.startsWith('default'));

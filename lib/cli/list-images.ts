@@ -19,7 +19,10 @@ export async function printImageList(o: { patterns: string[]; grep?: string; nod
   const roles = rolesUsed({
     tests,
     nodeAccess: o.nodeAccess,
-    source: (f) => sources.get(f) ?? (sources.set(f, readFileSync(f, 'utf8')), sources.get(f)!),
+    source: (f) => {
+      if (!sources.has(f)) sources.set(f, readFileSync(f, 'utf8'));
+      return sources.get(f)!;
+    },
   });
   const list = listImages(resolved.images, roles);
   for (const ref of list) process.stdout.write(`${ref}\n`);

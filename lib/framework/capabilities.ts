@@ -20,7 +20,7 @@ export const CAPABILITIES = {
 export type Capability = keyof typeof CAPABILITIES;
 
 export function isCapability(s: string): s is Capability {
-  return Object.prototype.hasOwnProperty.call(CAPABILITIES, s);
+  return Object.hasOwn(CAPABILITIES, s);
 }
 
 /** Parses "a,b,c"; unknown names are a usage error naming the known ones. */

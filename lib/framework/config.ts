@@ -201,7 +201,7 @@ export function parseConfigFile(text: string, path: string): FileConfig {
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`--config ${path} must hold a mapping of keys (${Object.keys(CONFIG_FILE_KEYS).join(', ')})`);
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
-    if (!Object.prototype.hasOwnProperty.call(CONFIG_FILE_KEYS, k)) {
+    if (!Object.hasOwn(CONFIG_FILE_KEYS, k)) {
       throw new UserError(`unknown key ${JSON.stringify(k)} in --config ${path}; known: ${Object.keys(CONFIG_FILE_KEYS).join(', ')}`);
     }
     if (LIST_KEYS.has(k)) {

@@ -127,7 +127,7 @@ export function parseRepoList(text: string, source: string): Record<string, stri
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`${source} must be a mapping of registry keys (e.g. promoterE2eRegistry: my.registry/e2e-test-images)`);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
-    if (!Object.prototype.hasOwnProperty.call(REPO_LIST_DEFAULTS, k)) {
+    if (!Object.hasOwn(REPO_LIST_DEFAULTS, k)) {
       throw new UserError(`unknown key ${JSON.stringify(k)} in ${source}; known: ${Object.keys(REPO_LIST_DEFAULTS).join(', ')}`);
     }
     if (typeof v !== 'string' || !v.trim() || /\s/.test(v.trim())) throw new UserError(`${k} in ${source} must be a registry such as my.registry/e2e-test-images, not ${JSON.stringify(v)}`);

@@ -120,7 +120,9 @@ interface PhaseEnd {
 }
 // On globalThis: mocha may load lib code a second time for the spec files (tsx's loaders), and the registry
 // must be the one the runner reads.
-const phaseEnds: PhaseEnd[] = ((globalThis as { [k: symbol]: PhaseEnd[] | undefined })[Symbol.for('sctp-e2e.phase-ends')] ??= []);
+const registry = globalThis as { [k: symbol]: PhaseEnd[] | undefined };
+registry[Symbol.for('sctp-e2e.phase-ends')] ??= [];
+const phaseEnds: PhaseEnd[] = registry[Symbol.for('sctp-e2e.phase-ends')]!;
 
 /** The result title of a phase-end check. */
 export function phaseEndTitle(what: string): string {
@@ -143,7 +145,7 @@ function installPhaseEnds(plan: PhasePlan): void {
   if (!suite) return;
   for (const p of phaseEnds) {
     const marker: PhaseEndMarker = { title: phaseEndTitle(p.what), suite: `${Tag.SCTP} basic phase` };
-    suite.afterAll(marker.title, handlesOwnSkips(async function () {
+    suite.afterAll(marker.title, handlesOwnSkips(async () => {
       try {
         await p.fn();
       } catch (e) {

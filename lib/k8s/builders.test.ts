@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-// @ts-ignore: deep import of the client's own wire serializer (not re-exported by the package index)
+// A deep import of the client's own wire serializer (not re-exported by the package index)
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
 import { endpointSlice, networkPolicy, pod, service } from './builders.ts';
 

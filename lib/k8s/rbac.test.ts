@@ -20,7 +20,7 @@ const CLASSES: Array<[object, string]> = [
 /** Subresources as the client names them (readNamespacedPodLog → pods/log). */
 const SUBRESOURCES = ['Log', 'Status', 'Exec', 'Attach', 'Portforward', 'Proxy', 'Scale', 'Eviction', 'Binding', 'Ephemeralcontainers', 'Resize'];
 
-export interface Call { verb: string; group: string; resource: string; where: string; method: string }
+interface Call { verb: string; group: string; resource: string; where: string; method: string }
 
 function plural(kind: string): string {
   const k = kind.toLowerCase();
@@ -30,7 +30,7 @@ function plural(kind: string): string {
 }
 
 /** createNamespacedPod → create pods; readNamespacedPodLog → get pods/log; connectGetNamespacedPodExec → get pods/exec. */
-export function callOf(method: string): Omit<Call, 'where' | 'group' | 'method'> | undefined {
+function callOf(method: string): Omit<Call, 'where' | 'group' | 'method'> | undefined {
   const m = /^(create|delete|list|read|patch|replace|connect(Get|Post|Put|Delete|Patch|Head|Options))(Collection)?(Namespaced)?([A-Z]\w*?)(ForAllNamespaces)?$/.exec(method);
   if (!m) return undefined;
   const op = m[1]!;
@@ -53,7 +53,7 @@ function files(dir: string): string[] {
 }
 
 /** Every API call in the sources, with where it is. */
-export function apiCalls(roots = ROOTS): Call[] {
+function apiCalls(roots = ROOTS): Call[] {
   const calls: Call[] = [];
   for (const f of roots.flatMap(files)) {
     const lines = readFileSync(f, 'utf8').split('\n');

@@ -75,7 +75,7 @@ export class NodeExecTimeout extends Error {
 
 /** Quote one argument for a POSIX shell. */
 export function shQuote(s: string): string {
-  if (s !== '' && /^[A-Za-z0-9_\/.:=@%+,-]+$/.test(s)) return s;
+  if (s !== '' && /^[A-Za-z0-9_/.:=@%+,-]+$/.test(s)) return s;
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -3,7 +3,10 @@ import { ModuleWatch, renderCoverage } from './module-watch.ts';
 
 const clock = () => {
   let t = Date.parse('2026-12-04T10:00:00Z');
-  return () => new Date((t += 1000));
+  return () => {
+    t += 1000;
+    return new Date(t);
+  };
 };
 
 describe('ModuleWatch: the run-level sctp.ko check', () => {

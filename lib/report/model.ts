@@ -179,7 +179,7 @@ export function commandLine(argv: readonly string[], env: Record<string, string 
   const own = (env.npm_lifecycle_script ?? '').split(/\s+/).filter(Boolean);
   const at = own.findIndex((w) => script.endsWith(w));
   const ownArgs = at >= 0 ? own.slice(at + 1) : undefined;
-  if (npmScript && ownArgs && ownArgs.every((w, i) => args[i] === w)) {
+  if (npmScript && ownArgs?.every((w, i) => args[i] === w)) {
     const rest = args.slice(ownArgs.length);
     return `npm run ${npmScript}${rest.length ? ` -- ${rest.map(shellQuote).join(' ')}` : ''}`;
   }

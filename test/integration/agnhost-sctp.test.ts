@@ -207,7 +207,7 @@ describe('agnhost-sctp between network namespaces', function () {
       const held = lab.agnhost(cli, ['connect', `${VIP}:95`, '--protocol=sctp', '--timeout=1s', '--hold=6s', '--interval=200ms']);
       await new Promise((r) => setTimeout(r, 1500));
       await lab.sh(rtr, 'iptables -I FORWARD -p sctp --dport 8082 -j DROP');
-      let r;
+      let r: Awaited<typeof held>;
       try {
         r = await held;
       } finally {

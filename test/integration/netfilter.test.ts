@@ -21,7 +21,7 @@ async function missing(): Promise<string | undefined> {
   return undefined;
 }
 
-describe('netfilter readers against rules in a network namespace (integration)', function () {
+describe('netfilter readers against rules in a network namespace (integration)', () => {
   const ns = `nfread-${process.pid}`;
   let created = false;
   let fakeProxy: ChildProcess | undefined;

@@ -114,7 +114,7 @@ function renderExpr(e: NftExpr): string {
 
 function collectVerdicts(v: unknown, out: { kind: 'jump' | 'goto'; target: string }[]): void {
   if (!v || typeof v !== 'object') return;
-  if (Array.isArray(v)) { v.forEach((x) => collectVerdicts(x, out)); return; }
+  if (Array.isArray(v)) { for (const x of v) collectVerdicts(x, out); return; }
   const o = v as Record<string, unknown>;
   for (const kind of ['jump', 'goto'] as const) {
     const t = o[kind] as { target?: string } | undefined;
