@@ -73,7 +73,7 @@ export function findKubeconfig(env = process.env): { path: string; source: strin
     const first = env.KUBECONFIG.split(':').filter(Boolean)[0];
     if (first) return { path: first, source: 'KUBECONFIG' };
   }
-  const home = join(homedir(), '.kube', 'config');
+  const home = join(env.HOME || homedir(), '.kube', 'config'); // $HOME as kubectl reads it, from the env given
   if (existsSync(home)) return { path: home, source: '~/.kube/config' };
   const pod = inClusterConfig(env);
   if (pod) return pod;
