@@ -1,5 +1,5 @@
 // The local cluster's topology: names, address ranges, node specs and the state dir layout. Pure, imports nothing;
-// cluster/contract.ts re-exports what readers of the state dir need, cluster/render.ts what the renderers need.
+// cluster/contract.ts re-exports what readers of the state dir need; components.ts and render.ts build on it.
 
 /** kube-proxy's mode in the local cluster; cluster.json names it (cluster/contract.ts). */
 export const PROXY_MODES = ['iptables', 'nftables'] as const;

@@ -6,7 +6,7 @@
 //       each cluster node's pod subnet via that node and the service CIDR on the cluster NIC (as cluster/up.ts does);
 //     - a kubelet client certificate for system:node:sctp-e2e-vm signed by the cluster CA;
 //     - kubelet and kube-proxy (the cluster's binaries), pause/busybox/coredns/agnhost images exported from node1's
-//       containerd, configs rendered by cluster/render.ts for a node {sctp-e2e-vm, 10.199.0.20, 10.244.20.0/24};
+//       containerd, configs rendered by cluster/components.ts for a node {sctp-e2e-vm, 10.199.0.20, 10.244.20.0/24};
 //     - containerd, kubelet, kube-proxy as transient systemd units in the guest; waits for the node to be Ready;
 //     - a merged cluster.json (cluster's + the VM node with its ssh parameters) in $SCTP_E2E_VM_DIR/join/cluster/,
 //       so the suite can ssh to the VM node: SCTP_E2E_CLUSTER_DIR=/var/lib/sctp-e2e/vm/join/cluster npm run e2e ...
@@ -32,7 +32,7 @@ export const VM_NODE: NodeSpec = {
   index: 20, name: 'sctp-e2e-vm', netns: 'sctpe2e-vm', ip: '10.199.0.20', hostVeth: TAP, podSubnet: '10.244.20.0/24', controlPlane: false,
 };
 export const VM_NODE_LABEL = 'sctp-e2e.io/kernel-lane=true';
-/** Where the guest keeps the node's files: layout() of cluster/render.ts rooted here, so the renderers apply unchanged. */
+/** Where the guest keeps the node's files: layout() of cluster/topology.ts rooted here, so the renderers apply unchanged. */
 const GUEST_DIR = '/var/lib/sctpe2e';
 
 const log = (msg: string): void => { process.stderr.write(`${msg}\n`); };
@@ -115,7 +115,7 @@ function readCluster(): { cj: ClusterJson; binDir: string; kubectl: string } {
   return { cj, binDir: st.binDir, kubectl: join(st.binDir, 'kubectl') };
 }
 
-/** Pod subnet of a cluster node (cluster/render.ts nodeSpec: sctp-e2e-nodeN → 10.244.N.0/24). */
+/** Pod subnet of a cluster node (cluster/topology.ts nodeSpec: sctp-e2e-nodeN → 10.244.N.0/24). */
 function podSubnetOf(name: string): string | undefined {
   const m = /-node(\d)$/.exec(name);
   return m ? nodeSpec(Number(m[1])).podSubnet : undefined;
@@ -201,7 +201,7 @@ export async function joinUp(): Promise<JoinState> {
 
   // 4. Guest configuration and daemons.
   // Pod ranges of the cluster nodes: what the host routes via a node (add-ons such as cluster/netpol's Cilium move
-  // node1's pods to other ranges), plus the cluster/render.ts convention sctp-e2e-nodeN -> 10.244.N.0/24.
+  // node1's pods to other ranges), plus the cluster/topology.ts convention sctp-e2e-nodeN -> 10.244.N.0/24.
   const nodeIPs = new Set(cj.nodes.map((n) => n.ip));
   const podRoutes = new Map<string, string>();
   for (const n of cj.nodes) { const s = podSubnetOf(n.name); if (s) podRoutes.set(s, n.ip); }

@@ -19,7 +19,7 @@ import { DEFAULT_POOL, cidrsOverlap, inPool, parsePool, parseProtocols } from '.
 const here = dirname(fileURLToPath(import.meta.url));
 const CONTROLLER = join(here, 'controller.ts');
 const USAGE = 'usage: tsx cluster/lb/cli.ts up [--pool CIDR|FIRST-LAST] [--reject-protocols SCTP[,UDP,...]] | down | status [--json]   (state: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster)';
-/** Ranges the cluster already uses (cluster/render.ts): the pool must not overlap them. */
+/** Ranges the cluster already uses (cluster/topology.ts): the pool must not overlap them. */
 const TAKEN: [string, string][] = [['10.199.0.0/24', 'the node link (on-link: nobody would answer ARP for a pool address)'], ['10.199.1.0/24', 'the externalIP range tests use'], ['10.96.0.0/16', 'the Service CIDR'], ['10.244.0.0/16', 'the pod CIDR']];
 
 const stateDir = clusterDir();

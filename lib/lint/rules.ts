@@ -26,7 +26,7 @@ export const RULES: BoundaryRule[] = [
     name: 'contract-is-a-leaf',
     from: ['cluster/contract.ts'],
     forbid: ['cluster/render.ts'],
-    why: 'render.ts builds on the contract; the contract imports only topology.ts and components.ts',
+    why: 'everyone reads the contract; it builds only on the pure leaves topology.ts and components.ts, never on the renderers',
   },
 ];
 
