@@ -49,7 +49,8 @@ async function main(): Promise<number> {
     console.log(`association setup (in-process, ${b.associations} sequential): p50 ${b.setup_ms.p50} ms, p95 ${b.setup_ms.p95} ms, max ${b.setup_ms.max} ms`);
     console.log(`echo round trip (9-byte request, ${b.echo_rtt_ms.n} samples): p50 ${b.echo_rtt_ms.p50} ms, p95 ${b.echo_rtt_ms.p95} ms, max ${b.echo_rtt_ms.max} ms`);
     console.log(`concurrent echo: ${b.concurrent.associations} associations × ${b.concurrent.seconds} s, ${b.concurrent.size}-byte payload: ` +
-      `${b.concurrent.echoes} echoes, ${b.concurrent.echoes_per_s}/s, ${b.concurrent.payload_MBps} MB/s payload both ways, errors ${b.concurrent.errors}; sequential failures ${b.failures}`);
+      `${b.concurrent.echoes} echoes, ${b.concurrent.echoes_per_s}/s, ${b.concurrent.payload_MBps} MB/s payload both ` +
+`ways, errors ${b.concurrent.errors}; sequential failures ${b.failures}`);
 
     const seq: number[] = [];
     for (let i = 0; i < 30; i++) {

@@ -33,10 +33,13 @@ export function aggregate(runs: Array<Array<{ name: string; outcome: string; sec
 export function renderSoak(rows: SoakRow[], meta: { runs: number; args: string[]; wall: number[] }): string {
   const sorted = [...meta.wall].sort((a, b) => a - b);
   const L = [`# Soak: ${meta.runs} runs of \`npm run e2e -- ${meta.args.join(' ')}\``, '',
-    `Run wall time: min ${sorted[0]?.toFixed(0)} s, median ${sorted[Math.floor((sorted.length - 1) / 2)]?.toFixed(0)} s, max ${sorted[sorted.length - 1]?.toFixed(0)} s.`,
-    `Flaky tests (passed and failed): **${rows.filter((r) => r.flaky).length}**; always failed: ${rows.filter((r) => r.failed && !r.passed).length}; tests: ${rows.length}.`, '',
+    `Run wall time: min ${sorted[0]?.toFixed(0)} s, median ${sorted[Math.floor((sorted.length - 1) / 2)]?.toFixed(0)} ` +
+`s, max ${sorted[sorted.length - 1]?.toFixed(0)} s.`,
+    `Flaky tests (passed and failed): **${rows.filter((r) => r.flaky).length}**; always failed: ${rows.filter((r) => r.failed && !r.passed).length}; ` +
+`tests: ${rows.length}.`, '',
     '| test | passed | failed | skipped | min s | median s | max s |', '|---|---|---|---|---|---|---|'];
-  for (const r of rows) L.push(`| ${r.flaky ? '**FLAKY** ' : ''}${r.test.replace(/\|/g, '\\|')} | ${r.passed} | ${r.failed} | ${r.skipped} | ${r.min.toFixed(1)} | ${r.median.toFixed(1)} | ${r.max.toFixed(1)} |`);
+  for (const r of rows) L.push(`| ${r.flaky ? '**FLAKY** ' : ''}${r.test.replace(/\|/g, '\\|')} | ${r.passed} | ${r.failed} | ${r.skipped} | ` +
+`${r.min.toFixed(1)} | ${r.median.toFixed(1)} | ${r.max.toFixed(1)} |`);
   const failing = rows.filter((r) => r.failures.length);
   if (failing.length) L.push('', '## Failure messages', '', ...failing.flatMap((r) => [`- ${r.test}`, ...r.failures.map((m) => `  - ${m}`)]));
   return L.join('\n') + '\n';

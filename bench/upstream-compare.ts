@@ -75,8 +75,11 @@ export function render(c: Comparison): string {
   const L: string[] = [`# Upstream e2e.test vs this suite, SCTP, on one cluster — ${c.label}`, '',
     `Cluster: Kubernetes ${c.cluster.k8sVersion}; nodes ${c.cluster.nodes?.map((n) => `${n.node} (kernel SCTP: ${n.kernelSctp})`).join(', ') ?? '?'}.`,
     `Upstream: e2e.test ${c.cluster.k8sVersion} built from k8s.io/kubernetes, image ${c.upstreamImage} (${c.upstreamImageDigest}).`, '',
-    '## Per phase', '', '| phase | upstream cases | upstream verdicts | upstream wall | our cases | our verdicts | our wall | wall ours/upstream | per case ours/upstream | cases ours/upstream |', '|---|---|---|---|---|---|---|---|---|---|'];
-  for (const p of c.phases) L.push(`| ${p.phase} | ${p.upstream.cases} | ${p.upstream.verdicts} | ${p.upstream.wallSeconds.toFixed(1)} s | ${p.ours.cases} | ${p.ours.verdicts} | ${p.ours.wallSeconds.toFixed(1)} s | ${p.wallRatio.toFixed(2)}× | ${p.perCaseRatio.toFixed(2)}× | ${p.caseRatio.toFixed(1)}× |`);
+    '## Per phase', '', '| phase | upstream cases | upstream verdicts | upstream wall | our cases | our verdicts | our wall | wall ours/upstream ' +
+'| per case ours/upstream | cases ours/upstream |', '|---|---|---|---|---|---|---|---|---|---|'];
+  for (const p of c.phases) L.push(`| ${p.phase} | ${p.upstream.cases} | ${p.upstream.verdicts} | ${p.upstream.wallSeconds.toFixed(1)} s | ${p.ours.cases} ` +
+`| ${p.ours.verdicts} | ${p.ours.wallSeconds.toFixed(1)} s | ${p.wallRatio.toFixed(2)}× | ${p.perCaseRatio.toFixed(2)}× ` +
+`| ${p.caseRatio.toFixed(1)}× |`);
   L.push('', 'Wall times are whole processes (start-up, capability probe, cleanup included).', '', '## Each upstream spec and the tests of ours that cover it', '',
     '| upstream spec | upstream verdict | environment lacks | our tests (verdict) | ours checks beyond |', '|---|---|---|---|---|');
   for (const s of c.specs) {

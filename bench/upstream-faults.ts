@@ -62,7 +62,8 @@ async function main(): Promise<void> {
   }
   const caught = (v: Verdict) => (v.failed.length ? `**caught** (${v.failed.length} failed)` : `missed (${v.passed} passed)`);
   const md = [`# Which breakages each suite catches — phase ${phase}`, '', '| fault | ours | upstream e2e.test |', '|---|---|---|',
-    ...rows.map((r) => `| ${r.fault} | ${r.fault === '(healthy)' ? `${r.ours.passed} passed, ${r.ours.failed.length} failed` : caught(r.ours)} | ${r.fault === '(healthy)' ? `${r.upstream.passed} passed, ${r.upstream.failed.length} failed` : caught(r.upstream)} |`),
+    ...rows.map((r) => `| ${r.fault} | ${r.fault === '(healthy)' ? `${r.ours.passed} passed, ${r.ours.failed.length} failed` : caught(r.ours)} ` +
+`| ${r.fault === '(healthy)' ? `${r.upstream.passed} passed, ${r.upstream.failed.length} failed` : caught(r.upstream)} |`),
     '', '## Failure messages', '', ...rows.flatMap((r) => [...r.ours.failed.map((m) => `- ${r.fault}, ours: ${m}`), ...r.upstream.failed.map((m) => `- ${r.fault}, upstream: ${m}`)])].join('\n') + '\n';
   writeFileSync(join(out, 'faults.json'), JSON.stringify(rows, null, 2) + '\n');
   writeFileSync(join(out, 'faults.md'), md);

@@ -20,7 +20,8 @@ async function main(): Promise<number> {
     }
     case 'down': {
       const r = await down(o);
-      process.stdout.write(`cluster down in ${formatDuration(r.seconds * 1000)}: stopped ${r.stopped.length} processes, unmounted ${r.unmounted}, removed ${r.removed.length} items${r.removed.length ? ` (${r.removed.filter((x) => !x.startsWith('/sys/')).join(', ')})` : ''}\n`);
+      process.stdout.write(`cluster down in ${formatDuration(r.seconds * 1000)}: stopped ${r.stopped.length} processes, unmounted ${r.unmounted}, ` +
+`removed ${r.removed.length} items${r.removed.length ? ` (${r.removed.filter((x) => !x.startsWith('/sys/')).join(', ')})` : ''}\n`);
       if (r.stopped.length) process.stdout.write(`  stopped: ${r.stopped.join(' ')}\n`);
       return 0;
     }

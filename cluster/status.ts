@@ -55,7 +55,8 @@ export function renderStatus(s: Status): string {
   const running = s.components.filter((c) => c.running).length;
   if (s.up) lines.push(`cluster is up (kube-proxy ${s.proxyMode}); cluster.json: ${s.clusterJson}`);
   else if (s.components.length === 0 && s.netns.length === 0) lines.push(`cluster is down (nothing in ${s.stateDir}, no sctpe2e-* netns)`);
-  else lines.push(`cluster is NOT healthy: ${running}/${s.components.length} processes running${s.clusterJson ? '' : s.clusterJsonProblem ? `, ${s.clusterJsonProblem}` : ', no cluster.json (up did not finish)'}; run \`npm run cluster:down\` to clean up`);
+  else lines.push(`cluster is NOT healthy: ${running}/${s.components.length} processes running${s.clusterJson ? '' : s.clusterJsonProblem ? `, ${s.clusterJsonProblem}` : ', no cluster.json (up did not finish)'}; ` +
+`run \`npm run cluster:down\` to clean up`);
   for (const c of s.components) lines.push(`  ${c.running ? 'running' : 'STOPPED'}  ${c.name.padEnd(36)} pid ${c.pid}`);
   if (s.netns.length) lines.push(`  netns: ${s.netns.join(', ')}`);
   if (s.nodes) lines.push(...s.nodes.split('\n').map((x) => `  ${x}`));

@@ -89,7 +89,8 @@ async function probeDns(c: Cluster): Promise<{ ok: boolean; detail: string }> {
       c.discovery.listNamespacedEndpointSlice({ namespace: 'kube-system', labelSelector: 'kubernetes.io/service-name=kube-dns' }));
     const ready = slices.items.flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses));
     return ready.length
-      ? { ok: true, detail: `kube-system/kube-dns ${svc.spec?.clusterIP} with ${ready.length} ready endpoint(s) (${ready.join(', ')}); answers are proven by the DNS tests` }
+      ? { ok: true, detail: `kube-system/kube-dns ${svc.spec?.clusterIP} with ${ready.length} ready endpoint(s) (${ready.join(', ')}); answers ` +
+`are proven by the DNS tests` }
       : { ok: false, detail: `kube-system/kube-dns ${svc.spec?.clusterIP} has no ready endpoint` };
   } catch (e) {
     return { ok: false, detail: `no kube-system/kube-dns Service: ${errorMessage(e)}` };

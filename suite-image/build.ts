@@ -135,7 +135,8 @@ export function imageSpec(version: string): ImageSpec {
   for (const s of pkgs.symlinks) symlinks.push({ target: s.target, dest: `${SUITE_DIR}/${s.rel}` });
   files.push({ dest: '/usr/local/bin/sctp-e2e', mode: 0o755, content: sh(`# the suite's CLI (npm run e2e -- …): sctp-e2e run|sweep [options]\ncd ${SUITE_DIR} && exec /usr/local/bin/node --import tsx bin/sctp-e2e.ts "$@"`) });
   // hydrophone --list-images runs `/usr/local/bin/e2e.test --list-images` in the conformance image
-  files.push({ dest: '/usr/local/bin/e2e.test', mode: 0o755, content: sh(`# upstream's test binary name (hydrophone --list-images): sctp-e2e run with the same flags\ncd ${SUITE_DIR} && exec /usr/local/bin/node --import tsx bin/sctp-e2e.ts run "$@"`) });
+  files.push({ dest: '/usr/local/bin/e2e.test', mode: 0o755, content: sh(`# upstream's test binary name (hydrophone --list-images): sctp-e2e run with the same flags\ncd ${SUITE_DIR} && ` +
+`exec /usr/local/bin/node --import tsx bin/sctp-e2e.ts run "$@"`) });
   files.push({ dest: '/usr/local/bin/conformance-entry', mode: 0o755, content: sh(`# the image's entrypoint (lib/cli/conformance-entry.ts)\ncd ${SUITE_DIR} && exec /usr/local/bin/node --import tsx bin/conformance-entry.ts "$@"`) });
   files.push({ dest: '/etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/tmp:/bin/sh\n' });
   files.push({ dest: '/etc/group', content: 'root:x:0:\nnogroup:x:65534:\n' });
@@ -204,7 +205,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dirname(dir), { recursive: true });
     renameSync(tmp, dir);
-    process.stderr.write(`suite-image: built ${r.name} in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${relative(process.cwd(), tar) || tar} (${(r.size / 1e6).toFixed(1)} MB, digest ${r.digest})\n`);
+    process.stderr.write(`suite-image: built ${r.name} in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${relative(process.cwd(), tar) || tar} ` +
+`(${(r.size / 1e6).toFixed(1)} MB, digest ${r.digest})\n`);
     process.stdout.write(line);
   });
 }

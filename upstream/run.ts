@@ -52,7 +52,8 @@ export function loadImageIntoLocalCluster(b: UpstreamBuild): string[] {
     } else if (n.ssh) {
       // a remote node (the kernel-lane VM): stream the archive over its ssh into its containerd
       // the kernel-lane node's containerd (vm/join.ts: /var/lib/sctpe2e/<node>/containerd), else the default one
-      const cmd = `s=$(ls /var/lib/sctpe2e/${n.name}/containerd/containerd.sock 2>/dev/null || echo /run/containerd/containerd.sock); ctr --address "$s" -n k8s.io images import -`;
+      const cmd = `s=$(ls /var/lib/sctpe2e/${n.name}/containerd/containerd.sock 2>/dev/null || echo /run/containerd/containerd.sock); ` +
+`ctr --address "$s" -n k8s.io images import -`;
       const r = spawnSync('ssh', ['-i', n.ssh.keyPath, '-o', `UserKnownHostsFile=${n.ssh.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
         '-p', String(n.ssh.port), `${n.ssh.user}@${n.ssh.host}`, cmd], { input: readFileSync(b.archive), encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 20 });
       if (r.status !== 0) throw new UserError(`image import into ${n.name} over ssh failed: ${(r.stderr || r.stdout).trim()}`, ExitCode.failed);

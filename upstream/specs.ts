@@ -25,13 +25,15 @@ const NEEDS_NETPOL = 'a NetworkPolicy implementation';
 export const UPSTREAM_SPECS: UpstreamSpec[] = [
   { id: 'svc-basic', phase: 'basic', title: 'Services should allow creating a basic SCTP service with pod and endpoints', needs: ['node access through a privileged host pod (nsenter lsmod)'],
     ours: ['Service declares an SCTP port and keeps it', 'EndpointSlices of a selector Service carry the SCTP port', 'Services can declare SCTP ServicePorts when using the'],
-    beyond: 'EndpointSlice protocol (not only the port number), the proxy rules on every node judged by their own protocol match, sctp.ko on every node (upstream: 2 nodes, and vacuous once loaded)' },
+    beyond: 'EndpointSlice protocol (not only the port number), the proxy rules on every node judged by their own protocol ' +
+'match, sctp.ko on every node (upstream: 2 nodes, and vacuous once loaded)' },
   { id: 'hostport-basic', phase: 'basic', title: 'Networking should allow creating a Pod with an SCTP HostPort', needs: ['node access through a privileged host pod (nsenter lsmod)'],
     ours: ['Pods can declare SCTP HostPorts', 'kubelet and kube-proxy open no SCTP sockets'],
     beyond: 'the hostPort DNAT rule on the pod\'s node matches SCTP and the right port; no SCTP listening socket on the node' },
   { id: 'pod-service', phase: 'connectivity', title: 'Granular Checks: Services should function for pod-Service: sctp', needs: [NEEDS_KERNEL_2],
     ours: ['via a Service IP \\(port', 'A client outside the cluster can connect via SCTP to a NodePort Service'],
-    beyond: 'port != targetPort (a missing translation fails), a diagnosis (TCP/UDP controls, dropped-packet counters, conntrack) on failure; NodePort from outside the cluster' },
+    beyond: 'port != targetPort (a missing translation fails), a diagnosis (TCP/UDP controls, dropped-packet counters, conntrack) ' +
+'on failure; NodePort from outside the cluster' },
   { id: 'endpoint-service', phase: 'connectivity', title: 'Granular Checks: Services should function for endpoint-Service: sctp', needs: [NEEDS_KERNEL_2],
     ours: ['A backend can reach its own SCTP Service \\(hairpin\\)'], beyond: '' },
   { id: 'node-service', phase: 'connectivity', title: 'Granular Checks: Services should function for node-Service: sctp', needs: ['nothing: always skipped upstream (DialFromNode has no SCTP, kubernetes#96482)'],

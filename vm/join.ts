@@ -222,8 +222,10 @@ export async function joinUp(): Promise<JoinState> {
     'modprobe br_netfilter; modprobe overlay',
     'sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1',
     // cgroup v2: the kubelet wants its cgroupRoot to exist, with the controllers delegated down to it.
-    `for c in cpuset cpu io memory pids hugetlb; do echo +$c > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true; done; mkdir -p /sys/fs/cgroup/${VM_NODE.netns}`,
-    `mkdir -p ${[gp.containerdRoot, gp.containerdState, gp.runcRoot, gp.optDir, gp.cniIpamDir, gp.kubeletRoot, gp.podLogs].join(' ')} /var/lib/kubelet /run/containerd`,
+    `for c in cpuset cpu io memory pids hugetlb; do echo +$c > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || ` +
+`true; done; mkdir -p /sys/fs/cgroup/${VM_NODE.netns}`,
+    `mkdir -p ${[gp.containerdRoot, gp.containerdState, gp.runcRoot, gp.optDir, gp.cniIpamDir, gp.kubeletRoot, gp.podLogs].join(' ')} ` +
+`/var/lib/kubelet /run/containerd`,
     'echo "nic=$nic"', '',
   ].join('\n');
   files[`${GUEST_DIR}/net-up.sh`] = netUp;
@@ -245,7 +247,8 @@ export async function joinUp(): Promise<JoinState> {
     'systemctl show -p ActiveState --value sctpe2e-kubelet.service',
   ].join('\n');
   const r = guest(vm, script, { timeoutMs: 300_000 });
-  log(`vm join: guest configured (kubelet ${r.stdout.trim().split('\n').pop()}); containerd, kubelet and kube-proxy started; waiting for node ${VM_NODE.name} Ready`);
+  log(`vm join: guest configured (kubelet ${r.stdout.trim().split('\n').pop()}); containerd, kubelet and kube-proxy ` +
+`started; waiting for node ${VM_NODE.name} Ready`);
 
   // 5. Ready.
   const deadline = Date.now() + 240_000;
@@ -284,7 +287,8 @@ export async function joinDown(opts: { quiet?: boolean } = {}): Promise<boolean>
   if (vm) {
     // Stop the node's daemons and pods so nothing keeps talking to the apiserver while the Node object goes.
     guest(vm, 'systemctl disable -q --now sctpe2e-kubelet.service sctpe2e-kube-proxy.service 2>/dev/null || true; ' +
-      'ctr --address /var/lib/sctpe2e/sctp-e2e-vm/containerd/containerd.sock -n k8s.io tasks ls -q 2>/dev/null | xargs -r -n1 ctr --address /var/lib/sctpe2e/sctp-e2e-vm/containerd/containerd.sock -n k8s.io tasks kill -s KILL 2>/dev/null || true',
+      'ctr --address /var/lib/sctpe2e/sctp-e2e-vm/containerd/containerd.sock -n k8s.io tasks ls -q 2>/dev/null | xargs ' +
+'-r -n1 ctr --address /var/lib/sctpe2e/sctp-e2e-vm/containerd/containerd.sock -n k8s.io tasks kill -s KILL 2>/dev/null || true',
     { allowFail: true, timeoutMs: 60_000 });
   }
   if (existsSync(st.kubeconfig)) {

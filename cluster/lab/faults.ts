@@ -271,7 +271,8 @@ const sctpSocketOnVm: Fault = {
       },
     };
     await run(ctx.kubectlPath, ['--kubeconfig', ctx.l.adminKubeconfig, 'apply', '-f', '-'], { input: JSON.stringify(pod) });
-    return `pod ${LAB_NS}/opens-sctp-socket on ${VM_NODE_NAME}: sleep 40; agnhost-sctp netexec --sctp-port=7777 --sctp-stack=kernel (sctp.ko was not loaded when applied)`;
+    return `pod ${LAB_NS}/opens-sctp-socket on ${VM_NODE_NAME}: sleep 40; agnhost-sctp netexec --sctp-port=7777 --sctp-stack=kernel ` +
+`(sctp.ko was not loaded when applied)`;
   },
   async heal(ctx) {
     await ctx.kubectl(['delete', 'namespace', LAB_NS, '--ignore-not-found', '--wait=true', '--timeout=90s'], { allowFail: true, timeoutMs: 100_000 });
@@ -284,7 +285,8 @@ const sctpSocketOnVm: Fault = {
     // The 6.1 kernel keeps references after the socket is gone (refcnt without any endpoint): the module stays.
     // Not an error: from here on the node's module check is reported "not performed" (already loaded) until
     // the VM restarts, which the summary says; run this fault last on a VM.
-    log(`lab: sctp.ko stays loaded on ${VM_NODE_NAME} after the lab pod was deleted (${r.stdout.trim().split('\n').join('; ')}); module checks there are "not performed" until the VM restarts`);
+    log(`lab: sctp.ko stays loaded on ${VM_NODE_NAME} after the lab pod was deleted (${r.stdout.trim().split('\n').join('; ')}); ` +
+`module checks there are "not performed" until the VM restarts`);
   },
 };
 

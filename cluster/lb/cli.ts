@@ -18,7 +18,8 @@ import { DEFAULT_POOL, cidrsOverlap, inPool, parsePool, parseProtocols } from '.
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CONTROLLER = join(here, 'controller.ts');
-const USAGE = 'usage: tsx cluster/lb/cli.ts up [--pool CIDR|FIRST-LAST] [--reject-protocols SCTP[,UDP,...]] | down | status [--json]   (state: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster)';
+const USAGE = 'usage: tsx cluster/lb/cli.ts up [--pool CIDR|FIRST-LAST] [--reject-protocols SCTP[,UDP,...]] | down | status ' +
+'[--json]   (state: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster)';
 /** Ranges the cluster already uses (cluster/topology.ts): the pool must not overlap them. */
 const TAKEN: [string, string][] = [['10.199.0.0/24', 'the node link (on-link: nobody would answer ARP for a pool address)'], ['10.199.1.0/24', 'the externalIP range tests use'], ['10.96.0.0/16', 'the Service CIDR'], ['10.244.0.0/16', 'the pod CIDR']];
 
@@ -99,7 +100,8 @@ async function up(poolSpec: string, reject: Set<string>): Promise<void> {
     if (Date.now() > end) throw new ClusterError(`the lb controller did not finish its first round within 30s; last log lines:\n${tail(logPath, 15)}`);
     await sleep(200);
   }
-  process.stdout.write(`lb up: controller pid ${pid} assigns LoadBalancer addresses from ${pool.spec} (${pool.size} addresses; ${reject.size ? `REJECTS ${[...reject].join(', ')} with a Warning Event` : 'any protocol, SCTP included'}); ${pool.cidr} routed via ${node1.ip} from ${s.routes.map(where).join(' and ')}\n`);
+  process.stdout.write(`lb up: controller pid ${pid} assigns LoadBalancer addresses from ${pool.spec} (${pool.size} addresses; ${reject.size ? `REJECTS ${[...reject].join(', ')} with a Warning Event` : 'any protocol, SCTP included'}); ` +
+`${pool.cidr} routed via ${node1.ip} from ${s.routes.map(where).join(' and ')}\n`);
 }
 
 async function down(): Promise<void> {

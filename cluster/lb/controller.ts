@@ -131,7 +131,8 @@ async function main(): Promise<void> {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfig);
   core = kc.makeApiClient(k8s.CoreV1Api);
-  log(`started: pid ${process.pid}, pool ${pool.spec} (${pool.size} addresses), ${rejectProtocols.size ? `rejecting ${[...rejectProtocols].join(', ')}` : 'every protocol accepted'}, kubeconfig ${kubeconfig}`);
+  log(`started: pid ${process.pid}, pool ${pool.spec} (${pool.size} addresses), ${rejectProtocols.size ? `rejecting ${[...rejectProtocols].join(', ')}` : 'every protocol accepted'}, ` +
+`kubeconfig ${kubeconfig}`);
   let ready = false;
   let lastErr = '';
   while (!stopping) {

@@ -126,7 +126,8 @@ export function isOurs(s: SvcView): boolean {
 
 export function rejectMessage(protocols: string[], reject: ReadonlySet<string>): string {
   const allowed = PROTOCOLS.filter((p) => !reject.has(p));
-  return `Error syncing load balancer: failed to ensure load balancer: ${protocols.join(', ')} not supported by this load balancer (allowed protocols: ${allowed.join(', ') || 'none'})`;
+  return `Error syncing load balancer: failed to ensure load balancer: ${protocols.join(', ')} not supported by this load ` +
+`balancer (allowed protocols: ${allowed.join(', ') || 'none'})`;
 }
 
 /**

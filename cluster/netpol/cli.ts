@@ -17,7 +17,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const CNI_BIN_DIR = '/usr/lib/cni'; // containerd's cri bin_dir in the cluster's config (render.ts of cluster/)
 const WRAPPER = `${CNI_BIN_DIR}/cilium-cni`;
 const WRAPPER_MARK = 'Written by cluster/netpol (sctp-e2e)';
-const USAGE = 'usage: tsx cluster/netpol/cli.ts up [--sctp=on|off] | down | status [--json]   (state: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster; binaries: $SCTP_E2E_NETPOL_BIN_DIR or cluster/netpol/build.sh)';
+const USAGE = 'usage: tsx cluster/netpol/cli.ts up [--sctp=on|off] | down | status [--json]   (state: $SCTP_E2E_CLUSTER_DIR ' +
+'or /var/lib/sctp-e2e/cluster; binaries: $SCTP_E2E_NETPOL_BIN_DIR or cluster/netpol/build.sh)';
 
 const log = stampedLog('netpol');
 
@@ -166,7 +167,9 @@ async function up(sctp: boolean): Promise<void> {
     save(s);
     log(`${n.name}: agent ready; new pods get their network from cilium-cni (${conf})`);
   }
-  process.stdout.write(`netpol up: Cilium ${CILIUM_VERSION} enforces NetworkPolicy (${sctp ? 'SCTP enabled' : 'SCTP DISABLED: --enable-sctp=false, upstream default'}) on ${c.nodes.map((n) => n.name).join(', ')}; pods created from now on are covered (older pods stay on the bridge CNI, unenforced)\n`);
+  process.stdout.write(`netpol up: Cilium ${CILIUM_VERSION} enforces NetworkPolicy (${sctp ? 'SCTP enabled' : 'SCTP DISABLED: --enable-sctp=false, upstream default'}) ` +
+`on ${c.nodes.map((n) => n.name).join(', ')}; pods created from now on are covered (older pods stay on the bridge ` +
+`CNI, unenforced)\n`);
 }
 
 async function cleanupNetns(n: ClusterNode): Promise<string[]> {
@@ -260,7 +263,8 @@ async function down(): Promise<void> {
   }
   // Keep the logs (evidence after a failed up); the cluster's own `down` removes the whole state dir.
   if (existsSync(nd)) for (const e of readdirSync(nd)) if (e !== 'logs') rmSync(`${nd}/${e}`, { recursive: true, force: true });
-  process.stdout.write(`netpol down: stopped ${stopped.length} agent(s)${stopped.length ? ` (${stopped.join('; ')})` : ''}; removed ${removed.length} item(s)${removed.length ? `:\n  ${removed.join('\n  ')}` : ''}\n`);
+  process.stdout.write(`netpol down: stopped ${stopped.length} agent(s)${stopped.length ? ` (${stopped.join('; ')})` : ''}; removed ${removed.length} ` +
+`item(s)${removed.length ? `:\n  ${removed.join('\n  ')}` : ''}\n`);
 }
 
 async function status(json: boolean): Promise<number> {

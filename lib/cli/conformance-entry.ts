@@ -106,7 +106,8 @@ export function planFromEnv(env: NodeJS.ProcessEnv): Plan {
   ];
   const focus = env.E2E_FOCUS ?? '';
   if (focus === UPSTREAM_DEFAULT_FOCUS) {
-    notes.push(`E2E_FOCUS=${focus} is upstream's default (hydrophone --conformance, Sonobuoy's e2e plugin); this suite has no [Conformance] tag and every test in it is SCTP conformance: no focus, the whole suite`);
+    notes.push(`E2E_FOCUS=${focus} is upstream's default (hydrophone --conformance, Sonobuoy's e2e plugin); this suite has no ` +
+`[Conformance] tag and every test in it is SCTP conformance: no focus, the whole suite`);
   } else if (focus) {
     argv.push('--grep', focus);
     notes.push(`E2E_FOCUS → --grep ${focus}`);
@@ -120,7 +121,8 @@ export function planFromEnv(env: NodeJS.ProcessEnv): Plan {
   const parallel = env.E2E_PARALLEL;
   // upstream: "y", "Y" or "true" run ginkgo in parallel; its default is "1"
   if ((parallel && (/^(y|yes|true)$/i.test(parallel.trim()) || Number(parallel) > 1)) || procs) {
-    notes.push(`parallel run requested (${[parallel ? `E2E_PARALLEL=${parallel}` : '', procs ?? ''].filter(Boolean).join(', ')}): the suite runs its tests serially, one process (its [Serial] and [Disruptive] tests share node state)`);
+    notes.push(`parallel run requested (${[parallel ? `E2E_PARALLEL=${parallel}` : '', procs ?? ''].filter(Boolean).join(', ')}): ` +
+`the suite runs its tests serially, one process (its [Serial] and [Disruptive] tests share node state)`);
   } else if (parallel) {
     notes.push(`E2E_PARALLEL=${parallel}: serial run`);
   }
@@ -270,11 +272,13 @@ export async function main(argv = process.argv.slice(2), env: NodeJS.ProcessEnv 
     code = exitCodeOf(e);
     return code;
   } finally {
-    log(`sctp-e2e conformance: finished after ${fmtDuration(Date.now() - started)}, exit ${code} (${exitCodeMeaning(code)}); for hydrophone, which waits for this marker: ${HYDROPHONE_DONE_MARKER}`);
+    log(`sctp-e2e conformance: finished after ${fmtDuration(Date.now() - started)}, exit ${code} (${exitCodeMeaning(code)}); ` +
+`for hydrophone, which waits for this marker: ${HYDROPHONE_DONE_MARKER}`);
     if (logFd !== undefined) closeSync(logFd);
     try {
       const s = saveResults(resultsDir);
-      process.stdout.write(`sctp-e2e conformance: results ${s.tarball} (${s.files} files${s.skipped.length ? `; left out, path too long for tar: ${s.skipped.join(', ')}` : ''}); ${s.done} names it\n`);
+      process.stdout.write(`sctp-e2e conformance: results ${s.tarball} (${s.files} files${s.skipped.length ? `; left out, path too long for tar: ${s.skipped.join(', ')}` : ''}); ` +
+`${s.done} names it\n`);
     } catch (e) {
       process.stderr.write(`sctp-e2e conformance: could not save the results in ${resultsDir}: ${errorMessage(e)}\n`);
     }

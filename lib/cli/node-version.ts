@@ -2,7 +2,8 @@
 export function requireNode(major: number, what: string): void {
   const have = Number(process.versions.node.split('.')[0]);
   if (have < major) {
-    process.stderr.write(`${what}: needs Node >= ${major} (this is ${process.version}); run it through npm (\`npm run ...\`), which puts the Node ${major} from node_modules/.bin first on PATH\n`);
+    process.stderr.write(`${what}: needs Node >= ${major} (this is ${process.version}); run it through npm (\`npm run ...\`), which puts ` +
+`the Node ${major} from node_modules/.bin first on PATH\n`);
     process.exit(7);
   }
 }

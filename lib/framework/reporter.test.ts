@@ -45,10 +45,12 @@ describe('reporter: skip evidence printed once', () => {
     expect(skips.filter((r) => r.reason!.includes(node1))).to.have.length(2);
     expect(count(s, node1)).to.equal(1);
     expect(count(s, 'stayed allowed in every observation (56 observations in 59.4s')).to.equal(1);
-    expect(s).to.contain('reason: no ready node runs kube-proxy in nftables mode; proxy mode per node: [E1] (capability "nftables" missing; --require nftables makes this a failure)');
+    expect(s).to.contain('reason: no ready node runs kube-proxy in nftables mode; proxy mode per node: [E1] (capability "nftables" missing; ' +
+'--require nftables makes this a failure)');
     expect(s).to.contain('reason: no ready node runs kube-proxy in ipvs mode; proxy mode per node: [E1] (capability "ipvs" missing; --require ipvs makes this a failure)');
     expect(count(s, 'reason: no NetworkPolicy implementation enforces policies in this cluster: [E2] (capability "networkpolicy" missing;')).to.equal(5);
-    expect(s).to.contain(`Skip evidence (each block once; the reasons above refer to it):\n  [E1]\n      sctp-e2e-node1: iptables — kube-proxy http://127.0.0.1:10249/proxyMode ${node1}\n      sctp-e2e-node2: iptables`);
+    expect(s).to.contain(`Skip evidence (each block once; the reasons above refer to it):\n  [E1]\n      sctp-e2e-node1: iptables — kube-proxy ` +
+`http://127.0.0.1:10249/proxyMode ${node1}\n      sctp-e2e-node2: iptables`);
     expect(s).to.match(/\n {2}\[E2\] with a deny-all ingress policy on netpol-x-4k2wq\/a \(control-deny-all\)/);
     // evidence no other skip shares stays in its reason
     expect(s).to.contain('reason: no NetworkPolicy implementation enforces policies in this cluster: with a deny-all ingress policy on sctp-netpol-basic-m6f2r/server');

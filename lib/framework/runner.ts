@@ -107,7 +107,8 @@ export function orderSuitesByPhase(root: Mocha.Suite, selected: (t: Mocha.Test) 
   root.suites.sort((a, b) => RANK[phaseOf.get(a)!] - RANK[phaseOf.get(b)!]);
   const lastBasic = [...root.suites].reverse().find((s) => phaseOf.get(s) === 'basic' && allTests(s).some(selected));
   const line = counts.basic && counts.connectivity
-    ? `phase 1: ${counts.basic} basic tests (${Tag.SCTP}) before phase 2: ${counts.connectivity} connectivity tests (${Tag.SCTPConnectivity})${counts.other ? `; ${counts.other} untagged tests in between` : ''}`
+    ? `phase 1: ${counts.basic} basic tests (${Tag.SCTP}) before phase 2: ${counts.connectivity} connectivity tests ` +
+`(${Tag.SCTPConnectivity})${counts.other ? `; ${counts.other} untagged tests in between` : ''}`
     : undefined;
   return { counts, lastBasic, line };
 }

@@ -37,7 +37,8 @@ describe('API errors: 403 forbidden', () => {
   it('a 403 whose body says nothing parseable (a webhook, a proxy) still says forbidden and keeps the server\'s words', async () => {
     const e = await api('delete namespace x', () => Promise.reject(http(403, 'denied by policy "no-deletes"'))).catch((x: unknown) => x as Error);
     expect(e).to.be.instanceOf(ApiForbidden);
-    expect(e.message).to.equal('delete namespace x: forbidden (HTTP 403); grant the verb on the resource to the suite\'s account (suite-image/rbac.yaml lists every rule the suite needs). API server: denied by policy "no-deletes"');
+    expect(e.message).to.equal('delete namespace x: forbidden (HTTP 403); grant the verb on the resource to the suite\'s account (suite-image/rbac.yaml ' +
+'lists every rule the suite needs). API server: denied by policy "no-deletes"');
   });
 
   it('other errors are unchanged: status kept, 404 still recognised', async () => {

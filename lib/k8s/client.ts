@@ -42,7 +42,8 @@ export function loadCluster(kubeconfigPath: string, source = kubeconfigPath): Cl
 function inCluster(source: string): Cluster {
   const dir = serviceAccountDir();
   if (!process.env.KUBERNETES_SERVICE_HOST || !existsSync(`${dir}/token`)) {
-    throw new UserError(`no in-cluster credentials: KUBERNETES_SERVICE_HOST is ${process.env.KUBERNETES_SERVICE_HOST ? 'set' : 'unset'} and ${dir}/token ${existsSync(`${dir}/token`) ? 'exists' : 'is missing'} (automountServiceAccountToken: false?)`, ExitCode.kubeconfig);
+    throw new UserError(`no in-cluster credentials: KUBERNETES_SERVICE_HOST is ${process.env.KUBERNETES_SERVICE_HOST ? 'set' : 'unset'} ` +
+`and ${dir}/token ${existsSync(`${dir}/token`) ? 'exists' : 'is missing'} (automountServiceAccountToken: false?)`, ExitCode.kubeconfig);
   }
   const kc = new k8s.KubeConfig();
   kc.loadFromCluster(process.env.SCTP_E2E_IN_CLUSTER_ROOT);
@@ -128,7 +129,8 @@ export class ApiForbidden extends UserError {
     const head = d.verb && res
       ? `forbidden: ${d.user ? `${d.user} may not` : 'the credentials may not'} ${d.verb} ${res} ${scope}`.trimEnd()
       : `forbidden${res ? ` (resource ${res})` : ''}`;
-    super(`${what}: ${head} (HTTP 403); grant ${d.verb ?? 'the verb'} on ${res ?? 'the resource'} to the suite's account (suite-image/rbac.yaml lists every rule the suite needs). API server: ${d.message || '(no message)'}`, ExitCode.forbidden);
+    super(`${what}: ${head} (HTTP 403); grant ${d.verb ?? 'the verb'} on ${res ?? 'the resource'} to the suite's account ` +
+`(suite-image/rbac.yaml lists every rule the suite needs). API server: ${d.message || '(no message)'}`, ExitCode.forbidden);
     this.name = 'ApiForbidden';
     if (options?.cause) (this as { cause?: unknown }).cause = options.cause;
   }

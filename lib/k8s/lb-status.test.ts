@@ -46,7 +46,8 @@ describe('classifyLoadBalancer: harmless events about a Service named sctp-lb ar
 describe('classifyLoadBalancer: a provider that says it does not support SCTP', () => {
   it('cluster/lb --reject-protocols SCTP: rejected, with its event as the evidence', () => {
     const v = classify([ev('Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer for sctp-lb'), CLUSTER_LB_REJECT]);
-    expect(v).to.include({ state: 'rejected', evidence: 'Warning SyncLoadBalancerFailed: Error syncing load balancer: failed to ensure load balancer: SCTP not supported by this load balancer (allowed protocols: TCP, UDP)' });
+    expect(v).to.include({ state: 'rejected', evidence: 'Warning SyncLoadBalancerFailed: Error syncing load balancer: failed to ensure load balancer: SCTP not supported ' +
+'by this load balancer (allowed protocols: TCP, UDP)' });
   });
 
   const cloud: Array<[string, string]> = [

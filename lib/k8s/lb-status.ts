@@ -140,7 +140,8 @@ export function ingressPoints(ingress: readonly IngressEntry[] | undefined): Ing
 export function inClusterPath(p: IngressPoint): { viaLoadBalancer: boolean; text: string } {
   if (!p.isIP) return { viaLoadBalancer: true, text: `ingress hostname ${p.address}: kube-proxy does not program hostnames, so the pod's packets go to whatever it resolves to (the load balancer)` };
   if (p.ipMode === 'Proxy') return { viaLoadBalancer: true, text: `ingress IP ${p.address} with ipMode Proxy: kube-proxy leaves it alone, so the pod's packets go to the load balancer` };
-  return { viaLoadBalancer: false, text: `ingress IP ${p.address} with ipMode ${p.ipMode}: kube-proxy DNATs it on the client pod's own node, so this proves kube-proxy's handling of the ingress IP, not the load balancer` };
+  return { viaLoadBalancer: false, text: `ingress IP ${p.address} with ipMode ${p.ipMode}: kube-proxy DNATs it on the client pod's own node, so this proves ` +
+`kube-proxy's handling of the ingress IP, not the load balancer` };
 }
 
 // ------------------------------------------------------------------ reachability from a vantage point

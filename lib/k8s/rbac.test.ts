@@ -137,8 +137,8 @@ describe('RBAC: suite-image/rbac.yaml grants exactly the API calls the code make
 
   it('the pod manifest runs the image of package.json\'s version, as the bound service account, non-root', () => {
     const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
-    const rbac = parseAllDocuments(readFileSync('suite-image/rbac.yaml', 'utf8')).map((d) => d.toJS() as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
-    const pod = parseAllDocuments(readFileSync('suite-image/pod.yaml', 'utf8'))[0]!.toJS() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const rbac = parseAllDocuments(readFileSync('suite-image/rbac.yaml', 'utf8')).map((d) => d.toJS() as Record<string, any>);
+    const pod = parseAllDocuments(readFileSync('suite-image/pod.yaml', 'utf8'))[0]!.toJS() as Record<string, any>;
     const sa = rbac.find((d) => d.kind === 'ServiceAccount')!;
     const binding = rbac.find((d) => d.kind === 'ClusterRoleBinding')!;
     expect(binding.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);

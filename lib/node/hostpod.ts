@@ -140,7 +140,8 @@ export function hostPodExec(o: HostPodOptions): NodeExec {
     try {
       created = await deadline(`create host pod in ${o.namespace}`, apiMs, core.createNamespacedPod({ namespace: o.namespace, body: hostPodSpec(o) }));
     } catch (e) {
-      throw fail(`could not create the privileged host pod for node ${o.node} in namespace ${o.namespace}: ${apiMessage(e)} (the namespace needs pod-security level "privileged")`, e);
+      throw fail(`could not create the privileged host pod for node ${o.node} in namespace ${o.namespace}: ${apiMessage(e)} (the ` +
+`namespace needs pod-security level "privileged")`, e);
     }
     podName = created.metadata!.name!;
     const until = Date.now() + startMs;

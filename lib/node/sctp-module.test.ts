@@ -62,7 +62,8 @@ describe('sctp module probe classification', () => {
   });
 
   it('unreadable /proc/modules on a modular kernel without config is unknown', () => {
-    const out = '== uname\n6.1.0\n== proc-modules\nabsent\n== sys-module-sctp\nabsent\n== proc-net-sctp\nabsent\n== config\nsource none\n== lib-modules\nabsent\n== end\n';
+    const out = '== uname\n6.1.0\n== proc-modules\nabsent\n== sys-module-sctp\nabsent\n== proc-net-sctp\nabsent\n== config\nsource ' +
+'none\n== lib-modules\nabsent\n== end\n';
     const c = classifySctpModule(out, 0);
     expect(c.state).to.equal('unknown');
     expect(c.evidence).to.include('/proc/modules absent');

@@ -110,7 +110,8 @@ export function checkHostKey(keyBlob: Buffer, host: string, port: number, label:
   if (policy.fingerprint) {
     const want = policy.fingerprint.startsWith('SHA256:') ? policy.fingerprint : `SHA256:${policy.fingerprint}`;
     if (want.replace(/=+$/, '') === offered) return { ok: true, how: `pinned ${offered}` };
-    return { ok: false, kind: 'mismatch', message: `SSH host key mismatch for ${label} (${name}): it offered ${type} ${offered} but the pinned fingerprint is ${want}; refusing to connect (if the host was legitimately re-keyed, update the pin)` };
+    return { ok: false, kind: 'mismatch', message: `SSH host key mismatch for ${label} (${name}): it offered ${type} ${offered} but the pinned fingerprint is ${want}; ` +
+`refusing to connect (if the host was legitimately re-keyed, update the pin)` };
   }
   const file = policy.knownHostsPath ?? '(known_hosts)';
   const entries = parseKnownHosts(policy.knownHostsText ?? '').filter((e) => hostFieldMatches(e.hosts, name));
@@ -124,14 +125,17 @@ export function checkHostKey(keyBlob: Buffer, host: string, port: number, label:
   }
   if (plain.length === 0) {
     const scan = `ssh-keyscan ${port === 22 ? '' : `-p ${port} `}-t ${type.replace(/^ssh-/, '')} ${host} >> ${file}`;
-    return { ok: false, kind: 'unknown-host', message: `SSH host key for ${label} (${name}) is not known: no entry in ${file}; it offered ${type} ${offered}. If that fingerprint is right (check it on the host: ssh-keygen -lf /etc/ssh/ssh_host_${type.replace(/^ssh-/, '')}_key.pub), add it with \`${scan}\` or pin it with SCTP_E2E_SSH_HOST_KEY=${offered}` };
+    return { ok: false, kind: 'unknown-host', message: `SSH host key for ${label} (${name}) is not known: no entry in ${file}; it offered ${type} ${offered}. If that ` +
+`fingerprint is right (check it on the host: ssh-keygen -lf /etc/ssh/ssh_host_${type.replace(/^ssh-/, '')}_key.pub), ` +
+`add it with \`${scan}\` or pin it with SCTP_E2E_SSH_HOST_KEY=${offered}` };
   }
   const known = plain.map((e) => {
     let fp = '?';
     try { fp = fingerprintOf(Buffer.from(e.keyBase64, 'base64')); } catch { /* keep ? */ }
     return `${e.keyType} ${fp} (${file}:${e.line})`;
   }).join(', ');
-  return { ok: false, kind: 'mismatch', message: `SSH host key mismatch for ${label} (${name}): it offered ${type} ${offered} but ${file} has ${known}; refusing to connect (possible man-in-the-middle, or the host was re-keyed: remove the old entry with ssh-keygen -R '${name}' -f ${file})` };
+  return { ok: false, kind: 'mismatch', message: `SSH host key mismatch for ${label} (${name}): it offered ${type} ${offered} but ${file} has ${known}; refusing ` +
+`to connect (possible man-in-the-middle, or the host was re-keyed: remove the old entry with ssh-keygen -R '${name}' -f ${file})` };
 }
 
 /** Host key algorithms to ask for, preferring the types known_hosts holds for this host. */
@@ -255,7 +259,8 @@ export function sshExec(o: SshOptions): NodeExec {
         clearTimeout(timer);
         c.end();
         if (rejection) reject(fail(rejection, undefined, err));
-        else if (err.level === 'client-authentication') reject(fail(`ssh login to ${label} ${endpoint(r.user, host, hostPort)} was refused for key ${r.keyPath ?? '(inline)'} (all authentication methods failed; is the public key in ~${r.user}/.ssh/authorized_keys?)`, undefined, err));
+        else if (err.level === 'client-authentication') reject(fail(`ssh login to ${label} ${endpoint(r.user, host, hostPort)} was refused for key ${r.keyPath ?? '(inline)'} (all ` +
+`authentication methods failed; is the public key in ~${r.user}/.ssh/authorized_keys?)`, undefined, err));
         else reject(fail(`ssh connection to ${label} ${endpoint(r.user, host, hostPort)} failed: ${err.message}`, undefined, err));
       });
       const name = knownHostsName(host, hostPort);

@@ -57,7 +57,8 @@ export function guessCni(ev: CniEvidence): CniGuess {
     why.push(`conflist ${c.path}: ${plugins}`);
   }
   const uniq = [...new Set(found)];
-  const looked = `looked at ${ev.daemonSets.length} DaemonSet(s), ${ev.nodeAnnotationKeys.length} node annotation key(s), ${ev.conflists.length} local conflist(s)`;
+  const looked = `looked at ${ev.daemonSets.length} DaemonSet(s), ${ev.nodeAnnotationKeys.length} node annotation key(s), ${ev.conflists.length} ` +
+`local conflist(s)`;
   const errors = ev.errors.length ? `; could not read: ${ev.errors.join('; ')}` : '';
   if (!uniq.length) return { name: 'unknown', evidence: `no known CNI found (${looked})${errors}` };
   return { name: uniq.join(', '), evidence: `${why.join('; ')} (${looked})${errors}` };

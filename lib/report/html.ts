@@ -59,7 +59,8 @@ export function bannerSentence(m: ReportModel): string {
     case 'failed': return `${c.failed} of ${c.total} results failed (see Failures below).`;
     case 'nothing-verified': {
       const tests = m.tests.filter((t) => t.kind === 'test').length;
-      return `Nothing was verified: ${tests ? `every one of the ${tests} selected tests skipped` : 'no test ran (the selection matched no test)'}. This run is not green.`;
+      return `Nothing was verified: ${tests ? `every one of the ${tests} selected tests skipped` : 'no test ran (the selection matched no test)'}. ` +
+`This run is not green.`;
     }
     default: return m.run.sentence ?? m.run.exitMeaning;
   }
@@ -75,7 +76,8 @@ function banner(m: ReportModel): string {
 }
 
 function counts(m: ReportModel): string {
-  return `<p class="counts" id="counts">${VERDICTS.map((v) => `<span class="v-${v}">${m.counts[v]} ${v}</span>`).join('')}<span>${m.counts.total} results</span></p>`;
+  return `<p class="counts" id="counts">${VERDICTS.map((v) => `<span class="v-${v}">${m.counts[v]} ${v}</span>`).join('')}<span>${m.counts.total} ` +
+`results</span></p>`;
 }
 
 function runSection(m: ReportModel): string {
@@ -138,7 +140,8 @@ function notesSection(m: ReportModel): string {
 }
 
 export function reportTitle(m: ReportModel): string {
-  return `SCTP conformance ${HEADLINE[m.run.status]}: ${m.counts.passed} passed, ${m.counts.failed} failed, ${m.counts.skipped} skipped, ${m.counts.pending} pending — Kubernetes ${m.cluster.version}`;
+  return `SCTP conformance ${HEADLINE[m.run.status]}: ${m.counts.passed} passed, ${m.counts.failed} failed, ${m.counts.skipped} ` +
+`skipped, ${m.counts.pending} pending — Kubernetes ${m.cluster.version}`;
 }
 
 export function renderReportHtml(m: ReportModel): string {

@@ -82,7 +82,8 @@ describe('lib/image archive in containerd', function () {
     const ran = await cd!.ctr(['run', '--rm', '--with-ns', `network:/run/netns/${ns}`, meta.name, `agt-sctp-${process.pid}`, '/bin/sh', '-c', script], 60_000);
     expect(ran.stdout.trim().split('\n')).to.deep.equal([
       'from-container', 'rc=0',
-      'agnhost-sctp: sctp stack: userspace (usrsctp over raw IP, blackhole=2; --sctp-stack=auto; kernel SCTP: socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP): Protocol not supported)',
+      'agnhost-sctp: sctp stack: userspace (usrsctp over raw IP, blackhole=2; --sctp-stack=auto; kernel SCTP: socket(AF_INET, ' +
+'SOCK_STREAM, IPPROTO_SCTP): Protocol not supported)',
     ]);
     await cd!.ctr(['images', 'rm', meta.name]);
   });

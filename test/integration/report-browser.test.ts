@@ -32,7 +32,8 @@ describe('report card in a browser (integration: headless Chromium, file://, no 
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
-      const how = `${CHROMIUM} not found: install it with \`apt-get install -y chromium\` (or \`bash .ci/install-deps.sh\`), or point SCTP_E2E_CHROMIUM at a Chromium binary`;
+      const how = `${CHROMIUM} not found: install it with \`apt-get install -y chromium\` (or \`bash .ci/install-deps.sh\`), or ` +
+`point SCTP_E2E_CHROMIUM at a Chromium binary`;
       if (process.env.CI === 'true') throw new Error(how);
       skipTest(this, how);
     }

@@ -91,7 +91,8 @@ describe('ssh NodeExec against real sshd (integration)', function () {
     const sh = (c: string) => execa('sh', ['-c', c], { timeout: 10_000 });
     await sh(`ip link add sshit${process.pid % 10000}a type veth peer name sshit${process.pid % 10000}b netns ${NS}`);
     await sh(`ip addr add ${ROOT_IP}/30 dev sshit${process.pid % 10000}a && ip link set sshit${process.pid % 10000}a up`);
-    await sh(`ip -n ${NS} addr add ${HOST_IP}/30 dev sshit${process.pid % 10000}b && ip -n ${NS} link set sshit${process.pid % 10000}b up && ip -n ${NS} link set lo up`);
+    await sh(`ip -n ${NS} addr add ${HOST_IP}/30 dev sshit${process.pid % 10000}b && ip -n ${NS} link set sshit${process.pid % 10000}b ` +
+`up && ip -n ${NS} link set lo up`);
     try { execFileSync('test', ['-d', '/run/sshd']); } catch { execFileSync('mkdir', ['-p', '/run/sshd']); createdRunSshd = true; }
 
     const conf = (name: string, hostKey: string, listen: string[]) => {
@@ -192,7 +193,8 @@ describe('ssh NodeExec against real sshd (integration)', function () {
     const stranger = node1({ keyPath: otherKey });
     let err: unknown;
     try { await stranger.run('true'); } catch (x) { err = x; }
-    expect((err as Error).message).to.equal(`ssh login to node node1 root@${HOST_IP}:${NODE_PORT} was refused for key ${otherKey} (all authentication methods failed; is the public key in ~root/.ssh/authorized_keys?)`);
+    expect((err as Error).message).to.equal(`ssh login to node node1 root@${HOST_IP}:${NODE_PORT} was refused for key ${otherKey} (all authentication methods ` +
+`failed; is the public key in ~root/.ssh/authorized_keys?)`);
   });
 
   it('hops through KUBE_SSH_BASTION (forwardOut) to a node reachable only from the bastion; hashed known_hosts entries', async () => {

@@ -104,7 +104,8 @@ describe('suite image (registry.local/sctp-e2e-suite): built offline, reproducib
       expect(r.status, r.stdout + r.stderr).to.equal(4);
       const log = readFileSync(join(rootfs, 'tmp/results/e2e.log'), 'utf8');
       expect(log).to.match(/^sctp-e2e conformance: Will run 1 of \d+ specs/);
-      expect(log).to.contain('cannot reach the API server at https://127.0.0.1:1 (kubeconfig in-cluster service account (/var/run/secrets/kubernetes.io/serviceaccount, API server 127.0.0.1:1))');
+      expect(log).to.contain('cannot reach the API server at https://127.0.0.1:1 (kubeconfig in-cluster service account (/var/run/secrets/kubernetes.io/serviceaccount, ' +
+'API server 127.0.0.1:1))');
       expect(log).to.match(/exit 4 \(API server unreachable\); .*Ginkgo ran 1 suite/);
     } finally {
       rmSync(join(rootfs, 'var'), { recursive: true, force: true });

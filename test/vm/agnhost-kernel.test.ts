@@ -40,7 +40,8 @@ async function startDaemon(exec: NodeExec, cmd: string, log: string, netns?: str
 /** Waits until an SCTP endpoint listens on `port` (kernel's /proc/net/sctp/eps, in the netns if given). */
 async function waitListening(exec: NodeExec, port: number, log: string, netns?: string): Promise<void> {
   const pre = netns ? `ip netns exec ${netns} ` : '';
-  const r = await exec.run(`for i in $(seq 1 100); do ${pre}awk '$6 == ${port} {f=1} END {exit !f}' /proc/net/sctp/eps 2>/dev/null && exit 0; sleep 0.1; done; echo "no SCTP listener on port ${port} after 10s; server log:"; cat ${log}; exit 1`, { timeoutMs: 30_000 });
+  const r = await exec.run(`for i in $(seq 1 100); do ${pre}awk '$6 == ${port} {f=1} END {exit !f}' /proc/net/sctp/eps 2>/dev/null && exit ` +
+`0; sleep 0.1; done; echo "no SCTP listener on port ${port} after 10s; server log:"; cat ${log}; exit 1`, { timeoutMs: 30_000 });
   if (r.code !== 0) throw new Error(r.stdout.trim());
 }
 
@@ -135,7 +136,10 @@ EOF`);
 
     it('serves 8 concurrent clients, each getting its own reply', async () => {
       const n = 8;
-      const script = `for i in $(seq 1 ${n}); do (${VM_BIN} --sctp-stack=kernel connect 10.96.0.11:5060 --protocol=sctp --timeout=10s --data="echo client-$i" > /tmp/agnhost-c$i.out 2>/tmp/agnhost-c$i.err; echo "rc=$?" >> /tmp/agnhost-c$i.out) & done; wait; for i in $(seq 1 ${n}); do echo "$i: $(tr '\\n' ' ' < /tmp/agnhost-c$i.out)"; done; rm -f /tmp/agnhost-c*.out /tmp/agnhost-c*.err`;
+      const script = `for i in $(seq 1 ${n}); do (${VM_BIN} --sctp-stack=kernel connect 10.96.0.11:5060 --protocol=sctp --timeout=10s ` +
+`--data="echo client-$i" > /tmp/agnhost-c$i.out 2>/tmp/agnhost-c$i.err; echo "rc=$?" >> /tmp/agnhost-c$i.out) & ` +
+`done; wait; for i in $(seq 1 ${n}); do echo "$i: $(tr '\\n' ' ' < /tmp/agnhost-c$i.out)"; done; rm -f /tmp/agnhost-c*.out ` +
+`/tmp/agnhost-c*.err`;
       const out = await must(exec(), script, 60_000);
       const lines = out.trim().split('\n');
       expect(lines, out).to.have.length(n);

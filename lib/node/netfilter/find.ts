@@ -121,7 +121,8 @@ function place(f: FoundRules, base: Omit<FoundRule, 'protocol'>, own: string[], 
     for (const x of targets) {
       f.dnatTargets.push(x.key);
       if (x.portKept) {
-        f.explanations.push(`rule \`${rule.text}\` (${rule.where}) on the path of ${pathName('sctp', ctx)} DNATs without a port: SCTP goes to ${x.key} (the destination port is kept)`);
+        f.explanations.push(`rule \`${rule.text}\` (${rule.where}) on the path of ${pathName('sctp', ctx)} DNATs without a port: SCTP goes ` +
+`to ${x.key} (the destination port is kept)`);
       }
     }
   }

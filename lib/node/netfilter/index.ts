@@ -104,14 +104,20 @@ export const PROXY_MODE_PROBE_SCRIPT = [
   'echo "tool $t rc $rc"; echo "answer $out"',
   'echo "== iptables"',
   'if command -v iptables-save >/dev/null 2>&1; then s=$(iptables-save -t nat 2>/dev/null);',
-  '  if ! printf "%s\\n" "$s" | grep -qE "^:(KUBE|CNI)-" && command -v iptables-legacy-save >/dev/null 2>&1; then l=$(iptables-legacy-save -t nat 2>/dev/null); if printf "%s\\n" "$l" | grep -qE "^:(KUBE|CNI)-"; then s=$l; echo "backend legacy"; fi; fi;',
+  '  if ! printf "%s\\n" "$s" | grep -qE "^:(KUBE|CNI)-" && command -v iptables-legacy-save >/dev/null 2>&1; then ' +
+'l=$(iptables-legacy-save -t nat 2>/dev/null); if printf "%s\\n" "$l" | grep -qE "^:(KUBE|CNI)-"; then s=$l; echo ' +
+'"backend legacy"; fi; fi;',
   '  echo "kube-services-chain $(printf "%s\\n" "$s" | grep -c "^:KUBE-SERVICES ")";',
   '  echo "kube-services-rules $(printf "%s\\n" "$s" | grep -c "^-A KUBE-SERVICES ")";',
   '  echo "ipvs-ipsets $(printf "%s\\n" "$s" | grep -c "match-set KUBE-CLUSTER-IP")";',
   'else echo "missing"; fi',
-  'if command -v ip6tables-save >/dev/null 2>&1; then s6=$(ip6tables-save -t nat 2>/dev/null); echo "kube-services-chain6 $(printf "%s\\n" "$s6" | grep -c "^:KUBE-SERVICES ")"; echo "kube-services-rules6 $(printf "%s\\n" "$s6" | grep -c "^-A KUBE-SERVICES ")"; fi',
+  'if command -v ip6tables-save >/dev/null 2>&1; then s6=$(ip6tables-save -t nat 2>/dev/null); echo "kube-services-chain6 ' +
+'$(printf "%s\\n" "$s6" | grep -c "^:KUBE-SERVICES ")"; echo "kube-services-rules6 $(printf "%s\\n" "$s6" | grep ' +
+'-c "^-A KUBE-SERVICES ")"; fi',
   'echo "== nft"',
-  'if command -v nft >/dev/null 2>&1; then if nft list table ip kube-proxy >/dev/null 2>&1 || nft list table ip6 kube-proxy >/dev/null 2>&1; then echo "kube-proxy-table present"; else echo "kube-proxy-table absent"; fi; else echo "missing"; fi',
+  'if command -v nft >/dev/null 2>&1; then if nft list table ip kube-proxy >/dev/null 2>&1 || nft list table ip6 ' +
+'kube-proxy >/dev/null 2>&1; then echo "kube-proxy-table present"; else echo "kube-proxy-table absent"; fi; else ' +
+'echo "missing"; fi',
   'echo "== ipvs"',
   'if [ -r /proc/net/ip_vs ]; then echo "services $(grep -cE "^(TCP|UDP|SCTP|FWM) " /proc/net/ip_vs)"; else echo "absent"; fi',
   'echo "== end"',
@@ -141,10 +147,12 @@ export function parseProxyMode(output: string): ProxyModeResult {
   const nftLooked = /^kube-proxy-table absent/m.test(output);
   const ipvsLooked = /^== ipvs\n(absent|services \d+)$/m.test(output);
   if (iptablesLooked && kubeServicesChain === 0 && nftLooked && ipvsLooked && ipvsServices === 0) {
-    return { mode: 'none', evidence: `${why}; no kube-proxy rules (iptables KUBE-SERVICES absent, no nft table kube-proxy, no ipvs services): eBPF service dataplane or kube-proxy not running`, output };
+    return { mode: 'none', evidence: `${why}; no kube-proxy rules (iptables KUBE-SERVICES absent, no nft table kube-proxy, no ipvs services): eBPF ` +
+`service dataplane or kube-proxy not running`, output };
   }
   const nftSaid = nftTable ? 'nft kube-proxy table present' : nftLooked ? 'no nft kube-proxy table' : 'nft not available to look for a kube-proxy table';
-  return { mode: 'unknown', evidence: `${why}; ${iptablesLooked ? `no KUBE-SERVICES rules (chain ${kubeServicesChain ? 'present' : 'absent'})` : 'iptables-save not available'}, ${nftSaid}, ${ipvsServices} IPVS services`, output };
+  return { mode: 'unknown', evidence: `${why}; ${iptablesLooked ? `no KUBE-SERVICES rules (chain ${kubeServicesChain ? 'present' : 'absent'})` : 'iptables-save not available'}, ` +
+`${nftSaid}, ${ipvsServices} IPVS services`, output };
 }
 
 // ------------------------------------------------------------------ node reader

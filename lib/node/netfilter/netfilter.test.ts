@@ -165,7 +165,8 @@ describe('render() for failure messages', () => {
 
 describe('proxy mode detection (pure)', () => {
   const probe = (answer: string, rules: number, nftTable: boolean, ipsets = 0) =>
-    `== proxyMode\ntool curl rc ${answer ? 0 : 7}\nanswer ${answer}\n== iptables\nkube-services-chain 1\nkube-services-rules ${rules}\nipvs-ipsets ${ipsets}\n== nft\nkube-proxy-table ${nftTable ? 'present' : 'absent'}\n== ipvs\nabsent\n== end\n`;
+    `== proxyMode\ntool curl rc ${answer ? 0 : 7}\nanswer ${answer}\n== iptables\nkube-services-chain 1\nkube-services-rules ` +
+`${rules}\nipvs-ipsets ${ipsets}\n== nft\nkube-proxy-table ${nftTable ? 'present' : 'absent'}\n== ipvs\nabsent\n== end\n`;
   it('trusts kube-proxy /proxyMode', () => {
     expect(parseProxyMode(probe('nftables', 0, true))).to.include({ mode: 'nftables' });
     expect(parseProxyMode(probe('iptables', 9, false)).evidence).to.include('answered "iptables"');

@@ -67,8 +67,10 @@ describe('verdicts: the endpoint DNAT rewritten to TCP (fault dnat-to-tcp)', () 
       expect(f.tcpOrUdp.map((r) => r.text), JSON.stringify(q)).to.have.members(['meta l4proto tcp dnat to 10.244.1.5:5061', 'meta l4proto tcp dnat to 10.244.2.7:5061']);
     }
     expect(mismatchMessages(nf.findNftServiceRules(rs, { ip: '10.96.44.3', port: 5060 }))).to.deep.equal([
-      'rule `meta l4proto tcp dnat to 10.244.1.5:5061` (ip kube-proxy endpoint-NM4N7EFS-sctp-test/sctp/sctp/sctp__10.244.1.5/5061) on the path of SCTP 10.96.44.3:5060 matches tcp: SCTP is never DNATed to 10.244.1.5:5061',
-      'rule `meta l4proto tcp dnat to 10.244.2.7:5061` (ip kube-proxy endpoint-TKLXOEHC-sctp-test/sctp/sctp/sctp__10.244.2.7/5061) on the path of SCTP 10.96.44.3:5060 matches tcp: SCTP is never DNATed to 10.244.2.7:5061',
+      'rule `meta l4proto tcp dnat to 10.244.1.5:5061` (ip kube-proxy endpoint-NM4N7EFS-sctp-test/sctp/sctp/sctp__10.244.1.5/5061) ' +
+'on the path of SCTP 10.96.44.3:5060 matches tcp: SCTP is never DNATed to 10.244.1.5:5061',
+      'rule `meta l4proto tcp dnat to 10.244.2.7:5061` (ip kube-proxy endpoint-TKLXOEHC-sctp-test/sctp/sctp/sctp__10.244.2.7/5061) ' +
+'on the path of SCTP 10.96.44.3:5060 matches tcp: SCTP is never DNATed to 10.244.2.7:5061',
     ]);
   });
 
@@ -87,7 +89,9 @@ describe('verdicts: DNAT without port translation (fault dnat-no-port) and to th
     expect(nf.findIptablesServiceRules(d, KP134_NODEPORT).dnatTargets).to.deep.equal(['10.244.0.77:30060']);
     const f = nf.findIptablesServiceRules(d, KP134_CLUSTER);
     expect((f as Explained).explanations).to.deep.equal([
-      'rule `-A KUBE-SEP-IPSK7QDCB4DUOXYR -p sctp -m comment --comment "nodeprobe-demo/sctp:sctp" -m sctp -j DNAT --to-destination 10.244.0.77` (nat KUBE-SEP-IPSK7QDCB4DUOXYR) on the path of SCTP 10.96.189.87:5060 DNATs without a port: SCTP goes to 10.244.0.77:5060 (the destination port is kept)',
+      'rule `-A KUBE-SEP-IPSK7QDCB4DUOXYR -p sctp -m comment --comment "nodeprobe-demo/sctp:sctp" -m sctp -j DNAT --to-destination ' +
+'10.244.0.77` (nat KUBE-SEP-IPSK7QDCB4DUOXYR) on the path of SCTP 10.96.189.87:5060 DNATs without a port: SCTP ' +
+'goes to 10.244.0.77:5060 (the destination port is kept)',
     ]);
   });
 
@@ -113,7 +117,8 @@ describe('verdicts: hostPort rules (CNI portmap)', () => {
     expect(f.dnatTargets).to.deep.equal([]);
     expect(f.tcpOrUdp.map((r) => `${r.where} ${r.role}`)).to.deep.equal(['nat CNI-DN-ad0874a68f44dfe7390b6 dnat']);
     expect(mismatchMessages(f)).to.deep.equal([
-      'rule `-A CNI-DN-ad0874a68f44dfe7390b6 -p tcp -m tcp --dport 5060 -j DNAT --to-destination 10.244.1.9:5060` (nat CNI-DN-ad0874a68f44dfe7390b6) on the path of SCTP hostPort 5060 matches tcp: SCTP is never DNATed to 10.244.1.9:5060',
+      'rule `-A CNI-DN-ad0874a68f44dfe7390b6 -p tcp -m tcp --dport 5060 -j DNAT --to-destination 10.244.1.9:5060` (nat ' +
+'CNI-DN-ad0874a68f44dfe7390b6) on the path of SCTP hostPort 5060 matches tcp: SCTP is never DNATed to 10.244.1.9:5060',
     ]);
   });
 
@@ -172,14 +177,17 @@ describe('verdicts: IPv6 endpoints compare as [ip]:port', () => {
   });
 
   it('ipvs real servers use the same key', () => {
-    const s = nf.parseIpvsadm('IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nSCTP  [fd00:10:96::bd57]:5060 rr\n  -> [fd00:10:244::4d]:5061        Masq    1      0          0\n');
+    const s = nf.parseIpvsadm('IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port ' +
+'          Forward Weight ActiveConn InActConn\nSCTP  [fd00:10:96::bd57]:5060 rr\n  -> [fd00:10:244::4d]:5061  ' +
+'      Masq    1      0          0\n');
     expect(nf.findIpvsServiceRules(s, { ip: 'fd00:10:96::bd57', port: 5060 }).dnatTargets).to.deep.equal(['[fd00:10:244::4d]:5061']);
   });
 });
 
 describe('verdicts: an eBPF dataplane without kube-proxy rules is its own proxy mode', () => {
   const probe = (o: { chain: number; rules: number; nft: 'present' | 'absent' | 'missing'; ipvs: string }) =>
-    `== proxyMode\ntool curl rc 7\nanswer \n== iptables\nkube-services-chain ${o.chain}\nkube-services-rules ${o.rules}\nipvs-ipsets 0\n== nft\n${o.nft === 'missing' ? 'missing' : `kube-proxy-table ${o.nft}`}\n== ipvs\n${o.ipvs}\n== end\n`;
+    `== proxyMode\ntool curl rc 7\nanswer \n== iptables\nkube-services-chain ${o.chain}\nkube-services-rules ${o.rules}\nipvs-ipsets ` +
+`0\n== nft\n${o.nft === 'missing' ? 'missing' : `kube-proxy-table ${o.nft}`}\n== ipvs\n${o.ipvs}\n== end\n`;
 
   it('no KUBE-SERVICES chain, no nft kube-proxy table, no IPVS services -> none', () => {
     const r = nf.parseProxyMode(probe({ chain: 0, rules: 0, nft: 'absent', ipvs: 'absent' }));
