@@ -9,14 +9,31 @@ const T = Number(process.argv[2] ?? 200);
 const pods = podKeys(newModel());
 const expected = new Reachability(pods, false);
 const cells = expected.allCells();
-const sleep = (ms: number, s?: AbortSignal) => new Promise<void>((r) => { const t = setTimeout(r, ms); s?.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true }); });
+const sleep = (ms: number, s?: AbortSignal) =>
+  new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    s?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        r();
+      },
+      { once: true },
+    );
+  });
 
 console.log(`deny matrix: ${cells.length} cells (${pods.length} pods), every probe times out after ${T} ms`);
 console.log('bound  wall ms  ratio to one timeout  (sequential would be ' + cells.length + 'x)');
 for (const concurrency of [1, 8, 24, 96]) {
   const r = await probeMatrix({
-    cells, expected, concurrency, timeoutMs: T * 3,
-    probe: async (_c, s) => (await sleep(T, s), { state: 'blocked', blockedBy: 'timeout', detail: 'TIMEOUT (simulated)', command: '-' }),
+    cells,
+    expected,
+    concurrency,
+    timeoutMs: T * 3,
+    probe: async (_c, s) => {
+      await sleep(T, s);
+      return { state: 'blocked', blockedBy: 'timeout', detail: 'TIMEOUT (simulated)', command: '-' };
+    },
   });
   console.log(`${String(concurrency).padStart(5)}  ${String(Math.round(r.elapsedMs)).padStart(7)}  ${(r.elapsedMs / T).toFixed(2).padStart(20)}`);
 }

@@ -4,9 +4,18 @@ import { aggregate, renderSoak } from './soak.ts';
 describe('soak aggregation', () => {
   it('counts verdicts per test, takes min/median/max of the runs that ran, and flags pass+fail as flaky', () => {
     const rows = aggregate([
-      [{ name: 'A', outcome: 'passed', seconds: 3 }, { name: 'B', outcome: 'skipped', seconds: 0, message: 'no ipvs' }],
-      [{ name: 'A', outcome: 'failed', seconds: 9, message: 'SCTP client -> 10.0.0.1:5060: TIMEOUT\nmore' }, { name: 'B', outcome: 'skipped', seconds: 0 }],
-      [{ name: 'A', outcome: 'passed', seconds: 4 }, { name: 'B', outcome: 'skipped', seconds: 0 }],
+      [
+        { name: 'A', outcome: 'passed', seconds: 3 },
+        { name: 'B', outcome: 'skipped', seconds: 0, message: 'no ipvs' },
+      ],
+      [
+        { name: 'A', outcome: 'failed', seconds: 9, message: 'SCTP client -> 10.0.0.1:5060: TIMEOUT\nmore' },
+        { name: 'B', outcome: 'skipped', seconds: 0 },
+      ],
+      [
+        { name: 'A', outcome: 'passed', seconds: 4 },
+        { name: 'B', outcome: 'skipped', seconds: 0 },
+      ],
     ]);
     const a = rows.find((r) => r.test === 'A')!;
     expect(a).to.include({ passed: 2, failed: 1, skipped: 0, min: 3, median: 4, max: 9, flaky: true });

@@ -2,5 +2,6 @@
 import { requireNode } from '../lib/cli/node-version.ts';
 
 requireNode(24, 'conformance-entry');
+const { runMain } = await import('../lib/framework/main.ts');
 const { main } = await import('../lib/cli/conformance-entry.ts');
-process.exit(await main());
+runMain('sctp-e2e conformance', () => main());

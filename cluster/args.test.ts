@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { USAGE, UsageError, parseArgs } from './args.ts';
+import { UsageError } from '../lib/framework/errors.ts';
+import { parseArgs, USAGE } from './args.ts';
 
 describe('cluster/args parseArgs', () => {
   const env = {};
@@ -31,7 +32,11 @@ describe('cluster/args parseArgs', () => {
   for (const [argv, re] of bad) {
     it(`rejects ${JSON.stringify(argv)} with one sentence`, () => {
       let err: unknown;
-      try { parseArgs(argv, env); } catch (e) { err = e; }
+      try {
+        parseArgs(argv, env);
+      } catch (e) {
+        err = e;
+      }
       expect(err, `parseArgs(${JSON.stringify(argv)}) should throw`).to.be.instanceOf(UsageError);
       expect((err as Error).message).to.match(re);
       expect((err as Error).message, 'one line').not.to.include('\n');

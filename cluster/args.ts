@@ -1,4 +1,5 @@
 // Command-line parsing for `tsx cluster/cli.ts up|down|status` (pure; see args.test.ts).
+import { UsageError } from '../lib/framework/errors.ts';
 import type { ProxyMode } from './contract.ts';
 
 export interface Options {
@@ -10,8 +11,6 @@ export interface Options {
   keepOnFailure: boolean;
   json: boolean;
 }
-
-export class UsageError extends Error {}
 
 export const USAGE = `usage: tsx cluster/cli.ts up [--proxy-mode iptables|nftables] [--nodes N] [--bin-dir DIR] [--keep-on-failure]
        tsx cluster/cli.ts down
@@ -50,7 +49,8 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
       case '--proxy-mode': {
         onlyFor('up');
         const v = value();
-        if (v !== 'iptables' && v !== 'nftables') throw new UsageError(`--proxy-mode must be iptables or nftables (ipvs is not built into this kernel), got "${v}"`);
+        if (v !== 'iptables' && v !== 'nftables')
+          throw new UsageError(`--proxy-mode must be iptables or nftables (ipvs is not built into this kernel), got "${v}"`);
         o.proxyMode = v;
         break;
       }

@@ -1,10 +1,11 @@
 // Entry point: `npm run cluster:up [-- --proxy-mode nftables]`, `npm run cluster:down`, `npm run cluster:status`.
 // User faults and component failures end as one sentence on stderr and a non-zero exit.
-import { USAGE, UsageError, parseArgs } from './args.ts';
+
 import { formatDuration } from '../lib/framework/duration.ts';
+import { runMain } from '../lib/framework/main.ts';
+import { parseArgs, USAGE } from './args.ts';
 import { down } from './down.ts';
-import { ContractError } from './contract.ts';
-import { ClusterError, log, requestAbort } from './run.ts';
+import { log, requestAbort } from './run.ts';
 import { renderStatus, status } from './status.ts';
 import { up } from './up.ts';
 
@@ -13,14 +14,20 @@ async function main(): Promise<number> {
   switch (o.command) {
     case 'up': {
       for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-        process.on(sig, () => { log(`${sig}: up stops at the next step and tears down what it started`); requestAbort(sig); });
+        process.on(sig, () => {
+          log(`${sig}: up stops at the next step and tears down what it started`);
+          requestAbort(sig);
+        });
       }
       await up(o);
       return 0;
     }
     case 'down': {
       const r = await down(o);
-      process.stdout.write(`cluster down in ${formatDuration(r.seconds * 1000)}: stopped ${r.stopped.length} processes, unmounted ${r.unmounted}, removed ${r.removed.length} items${r.removed.length ? ` (${r.removed.filter((x) => !x.startsWith('/sys/')).join(', ')})` : ''}\n`);
+      process.stdout.write(
+        `cluster down in ${formatDuration(r.seconds * 1000)}: stopped ${r.stopped.length} processes, unmounted ${r.unmounted}, ` +
+          `removed ${r.removed.length} items${r.removed.length ? ` (${r.removed.filter((x) => !x.startsWith('/sys/')).join(', ')})` : ''}\n`,
+      );
       if (r.stopped.length) process.stdout.write(`  stopped: ${r.stopped.join(' ')}\n`);
       return 0;
     }
@@ -32,18 +39,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    if (e instanceof UsageError) {
-      process.stderr.write(`cluster: ${e.message}\n${e.message === USAGE ? '' : USAGE + '\n'}`);
-      process.exit(2);
-    }
-    if (e instanceof ClusterError || e instanceof ContractError) {
-      process.stderr.write(`cluster: ${e.message}\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`cluster: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exit(70);
-  },
-);
+runMain('cluster', main, { usage: USAGE });

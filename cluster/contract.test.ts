@@ -1,15 +1,31 @@
-import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
 import type { LocalClusterInfo } from '../lib/framework/config.ts';
-import { ContractError, isNetnsNode, layout, nodeSpec, parseClusterJson, readClusterJson, readClusterState, renderClusterJson, type ClusterJson } from './contract.ts';
+import {
+  type ClusterJson,
+  ContractError,
+  isNetnsNode,
+  layout,
+  nodeSpec,
+  parseClusterJson,
+  readClusterJson,
+  readClusterState,
+  renderClusterJson,
+} from './contract.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const written = (): ClusterJson => renderClusterJson(layout('/var/lib/sctp-e2e/cluster'), [nodeSpec(1), nodeSpec(2)], 'nftables', 'registry.local/agnhost-sctp:t');
+const written = (): ClusterJson =>
+  renderClusterJson(layout('/var/lib/sctp-e2e/cluster'), [nodeSpec(1), nodeSpec(2)], 'nftables', 'registry.local/agnhost-sctp:t');
 const errorOf = (text: string): string => {
-  try { parseClusterJson(text, '/d/cluster.json'); } catch (e) { expect(e).to.be.instanceOf(ContractError); return (e as Error).message; }
+  try {
+    parseClusterJson(text, '/d/cluster.json');
+  } catch (e) {
+    expect(e).to.be.instanceOf(ContractError);
+    return (e as Error).message;
+  }
   return 'no error';
 };
 
@@ -26,12 +42,28 @@ describe('cluster/contract', () => {
   });
 
   it('names the file and the first missing or wrong field', () => {
-    const without = (f: (j: Record<string, any>) => void): string => { const j = written() as unknown as Record<string, any>; f(j); return errorOf(JSON.stringify(j)); };
+    const without = (f: (j: Record<string, any>) => void): string => {
+      const j = written() as unknown as Record<string, any>;
+      f(j);
+      return errorOf(JSON.stringify(j));
+    };
     expect(without((j) => delete j.kubeconfig)).to.equal('/d/cluster.json: field kubeconfig is missing');
     expect(without((j) => delete j.nodes[1].ssh.keyPath)).to.equal('/d/cluster.json: field nodes[1].ssh.keyPath is missing');
-    expect(without((j) => { j.nodes[0].ssh.port = '22'; })).to.equal('/d/cluster.json: field nodes[0].ssh.port is not a number ("22")');
-    expect(without((j) => { j.nodes = {}; })).to.equal('/d/cluster.json: field nodes is not an array ({})');
-    expect(without((j) => { j.proxyMode = 'ipvs'; })).to.equal('/d/cluster.json: field proxyMode is "ipvs", not one of iptables, nftables');
+    expect(
+      without((j) => {
+        j.nodes[0].ssh.port = '22';
+      }),
+    ).to.equal('/d/cluster.json: field nodes[0].ssh.port is not a number ("22")');
+    expect(
+      without((j) => {
+        j.nodes = {};
+      }),
+    ).to.equal('/d/cluster.json: field nodes is not an array ({})');
+    expect(
+      without((j) => {
+        j.proxyMode = 'ipvs';
+      }),
+    ).to.equal('/d/cluster.json: field proxyMode is "ipvs", not one of iptables, nftables');
     expect(without((j) => delete j.outside.ip)).to.equal('/d/cluster.json: field outside.ip is missing');
     expect(errorOf('{"name": ')).to.match(/^\/d\/cluster\.json is not valid JSON: /);
   });

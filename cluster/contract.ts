@@ -2,15 +2,29 @@
 // reads it: the suite (lib/), the kernel lane (vm/) and the cluster's own add-ons (lb/, netpol/, lab/).
 // docs/CONTRACTS.md documents the same fields. What is not here (pids, pki, per-node dirs) is cluster/'s own;
 // vm/ reaches the renderers it needs to join a node through the re-exports at the end, never cluster/render.ts.
+// It imports only the pure leaves topology.ts and components.ts, which render.ts builds on too: contract.ts never
+// imports render.ts (a rule of lib/lint/rules.ts).
 //
 // State dir: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster, holding
 //   cluster.json  written by `npm run cluster:up` once the cluster is ready (ClusterJson below);
 //   state.json    written by `up` from its first step; readers may use only ClusterStateView's fields.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ExitCode, UserError } from '../lib/framework/errors.ts';
 import {
-  CLUSTER_DOMAIN, CLUSTER_NAME, DNS_IP, NODE_PROXY_MODES, OUTSIDE, POD_CIDR, PROXY_MODES, SERVICE_CIDR, type Layout, type NodeProxyMode, type NodeSpec, type ProxyMode,
-} from './render.ts';
+  CLUSTER_DOMAIN,
+  CLUSTER_NAME,
+  DNS_IP,
+  type Layout,
+  NODE_PROXY_MODES,
+  type NodeProxyMode,
+  type NodeSpec,
+  OUTSIDE,
+  POD_CIDR,
+  PROXY_MODES,
+  type ProxyMode,
+  SERVICE_CIDR,
+} from './topology.ts';
 
 export const DEFAULT_CLUSTER_DIR = '/var/lib/sctp-e2e/cluster';
 
@@ -22,7 +36,7 @@ export function clusterJsonPath(dir = clusterDir()): string {
   return join(dir, 'cluster.json');
 }
 
-export { NODE_PROXY_MODES, PROXY_MODES, type NodeProxyMode, type ProxyMode };
+export { NODE_PROXY_MODES, type NodeProxyMode, PROXY_MODES, type ProxyMode };
 
 export interface ClusterSsh {
   host: string;
@@ -66,7 +80,13 @@ export interface ClusterStateView {
   binDir?: string;
 }
 
-export class ContractError extends Error {}
+/** cluster.json or state.json is unreadable or malformed: one sentence (exit 1 from a CLI). */
+export class ContractError extends UserError {
+  constructor(message: string) {
+    super(message, ExitCode.failed);
+    this.name = 'ContractError';
+  }
+}
 
 type Shape = 'string' | 'number' | 'object' | 'array';
 
@@ -101,12 +121,16 @@ export function parseClusterJson(text: string, path = 'cluster.json'): ClusterJs
   }
   const need = (v: unknown, field: string, shape: Shape): void => {
     const ok = shape === 'array' ? Array.isArray(v) : shape === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === shape;
-    if (!ok) throw new ContractError(`${path}: field ${field} is ${v === undefined ? 'missing' : `not ${shape === 'array' || shape === 'object' ? `an ${shape}` : `a ${shape}`} (${JSON.stringify(v)})`}`);
+    if (!ok)
+      throw new ContractError(
+        `${path}: field ${field} is ${v === undefined ? 'missing' : `not ${shape === 'array' || shape === 'object' ? `an ${shape}` : `a ${shape}`} (${JSON.stringify(v)})`}`,
+      );
   };
   need(j, '(top level)', 'object');
   const c = j as Record<string, unknown>;
   for (const f of ['name', 'kubeconfig', 'proxyMode', 'serviceCIDR', 'podCIDR', 'dnsIP', 'clusterDomain']) need(c[f], f, 'string');
-  if (!(PROXY_MODES as readonly string[]).includes(c.proxyMode as string)) throw new ContractError(`${path}: field proxyMode is ${JSON.stringify(c.proxyMode)}, not one of ${PROXY_MODES.join(', ')}`);
+  if (!(PROXY_MODES as readonly string[]).includes(c.proxyMode as string))
+    throw new ContractError(`${path}: field proxyMode is ${JSON.stringify(c.proxyMode)}, not one of ${PROXY_MODES.join(', ')}`);
   need(c.nodes, 'nodes', 'array');
   (c.nodes as unknown[]).forEach((n, i) => {
     need(n, `nodes[${i}]`, 'object');
@@ -143,10 +167,17 @@ export function readClusterState(dir = clusterDir()): ClusterStateView | undefin
   }
 }
 
+export {
+  certSubject,
+  kubeletArgs,
+  kubeProxyArgs,
+  renderCertExtensions,
+  renderCniConflist,
+  renderContainerdConfig,
+  renderKubeconfig,
+  renderKubeletConfig,
+  renderKubeProxyConfig,
+} from './components.ts';
 // What a node joining from elsewhere (vm/join.ts) renders with the cluster's own renderers, so that it is
 // configured exactly as the cluster's nodes are.
-export {
-  BRIDGE, IMAGES, OUTSIDE, SERVICE_CIDR, apiServerURL, certSubject, kubeProxyArgs, kubeletArgs, layout, nodeSpec,
-  renderCertExtensions, renderCniConflist, renderContainerdConfig, renderKubeProxyConfig, renderKubeconfig, renderKubeletConfig,
-  type NodeSpec,
-} from './render.ts';
+export { apiServerURL, BRIDGE, IMAGES, layout, type NodeSpec, nodeSpec, OUTSIDE, SERVICE_CIDR } from './topology.ts';

@@ -1,15 +1,16 @@
 // `cluster down`: stops everything `up` started (by PID), removes mounts, cgroups, namespaces, links,
 // host leftovers of containerd/CNI/kubelet, restores machine-wide sysctls, deletes the state dir.
 // Works from names alone when state.json is missing (e.g. after a crashed up).
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+
 import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Options } from './args.ts';
 import { formatDuration } from '../lib/framework/duration.ts';
-import { BRIDGE, OUTSIDE, cgroupRoot, layout, nodeSpec } from './render.ts';
-import { ClusterError, alive, cmdline, exePath, log, pidsInNetns, run, sleep, stopPid } from './run.ts';
+import type { Options } from './args.ts';
 import { findClusterLinks, parseMountPoints } from './parse.ts';
+import { BRIDGE, cgroupRoot, layout, nodeSpec, OUTSIDE } from './render.ts';
+import { alive, ClusterError, cmdline, exePath, log, pidsInNetns, run, sleep, stopPid } from './run.ts';
 import { HOST_DIRS, KUBELET_FIXED_FILES, readState } from './state.ts';
 
 const MAX_NODES = 2;
@@ -53,7 +54,9 @@ function subtree(dir: string): string[] {
     const p = join(dir, e);
     try {
       if (lstatSync(p).isDirectory()) out.push(...subtree(p));
-    } catch { /* raced */ }
+    } catch {
+      /* raced */
+    }
   }
   out.push(dir);
   return out;
@@ -64,7 +67,9 @@ function procsIn(dir: string): number[] {
   for (const d of subtree(dir)) {
     try {
       for (const l of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n')) if (l.trim()) pids.add(Number(l));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return [...pids];
 }
@@ -75,7 +80,9 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
   const l = layout(o.stateDir);
   const state = readState(l.stateJson);
   const rep: DownReport = { stopped: [], unmounted: 0, removed: [], leftovers: [], seconds: 0 };
-  const say = (m: string) => { if (!opts.quiet) log(m); };
+  const say = (m: string) => {
+    if (!opts.quiet) log(m);
+  };
   const nodes = Array.from({ length: MAX_NODES }, (_, i) => nodeSpec(i + 1));
 
   // Optional add-ons (cluster/netpol: NetworkPolicy; cluster/lb: LoadBalancer) keep their own record of what
@@ -83,8 +90,12 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
   for (const addon of ['lb', 'netpol']) {
     const cli = join(dirname(fileURLToPath(import.meta.url)), addon, 'cli.ts');
     if (!existsSync(join(l.dir, addon, 'state.json')) || !existsSync(cli)) continue;
-    const r = await run(join(dirname(cli), '..', '..', 'node_modules', '.bin', 'tsx'), [cli, 'down'], { allowFail: true, timeoutMs: 180_000, env: { ...process.env, SCTP_E2E_CLUSTER_DIR: l.dir } as Record<string, string> });
-    say(`${addon} down exited ${r.code}${r.code === 0 ? '' : `: ${(r.stderr.trim().split('\n').pop() ?? '')}`}`);
+    const r = await run(join(dirname(cli), '..', '..', 'node_modules', '.bin', 'tsx'), [cli, 'down'], {
+      allowFail: true,
+      timeoutMs: 180_000,
+      env: { ...process.env, SCTP_E2E_CLUSTER_DIR: l.dir } as Record<string, string>,
+    });
+    say(`${addon} down exited ${r.code}${r.code === 0 ? '' : `: ${r.stderr.trim().split('\n').pop() ?? ''}`}`);
   }
 
   // 1. Recorded daemons, by PID, in stop order; the PID must still run the recorded binary.
@@ -96,7 +107,10 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
       recorded.push({ name: f.slice(0, -4), pid: Number(pid), bin: bin ?? '' });
     }
   }
-  const rank = (n: string) => { const i = STOP_ORDER.findIndex((p) => n === p || n.startsWith(p + '-')); return i < 0 ? 99 : i; };
+  const rank = (n: string) => {
+    const i = STOP_ORDER.findIndex((p) => n === p || n.startsWith(p + '-'));
+    return i < 0 ? 99 : i;
+  };
   recorded.sort((a, b) => rank(a.name) - rank(b.name));
   // Container and sandbox IDs, to find their host-side leftovers (shim sockets, libcni results) later.
   const ids = new Set<string>();
@@ -104,7 +118,11 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
   for (const n of nodes) {
     const p = l.node(n);
     sockets.push(p.containerdSock);
-    for (const d of [`${p.containerdState}/io.containerd.runtime.v2.task/k8s.io`, `${p.containerdRoot}/io.containerd.grpc.v1.cri/sandboxes`, `${p.containerdRoot}/io.containerd.grpc.v1.cri/containers`]) {
+    for (const d of [
+      `${p.containerdState}/io.containerd.runtime.v2.task/k8s.io`,
+      `${p.containerdRoot}/io.containerd.grpc.v1.cri/sandboxes`,
+      `${p.containerdRoot}/io.containerd.grpc.v1.cri/containers`,
+    ]) {
       if (existsSync(d)) for (const id of readdirSync(d)) if (/^[0-9a-f]{64}$/.test(id)) ids.add(id);
     }
   }
@@ -120,7 +138,14 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
   // Node agents first (so nothing restarts containers), then the containers, then the rest in parallel.
   const agents = recorded.filter((d) => d.name.startsWith('kubelet') || d.name.startsWith('kube-proxy'));
   await Promise.all(agents.map(stopOne));
-  for (const cg of cgroupDirs()) for (const pid of procsIn(cg)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  for (const cg of cgroupDirs())
+    for (const pid of procsIn(cg)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
   await Promise.all(recorded.filter((d) => !agents.includes(d)).map(stopOne));
   // 2. Anything else still in our cgroups (containers) or in our namespaces (shims, exec'd helpers).
   for (let round = 0; round < 3; round++) {
@@ -130,7 +155,12 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
     if (pids.size === 0) break;
     for (const p of pids) {
       const name = cmdline(p)[0]?.split('/').pop() ?? '?';
-      try { process.kill(p, 'SIGKILL'); rep.stopped.push(`${name}(${p}):killed`); } catch { /* gone */ }
+      try {
+        process.kill(p, 'SIGKILL');
+        rep.stopped.push(`${name}(${p}):killed`);
+      } catch {
+        /* gone */
+      }
     }
     await sleep(300);
   }
@@ -152,9 +182,18 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
   for (const cg of cgroupDirs()) {
     for (const d of subtree(cg)) {
       for (let i = 0; i < 20; i++) {
-        try { rmdirSync(d); break; } catch (e) {
+        try {
+          rmdirSync(d);
+          break;
+        } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'ENOENT') break;
-          for (const p of procsIn(d)) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+          for (const p of procsIn(d)) {
+            try {
+              process.kill(p, 'SIGKILL');
+            } catch {
+              /* gone */
+            }
+          }
           await sleep(100);
         }
       }
@@ -178,15 +217,24 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
   for (const [k, v] of Object.entries(state?.savedSysctls ?? {})) {
     try {
       const path = `/proc/sys/${k.replaceAll('.', '/')}`;
-      if (readFileSync(path, 'utf8').trim() !== v) { writeFileSync(path, v); rep.removed.push(`sysctl ${k} restored to ${v}`); }
-    } catch (e) { rep.leftovers.push(`sysctl ${k} could not be restored to ${v}: ${(e as Error).message}`); }
+      if (readFileSync(path, 'utf8').trim() !== v) {
+        writeFileSync(path, v);
+        rep.removed.push(`sysctl ${k} restored to ${v}`);
+      }
+    } catch (e) {
+      rep.leftovers.push(`sysctl ${k} could not be restored to ${v}: ${(e as Error).message}`);
+    }
   }
 
   // 7. Host-side leftovers of containerd 1.6 / libcni / kubelet that cannot be moved under the state dir.
   if (existsSync('/var/log/containers')) {
     for (const f of readdirSync('/var/log/containers')) {
       const p = `/var/log/containers/${f}`;
-      try { if (readlinkSync(p).startsWith(l.dir + '/')) rmSync(p); } catch { /* not a link */ }
+      try {
+        if (readlinkSync(p).startsWith(l.dir + '/')) rmSync(p);
+      } catch {
+        /* not a link */
+      }
     }
   }
   if (existsSync('/var/lib/cni/results')) {
@@ -196,7 +244,10 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
     for (const sock of sockets) {
       // containerd 1.6 shim socket: /run/containerd/s/sha256(<grpc address>/<namespace>/<id>); left behind when a shim is killed.
       const hash = createHash('sha256').update(`${sock}/k8s.io/${id}`).digest('hex');
-      if (existsSync(`/run/containerd/s/${hash}`)) { rmSync(`/run/containerd/s/${hash}`, { force: true }); rep.removed.push(`shim socket ${hash.slice(0, 12)}`); }
+      if (existsSync(`/run/containerd/s/${hash}`)) {
+        rmSync(`/run/containerd/s/${hash}`, { force: true });
+        rep.removed.push(`shim socket ${hash.slice(0, 12)}`);
+      }
     }
   }
   if (existsSync('/var/lib/cni/results')) {
@@ -207,7 +258,11 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
   }
   const otherSshd = readdirSync('/proc').some((e) => /^\d+$/.test(e) && (cmdline(Number(e))[0] ?? '').endsWith('sshd'));
   if (state?.createdHostDirs.includes('/var/lib/kubelet')) {
-    for (const f of KUBELET_FIXED_FILES) if (existsSync(f)) { rmSync(f, { force: true }); rep.removed.push(f); }
+    for (const f of KUBELET_FIXED_FILES)
+      if (existsSync(f)) {
+        rmSync(f, { force: true });
+        rep.removed.push(f);
+      }
   }
   for (const d of state?.createdHostDirs ?? []) {
     if (!HOST_DIRS.includes(d) || !existsSync(d)) continue;
@@ -219,10 +274,19 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
   if (existsSync(l.dir)) {
     const still = mountsUnder(l.dir);
     if (still.length) rep.leftovers.push(`mounts still under ${l.dir}: ${still.slice(0, 3).join(', ')}`);
-    else { rmSync(l.dir, { recursive: true, force: true }); rep.removed.push(l.dir); }
+    else {
+      rmSync(l.dir, { recursive: true, force: true });
+      rep.removed.push(l.dir);
+    }
   }
   // The default parent is shared with other parts (e.g. vm/): remove it only when it is empty itself.
-  if (l.dir === '/var/lib/sctp-e2e/cluster') { try { rmdirSync('/var/lib/sctp-e2e'); } catch { /* not empty or gone */ } }
+  if (l.dir === '/var/lib/sctp-e2e/cluster') {
+    try {
+      rmdirSync('/var/lib/sctp-e2e');
+    } catch {
+      /* not empty or gone */
+    }
+  }
 
   // 9. Verify.
   for (const netns of [...nodes.map((n) => n.netns), OUTSIDE.netns]) if (existsSync(`/run/netns/${netns}`)) rep.leftovers.push(`netns ${netns}`);

@@ -1,18 +1,29 @@
 // Renderers checked against the real consumers where they are installed (containerd parses its config,
 // openssl signs with the extension file), and cluster.json against the example in docs/CONTRACTS.md.
-import { expect } from 'chai';
+
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
 import { parse, parseAllDocuments } from 'yaml';
-import {
-  IMAGES, certSpecs, certSubject, layout, nodeSpec, renderCertExtensions, renderCniConflist,
-  renderContainerdConfig, renderCoreDNSManifests, renderKubeProxyConfig, renderKubeletConfig, renderKubeconfig,
-} from './render.ts';
-import { renderClusterJson } from './contract.ts';
 import { skipTest } from '../lib/framework/skip.ts';
+import { renderClusterJson } from './contract.ts';
+import {
+  certSpecs,
+  certSubject,
+  IMAGES,
+  layout,
+  nodeSpec,
+  renderCertExtensions,
+  renderCniConflist,
+  renderContainerdConfig,
+  renderCoreDNSManifests,
+  renderKubeconfig,
+  renderKubeletConfig,
+  renderKubeProxyConfig,
+} from './render.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const l = layout('/var/lib/sctp-e2e/cluster');
@@ -25,7 +36,15 @@ const has = (bin: string) => ['/usr/bin', '/usr/sbin', '/bin', '/sbin'].some((d)
 
 describe('cluster/render', () => {
   it('node topology: node1 is the control plane at 10.199.0.2 with pod range 10.244.1.0/24', () => {
-    expect(n1).to.deep.equal({ index: 1, name: 'sctp-e2e-node1', netns: 'sctpe2e-node1', ip: '10.199.0.2', hostVeth: 'sctpe2e-n1', podSubnet: '10.244.1.0/24', controlPlane: true });
+    expect(n1).to.deep.equal({
+      index: 1,
+      name: 'sctp-e2e-node1',
+      netns: 'sctpe2e-node1',
+      ip: '10.199.0.2',
+      hostVeth: 'sctpe2e-n1',
+      podSubnet: '10.244.1.0/24',
+      controlPlane: true,
+    });
     expect(nodeSpec(2)).to.deep.include({ ip: '10.199.0.3', podSubnet: '10.244.2.0/24', controlPlane: false });
     expect(() => nodeSpec(0)).to.throw('node index must be 1..9, got 0');
   });
@@ -45,7 +64,14 @@ describe('cluster/render', () => {
 
   it('kubelet config carries the settings this machine needs', () => {
     const k = parse(renderKubeletConfig(l, n1));
-    expect(k).to.deep.include({ kind: 'KubeletConfiguration', cgroupDriver: 'cgroupfs', cgroupRoot: '/sctpe2e-node1', oomScoreAdj: 0, imageGCHighThresholdPercent: 100, address: '10.199.0.2' });
+    expect(k).to.deep.include({
+      kind: 'KubeletConfiguration',
+      cgroupDriver: 'cgroupfs',
+      cgroupRoot: '/sctpe2e-node1',
+      oomScoreAdj: 0,
+      imageGCHighThresholdPercent: 100,
+      address: '10.199.0.2',
+    });
     expect(k.clusterDNS).to.deep.equal(['10.96.0.10']);
     expect(k.containerRuntimeEndpoint).to.equal('unix:///var/lib/sctp-e2e/cluster/sctp-e2e-node1/containerd/containerd.sock');
   });
@@ -63,7 +89,13 @@ describe('cluster/render', () => {
       const f = join(dir, 'config.toml');
       writeFileSync(f, renderContainerdConfig(layout(dir), n1));
       const dump = execFileSync('containerd', ['--config', f, 'config', 'dump'], { encoding: 'utf8', timeout: 10_000 });
-      for (const want of ['restrict_oom_score_adj = true', 'SystemdCgroup = false', `sandbox_image = "${IMAGES.pause}"`, 'netns_mounts_under_state_dir = true', `root = "${dir}/sctp-e2e-node1/containerd/root"`]) {
+      for (const want of [
+        'restrict_oom_score_adj = true',
+        'SystemdCgroup = false',
+        `sandbox_image = "${IMAGES.pause}"`,
+        'netns_mounts_under_state_dir = true',
+        `root = "${dir}/sctp-e2e-node1/containerd/root"`,
+      ]) {
         expect(dump, `containerd config dump of ${f} should contain ${want}`).to.include(want);
       }
     } finally {
@@ -82,11 +114,33 @@ describe('cluster/render', () => {
         const c = specs.find((s) => s.stem === stem)!;
         writeFileSync(`${dir}/x.ext`, renderCertExtensions(c));
         execFileSync('openssl', ['req', '-new', ...ec, '-keyout', `${dir}/x.key`, '-out', `${dir}/x.csr`, '-subj', certSubject(c)], { stdio: 'pipe' });
-        execFileSync('openssl', ['x509', '-req', '-in', `${dir}/x.csr`, '-CA', `${dir}/ca.crt`, '-CAkey', `${dir}/ca.key`, '-set_serial', '7', '-days', '1', '-out', `${dir}/x.crt`, '-extfile', `${dir}/x.ext`], { stdio: 'pipe' });
+        execFileSync(
+          'openssl',
+          [
+            'x509',
+            '-req',
+            '-in',
+            `${dir}/x.csr`,
+            '-CA',
+            `${dir}/ca.crt`,
+            '-CAkey',
+            `${dir}/ca.key`,
+            '-set_serial',
+            '7',
+            '-days',
+            '1',
+            '-out',
+            `${dir}/x.crt`,
+            '-extfile',
+            `${dir}/x.ext`,
+          ],
+          { stdio: 'pipe' },
+        );
         return execFileSync('openssl', ['x509', '-in', `${dir}/x.crt`, '-noout', '-text'], { encoding: 'utf8' });
       };
       const api = text('apiserver');
-      for (const san of ['DNS:kubernetes.default.svc.cluster.local', 'IP Address:10.199.0.2', 'IP Address:10.96.0.1']) expect(api, 'apiserver cert SANs').to.include(san);
+      for (const san of ['DNS:kubernetes.default.svc.cluster.local', 'IP Address:10.199.0.2', 'IP Address:10.96.0.1'])
+        expect(api, 'apiserver cert SANs').to.include(san);
       expect(api).to.include('TLS Web Server Authentication');
       const kubelet = text('kubelet-sctp-e2e-node1');
       expect(kubelet).to.match(/Subject: O ?= ?system:nodes, CN ?= ?system:node:sctp-e2e-node1/);
@@ -118,9 +172,15 @@ describe('cluster/render', () => {
     expect(block, 'docs/CONTRACTS.md has a json block under "Local cluster state"').to.not.equal(null);
     const example = JSON.parse(block![1]!.replace('"iptables|nftables"', '"iptables"'));
     const got = renderClusterJson(l, [n1], 'iptables', 'registry.local/agnhost-sctp:<tag>');
-    const shape = (v: unknown): unknown => (Array.isArray(v) ? v.map(shape) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)])) : typeof v);
+    const shape = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(shape) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)])) : typeof v;
     expect(shape(got)).to.deep.equal(shape(example));
     expect(got.nodes[0]!.ssh.keyPath).to.equal('/var/lib/sctp-e2e/cluster/ssh/id_ed25519');
-    expect({ ...got, kubeconfig: '', nodes: [] }).to.deep.equal({ ...example, kubeconfig: '', nodes: [], images: { agnhost: 'registry.local/agnhost-sctp:<tag>' } });
+    expect({ ...got, kubeconfig: '', nodes: [] }).to.deep.equal({
+      ...example,
+      kubeconfig: '',
+      nodes: [],
+      images: { agnhost: 'registry.local/agnhost-sctp:<tag>' },
+    });
   });
 });

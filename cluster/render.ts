@@ -1,380 +1,11 @@
 // Pure renderers for the local cluster: topology, component configs, flags, manifests (cluster.json: contract.ts).
 // No I/O here; cluster/render.test.ts checks the output.
+// Topology and component renderers live in topology.ts and components.ts; re-exported here for cluster/'s own code.
 import { stringify } from 'yaml';
+import { CLUSTER_DOMAIN, DNS_IP, IMAGES, type ProxyMode } from './topology.ts';
 
-/** kube-proxy's mode in the local cluster; cluster.json names it (cluster/contract.ts). */
-export const PROXY_MODES = ['iptables', 'nftables'] as const;
-export type ProxyMode = (typeof PROXY_MODES)[number];
-/** A node's own kube-proxy mode: the cluster's, or ipvs on the kernel-lane node (vm/join.ts), whose kernel has IPVS. */
-export const NODE_PROXY_MODES = [...PROXY_MODES, 'ipvs'] as const;
-export type NodeProxyMode = (typeof NODE_PROXY_MODES)[number];
-
-export const CLUSTER_NAME = 'sctp-e2e';
-export const SERVICE_CIDR = '10.96.0.0/16';
-export const KUBERNETES_SERVICE_IP = '10.96.0.1';
-export const POD_CIDR = '10.244.0.0/16';
-export const DNS_IP = '10.96.0.10';
-export const CLUSTER_DOMAIN = 'cluster.local';
-export const HOST_IP = '10.199.0.1';
-export const LINK_PREFIX = 24;
-/** Addresses for Service externalIPs in tests: the host and the outside netns route them to node1. */
-export const EXTERNAL_IP_RANGE = '10.199.1.0/24';
-export const BRIDGE = 'sctpe2e-br0';
-export const OUTSIDE = { netns: 'sctpe2e-outside', ip: '10.199.0.100', hostVeth: 'sctpe2e-out' } as const;
-export const IMAGES = {
-  pause: 'registry.local/pause:sctp-e2e',
-  coredns: 'registry.local/coredns:v1.14.7',
-  busybox: 'registry.local/busybox:sctp-e2e',
-} as const;
-export const API_PORT = 6443;
-
-export interface NodeSpec {
-  index: number; // 1-based
-  name: string; // Kubernetes node name
-  netns: string;
-  ip: string;
-  hostVeth: string; // host end of the veth pair; the node end is eth0
-  podSubnet: string; // host-local range of this node, inside POD_CIDR
-  controlPlane: boolean;
-}
-
-export function nodeSpec(index: number): NodeSpec {
-  if (!Number.isInteger(index) || index < 1 || index > 9) throw new Error(`node index must be 1..9, got ${index}`);
-  return {
-    index,
-    name: `${CLUSTER_NAME}-node${index}`,
-    netns: `sctpe2e-node${index}`,
-    ip: `10.199.0.${1 + index}`,
-    hostVeth: `sctpe2e-n${index}`,
-    podSubnet: `10.244.${index}.0/24`,
-    controlPlane: index === 1,
-  };
-}
-
-export function apiServerURL(): string {
-  return `https://${nodeSpec(1).ip}:${API_PORT}`;
-}
-
-/** Directory layout under the state dir. */
-export function layout(dir: string) {
-  return {
-    dir,
-    clusterJson: `${dir}/cluster.json`,
-    stateJson: `${dir}/state.json`,
-    adminKubeconfig: `${dir}/admin.kubeconfig`,
-    pki: `${dir}/pki`,
-    ssh: `${dir}/ssh`,
-    logs: `${dir}/logs`,
-    pids: `${dir}/pids`,
-    etcd: `${dir}/etcd`,
-    images: `${dir}/images`,
-    manifests: `${dir}/manifests`,
-    node: (n: NodeSpec) => {
-      const d = `${dir}/${n.name}`;
-      return {
-        dir: d,
-        containerdRoot: `${d}/containerd/root`,
-        containerdState: `${d}/containerd/state`,
-        containerdSock: `${d}/containerd/containerd.sock`,
-        containerdConfig: `${d}/containerd/config.toml`,
-        runcRoot: `${d}/runc`,
-        optDir: `${d}/containerd/opt`,
-        cniConfDir: `${d}/cni/net.d`,
-        cniIpamDir: `${d}/cni/ipam`,
-        kubeletRoot: `${d}/kubelet`,
-        kubeletConfig: `${d}/kubelet.yaml`,
-        kubeletKubeconfig: `${d}/kubelet.kubeconfig`,
-        podLogs: `${d}/pod-logs`,
-        resolvConf: `${d}/resolv.conf`,
-        proxyConfig: `${d}/kube-proxy.yaml`,
-        proxyKubeconfig: `${d}/kube-proxy.kubeconfig`,
-        sshdConfig: `${d}/sshd_config`,
-      };
-    },
-  };
-}
-export type Layout = ReturnType<typeof layout>;
-
-/** cgroup parent given to the kubelet (cgroupRoot) so that everything it creates sits below one directory. */
-export function cgroupRoot(n: NodeSpec): string {
-  return `/${n.netns}`;
-}
-
-export function renderContainerdConfig(l: Layout, n: NodeSpec): string {
-  const p = l.node(n);
-  const q = (s: string) => JSON.stringify(s);
-  return `# Written by cluster/up.ts for ${n.name}; containerd ${'1.6'} config version 2.
-version = 2
-root = ${q(p.containerdRoot)}
-state = ${q(p.containerdState)}
-oom_score = 0
-disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-
-[grpc]
-  address = ${q(p.containerdSock)}
-
-[ttrpc]
-  address = ${q(p.containerdSock + '.ttrpc')}
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = ${q(p.optDir)}
-
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = ${q(IMAGES.pause)}
-  restrict_oom_score_adj = true
-  disable_apparmor = true
-  enable_selinux = false
-  netns_mounts_under_state_dir = true
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-  max_container_log_line_size = 16384
-
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-        Root = ${q(p.runcRoot)}
-
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = ${q(p.cniConfDir)}
-    max_conf_num = 1
-`;
-}
-
-export function renderCniConflist(l: Layout, n: NodeSpec, mode: ProxyMode): string {
-  const portmap: Record<string, unknown> = { type: 'portmap', capabilities: { portMappings: true }, snat: true };
-  // KUBE-MARK-MASQ exists only in iptables mode; in nftables mode portmap must not reference it.
-  if (mode === 'iptables') portmap.externalSetMarkChain = 'KUBE-MARK-MASQ';
-  const conf = {
-    cniVersion: '1.0.0',
-    name: 'sctpe2e',
-    plugins: [
-      {
-        type: 'bridge',
-        bridge: 'cni0',
-        isGateway: true,
-        ipMasq: false,
-        hairpinMode: true,
-        ipam: {
-          type: 'host-local',
-          dataDir: l.node(n).cniIpamDir,
-          ranges: [[{ subnet: n.podSubnet }]],
-          routes: [{ dst: '0.0.0.0/0' }],
-        },
-      },
-      portmap,
-    ],
-  };
-  return JSON.stringify(conf, null, 2) + '\n';
-}
-
-export function renderKubeletConfig(l: Layout, n: NodeSpec): string {
-  const p = l.node(n);
-  return stringify({
-    apiVersion: 'kubelet.config.k8s.io/v1beta1',
-    kind: 'KubeletConfiguration',
-    address: n.ip,
-    port: 10250,
-    readOnlyPort: 0,
-    healthzBindAddress: '127.0.0.1',
-    healthzPort: 10248,
-    authentication: {
-      anonymous: { enabled: false },
-      webhook: { enabled: true },
-      x509: { clientCAFile: `${l.pki}/ca.crt` },
-    },
-    authorization: { mode: 'Webhook' },
-    containerRuntimeEndpoint: `unix://${p.containerdSock}`,
-    cgroupDriver: 'cgroupfs',
-    cgroupsPerQOS: true,
-    cgroupRoot: cgroupRoot(n),
-    clusterDNS: [DNS_IP],
-    clusterDomain: CLUSTER_DOMAIN,
-    resolvConf: p.resolvConf,
-    failSwapOn: false,
-    // runc cannot lower oom_score_adj here (no CAP_SYS_RESOURCE): keep the kubelet at 0.
-    oomScoreAdj: 0,
-    // containerd 1.6.20 does not pin the sandbox image: never garbage-collect images.
-    imageGCHighThresholdPercent: 100,
-    imageGCLowThresholdPercent: 99,
-    evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '1%', 'nodefs.inodesFree': '1%', 'imagefs.available': '1%' },
-    // The kubelet rewrites kernel.panic & co. on the whole machine; down restores the saved values.
-    protectKernelDefaults: false,
-    podLogsDir: p.podLogs,
-    rotateCertificates: false,
-    serverTLSBootstrap: false,
-    serializeImagePulls: false,
-    runtimeRequestTimeout: '2m',
-    nodeStatusUpdateFrequency: '4s',
-    syncFrequency: '10s',
-    fileCheckFrequency: '10s',
-    maxPods: 110,
-  });
-}
-
-export function renderKubeProxyConfig(l: Layout, n: NodeSpec, mode: NodeProxyMode): string {
-  return stringify({
-    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
-    kind: 'KubeProxyConfiguration',
-    clientConnection: { kubeconfig: l.node(n).proxyKubeconfig },
-    hostnameOverride: n.name,
-    bindAddress: '0.0.0.0',
-    healthzBindAddress: '127.0.0.1:10256',
-    metricsBindAddress: '127.0.0.1:10249',
-    mode,
-    clusterCIDR: POD_CIDR,
-    oomScoreAdj: 0,
-    // Skip conntrack sysctl writes (nf_conntrack_max is not writable from a child netns).
-    conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
-  });
-}
-
-export function renderSshdConfig(l: Layout, n: NodeSpec): string {
-  return [
-    `# sshd for ${n.name}, run inside netns ${n.netns}; written by cluster/up.ts`,
-    'Port 22',
-    `ListenAddress ${n.ip}`,
-    `HostKey ${l.ssh}/ssh_host_ed25519_key`,
-    `AuthorizedKeysFile ${l.ssh}/authorized_keys`,
-    'PidFile none',
-    'PermitRootLogin prohibit-password',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'StrictModes no',
-    'PrintMotd no',
-    'UseDNS no',
-    'MaxSessions 64',
-    'MaxStartups 64:30:128',
-    'Subsystem sftp internal-sftp',
-    '',
-  ].join('\n');
-}
-
-export interface KubeconfigInput {
-  user: string;
-  caPem: string;
-  certPem: string;
-  keyPem: string;
-  server?: string;
-}
-
-export function renderKubeconfig(k: KubeconfigInput): string {
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: CLUSTER_NAME, cluster: { server: k.server ?? apiServerURL(), 'certificate-authority-data': b64(k.caPem) } }],
-    users: [{ name: k.user, user: { 'client-certificate-data': b64(k.certPem), 'client-key-data': b64(k.keyPem) } }],
-    contexts: [{ name: CLUSTER_NAME, context: { cluster: CLUSTER_NAME, user: k.user } }],
-    'current-context': CLUSTER_NAME,
-  });
-}
-
-/** Client and serving certificates: file stem, subject, extended key usage, SANs. */
-export interface CertSpec {
-  stem: string;
-  cn: string;
-  o?: string;
-  usage: 'client' | 'server' | 'both';
-  sans?: string[];
-}
-
-export function certSpecs(nodes: NodeSpec[]): CertSpec[] {
-  const cp = nodes.find((n) => n.controlPlane) ?? nodeSpec(1);
-  return [
-    {
-      stem: 'apiserver',
-      cn: 'kube-apiserver',
-      usage: 'server',
-      sans: [
-        'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', `DNS:kubernetes.default.svc.${CLUSTER_DOMAIN}`,
-        'DNS:localhost', `IP:${cp.ip}`, `IP:${KUBERNETES_SERVICE_IP}`, 'IP:127.0.0.1',
-      ],
-    },
-    { stem: 'apiserver-kubelet-client', cn: 'kube-apiserver-kubelet-client', o: 'system:masters', usage: 'client' },
-    { stem: 'admin', cn: 'kubernetes-admin', o: 'system:masters', usage: 'client' },
-    { stem: 'controller-manager', cn: 'system:kube-controller-manager', usage: 'client' },
-    { stem: 'scheduler', cn: 'system:kube-scheduler', usage: 'client' },
-    { stem: 'kube-proxy', cn: 'system:kube-proxy', usage: 'client' },
-    ...nodes.map((n): CertSpec => ({ stem: `kubelet-${n.name}`, cn: `system:node:${n.name}`, o: 'system:nodes', usage: 'client' })),
-  ];
-}
-
-/** openssl x509 -extfile content for one certificate. */
-export function renderCertExtensions(c: CertSpec): string {
-  const eku = c.usage === 'client' ? 'clientAuth' : c.usage === 'server' ? 'serverAuth' : 'serverAuth,clientAuth';
-  const lines = ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', `extendedKeyUsage=${eku}`];
-  if (c.sans?.length) lines.push(`subjectAltName=${c.sans.join(',')}`);
-  return lines.join('\n') + '\n';
-}
-
-export function certSubject(c: CertSpec): string {
-  return (c.o ? `/O=${c.o}` : '') + `/CN=${c.cn}`;
-}
-
-export interface Flags {
-  [component: string]: string[];
-}
-
-export function etcdArgs(l: Layout): string[] {
-  return [
-    '--name=sctp-e2e', `--data-dir=${l.etcd}`,
-    '--listen-client-urls=http://127.0.0.1:2379', '--advertise-client-urls=http://127.0.0.1:2379',
-    '--listen-peer-urls=http://127.0.0.1:2380', '--initial-advertise-peer-urls=http://127.0.0.1:2380',
-    '--initial-cluster=sctp-e2e=http://127.0.0.1:2380', '--listen-metrics-urls=http://127.0.0.1:2381',
-    '--unsafe-no-fsync=true', '--log-level=warn', '--quota-backend-bytes=2147483648',
-  ];
-}
-
-export function apiserverArgs(l: Layout, cp: NodeSpec): string[] {
-  const k = l.pki;
-  return [
-    `--advertise-address=${cp.ip}`, '--bind-address=0.0.0.0', `--secure-port=${API_PORT}`,
-    '--etcd-servers=http://127.0.0.1:2379',
-    `--service-cluster-ip-range=${SERVICE_CIDR}`, '--service-node-port-range=30000-32767',
-    `--client-ca-file=${k}/ca.crt`, `--tls-cert-file=${k}/apiserver.crt`, `--tls-private-key-file=${k}/apiserver.key`,
-    `--kubelet-client-certificate=${k}/apiserver-kubelet-client.crt`, `--kubelet-client-key=${k}/apiserver-kubelet-client.key`,
-    '--kubelet-preferred-address-types=InternalIP',
-    `--service-account-key-file=${k}/sa.pub`, `--service-account-signing-key-file=${k}/sa.key`,
-    `--service-account-issuer=https://kubernetes.default.svc.${CLUSTER_DOMAIN}`,
-    '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction', '--allow-privileged=true',
-    '--profiling=false', '--endpoint-reconciler-type=lease',
-  ];
-}
-
-export function controllerManagerArgs(l: Layout): string[] {
-  const k = l.pki;
-  const kc = `${l.dir}/controller-manager.kubeconfig`;
-  return [
-    `--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
-    '--bind-address=127.0.0.1', '--leader-elect=false', '--use-service-account-credentials=true',
-    `--service-account-private-key-file=${k}/sa.key`, `--root-ca-file=${k}/ca.crt`,
-    `--cluster-signing-cert-file=${k}/ca.crt`, `--cluster-signing-key-file=${k}/ca.key`,
-    `--service-cluster-ip-range=${SERVICE_CIDR}`, `--cluster-cidr=${POD_CIDR}`, '--allocate-node-cidrs=false',
-    '--controllers=*,bootstrapsigner,tokencleaner', '--profiling=false',
-  ];
-}
-
-export function schedulerArgs(l: Layout): string[] {
-  const kc = `${l.dir}/scheduler.kubeconfig`;
-  return [`--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
-    '--bind-address=127.0.0.1', '--leader-elect=false', '--profiling=false'];
-}
-
-export function kubeletArgs(l: Layout, n: NodeSpec): string[] {
-  const p = l.node(n);
-  return [`--config=${p.kubeletConfig}`, `--kubeconfig=${p.kubeletKubeconfig}`, `--root-dir=${p.kubeletRoot}`,
-    `--cert-dir=${p.kubeletRoot}/pki`, `--hostname-override=${n.name}`, `--node-ip=${n.ip}`];
-}
-
-export function kubeProxyArgs(l: Layout, n: NodeSpec): string[] {
-  return [`--config=${l.node(n).proxyConfig}`];
-}
+export * from './components.ts';
+export * from './topology.ts';
 
 export const COREFILE = `.:53 {
     errors
@@ -396,20 +27,26 @@ export function renderCoreDNSManifests(): string {
   const docs: unknown[] = [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'coredns', namespace: 'kube-system' } },
     {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'system:coredns' },
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'system:coredns' },
       rules: [
         { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
       ],
     },
     {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'system:coredns' },
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'system:coredns' },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
       subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }],
     },
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: 'kube-system' }, data: { Corefile: COREFILE } },
     {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'coredns', namespace: 'kube-system', labels },
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'coredns', namespace: 'kube-system', labels },
       spec: {
         replicas: 1,
         selector: { matchLabels: labels },
@@ -419,30 +56,40 @@ export function renderCoreDNSManifests(): string {
             serviceAccountName: 'coredns',
             priorityClassName: 'system-cluster-critical',
             dnsPolicy: 'Default',
-            tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }],
-            containers: [{
-              name: 'coredns', image: IMAGES.coredns, imagePullPolicy: 'Never',
-              args: ['-conf', '/etc/coredns/Corefile'],
-              ports: [
-                { name: 'dns', containerPort: 53, protocol: 'UDP' },
-                { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
-                { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
-              ],
-              resources: { requests: { cpu: '50m', memory: '70Mi' }, limits: { memory: '170Mi' } },
-              volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
-              livenessProbe: { httpGet: { path: '/health', port: 8080 }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 5 },
-              readinessProbe: { httpGet: { path: '/ready', port: 8181 }, periodSeconds: 2 },
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] } },
-            }],
+            tolerations: [
+              { key: 'CriticalAddonsOnly', operator: 'Exists' },
+              { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+            ],
+            containers: [
+              {
+                name: 'coredns',
+                image: IMAGES.coredns,
+                imagePullPolicy: 'Never',
+                args: ['-conf', '/etc/coredns/Corefile'],
+                ports: [
+                  { name: 'dns', containerPort: 53, protocol: 'UDP' },
+                  { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+                  { name: 'metrics', containerPort: 9153, protocol: 'TCP' },
+                ],
+                resources: { requests: { cpu: '50m', memory: '70Mi' }, limits: { memory: '170Mi' } },
+                volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
+                livenessProbe: { httpGet: { path: '/health', port: 8080 }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 5 },
+                readinessProbe: { httpGet: { path: '/ready', port: 8181 }, periodSeconds: 2 },
+                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] } },
+              },
+            ],
             volumes: [{ name: 'config-volume', configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] } }],
           },
         },
       },
     },
     {
-      apiVersion: 'v1', kind: 'Service', metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { ...labels, 'kubernetes.io/name': 'CoreDNS' } },
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { ...labels, 'kubernetes.io/name': 'CoreDNS' } },
       spec: {
-        selector: labels, clusterIP: DNS_IP,
+        selector: labels,
+        clusterIP: DNS_IP,
         ports: [
           { name: 'dns', port: 53, protocol: 'UDP' },
           { name: 'dns-tcp', port: 53, protocol: 'TCP' },
@@ -462,21 +109,29 @@ export function renderSmokeManifests(nodeName?: string): string {
   const docs: unknown[] = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SMOKE_NAMESPACE, labels: { 'sctp-e2e/cluster-smoke': 'true' } } },
     {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'smoke', namespace: SMOKE_NAMESPACE, labels },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'smoke', namespace: SMOKE_NAMESPACE, labels },
       spec: {
         terminationGracePeriodSeconds: 1,
         automountServiceAccountToken: false,
         // With two nodes the pod goes to the last one, so the check crosses nodes.
         ...(nodeName ? { nodeName } : {}),
-        containers: [{
-          name: 'httpd', image: IMAGES.busybox, imagePullPolicy: 'Never',
-          command: ['/bin/busybox', 'sh', '-c', 'echo smoke-ok > /tmp/index.html && exec /bin/busybox httpd -f -p 8080 -h /tmp'],
-          ports: [{ containerPort: 8080, protocol: 'TCP' }],
-        }],
+        containers: [
+          {
+            name: 'httpd',
+            image: IMAGES.busybox,
+            imagePullPolicy: 'Never',
+            command: ['/bin/busybox', 'sh', '-c', 'echo smoke-ok > /tmp/index.html && exec /bin/busybox httpd -f -p 8080 -h /tmp'],
+            ports: [{ containerPort: 8080, protocol: 'TCP' }],
+          },
+        ],
       },
     },
     {
-      apiVersion: 'v1', kind: 'Service', metadata: { name: 'smoke', namespace: SMOKE_NAMESPACE },
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'smoke', namespace: SMOKE_NAMESPACE },
       spec: { type: 'NodePort', selector: labels, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
     },
   ];
@@ -485,7 +140,5 @@ export function renderSmokeManifests(nodeName?: string): string {
 
 /** A command (run over SSH on a node) that succeeds only when kube-proxy has programmed its rules in that mode. */
 export function proxyRulesProbe(mode: ProxyMode): string {
-  return mode === 'iptables'
-    ? 'iptables-save -t nat | grep -c -- "-A KUBE-SERVICES"'
-    : 'nft list chain ip kube-proxy services | grep -c "vmap @service-ips"';
+  return mode === 'iptables' ? 'iptables-save -t nat | grep -c -- "-A KUBE-SERVICES"' : 'nft list chain ip kube-proxy services | grep -c "vmap @service-ips"';
 }

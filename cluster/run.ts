@@ -1,14 +1,19 @@
 // Process helpers for the local cluster: commands with deadlines, detached daemons tracked by PID,
 // polling with progress. Every error is a ClusterError whose message is one sentence.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readlinkSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { formatDuration } from '../lib/framework/duration.ts';
-import { ContractError } from './contract.ts';
+import { ExitCode, UserError } from '../lib/framework/errors.ts';
 
-export class ClusterError extends Error {
-  constructor(message: string, readonly details?: string) {
-    super(message);
+/** A step of the local cluster failed: one sentence (runMain prints it, exit 1), details for the log. */
+export class ClusterError extends UserError {
+  constructor(
+    message: string,
+    readonly details?: string,
+  ) {
+    super(message, ExitCode.failed);
+    this.name = 'ClusterError';
   }
 }
 
@@ -59,12 +64,21 @@ export async function run(cmd: string, args: string[], opts: RunOpts = {}): Prom
   const [c, a] = netnsPrefix(opts.netns, cmd, args);
   const timeout = opts.timeoutMs ?? 30_000;
   const r = await execa(c, a, {
-    reject: false, timeout, input: opts.input, env: opts.env, stripFinalNewline: false, maxBuffer: 256 * 1024 * 1024,
+    reject: false,
+    timeout,
+    input: opts.input,
+    env: opts.env,
+    stripFinalNewline: false,
+    maxBuffer: 256 * 1024 * 1024,
   });
   const res: RunResult = { code: r.exitCode ?? null, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
   if (!opts.allowFail && (r.timedOut || r.exitCode !== 0 || r.failed)) {
     const where = opts.netns ? ` in netns ${opts.netns}` : '';
-    const why = r.timedOut ? `timed out after ${formatDuration(timeout)}` : r.exitCode === undefined ? `could not start (${(r.message ?? "").split('\n')[0]})` : `exited ${r.exitCode}`;
+    const why = r.timedOut
+      ? `timed out after ${formatDuration(timeout)}`
+      : r.exitCode === undefined
+        ? `could not start (${(r.message ?? '').split('\n')[0]})`
+        : `exited ${r.exitCode}`;
     const err = lastLine(res.stderr) || lastLine(res.stdout);
     throw new ClusterError(`\`${[cmd, ...args].join(' ')}\`${where} ${why}${err ? `: ${err}` : ''}`);
   }
@@ -83,7 +97,12 @@ export interface Daemon {
 }
 
 /** Starts a long-running process detached, in a netns with nsenter (same mount namespace), logging to a file. */
-export function startDaemon(name: string, bin: string, args: string[], o: { netns?: string; logFile: string; pidDir: string; env?: NodeJS.ProcessEnv }): Daemon {
+export function startDaemon(
+  name: string,
+  bin: string,
+  args: string[],
+  o: { netns?: string; logFile: string; pidDir: string; env?: NodeJS.ProcessEnv },
+): Daemon {
   const [c, a] = netnsPrefix(o.netns, bin, args);
   const fd = openSync(o.logFile, 'a');
   try {
@@ -132,7 +151,10 @@ export function exePath(pid: number): string {
 export function tail(file: string, n = 25): string {
   try {
     const lines = readFileSync(file, 'utf8').split('\n');
-    return lines.slice(-n - 1).join('\n').trimEnd();
+    return lines
+      .slice(-n - 1)
+      .join('\n')
+      .trimEnd();
   } catch {
     return `(no log at ${file})`;
   }
@@ -143,13 +165,21 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /** Sends SIGTERM, waits, then SIGKILL. Returns how it ended. */
 export async function stopPid(pid: number, graceMs = 10_000): Promise<'gone' | 'terminated' | 'killed'> {
   if (!alive(pid)) return 'gone';
-  try { process.kill(pid, 'SIGTERM'); } catch { return 'gone'; }
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return 'gone';
+  }
   const end = Date.now() + graceMs;
   while (Date.now() < end) {
     if (!alive(pid)) return 'terminated';
     await sleep(100);
   }
-  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
   for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
   return 'killed';
 }
@@ -167,7 +197,9 @@ export function pidsInNetns(netnsPath: string): number[] {
     if (!/^\d+$/.test(e)) continue;
     try {
       if (statSync(`/proc/${e}/ns/net`).ino === ino && Number(e) !== process.pid) out.push(Number(e));
-    } catch { /* raced */ }
+    } catch {
+      /* raced */
+    }
   }
   return out;
 }
@@ -221,23 +253,4 @@ export function readJson<T>(path: string): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A wrong command line: the CLI prints the message and its usage, exit 2. */
-export class UsageError extends Error {}
-
-/**
- * The exit path shared by the add-on CLIs (cluster/lb, cluster/netpol): run main, exit with its code; a usage
- * error exits 2 with the usage, a ClusterError 1 with its one sentence, anything else 70 as an internal error.
- */
-export function runCli(name: string, usage: string, main: () => Promise<number>): void {
-  main().then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      if (e instanceof UsageError) { process.stderr.write(`${name}: ${e.message}\n${usage}\n`); process.exit(2); }
-      if (e instanceof ClusterError || e instanceof ContractError) { process.stderr.write(`${name}: ${e.message}\n`); process.exit(1); }
-      process.stderr.write(`${name}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-      process.exit(70);
-    },
-  );
 }

@@ -1,7 +1,7 @@
 // state.json: what `up` created, so that `down` (also after a crashed up) removes exactly that.
 import { existsSync, writeFileSync } from 'node:fs';
-import { readJson } from './run.ts';
 import type { ClusterStateView, ProxyMode } from './contract.ts';
+import { readJson } from './run.ts';
 
 /** What readers outside cluster/ may use of it is ClusterStateView (cluster/contract.ts). */
 export interface State extends ClusterStateView {
@@ -24,7 +24,14 @@ export function writeState(path: string, s: State, opts: { exclusive?: boolean }
 }
 
 /** Machine-wide sysctls the kubelet rewrites unless protectKernelDefaults is set. */
-export const KUBELET_SYSCTLS = ['kernel.panic', 'kernel.panic_on_oops', 'vm.overcommit_memory', 'vm.panic_on_oom', 'kernel.keys.root_maxkeys', 'kernel.keys.root_maxbytes'];
+export const KUBELET_SYSCTLS = [
+  'kernel.panic',
+  'kernel.panic_on_oops',
+  'vm.overcommit_memory',
+  'vm.panic_on_oom',
+  'kernel.keys.root_maxkeys',
+  'kernel.keys.root_maxbytes',
+];
 
 /** Host directories that containerd 1.6, the CNI library or the kubelet create outside our state dir. */
 export const HOST_DIRS = ['/run/sshd', '/run/containerd', '/var/lib/cni', '/var/log/containers', '/var/lib/kubelet'];

@@ -1,25 +1,56 @@
 // `cluster up`: a real single- (or two-) node Kubernetes cluster whose nodes live in network
 // namespaces created here. Daemons run with `nsenter --net=...` so they share the host mount namespace.
 import { createHash, randomBytes } from 'node:crypto';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Options } from './args.ts';
 import { formatDuration } from '../lib/framework/duration.ts';
-import { writeImageArchive, type ImageSpec } from '../lib/image/archive.ts';
-import {
-  API_PORT, BRIDGE, CLUSTER_DOMAIN, EXTERNAL_IP_RANGE, DNS_IP, HOST_IP, IMAGES, KUBERNETES_SERVICE_IP, LINK_PREFIX, OUTSIDE, SERVICE_CIDR,
-  SMOKE_NAMESPACE, apiServerURL, apiserverArgs, certSpecs, certSubject, cgroupRoot, controllerManagerArgs, etcdArgs,
-  kubeProxyArgs, kubeletArgs, layout, nodeSpec, renderCertExtensions, renderCniConflist,
-  renderContainerdConfig, renderCoreDNSManifests, renderKubeProxyConfig, renderKubeconfig, renderKubeletConfig,
-  proxyRulesProbe, renderSmokeManifests, renderSshdConfig, schedulerArgs, type Layout, type NodeSpec,
-} from './render.ts';
+import { type ImageSpec, writeImageArchive } from '../lib/image/archive.ts';
+import type { Options } from './args.ts';
 import { renderClusterJson } from './contract.ts';
-import { ClusterError, alive, cmdline, log, run, startDaemon, stopAborting, tail, waitFor, type Daemon } from './run.ts';
-import { findAddressClash, findClusterLinks } from './parse.ts';
-import { KUBELET_SYSCTLS, missingHostDirs, writeState, type State } from './state.ts';
 import { down } from './down.ts';
+import { findAddressClash, findClusterLinks } from './parse.ts';
+import {
+  API_PORT,
+  apiServerURL,
+  apiserverArgs,
+  BRIDGE,
+  CLUSTER_DOMAIN,
+  certSpecs,
+  certSubject,
+  cgroupRoot,
+  controllerManagerArgs,
+  DNS_IP,
+  EXTERNAL_IP_RANGE,
+  etcdArgs,
+  HOST_IP,
+  IMAGES,
+  KUBERNETES_SERVICE_IP,
+  kubeletArgs,
+  kubeProxyArgs,
+  type Layout,
+  LINK_PREFIX,
+  layout,
+  type NodeSpec,
+  nodeSpec,
+  OUTSIDE,
+  proxyRulesProbe,
+  renderCertExtensions,
+  renderCniConflist,
+  renderContainerdConfig,
+  renderCoreDNSManifests,
+  renderKubeconfig,
+  renderKubeletConfig,
+  renderKubeProxyConfig,
+  renderSmokeManifests,
+  renderSshdConfig,
+  SERVICE_CIDR,
+  SMOKE_NAMESPACE,
+  schedulerArgs,
+} from './render.ts';
+import { alive, ClusterError, cmdline, type Daemon, log, run, startDaemon, stopAborting, tail, waitFor } from './run.ts';
+import { KUBELET_SYSCTLS, missingHostDirs, type State, writeState } from './state.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = dirname(here);
@@ -28,10 +59,24 @@ export const K8S_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-
 
 /** Host tools and the Debian package that provides each. */
 const HOST_TOOLS: [string, string][] = [
-  ['ip', 'iproute2'], ['nsenter', 'util-linux'], ['containerd', 'containerd'], ['containerd-shim-runc-v2', 'containerd'],
-  ['ctr', 'containerd'], ['runc', 'runc'], ['iptables', 'iptables'], ['nft', 'nftables'], ['conntrack', 'conntrack'],
-  ['openssl', 'openssl'], ['sshd', 'openssh-server'], ['ssh', 'openssh-client'], ['ssh-keygen', 'openssh-client'], ['dig', 'dnsutils'],
-  ['gcc', 'build-essential'], ['tar', 'tar'], ['busybox', 'busybox-static'], ['mount', 'mount'],
+  ['ip', 'iproute2'],
+  ['nsenter', 'util-linux'],
+  ['containerd', 'containerd'],
+  ['containerd-shim-runc-v2', 'containerd'],
+  ['ctr', 'containerd'],
+  ['runc', 'runc'],
+  ['iptables', 'iptables'],
+  ['nft', 'nftables'],
+  ['conntrack', 'conntrack'],
+  ['openssl', 'openssl'],
+  ['sshd', 'openssh-server'],
+  ['ssh', 'openssh-client'],
+  ['ssh-keygen', 'openssh-client'],
+  ['dig', 'dnsutils'],
+  ['gcc', 'build-essential'],
+  ['tar', 'tar'],
+  ['busybox', 'busybox-static'],
+  ['mount', 'mount'],
 ];
 const CNI_PLUGINS = ['bridge', 'host-local', 'portmap', 'loopback'];
 
@@ -42,7 +87,9 @@ function which(tool: string): string | undefined {
     try {
       accessSync(p, constants.X_OK);
       return p;
-    } catch { /* next */ }
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 }
@@ -60,14 +107,22 @@ function runningBuild(): number | undefined {
 export async function preflight(o: Options): Promise<void> {
   if (process.getuid?.() !== 0) throw new ClusterError('cluster up must run as root (it creates network namespaces, mounts and cgroups); re-run it as root');
   for (const [tool, pkg] of HOST_TOOLS) {
-    if (!which(tool)) throw new ClusterError(`${tool} is not installed; add the Debian package ${pkg} to PKGS in .ci/install-deps.sh and run \`bash .ci/install-deps.sh\``);
+    if (!which(tool))
+      throw new ClusterError(`${tool} is not installed; add the Debian package ${pkg} to PKGS in .ci/install-deps.sh and run \`bash .ci/install-deps.sh\``);
   }
   for (const p of CNI_PLUGINS) {
-    if (!existsSync(`/usr/lib/cni/${p}`)) throw new ClusterError(`CNI plugin /usr/lib/cni/${p} is missing; install containernetworking-plugins with \`bash .ci/install-deps.sh\``);
+    if (!existsSync(`/usr/lib/cni/${p}`))
+      throw new ClusterError(`CNI plugin /usr/lib/cni/${p} is missing; install containernetworking-plugins with \`bash .ci/install-deps.sh\``);
   }
-  if (!existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables')) throw new ClusterError('br_netfilter is not available (/proc/sys/net/bridge/bridge-nf-call-iptables is missing); this kernel cannot run the bridge CNI with kube-proxy');
+  if (!existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables'))
+    throw new ClusterError(
+      'br_netfilter is not available (/proc/sys/net/bridge/bridge-nf-call-iptables is missing); this kernel cannot run the bridge CNI with kube-proxy',
+    );
   for (const c of ['cpu', 'cpuacct', 'cpuset', 'memory']) {
-    if (!existsSync(`/sys/fs/cgroup/${c}/cgroup.procs`)) throw new ClusterError(`the cgroup v1 ${c} hierarchy is not mounted at /sys/fs/cgroup/${c}; the kubelet (cgroupfs driver) needs cpu, cpuacct, cpuset and memory`);
+    if (!existsSync(`/sys/fs/cgroup/${c}/cgroup.procs`))
+      throw new ClusterError(
+        `the cgroup v1 ${c} hierarchy is not mounted at /sys/fs/cgroup/${c}; the kubelet (cgroupfs driver) needs cpu, cpuacct, cpuset and memory`,
+      );
   }
   // Leftovers of an earlier cluster.
   const leftovers: string[] = [];
@@ -77,10 +132,14 @@ export async function preflight(o: Options): Promise<void> {
   const links = (await run('ip', ['-o', 'link', 'show'])).stdout;
   for (const link of findClusterLinks(links)) leftovers.push(`link ${link}`);
   for (const h of readdirSync('/sys/fs/cgroup')) {
-    for (const i of [1, 2]) if (existsSync(`/sys/fs/cgroup/${h}${cgroupRoot(nodeSpec(i))}`)) leftovers.push(`cgroup /sys/fs/cgroup/${h}${cgroupRoot(nodeSpec(i))}`);
+    for (const i of [1, 2])
+      if (existsSync(`/sys/fs/cgroup/${h}${cgroupRoot(nodeSpec(i))}`)) leftovers.push(`cgroup /sys/fs/cgroup/${h}${cgroupRoot(nodeSpec(i))}`);
   }
   if (existsSync(l.clusterJson)) throw new ClusterError(`a cluster is already up (${l.clusterJson}); use it, or run \`npm run cluster:down\` first`);
-  if (leftovers.length) throw new ClusterError(`leftovers of a previous cluster exist (${leftovers.slice(0, 4).join(', ')}${leftovers.length > 4 ? ', …' : ''}); run \`npm run cluster:down\` first`);
+  if (leftovers.length)
+    throw new ClusterError(
+      `leftovers of a previous cluster exist (${leftovers.slice(0, 4).join(', ')}${leftovers.length > 4 ? ', …' : ''}); run \`npm run cluster:down\` first`,
+    );
   // Addresses and routes this cluster needs must be free in the host namespace.
   const addrs = (await run('ip', ['-o', '-4', 'addr', 'show'])).stdout;
   const clash = findAddressClash(addrs);
@@ -92,7 +151,10 @@ export async function preflight(o: Options): Promise<void> {
     if (r) throw new ClusterError(`the host already has a route into ${cidr} (\`${r.trim()}\`); remove it before bringing the cluster up`);
   }
   const b = runningBuild();
-  if (b && !o.binDir) throw new ClusterError(`the cluster binaries are being built right now by cluster/build.sh (PID ${b}); wait for it to finish (tail /tmp/build.log) or pass --bin-dir`);
+  if (b && !o.binDir)
+    throw new ClusterError(
+      `the cluster binaries are being built right now by cluster/build.sh (PID ${b}); wait for it to finish (tail /tmp/build.log) or pass --bin-dir`,
+    );
 }
 
 async function resolveBinDir(o: Options): Promise<string> {
@@ -135,7 +197,9 @@ async function setupNetwork(nodes: NodeSpec[]): Promise<void> {
     // route on eth0 (nobody answers ARP for a VIP) drops anything kube-proxy did not DNAT.
     await ns(n.netns, 'route', 'add', SERVICE_CIDR, 'dev', 'eth0', 'src', n.ip);
     for (const other of nodes) if (other !== n) await ns(n.netns, 'route', 'add', other.podSubnet, 'via', other.ip);
-    await run('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1', 'net.bridge.bridge-nf-call-ip6tables=1'], { netns: n.netns });
+    await run('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1', 'net.bridge.bridge-nf-call-ip6tables=1'], {
+      netns: n.netns,
+    });
     await run('ip', ['route', 'add', n.podSubnet, 'via', n.ip, 'dev', BRIDGE]);
   }
   await attach(OUTSIDE.netns, OUTSIDE.hostVeth, OUTSIDE.ip);
@@ -151,16 +215,49 @@ async function makePki(l: Layout, nodes: NodeSpec[]): Promise<void> {
   log('pki: CA, serving and client certificates, service-account key (openssl)');
   const k = l.pki;
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await run('openssl', ['req', '-x509', ...ec, '-keyout', `${k}/ca.key`, '-out', `${k}/ca.crt`, '-days', '30', '-subj', '/CN=sctp-e2e-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature']);
+  await run('openssl', [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    `${k}/ca.key`,
+    '-out',
+    `${k}/ca.crt`,
+    '-days',
+    '30',
+    '-subj',
+    '/CN=sctp-e2e-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+  ]);
   await run('openssl', ['genrsa', '-out', `${k}/sa.key`, '2048']);
   await run('openssl', ['rsa', '-in', `${k}/sa.key`, '-pubout', '-out', `${k}/sa.pub`]);
-  await Promise.all(certSpecs(nodes).map(async (c) => {
-    writeFileSync(`${k}/${c.stem}.ext`, renderCertExtensions(c));
-    await run('openssl', ['req', '-new', ...ec, '-keyout', `${k}/${c.stem}.key`, '-out', `${k}/${c.stem}.csr`, '-subj', certSubject(c)]);
-    await run('openssl', ['x509', '-req', '-in', `${k}/${c.stem}.csr`, '-CA', `${k}/ca.crt`, '-CAkey', `${k}/ca.key`, '-set_serial', `0x${randomBytes(8).toString('hex')}`,
-      '-days', '30', '-out', `${k}/${c.stem}.crt`, '-extfile', `${k}/${c.stem}.ext`]);
-  }));
+  await Promise.all(
+    certSpecs(nodes).map(async (c) => {
+      writeFileSync(`${k}/${c.stem}.ext`, renderCertExtensions(c));
+      await run('openssl', ['req', '-new', ...ec, '-keyout', `${k}/${c.stem}.key`, '-out', `${k}/${c.stem}.csr`, '-subj', certSubject(c)]);
+      await run('openssl', [
+        'x509',
+        '-req',
+        '-in',
+        `${k}/${c.stem}.csr`,
+        '-CA',
+        `${k}/ca.crt`,
+        '-CAkey',
+        `${k}/ca.key`,
+        '-set_serial',
+        `0x${randomBytes(8).toString('hex')}`,
+        '-days',
+        '30',
+        '-out',
+        `${k}/${c.stem}.crt`,
+        '-extfile',
+        `${k}/${c.stem}.ext`,
+      ]);
+    }),
+  );
   const pem = (f: string) => readFileSync(`${k}/${f}`, 'utf8');
   const kc = (stem: string, user: string) => renderKubeconfig({ user, caPem: pem('ca.crt'), certPem: pem(`${stem}.crt`), keyPem: pem(`${stem}.key`) });
   writeFileSync(l.adminKubeconfig, kc('admin', 'kubernetes-admin'), { mode: 0o600 });
@@ -187,7 +284,9 @@ async function makeSshKeys(l: Layout, nodes: NodeSpec[]): Promise<void> {
 async function buildImages(bin: string): Promise<string[]> {
   const cache = join(process.env.SCTP_E2E_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sctp-e2e'), 'images');
   mkdirSync(cache, { recursive: true });
-  const libHash = createHash('sha256').update(readFileSync(join(repo, 'lib', 'image', 'archive.ts'))).digest('hex');
+  const libHash = createHash('sha256')
+    .update(readFileSync(join(repo, 'lib', 'image', 'archive.ts')))
+    .digest('hex');
   const pauseSrc = join(here, 'images', 'pause.c');
   const pauseKey = createHash('sha256').update(readFileSync(pauseSrc)).digest('hex').slice(0, 12);
   const pauseBin = join(cache, `pause-${pauseKey}`);
@@ -199,12 +298,18 @@ async function buildImages(bin: string): Promise<string[]> {
     { name: IMAGES.pause, files: [{ src: pauseBin, dest: '/pause', mode: 0o755 }], entrypoint: ['/pause'] },
     { name: IMAGES.coredns, files: [{ src: join(bin, 'coredns'), dest: '/coredns', mode: 0o755 }], dirs: ['etc/coredns', 'tmp'], entrypoint: ['/coredns'] },
     {
-      name: IMAGES.busybox, files: [{ src: '/usr/bin/busybox', dest: '/bin/busybox', mode: 0o755 }], dirs: ['tmp', 'etc'],
-      symlinks: [{ target: 'busybox', dest: '/bin/sh' }], entrypoint: ['/bin/sh'],
+      name: IMAGES.busybox,
+      files: [{ src: '/usr/bin/busybox', dest: '/bin/busybox', mode: 0o755 }],
+      dirs: ['tmp', 'etc'],
+      symlinks: [{ target: 'busybox', dest: '/bin/sh' }],
+      entrypoint: ['/bin/sh'],
     },
   ];
   return specs.map((spec) => {
-    const inputs = spec.files.map((f) => { const st = statSync(f.src!); return `${f.src}:${st.size}:${st.mtimeMs}`; });
+    const inputs = spec.files.map((f) => {
+      const st = statSync(f.src!);
+      return `${f.src}:${st.size}:${st.mtimeMs}`;
+    });
     const key = createHash('sha256').update(JSON.stringify({ spec, inputs, libHash })).digest('hex').slice(0, 16);
     const out = join(cache, `${spec.name.replace(/[^A-Za-z0-9.-]+/g, '_')}-${key}.tar`);
     if (!existsSync(out)) {
@@ -218,7 +323,8 @@ async function buildImages(bin: string): Promise<string[]> {
 /** agnhost-sctp (built by another part): import when its build script yields an archive. */
 async function agnhostArchive(): Promise<{ path: string; name: string } | undefined> {
   let path = process.env.SCTP_E2E_AGNHOST_ARCHIVE ?? '';
-  if (path && !existsSync(path)) throw new ClusterError(`SCTP_E2E_AGNHOST_ARCHIVE=${path} does not exist; unset it or build the archive with \`bash agnhost-sctp/build.sh\``);
+  if (path && !existsSync(path))
+    throw new ClusterError(`SCTP_E2E_AGNHOST_ARCHIVE=${path} does not exist; unset it or build the archive with \`bash agnhost-sctp/build.sh\``);
   if (!path) {
     const script = join(repo, 'agnhost-sctp', 'build.sh');
     if (!existsSync(script)) {
@@ -236,13 +342,17 @@ async function agnhostArchive(): Promise<{ path: string; name: string } | undefi
   let name: string | undefined;
   try {
     name = (JSON.parse(m.stdout) as { RepoTags?: string[] }[])[0]?.RepoTags?.[0];
-  } catch { /* not a docker-archive */ }
+  } catch {
+    /* not a docker-archive */
+  }
   if (!name) {
     const idx = await run('tar', ['-xOf', path, 'index.json'], { allowFail: true });
     try {
       const j = JSON.parse(idx.stdout) as { manifests?: { annotations?: Record<string, string> }[] };
       name = j.manifests?.[0]?.annotations?.['io.containerd.image.name'];
-    } catch { /* neither */ }
+    } catch {
+      /* neither */
+    }
   }
   if (!name) {
     log(`agnhost-sctp: ${path} has no image name (no manifest.json RepoTags, no io.containerd.image.name); continuing without it`);
@@ -270,7 +380,9 @@ async function readSysctls(): Promise<Record<string, string>> {
   for (const k of KUBELET_SYSCTLS) {
     try {
       out[k] = readFileSync(`/proc/sys/${k.replaceAll('.', '/')}`, 'utf8').trim();
-    } catch { /* absent on this kernel */ }
+    } catch {
+      /* absent on this kernel */
+    }
   }
   return out;
 }
@@ -290,17 +402,29 @@ export async function up(o: Options): Promise<UpResult> {
   const cp = nodes[0]!;
   const l = layout(o.stateDir);
   for (const d of [l.dir, l.pki, l.ssh, l.logs, l.pids, l.etcd, l.images, l.manifests]) mkdirSync(d, { recursive: true, mode: 0o700 });
-  const state: State = { startedAt: new Date().toISOString(), proxyMode: o.proxyMode, nodes: o.nodes, binDir: bin, savedSysctls: {}, createdHostDirs: missingHostDirs() };
+  const state: State = {
+    startedAt: new Date().toISOString(),
+    proxyMode: o.proxyMode,
+    nodes: o.nodes,
+    binDir: bin,
+    savedSysctls: {},
+    createdHostDirs: missingHostDirs(),
+  };
   try {
     writeState(l.stateJson, state, { exclusive: true }); // two concurrent `up`s: only one gets past here
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ClusterError(`another cluster up is running or left state in ${l.dir}; wait for it, or run \`npm run cluster:down\``);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new ClusterError(`another cluster up is running or left state in ${l.dir}; wait for it, or run \`npm run cluster:down\``);
     throw e;
   }
   const daemons: Daemon[] = [];
   const watch = () => {
     for (const d of daemons) {
-      if (!alive(d.pid)) throw new ClusterError(`${d.name} (PID ${d.pid}) exited during cluster up; its log tail is printed above${o.keepOnFailure ? ` and the full log is ${d.logFile}` : ' (re-run with --keep-on-failure to keep ' + d.logFile + ')'}`, tail(d.logFile, 30));
+      if (!alive(d.pid))
+        throw new ClusterError(
+          `${d.name} (PID ${d.pid}) exited during cluster up; its log tail is printed above${o.keepOnFailure ? ` and the full log is ${d.logFile}` : ' (re-run with --keep-on-failure to keep ' + d.logFile + ')'}`,
+          tail(d.logFile, 30),
+        );
     }
   };
   const daemon = (name: string, b: string, args: string[], netns: string, env?: NodeJS.ProcessEnv) => {
@@ -317,7 +441,19 @@ export async function up(o: Options): Promise<UpResult> {
     if (state.createdHostDirs.includes('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
     for (const n of nodes) {
       const p = l.node(n);
-      for (const d of [p.dir, dirname(p.containerdSock), p.containerdRoot, p.containerdState, p.runcRoot, p.optDir, p.cniConfDir, p.cniIpamDir, p.kubeletRoot, p.podLogs]) mkdirSync(d, { recursive: true });
+      for (const d of [
+        p.dir,
+        dirname(p.containerdSock),
+        p.containerdRoot,
+        p.containerdState,
+        p.runcRoot,
+        p.optDir,
+        p.cniConfDir,
+        p.cniIpamDir,
+        p.kubeletRoot,
+        p.podLogs,
+      ])
+        mkdirSync(d, { recursive: true });
       writeFileSync(p.containerdConfig, renderContainerdConfig(l, n));
       writeFileSync(`${p.cniConfDir}/10-sctpe2e.conflist`, renderCniConflist(l, n, o.proxyMode));
       writeFileSync(p.kubeletConfig, renderKubeletConfig(l, n));
@@ -339,7 +475,8 @@ export async function up(o: Options): Promise<UpResult> {
       daemon(`sshd-${n.name}`, which('sshd')!, ['-D', '-e', '-f', l.node(n).sshdConfig], n.netns);
     }
     await waitFor('etcd /health on 127.0.0.1:2379', {
-      timeoutMs: 30_000, watch,
+      timeoutMs: 30_000,
+      watch,
       probe: () => run('busybox', ['wget', '-q', '-O', '-', 'http://127.0.0.1:2379/health'], { netns: cp.netns, timeoutMs: 5_000 }),
       until: (r) => r.stdout.includes('"health":"true"'),
     });
@@ -349,7 +486,8 @@ export async function up(o: Options): Promise<UpResult> {
     for (const n of nodes) {
       const sock = l.node(n).containerdSock;
       await waitFor(`containerd socket of ${n.name}`, {
-        timeoutMs: 30_000, watch,
+        timeoutMs: 30_000,
+        watch,
         probe: () => run('ctr', ['--address', sock, 'version'], { timeoutMs: 5_000 }),
         until: () => true,
       });
@@ -358,7 +496,8 @@ export async function up(o: Options): Promise<UpResult> {
     log(`imported ${archives.length} images (${Object.values(IMAGES).join(', ')})`);
 
     await waitFor(`kube-apiserver /readyz at ${apiServerURL()}`, {
-      timeoutMs: 90_000, watch,
+      timeoutMs: 90_000,
+      watch,
       probe: () => kubectl(['get', '--raw', '/readyz'], { allowFail: true }),
       until: (r) => r.code === 0 && r.stdout.trim() === 'ok',
       describe: (r, e) => (r ? (r.stdout + r.stderr).trim().split('\n').slice(-2).join(' | ') : String(e)),
@@ -379,26 +518,52 @@ export async function up(o: Options): Promise<UpResult> {
     writeFileSync(`${l.manifests}/smoke.yaml`, renderSmokeManifests(nodes.length > 1 ? nodes[nodes.length - 1]!.name : undefined));
     for (const m of ['coredns', 'smoke']) {
       await waitFor(`kubectl apply -f ${m}.yaml (needs the default ServiceAccount)`, {
-        timeoutMs: 60_000, watch,
+        timeoutMs: 60_000,
+        watch,
         probe: () => kubectl(['apply', '-f', `${l.manifests}/${m}.yaml`], { allowFail: true }),
         until: (r) => r.code === 0,
-        describe: (r, e) => (r ? r.stderr.trim().split('\n').pop() ?? '' : String(e)),
+        describe: (r, e) => (r ? (r.stderr.trim().split('\n').pop() ?? '') : String(e)),
       });
     }
     for (const n of nodes) {
       await waitFor(`node ${n.name} Ready`, {
-        timeoutMs: 90_000, watch,
-        probe: () => kubectl(['get', 'node', n.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].message}'], { allowFail: true }),
+        timeoutMs: 90_000,
+        watch,
+        probe: () =>
+          kubectl(['get', 'node', n.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].message}'], {
+            allowFail: true,
+          }),
         until: (r) => r.code === 0 && r.stdout.startsWith('True'),
         describe: (r, e) => (r ? (r.stdout || r.stderr).trim() : String(e)),
       });
       log(`node ${n.name} Ready`);
     }
     const podState = async (ns: string, sel: string) =>
-      (await kubectl(['get', 'pods', '-n', ns, '-l', sel, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.phase} {.status.containerStatuses[*].state}{"\\n"}{end}'], { allowFail: true })).stdout.trim();
+      (
+        await kubectl(
+          [
+            'get',
+            'pods',
+            '-n',
+            ns,
+            '-l',
+            sel,
+            '-o',
+            'jsonpath={range .items[*]}{.metadata.name} {.status.phase} {.status.containerStatuses[*].state}{"\\n"}{end}',
+          ],
+          { allowFail: true },
+        )
+      ).stdout.trim();
     await waitFor(`DNS: dig @${DNS_IP} kubernetes.default.svc.${CLUSTER_DOMAIN} from netns ${cp.netns}`, {
-      timeoutMs: 120_000, watch, intervalMs: 1_000,
-      probe: () => run('dig', ['+short', '+time=1', '+tries=1', `@${DNS_IP}`, `kubernetes.default.svc.${CLUSTER_DOMAIN}`, 'A'], { netns: cp.netns, allowFail: true, timeoutMs: 5_000 }),
+      timeoutMs: 120_000,
+      watch,
+      intervalMs: 1_000,
+      probe: () =>
+        run('dig', ['+short', '+time=1', '+tries=1', `@${DNS_IP}`, `kubernetes.default.svc.${CLUSTER_DOMAIN}`, 'A'], {
+          netns: cp.netns,
+          allowFail: true,
+          timeoutMs: 5_000,
+        }),
       until: (r) => r.stdout.trim() === KUBERNETES_SERVICE_IP,
       describe: (r) => `expected ${KUBERNETES_SERVICE_IP}, got "${(r?.stdout ?? '').trim()}"; coredns pods: ${'(see kubectl -n kube-system get pods)'}`,
     });
@@ -406,7 +571,9 @@ export async function up(o: Options): Promise<UpResult> {
     const svcIP = (await kubectl(['get', 'svc', '-n', SMOKE_NAMESPACE, 'smoke', '-o', 'jsonpath={.spec.clusterIP}'])).stdout.trim();
     let lastPods = '';
     await waitFor(`smoke pod reachable through ClusterIP ${svcIP}:80 from netns ${cp.netns}`, {
-      timeoutMs: 120_000, watch, intervalMs: 1_000,
+      timeoutMs: 120_000,
+      watch,
+      intervalMs: 1_000,
       probe: async () => {
         lastPods = await podState(SMOKE_NAMESPACE, 'app=smoke');
         return run('busybox', ['wget', '-q', '-O', '-', `http://${svcIP}/index.html`], { netns: cp.netns, allowFail: true, timeoutMs: 5_000 });
@@ -418,8 +585,11 @@ export async function up(o: Options): Promise<UpResult> {
     const nodePort = (await kubectl(['get', 'svc', '-n', SMOKE_NAMESPACE, 'smoke', '-o', 'jsonpath={.spec.ports[0].nodePort}'])).stdout.trim();
     for (const n of nodes) {
       await waitFor(`NodePort ${n.ip}:${nodePort} from netns ${OUTSIDE.netns}`, {
-        timeoutMs: 30_000, watch, intervalMs: 1_000,
-        probe: () => run('busybox', ['wget', '-q', '-O', '-', `http://${n.ip}:${nodePort}/index.html`], { netns: OUTSIDE.netns, allowFail: true, timeoutMs: 5_000 }),
+        timeoutMs: 30_000,
+        watch,
+        intervalMs: 1_000,
+        probe: () =>
+          run('busybox', ['wget', '-q', '-O', '-', `http://${n.ip}:${nodePort}/index.html`], { netns: OUTSIDE.netns, allowFail: true, timeoutMs: 5_000 }),
         until: (r) => r.stdout.trim() === 'smoke-ok',
         describe: (r) => `wget said "${(r?.stderr ?? '').trim()}"`,
       });
@@ -438,9 +608,27 @@ export async function up(o: Options): Promise<UpResult> {
     // SSH to every node, as the suite will.
     for (const n of nodes) {
       await waitFor(`ssh root@${n.ip} and ${o.proxyMode} rules of kube-proxy there`, {
-        timeoutMs: 20_000, watch,
-        probe: () => run('ssh', ['-i', `${l.ssh}/id_ed25519`, '-o', `UserKnownHostsFile=${l.ssh}/known_hosts`, '-o', 'StrictHostKeyChecking=yes',
-          '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=3', `root@${n.ip}`, `ip -o -4 addr show dev eth0 && ${proxyRulesProbe(o.proxyMode)}`], { allowFail: true, timeoutMs: 10_000 }),
+        timeoutMs: 20_000,
+        watch,
+        probe: () =>
+          run(
+            'ssh',
+            [
+              '-i',
+              `${l.ssh}/id_ed25519`,
+              '-o',
+              `UserKnownHostsFile=${l.ssh}/known_hosts`,
+              '-o',
+              'StrictHostKeyChecking=yes',
+              '-o',
+              'BatchMode=yes',
+              '-o',
+              'ConnectTimeout=3',
+              `root@${n.ip}`,
+              `ip -o -4 addr show dev eth0 && ${proxyRulesProbe(o.proxyMode)}`,
+            ],
+            { allowFail: true, timeoutMs: 10_000 },
+          ),
         until: (r) => r.code === 0 && r.stdout.includes(n.ip),
         describe: (r) => `exit ${r?.code}: ${(r?.stdout ?? '').trim()} ${(r?.stderr ?? '').trim()}`,
       });

@@ -55,14 +55,18 @@ async function probeNode(n: k8s.V1Node, access: NodeAccess, deadlineMs: number):
   const name = n.metadata!.name!;
   const unread = access.mode === 'none' ? 'no node access' : `not read by the capability probe (node access ${access.mode})`;
   const base: NodeCapabilities = {
-    node: name, ready: nodeIsReady(n), schedulable: nodeIsSchedulable(n),
+    node: name,
+    ready: nodeIsReady(n),
+    schedulable: nodeIsSchedulable(n),
     controlPlane: Object.keys(n.metadata?.labels ?? {}).some((k) => k === 'node-role.kubernetes.io/control-plane'),
     kernel: n.status?.nodeInfo?.kernelVersion ?? '?',
-    kernelSctp: 'not probed', kernelSctpEvidence: `${unread} (${access.reason})`,
-    proxyMode: 'not probed', proxyModeEvidence: `${unread} (${access.reason})`,
+    kernelSctp: 'not probed',
+    kernelSctpEvidence: `${unread} (${access.reason})`,
+    proxyMode: 'not probed',
+    proxyModeEvidence: `${unread} (${access.reason})`,
   };
   if (access.mode === 'none') return base;
-  let exec;
+  let exec: ReturnType<typeof access.exec>;
   try {
     exec = access.exec(name);
   } catch (e) {
@@ -86,10 +90,16 @@ async function probeDns(c: Cluster): Promise<{ ok: boolean; detail: string }> {
   try {
     const svc = await api('get service kube-system/kube-dns', () => c.core.readNamespacedService({ namespace: 'kube-system', name: 'kube-dns' }));
     const slices = await api('list endpointslices of kube-system/kube-dns', () =>
-      c.discovery.listNamespacedEndpointSlice({ namespace: 'kube-system', labelSelector: 'kubernetes.io/service-name=kube-dns' }));
+      c.discovery.listNamespacedEndpointSlice({ namespace: 'kube-system', labelSelector: 'kubernetes.io/service-name=kube-dns' }),
+    );
     const ready = slices.items.flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses));
     return ready.length
-      ? { ok: true, detail: `kube-system/kube-dns ${svc.spec?.clusterIP} with ${ready.length} ready endpoint(s) (${ready.join(', ')}); answers are proven by the DNS tests` }
+      ? {
+          ok: true,
+          detail:
+            `kube-system/kube-dns ${svc.spec?.clusterIP} with ${ready.length} ready endpoint(s) (${ready.join(', ')}); answers ` +
+            `are proven by the DNS tests`,
+        }
       : { ok: false, detail: `kube-system/kube-dns ${svc.spec?.clusterIP} has no ready endpoint` };
   } catch (e) {
     return { ok: false, detail: `no kube-system/kube-dns Service: ${errorMessage(e)}` };
@@ -105,20 +115,37 @@ export async function probeCapabilities(i: ProbeInput): Promise<CapabilityReport
     withDeadline('outside vantage point probe', i.deadlineMs, i.outside).catch((e) => ({ ok: false, detail: errorMessage(e) })),
   ]);
   const rows: CapabilityRow[] = [];
-  const add = (capability: Capability, status: CapabilityStatus, detail: string) => rows.push({ capability, status, required: i.required.has(capability), detail });
+  const add = (capability: Capability, status: CapabilityStatus, detail: string) =>
+    rows.push({ capability, status, required: i.required.has(capability), detail });
   add('node-access', i.access.mode === 'none' ? 'no' : 'yes', `${i.access.mode}: ${i.access.reason}`);
   const schedulable = nodes.filter((n) => n.ready && n.schedulable);
   add('multi-node', schedulable.length >= 2 ? 'yes' : 'no', `${schedulable.length} ready schedulable node(s) of ${nodes.length}`);
   const withSctp = nodes.filter((n) => ['loadable', 'loaded', 'built in'].includes(n.kernelSctp));
   const sctpUnknown = nodes.filter((n) => ['unknown', 'not probed'].includes(n.kernelSctp));
-  add('kernel-sctp', withSctp.length ? 'yes' : sctpUnknown.length ? 'unknown' : 'no',
-    withSctp.length ? `on ${withSctp.map((n) => `${n.node} (${n.kernelSctp})`).join(', ')}${withSctp.length < nodes.length ? `; not on ${nodes.filter((n) => !withSctp.includes(n)).map((n) => `${n.node} (${n.kernelSctp})`).join(', ')}` : ''}`
-      : sctpUnknown.length ? `not known on ${sctpUnknown.map((n) => n.node).join(', ')}` : 'no node\'s kernel has SCTP (tests use the userspace stack)');
+  add(
+    'kernel-sctp',
+    withSctp.length ? 'yes' : sctpUnknown.length ? 'unknown' : 'no',
+    withSctp.length
+      ? `on ${withSctp.map((n) => `${n.node} (${n.kernelSctp})`).join(', ')}${
+          withSctp.length < nodes.length
+            ? `; not on ${nodes
+                .filter((n) => !withSctp.includes(n))
+                .map((n) => `${n.node} (${n.kernelSctp})`)
+                .join(', ')}`
+            : ''
+        }`
+      : sctpUnknown.length
+        ? `not known on ${sctpUnknown.map((n) => n.node).join(', ')}`
+        : "no node's kernel has SCTP (tests use the userspace stack)",
+  );
   for (const mode of ['iptables', 'nftables', 'ipvs'] as const) {
     const on = nodes.filter((n) => n.proxyMode === mode);
     const unknown = nodes.filter((n) => ['unknown', 'not probed'].includes(n.proxyMode));
-    add(mode, on.length ? 'yes' : unknown.length ? 'unknown' : 'no',
-      on.length ? `kube-proxy ${mode} on ${on.map((n) => n.node).join(', ')}` : `no node: ${nodes.map((n) => `${n.node} ${n.proxyMode}`).join(', ')}`);
+    add(
+      mode,
+      on.length ? 'yes' : unknown.length ? 'unknown' : 'no',
+      on.length ? `kube-proxy ${mode} on ${on.map((n) => n.node).join(', ')}` : `no node: ${nodes.map((n) => `${n.node} ${n.proxyMode}`).join(', ')}`,
+    );
   }
   add('dns', dns.ok ? 'yes' : 'no', dns.detail);
   add('outside', outside.ok ? 'yes' : 'no', outside.detail);
@@ -129,8 +156,17 @@ export async function probeCapabilities(i: ProbeInput): Promise<CapabilityReport
 
 export function renderCapabilities(r: CapabilityReport): string {
   const lines: string[] = [`Capabilities (probed in ${formatDuration(r.probedInMs)})`];
-  const nodeRows = [['node', 'ready', 'sched', 'kernel', 'kernel SCTP', 'proxy mode'],
-    ...r.nodes.map((n) => [n.node + (n.controlPlane ? ' (cp)' : ''), n.ready ? 'yes' : 'NO', n.schedulable ? 'yes' : 'no', n.kernel, n.kernelSctp, n.proxyMode])];
+  const nodeRows = [
+    ['node', 'ready', 'sched', 'kernel', 'kernel SCTP', 'proxy mode'],
+    ...r.nodes.map((n) => [
+      n.node + (n.controlPlane ? ' (cp)' : ''),
+      n.ready ? 'yes' : 'NO',
+      n.schedulable ? 'yes' : 'no',
+      n.kernel,
+      n.kernelSctp,
+      n.proxyMode,
+    ]),
+  ];
   const w = nodeRows[0]!.map((_, i) => Math.max(...nodeRows.map((row) => row[i]!.length)));
   for (const row of nodeRows) lines.push(`  ${row.map((c, i) => c.padEnd(w[i]!)).join('  ')}`);
   const cw = Math.max(...r.rows.map((x) => x.capability.length));

@@ -4,7 +4,7 @@
 import { getRunConfig } from './framework/config.ts';
 import type { NamespaceHost } from './framework/framework.ts';
 import { timeouts } from './framework/timeouts.ts';
-import { api, isNotFound, loadCluster, type Cluster } from './k8s/client.ts';
+import { api, type Cluster, isNotFound, loadCluster } from './k8s/client.ts';
 
 let shared: Cluster | undefined;
 

@@ -3,18 +3,18 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getRunConfig } from './framework/config.ts';
-import { UserError, ExitCode } from './framework/errors.ts';
-import { runCleanup } from './framework/framework.ts';
 import { cluster } from './e2e-cluster.ts';
+import { getRunConfig } from './framework/config.ts';
+import { ExitCode, UserError } from './framework/errors.ts';
+import { runCleanup } from './framework/framework.ts';
+import { RUN_LABEL } from './framework/run-label.ts';
 import { timeouts } from './framework/timeouts.ts';
 import { api } from './k8s/client.ts';
-import { RUN_LABEL } from './framework/run-label.ts';
 import type { NodeExec } from './node/exec.ts';
 import type { HostPortQuery, ServiceQuery } from './node/netfilter/find.ts';
-import { nodeNetfilter, type NodeNetfilter, type ProxyModeResult, type RuleSearch } from './node/netfilter/index.ts';
+import { type NodeNetfilter, nodeNetfilter, type ProxyModeResult, type RuleSearch } from './node/netfilter/index.ts';
 import { compareSctpModule, probeSctpModule, type SctpModuleState } from './node/sctp-module.ts';
-import { selectNodeAccess, type NodeAccess, type NodeAccessDecision } from './node/select.ts';
+import { type NodeAccess, type NodeAccessDecision, selectNodeAccess } from './node/select.ts';
 
 export interface NodeLayer {
   /** The transport choice; skips the calling test with the reason when there is none. */
@@ -40,7 +40,10 @@ async function select(): Promise<NodeAccess> {
   }));
   // Host pods need a namespace that admits privileged pods; it is cheap, and removed with the describe.
   const ns = await api('create host-exec namespace', () =>
-    c.core.createNamespace({ body: { metadata: { generateName: 'sctp-e2e-hostexec-', labels: { [RUN_LABEL]: cfg.runId, 'pod-security.kubernetes.io/enforce': 'privileged' } } } }));
+    c.core.createNamespace({
+      body: { metadata: { generateName: 'sctp-e2e-hostexec-', labels: { [RUN_LABEL]: cfg.runId, 'pod-security.kubernetes.io/enforce': 'privileged' } } },
+    }),
+  );
   const nsName = ns.metadata!.name!;
   runCleanup.defer(`delete namespace ${nsName}`, () => api(`delete namespace ${nsName}`, () => c.core.deleteNamespace({ name: nsName })));
   let access: NodeAccess;

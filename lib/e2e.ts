@@ -3,21 +3,21 @@
 
 import type * as k8s from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { describeE2E, useFramework, type Framework, type FrameworkOptions } from './framework/framework.ts';
+import { type ProbeOutcome, podVantage, probeFrom, reproduceCommand, type Target, type Vantage } from './connectivity/probe.ts';
+import { cluster, k8sNamespaces } from './e2e-cluster.ts';
+import { type NodeLayer, nodeLayer } from './e2e-node.ts';
+import { describeE2E, type Framework, type FrameworkOptions, useFramework } from './framework/framework.ts';
+import { addRunNote } from './framework/run-notes.ts';
 import { Tag } from './framework/tags.ts';
 import { span, timeouts, times } from './framework/timeouts.ts';
-import { api } from './k8s/client.ts';
-import { cluster, k8sNamespaces } from './e2e-cluster.ts';
 import * as b from './k8s/builders.ts';
+import { api } from './k8s/client.ts';
 import { nodeIsReadySchedulable } from './k8s/nodes.ts';
-import { describePod, execInPod, waitForPodReady, type PodExecResult } from './k8s/pods.ts';
-import { podVantage, probeFrom, reproduceCommand, type ProbeOutcome, type Target, type Vantage } from './connectivity/probe.ts';
-import { nodeLayer, type NodeLayer } from './e2e-node.ts';
-import { guardSctpModule, observeAllNodes, type ModuleNodes } from './node/module-guard.ts';
-import { addRunNote } from './framework/run-notes.ts';
+import { describePod, execInPod, type PodExecResult, waitForPodReady } from './k8s/pods.ts';
+import { guardSctpModule, type ModuleNodes, observeAllNodes } from './node/module-guard.ts';
 
-export { describeE2E, expect, Tag, timeouts, times, span, b as build, nodeIsReadySchedulable };
 export type { Framework };
+export { b as build, describeE2E, expect, nodeIsReadySchedulable, span, Tag, timeouts, times };
 
 export interface E2EOptions extends FrameworkOptions {
   /**
@@ -78,10 +78,12 @@ export interface E2E extends Framework {
 export function describeSlices(slices: k8s.V1EndpointSlice[]): string {
   if (!slices.length) return '(no EndpointSlices)';
   return slices
-    .map((s) => `${s.metadata?.name}: ports [${(s.ports ?? []).map((p) => `${p.name || '-'} ${p.port}/${p.protocol}`).join(', ')}] endpoints [${(s.endpoints ?? []).map((e) => `${e.addresses.join(',')}${e.conditions?.ready ? '' : ' (not ready)'}`).join(', ')}]`)
+    .map(
+      (s) =>
+        `${s.metadata?.name}: ports [${(s.ports ?? []).map((p) => `${p.name || '-'} ${p.port}/${p.protocol}`).join(', ')}] endpoints [${(s.endpoints ?? []).map((e) => `${e.addresses.join(',')}${e.conditions?.ready ? '' : ' (not ready)'}`).join(', ')}]`,
+    )
     .join('\n');
 }
-
 
 export function useE2E(name: string, opts: E2EOptions = {}): E2E {
   const f = useFramework(name, { ...opts, host: k8sNamespaces });
@@ -92,9 +94,10 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
     async createPod(o: b.PodOptions, ns?: string) {
       // upstream agnhost opens kernel SCTP sockets: a pod that opens sockets goes where the kernel has SCTP
       const opensSockets = o.args?.[0] !== 'pause' && !o.hostNetwork;
-      const placed = f.config.flavor === 'agnhost' && opensSockets && !o.nodeName && !o.nodeNames
-        ? { ...o, nodeNames: (await kernelSctpPlacement(e)).restricts ? (await e.sctpPodNodes()).map((n) => n.metadata!.name!) : undefined }
-        : o;
+      const placed =
+        f.config.flavor === 'agnhost' && opensSockets && !o.nodeName && !o.nodeNames
+          ? { ...o, nodeNames: (await kernelSctpPlacement(e)).restricts ? (await e.sctpPodNodes()).map((n) => n.metadata!.name!) : undefined }
+          : o;
       return api(`create pod ${nsOf(ns)}/${o.name}`, () => c().core.createNamespacedPod({ namespace: nsOf(ns), body: b.pod(placed) }));
     },
     async runPod(o: b.PodOptions, ns?: string) {
@@ -109,7 +112,8 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
       api(`create endpointslice ${nsOf(ns)}/${o.name}`, () => c().discovery.createNamespacedEndpointSlice({ namespace: nsOf(ns), body: b.endpointSlice(o) })),
     readPod: (n: string, ns?: string) => api(`get pod ${nsOf(ns)}/${n}`, () => c().core.readNamespacedPod({ namespace: nsOf(ns), name: n })),
     readService: (n: string, ns?: string) => api(`get service ${nsOf(ns)}/${n}`, () => c().core.readNamespacedService({ namespace: nsOf(ns), name: n })),
-    readNetworkPolicy: (n: string, ns?: string) => api(`get networkpolicy ${nsOf(ns)}/${n}`, () => c().net.readNamespacedNetworkPolicy({ namespace: nsOf(ns), name: n })),
+    readNetworkPolicy: (n: string, ns?: string) =>
+      api(`get networkpolicy ${nsOf(ns)}/${n}`, () => c().net.readNamespacedNetworkPolicy({ namespace: nsOf(ns), name: n })),
     async deletePod(n: string, ns?: string) {
       await api(`delete pod ${nsOf(ns)}/${n}`, () => c().core.deleteNamespacedPod({ namespace: nsOf(ns), name: n, gracePeriodSeconds: 0 }));
     },
@@ -120,14 +124,17 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
       await api(`delete endpointslice ${nsOf(ns)}/${n}`, () => c().discovery.deleteNamespacedEndpointSlice({ namespace: nsOf(ns), name: n }));
     },
     async eventsFor(n: string, ns?: string) {
-      const l = await api(`list events for ${nsOf(ns)}/${n}`, () => c().core.listNamespacedEvent({ namespace: nsOf(ns), fieldSelector: `involvedObject.name=${n}` }));
+      const l = await api(`list events for ${nsOf(ns)}/${n}`, () =>
+        c().core.listNamespacedEvent({ namespace: nsOf(ns), fieldSelector: `involvedObject.name=${n}` }),
+      );
       return l.items
         .sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')))
         .map((ev) => `${ev.type ?? ''} ${ev.reason ?? ''}: ${ev.message ?? ''}`.trim());
     },
     async endpointSlicesFor(service: string, ns?: string) {
       const l = await api(`list endpointslices of ${nsOf(ns)}/${service}`, () =>
-        c().discovery.listNamespacedEndpointSlice({ namespace: nsOf(ns), labelSelector: `kubernetes.io/service-name=${service}` }));
+        c().discovery.listNamespacedEndpointSlice({ namespace: nsOf(ns), labelSelector: `kubernetes.io/service-name=${service}` }),
+      );
       return l.items;
     },
     waitForEndpointSlices: (service: string, what: string, until: (s: k8s.V1EndpointSlice[]) => boolean, ns?: string) =>
@@ -153,7 +160,10 @@ export function useE2E(name: string, opts: E2EOptions = {}): E2E {
       return kernel;
     },
     placementNote: () => placement.note,
-    node: nodeLayer((reason) => f.skipFor('node-access', reason), (what, fn) => f.onFailure(what, fn)),
+    node: nodeLayer(
+      (reason) => f.skipFor('node-access', reason),
+      (what, fn) => f.onFailure(what, fn),
+    ),
     pauseArgs: () => ['pause'],
     porterArgs: () => ['porter'],
     agnhostBin: () => (f.config.flavor === 'agnhost' ? '/agnhost' : '/agnhost-sctp'),
@@ -187,7 +197,10 @@ function kernelSctpPlacement(e: E2E): Promise<{ restricts: boolean; kernel: stri
   placement.done ??= (async () => {
     const nodes = (await e.readySchedulableNodes()).map((n) => n.metadata!.name!);
     const obs = await observeAllNodes(moduleNodes(e));
-    const kernel = obs.filter((o) => o.state === 'not-loaded' || o.state === 'loaded' || o.state === 'builtin').map((o) => o.node).filter((n) => nodes.includes(n));
+    const kernel = obs
+      .filter((o) => o.state === 'not-loaded' || o.state === 'loaded' || o.state === 'builtin')
+      .map((o) => o.node)
+      .filter((n) => nodes.includes(n));
     const unknown = obs.filter((o) => o.state === undefined || o.state === 'unknown');
     if (unknown.length) {
       placement.note = `--flavor agnhost needs kernel SCTP, which could not be read on ${unknown.map((o) => `${o.node} (${o.evidence})`).join(', ')}: pods are not restricted to kernel-SCTP nodes`;

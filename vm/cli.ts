@@ -13,20 +13,21 @@
 // Environment: SCTP_E2E_VM_DIR (state, default /var/lib/sctp-e2e/vm), SCTP_E2E_CACHE_DIR (default
 // ~/.cache/sctp-e2e), SCTP_E2E_VM_PORT (fixed ssh port; default: a free one), SCTP_E2E_VM_MEM (MiB, 1024),
 // SCTP_E2E_VM_BOOT_TIMEOUT (seconds, 300).
-import { spawnSync, execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, renameSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  VM_SRC_DIR, VmError, cacheRoot, imageComplete, imageInputs, qemuState, readPidFile, readVmJson, vmStateDir,
-  type VmJson,
-} from './vm.ts';
 import { formatDuration, roundSeconds } from '../lib/framework/duration.ts';
+import { ExitCode, UsageError } from '../lib/framework/errors.ts';
+import { runMain } from '../lib/framework/main.ts';
 import { createTap, deleteTap, joinDown, joinProxyModeArg, joinUp, qemuTapArgs, TAP } from './join.ts';
+import { cacheRoot, imageComplete, imageInputs, qemuState, readPidFile, readVmJson, VM_SRC_DIR, VmError, type VmJson, vmStateDir } from './vm.ts';
 
 const QEMU = 'qemu-system-x86_64';
-const log = (msg: string): void => { process.stderr.write(`${msg}\n`); };
+const log = (msg: string): void => {
+  process.stderr.write(`${msg}\n`);
+};
 
 function requireRoot(what: string): void {
   if (process.getuid?.() !== 0) throw new VmError(`vm ${what} must run as root (mmdebstrap, QEMU state under /var/lib); rerun with sudo.`, 2);
@@ -55,7 +56,10 @@ export function build(): { dir: string; cached: boolean; seconds: number } {
   // Drop images built from older inputs: they are ~1 GB each and can never be picked again.
   for (const d of readdirSync(cacheRoot())) {
     const p = join(cacheRoot(), d);
-    if (/^vm-[0-9a-f]{12}$/.test(d) && p !== inputs.dir) { rmSync(p, { recursive: true, force: true }); log(`vm build: removed stale image ${p}`); }
+    if (/^vm-[0-9a-f]{12}$/.test(d) && p !== inputs.dir) {
+      rmSync(p, { recursive: true, force: true });
+      log(`vm build: removed stale image ${p}`);
+    }
   }
   return { dir: inputs.dir, cached: false, seconds };
 }
@@ -73,8 +77,10 @@ async function pickPort(): Promise<number> {
   const fixed = process.env.SCTP_E2E_VM_PORT;
   if (fixed) {
     const port = Number(fixed);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new VmError(`SCTP_E2E_VM_PORT=${fixed} is not a port number; set 1-65535 or unset it to pick a free port.`, 2);
-    if (!(await portFree(port))) throw new VmError(`port ${port} on 127.0.0.1 is taken; set SCTP_E2E_VM_PORT to a free port or unset it to pick one automatically.`, 2);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new VmError(`SCTP_E2E_VM_PORT=${fixed} is not a port number; set 1-65535 or unset it to pick a free port.`, 2);
+    if (!(await portFree(port)))
+      throw new VmError(`port ${port} on 127.0.0.1 is taken; set SCTP_E2E_VM_PORT to a free port or unset it to pick one automatically.`, 2);
     return port;
   }
   for (let i = 0; i < 20; i++) {
@@ -105,9 +111,25 @@ function checkLeftovers(dir: string): void {
 }
 
 function sshArgs(s: { port: number; keyPath: string; knownHostsPath: string }, connectTimeout = 5): string[] {
-  return ['-o', 'BatchMode=yes', '-o', `ConnectTimeout=${connectTimeout}`, '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${s.knownHostsPath}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
-    '-i', s.keyPath, '-p', String(s.port), 'root@127.0.0.1'];
+  return [
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    `ConnectTimeout=${connectTimeout}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${s.knownHostsPath}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
+    '-i',
+    s.keyPath,
+    '-p',
+    String(s.port),
+    'root@127.0.0.1',
+  ];
 }
 
 function sshRun(s: { port: number; keyPath: string; knownHostsPath: string }, cmd: string, timeoutMs = 15_000) {
@@ -132,7 +154,10 @@ export async function up(opts: { joinCluster?: boolean } = {}): Promise<VmJson> 
   const img = build();
   const t0 = performance.now();
   let ok = false;
-  const onSignal = (): void => { log('vm up: interrupted; cleaning up'); void down({ quiet: true }).finally(() => process.exit(130)); };
+  const onSignal = (): void => {
+    log('vm up: interrupted; cleaning up');
+    void down({ quiet: true }).finally(() => process.exit(ExitCode.interrupted));
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -143,26 +168,54 @@ export async function up(opts: { joinCluster?: boolean } = {}): Promise<VmJson> 
     const hostKey = readFileSync(join(img.dir, 'ssh_host_ed25519_key.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
     const knownHostsPath = join(dir, 'ssh', 'known_hosts');
     writeFileSync(knownHostsPath, `[127.0.0.1]:${port} ${hostKey}\n`);
-    if (opts.joinCluster) { createTap(); log(`vm up: tap ${TAP} in the cluster bridge (guest 10.199.0.20)`); }
+    if (opts.joinCluster) {
+      createTap();
+      log(`vm up: tap ${TAP} in the cluster bridge (guest 10.199.0.20)`);
+    }
     const overlay = join(dir, 'overlay.qcow2');
     execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', join(img.dir, 'rootfs.img'), '-F', 'raw', overlay], { timeout: 30_000 });
     const memoryMiB = Number(process.env.SCTP_E2E_VM_MEM ?? (opts.joinCluster ? 2048 : 1024));
     const consoleLog = join(dir, 'console.log');
     const args = [
-      '-name', 'sctp-e2e-vm', '-accel', 'tcg,thread=multi,tb-size=256', '-cpu', 'max', '-m', String(memoryMiB), '-smp', '2',
-      '-display', 'none', '-monitor', 'none', '-serial', `file:${consoleLog}`,
-      '-kernel', join(img.dir, 'vmlinuz'), '-initrd', join(img.dir, 'initrd.img'),
-      '-append', 'root=/dev/vda rw console=ttyS0 panic=-1 quiet',
-      '-drive', `file=${overlay},format=qcow2,if=virtio,cache=unsafe`,
-      '-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:22`, '-device', 'virtio-net-pci,netdev=n0',
+      '-name',
+      'sctp-e2e-vm',
+      '-accel',
+      'tcg,thread=multi,tb-size=256',
+      '-cpu',
+      'max',
+      '-m',
+      String(memoryMiB),
+      '-smp',
+      '2',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-serial',
+      `file:${consoleLog}`,
+      '-kernel',
+      join(img.dir, 'vmlinuz'),
+      '-initrd',
+      join(img.dir, 'initrd.img'),
+      '-append',
+      'root=/dev/vda rw console=ttyS0 panic=-1 quiet',
+      '-drive',
+      `file=${overlay},format=qcow2,if=virtio,cache=unsafe`,
+      '-netdev',
+      `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:22`,
+      '-device',
+      'virtio-net-pci,netdev=n0',
       ...(opts.joinCluster ? qemuTapArgs() : []),
       // No -no-reboot: a guest reboot is the only way back to "sctp.ko not loaded" (see reboot()).
-      '-daemonize', '-pidfile', join(dir, 'qemu.pid'),
+      '-daemonize',
+      '-pidfile',
+      join(dir, 'qemu.pid'),
     ];
     const q = spawnSync(QEMU, args, { encoding: 'utf8', timeout: 60_000 });
     if (q.status !== 0) {
       const err = (q.stderr || q.error?.message || '').trim().split('\n')[0] ?? '';
-      if (/host forwarding|Address already in use/i.test(err)) throw new VmError(`port ${port} on 127.0.0.1 was taken when QEMU started (${err}); rerun npm run vm:up.`);
+      if (/host forwarding|Address already in use/i.test(err))
+        throw new VmError(`port ${port} on 127.0.0.1 was taken when QEMU started (${err}); rerun npm run vm:up.`);
       throw new VmError(`QEMU failed to start: ${err}`);
     }
     const pid = readPidFile(dir);
@@ -176,16 +229,29 @@ export async function up(opts: { joinCluster?: boolean } = {}): Promise<VmJson> 
       if (qemuState(pid, dir) !== 'running') throw new VmError(`QEMU exited during boot; console tail:\n${consoleTail(dir)}`);
       if (/Kernel panic/.test(readFileSync(consoleLog, 'utf8'))) throw new VmError(`the guest kernel panicked during boot; console tail:\n${consoleTail(dir)}`);
       const r = sshRun(ssh, 'uname -r', 10_000);
-      if (r.status === 0) { kernel = r.stdout.trim(); break; }
+      if (r.status === 0) {
+        kernel = r.stdout.trim();
+        break;
+      }
       last = (r.stderr || '').trim().split('\n').pop() ?? '';
-      if (/Host key verification failed|REMOTE HOST IDENTIFICATION/.test(last)) throw new VmError(`the VM's ssh host key does not match the one baked into ${img.dir}; remove that dir and rerun npm run vm:up.`);
-      if (Date.now() > deadline) throw new VmError(`ssh to 127.0.0.1:${port} not ready after ${process.env.SCTP_E2E_VM_BOOT_TIMEOUT ?? 300}s (last: ${last}); console tail:\n${consoleTail(dir)}`);
+      if (/Host key verification failed|REMOTE HOST IDENTIFICATION/.test(last))
+        throw new VmError(`the VM's ssh host key does not match the one baked into ${img.dir}; remove that dir and rerun npm run vm:up.`);
+      if (Date.now() > deadline)
+        throw new VmError(
+          `ssh to 127.0.0.1:${port} not ready after ${process.env.SCTP_E2E_VM_BOOT_TIMEOUT ?? 300}s (last: ${last}); console tail:\n${consoleTail(dir)}`,
+        );
       await sleep(1000);
     }
     const bootSeconds = roundSeconds(performance.now() - t0);
     const vm: VmJson = {
       ssh: { host: '127.0.0.1', port, user: 'root', keyPath, knownHostsPath },
-      kernel, qemuPid: pid, consoleLog, image: img.dir, memoryMiB, startedAt: new Date().toISOString(), bootSeconds,
+      kernel,
+      qemuPid: pid,
+      consoleLog,
+      image: img.dir,
+      memoryMiB,
+      startedAt: new Date().toISOString(),
+      bootSeconds,
     };
     writeFileSync(join(dir, 'vm.json.tmp'), `${JSON.stringify(vm, null, 2)}\n`);
     renameSync(join(dir, 'vm.json.tmp'), join(dir, 'vm.json'));
@@ -229,12 +295,21 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<{ how: strin
   const say = opts.quiet ? (_: string) => {} : log;
   const dir = vmStateDir();
   const t0 = performance.now();
-  if (!existsSync(dir)) { say(`vm down: nothing to do (${dir} does not exist)`); return { how: 'nothing', seconds: 0 }; }
+  if (!existsSync(dir)) {
+    say(`vm down: nothing to do (${dir} does not exist)`);
+    return { how: 'nothing', seconds: 0 };
+  }
   if (process.getuid?.() !== 0) throw new VmError('vm down must run as root; rerun with sudo.', 2);
   const vm = readVmJson(dir);
   const pid = readPidFile(dir) ?? vm?.qemuPid;
   let how = 'not running';
-  if (await joinDown({ quiet: opts.quiet }).catch((e: unknown) => { say(`vm down: leaving the cluster failed: ${(e as Error).message}`); return false; })) say('vm down: left the cluster');
+  if (
+    await joinDown({ quiet: opts.quiet }).catch((e: unknown) => {
+      say(`vm down: leaving the cluster failed: ${(e as Error).message}`);
+      return false;
+    })
+  )
+    say('vm down: left the cluster');
   if (pid !== undefined) {
     const st = qemuState(pid, dir);
     if (st === 'foreign') say(`vm down: pid ${pid} is not a QEMU of ${dir}; leaving it alone`);
@@ -245,11 +320,14 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<{ how: strin
         // The connection drops as the guest goes down; the exit code of ssh means nothing here.
         const r = sshRun(ssh, 'systemctl poweroff', 10_000);
         const accepted = r.status === 0 || /closed by remote host|Connection to \S+ closed/.test(r.stderr ?? '');
-        if (accepted && await waitGone(pid, dir, 30_000)) how = 'poweroff';
+        if (accepted && (await waitGone(pid, dir, 30_000))) how = 'poweroff';
       }
       if (how !== 'poweroff') {
         process.kill(pid, 'SIGTERM');
-        if (!(await waitGone(pid, dir, 5_000))) { process.kill(pid, 'SIGKILL'); await waitGone(pid, dir, 5_000); }
+        if (!(await waitGone(pid, dir, 5_000))) {
+          process.kill(pid, 'SIGKILL');
+          await waitGone(pid, dir, 5_000);
+        }
       }
     }
   }
@@ -299,8 +377,13 @@ function status(): number {
   const pid = readPidFile(dir) ?? vm?.qemuPid;
   const st = pid !== undefined ? qemuState(pid, dir) : 'gone';
   if (!vm) {
-    log(st === 'running' ? `vm status: QEMU pid ${pid} runs but ${dir}/vm.json is missing (up still booting or crashed); npm run vm:down cleans it.`
-      : existsSync(dir) ? `vm status: down, with leftover state in ${dir}; npm run vm:down cleans it.` : 'vm status: down');
+    log(
+      st === 'running'
+        ? `vm status: QEMU pid ${pid} runs but ${dir}/vm.json is missing (up still booting or crashed); npm run vm:down cleans it.`
+        : existsSync(dir)
+          ? `vm status: down, with leftover state in ${dir}; npm run vm:down cleans it.`
+          : 'vm status: down',
+    );
     return 3;
   }
   const r = st === 'running' ? sshRun(vm.ssh, 'uname -r; cut -d" " -f1 /proc/uptime', 15_000) : undefined;
@@ -312,21 +395,30 @@ function status(): number {
 async function main(): Promise<number> {
   const cmd = process.argv[2];
   switch (cmd) {
-    case 'build': { const b = build(); if (!b.cached) log(`vm build: done in ${formatDuration(b.seconds * 1000)}`); return 0; }
-    case 'up': if (process.argv.includes('--join-cluster')) await upJoined(); else await up(); return 0;
-    case 'down': await down(); return 0;
-    case 'status': return status();
-    case 'reboot': await reboot(); return 0;
+    case 'build': {
+      const b = build();
+      if (!b.cached) log(`vm build: done in ${formatDuration(b.seconds * 1000)}`);
+      return 0;
+    }
+    case 'up':
+      if (process.argv.includes('--join-cluster')) await upJoined();
+      else await up();
+      return 0;
+    case 'down':
+      await down();
+      return 0;
+    case 'status':
+      return status();
+    case 'reboot':
+      await reboot();
+      return 0;
     default:
-      log('usage: tsx vm/cli.ts build | up [--join-cluster [--proxy-mode iptables|nftables|ipvs]] | down | status | reboot');
-      return 2;
+      throw new UsageError(cmd ? `unknown command ${JSON.stringify(cmd)}` : 'missing command');
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().then((code) => process.exit(code), (e: unknown) => {
-    if (e instanceof VmError) { log(`vm ${process.argv[2]}: ${e.message}`); process.exit(e.exitCode); }
-    log(`vm ${process.argv[2]}: unexpected error: ${(e as Error).stack ?? String(e)}`);
-    process.exit(1);
+  runMain(`vm ${process.argv[2] ?? ''}`.trim(), main, {
+    usage: 'usage: tsx vm/cli.ts build | up [--join-cluster [--proxy-mode iptables|nftables|ipvs]] | down | status | reboot',
   });
 }

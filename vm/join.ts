@@ -6,7 +6,7 @@
 //       each cluster node's pod subnet via that node and the service CIDR on the cluster NIC (as cluster/up.ts does);
 //     - a kubelet client certificate for system:node:sctp-e2e-vm signed by the cluster CA;
 //     - kubelet and kube-proxy (the cluster's binaries), pause/busybox/coredns/agnhost images exported from node1's
-//       containerd, configs rendered by cluster/render.ts for a node {sctp-e2e-vm, 10.199.0.20, 10.244.20.0/24};
+//       containerd, configs rendered by cluster/components.ts for a node {sctp-e2e-vm, 10.199.0.20, 10.244.20.0/24};
 //     - containerd, kubelet, kube-proxy as transient systemd units in the guest; waits for the node to be Ready;
 //     - a merged cluster.json (cluster's + the VM node with its ssh parameters) in $SCTP_E2E_VM_DIR/join/cluster/,
 //       so the suite can ssh to the VM node: SCTP_E2E_CLUSTER_DIR=/var/lib/sctp-e2e/vm/join/cluster npm run e2e ...
@@ -16,24 +16,57 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatDuration, roundSeconds } from '../lib/framework/duration.ts';
 import {
-  BRIDGE, OUTSIDE, SERVICE_CIDR, apiServerURL, certSubject, kubeProxyArgs, kubeletArgs, layout, nodeSpec, renderCertExtensions,
-  renderCniConflist, renderContainerdConfig, renderKubeProxyConfig, renderKubeconfig, renderKubeletConfig, IMAGES,
-  ContractError, NODE_PROXY_MODES, clusterJsonPath, isNetnsNode, readClusterJson, readClusterState, type ClusterJson, type NodeProxyMode, type NodeSpec, type ProxyMode,
+  apiServerURL,
+  BRIDGE,
+  type ClusterJson,
+  ContractError,
+  certSubject,
+  clusterJsonPath,
+  IMAGES,
+  isNetnsNode,
+  kubeletArgs,
+  kubeProxyArgs,
+  layout,
+  NODE_PROXY_MODES,
+  type NodeProxyMode,
+  type NodeSpec,
+  nodeSpec,
+  OUTSIDE,
+  type ProxyMode,
+  readClusterJson,
+  readClusterState,
+  renderCertExtensions,
+  renderCniConflist,
+  renderContainerdConfig,
+  renderKubeconfig,
+  renderKubeletConfig,
+  renderKubeProxyConfig,
+  SERVICE_CIDR,
 } from '../cluster/contract.ts';
-import { VmError, readVmJson, vmStateDir, type VmJson } from './vm.ts';
+import { formatDuration, roundSeconds } from '../lib/framework/duration.ts';
+import { UsageError } from '../lib/framework/errors.ts';
+import { runMain } from '../lib/framework/main.ts';
+import { readVmJson, VmError, type VmJson, vmStateDir } from './vm.ts';
 
 export const TAP = 'sctpe2e-vm0';
 export const TAP_MAC = '52:54:00:c7:00:14';
 export const VM_NODE: NodeSpec = {
-  index: 20, name: 'sctp-e2e-vm', netns: 'sctpe2e-vm', ip: '10.199.0.20', hostVeth: TAP, podSubnet: '10.244.20.0/24', controlPlane: false,
+  index: 20,
+  name: 'sctp-e2e-vm',
+  netns: 'sctpe2e-vm',
+  ip: '10.199.0.20',
+  hostVeth: TAP,
+  podSubnet: '10.244.20.0/24',
+  controlPlane: false,
 };
 export const VM_NODE_LABEL = 'sctp-e2e.io/kernel-lane=true';
-/** Where the guest keeps the node's files: layout() of cluster/render.ts rooted here, so the renderers apply unchanged. */
+/** Where the guest keeps the node's files: layout() of cluster/topology.ts rooted here, so the renderers apply unchanged. */
 const GUEST_DIR = '/var/lib/sctpe2e';
 
-const log = (msg: string): void => { process.stderr.write(`${msg}\n`); };
+const log = (msg: string): void => {
+  process.stderr.write(`${msg}\n`);
+};
 const clusterDir = (): string => process.env.SCTP_E2E_CLUSTER_DIR_REAL ?? process.env.SCTP_E2E_CLUSTER_DIR ?? '/var/lib/sctp-e2e/cluster';
 export const joinDir = (): string => join(vmStateDir(), 'join');
 
@@ -41,12 +74,12 @@ interface JoinState {
   node: string;
   ip: string;
   podSubnet: string;
-  hostRoutes: string[];                      // `ip route` specs added in the root netns
+  hostRoutes: string[]; // `ip route` specs added in the root netns
   netnsRoutes: { netns: string; route: string }[];
   kubeconfig: string;
   kubectl: string;
-  clusterJson: string;                       // merged cluster.json for SCTP_E2E_CLUSTER_DIR
-  proxyMode?: NodeProxyMode;                 // this node's kube-proxy mode (the cluster's, or ipvs)
+  clusterJson: string; // merged cluster.json for SCTP_E2E_CLUSTER_DIR
+  proxyMode?: NodeProxyMode; // this node's kube-proxy mode (the cluster's, or ipvs)
   joinedAt?: string;
   joinSeconds?: number;
 }
@@ -54,26 +87,48 @@ interface JoinState {
 function sh(cmd: string, args: string[], opts: { timeoutMs?: number; allowFail?: boolean; input?: string } = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000, input: opts.input, maxBuffer: 64 << 20 });
   if (!opts.allowFail && r.status !== 0) {
-    throw new VmError(`${cmd} ${args.join(' ').slice(0, 160)} failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-2).join(' | ')}`);
+    throw new VmError(
+      `${cmd} ${args.join(' ').slice(0, 160)} failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-2).join(' | ')}`,
+    );
   }
   return r;
 }
 
 function sshBase(vm: VmJson): string[] {
   const s = vm.ssh;
-  return ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${s.knownHostsPath}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-i', s.keyPath];
+  return [
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=10',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${s.knownHostsPath}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
+    '-i',
+    s.keyPath,
+  ];
 }
 
 function guest(vm: VmJson, script: string, opts: { timeoutMs?: number; allowFail?: boolean } = {}) {
-  return sh('ssh', [...sshBase(vm), '-p', String(vm.ssh.port), 'root@127.0.0.1', 'bash -euo pipefail -s'], { ...opts, input: script, timeoutMs: opts.timeoutMs ?? 60_000 });
+  return sh('ssh', [...sshBase(vm), '-p', String(vm.ssh.port), 'root@127.0.0.1', 'bash -euo pipefail -s'], {
+    ...opts,
+    input: script,
+    timeoutMs: opts.timeoutMs ?? 60_000,
+  });
 }
 
 /** scp over the cluster NIC (user-mode networking under TCG manages only a few MB/s); known_hosts has the guest key for 10.199.0.20. */
 function copyIn(vm: VmJson, knownHosts: string, files: [string, string][], timeoutMs = 300_000): void {
   const base = sshBase(vm).map((a) => (a.startsWith('UserKnownHostsFile=') ? `UserKnownHostsFile=${knownHosts}` : a));
   sh('scp', [...base, '-q', ...files.map(([src]) => src), `root@${VM_NODE.ip}:/tmp/`], { timeoutMs });
-  guest(vm, files.map(([src, dest]) => `install -D -m 0755 /tmp/${src.split('/').pop()} ${dest} && rm -f /tmp/${src.split('/').pop()}`).join('\n'), { timeoutMs });
+  guest(vm, files.map(([src, dest]) => `install -D -m 0755 /tmp/${src.split('/').pop()} ${dest} && rm -f /tmp/${src.split('/').pop()}`).join('\n'), {
+    timeoutMs,
+  });
 }
 
 // ---------------------------------------------------------------- host side: tap (called by vm/cli.ts up/down)
@@ -106,15 +161,18 @@ function readCluster(): { cj: ClusterJson; binDir: string; kubectl: string } {
   try {
     cj = readClusterJson(clusterDir());
   } catch (e) {
-    throw e instanceof ContractError ? new VmError(`${e.message}; bring the cluster down and up again (npm run cluster:down; npm run cluster:up -- --nodes 1).`, 2) : e;
+    throw e instanceof ContractError
+      ? new VmError(`${e.message}; bring the cluster down and up again (npm run cluster:down; npm run cluster:up -- --nodes 1).`, 2)
+      : e;
   }
   if (!cj) throw new VmError(`no local cluster (${clusterJsonPath(clusterDir())} is missing); run npm run cluster:up -- --nodes 1 first.`, 2);
   const st = readClusterState(clusterDir());
-  if (!st?.binDir || !existsSync(join(st.binDir, 'kubelet'))) throw new VmError(`the cluster's state.json names no binary dir with a kubelet; run bash cluster/build.sh.`, 2);
+  if (!st?.binDir || !existsSync(join(st.binDir, 'kubelet')))
+    throw new VmError(`the cluster's state.json names no binary dir with a kubelet; run bash cluster/build.sh.`, 2);
   return { cj, binDir: st.binDir, kubectl: join(st.binDir, 'kubectl') };
 }
 
-/** Pod subnet of a cluster node (cluster/render.ts nodeSpec: sctp-e2e-nodeN → 10.244.N.0/24). */
+/** Pod subnet of a cluster node (cluster/topology.ts nodeSpec: sctp-e2e-nodeN → 10.244.N.0/24). */
 function podSubnetOf(name: string): string | undefined {
   const m = /-node(\d)$/.exec(name);
   return m ? nodeSpec(Number(m[1])).podSubnet : undefined;
@@ -126,7 +184,7 @@ function kubectlRun(st: { kubectl: string; kubeconfig: string }, args: string[],
 
 function readJoin(): JoinState | undefined {
   const p = join(joinDir(), 'join.json');
-  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) as JoinState : undefined;
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as JoinState) : undefined;
 }
 
 function writeJoin(s: JoinState): void {
@@ -138,7 +196,8 @@ export function joinProxyModeArg(argv: string[]): NodeProxyMode | undefined {
   const i = argv.findIndex((a) => a === '--proxy-mode' || a.startsWith('--proxy-mode='));
   if (i < 0) return undefined;
   const v = argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
-  if (!(NODE_PROXY_MODES as readonly string[]).includes(v ?? '')) throw new VmError(`--proxy-mode must be one of ${NODE_PROXY_MODES.join(', ')} (ipvs: the VM's kernel has IPVS), not ${JSON.stringify(v ?? '')}`, 2);
+  if (!(NODE_PROXY_MODES as readonly string[]).includes(v ?? ''))
+    throw new VmError(`--proxy-mode must be one of ${NODE_PROXY_MODES.join(', ')} (ipvs: the VM's kernel has IPVS), not ${JSON.stringify(v ?? '')}`, 2);
   return v as NodeProxyMode;
 }
 
@@ -147,14 +206,21 @@ export async function joinUp(o: { proxyMode?: NodeProxyMode } = {}): Promise<Joi
   const t0 = performance.now();
   const vm = readVmJson();
   if (!vm) throw new VmError(`no running VM (${vmStateDir()}/vm.json missing); start it with npm run vm:up -- --join-cluster.`, 3);
-  if (!tapExists()) throw new VmError(`tap ${TAP} does not exist: the VM was started without --join-cluster; npm run vm:down, then npm run vm:up -- --join-cluster.`, 3);
+  if (!tapExists())
+    throw new VmError(`tap ${TAP} does not exist: the VM was started without --join-cluster; npm run vm:down, then npm run vm:up -- --join-cluster.`, 3);
   if (readJoin()) throw new VmError(`the VM already joined (${joinDir()}/join.json); tsx vm/join.ts down first.`, 3);
   const { cj, binDir, kubectl } = readCluster();
   const d = joinDir();
   mkdirSync(join(d, 'cluster'), { recursive: true, mode: 0o700 });
   const st: JoinState = {
-    node: VM_NODE.name, ip: VM_NODE.ip, podSubnet: VM_NODE.podSubnet, hostRoutes: [], netnsRoutes: [],
-    kubeconfig: cj.kubeconfig, kubectl, clusterJson: join(d, 'cluster', 'cluster.json'),
+    node: VM_NODE.name,
+    ip: VM_NODE.ip,
+    podSubnet: VM_NODE.podSubnet,
+    hostRoutes: [],
+    netnsRoutes: [],
+    kubeconfig: cj.kubeconfig,
+    kubectl,
+    clusterJson: join(d, 'cluster', 'cluster.json'),
   };
   writeJoin(st);
   const mode: NodeProxyMode = o.proxyMode ?? cj.proxyMode;
@@ -167,11 +233,13 @@ export async function joinUp(o: { proxyMode?: NodeProxyMode } = {}): Promise<Joi
   // 1. Routes (recorded before they are added, so down removes exactly these).
   log(`vm join: routes ${VM_NODE.podSubnet} via ${VM_NODE.ip} (host, ${nodeNetns.join(', ')}, ${OUTSIDE.netns})`);
   const hostRoute = `${VM_NODE.podSubnet} via ${VM_NODE.ip} dev ${BRIDGE}`;
-  st.hostRoutes.push(hostRoute); writeJoin(st);
+  st.hostRoutes.push(hostRoute);
+  writeJoin(st);
   sh('ip', ['route', 'replace', ...hostRoute.split(' ')]);
   for (const netns of [...nodeNetns, cj.outside.netns]) {
     const route = `${VM_NODE.podSubnet} via ${VM_NODE.ip}`;
-    st.netnsRoutes.push({ netns, route }); writeJoin(st);
+    st.netnsRoutes.push({ netns, route });
+    writeJoin(st);
     sh('ip', ['-n', netns, 'route', 'replace', ...route.split(' ')]);
   }
 
@@ -181,15 +249,51 @@ export async function joinUp(o: { proxyMode?: NodeProxyMode } = {}): Promise<Joi
   mkdirSync(k, { recursive: true, mode: 0o700 });
   const cert = { stem: `kubelet-${VM_NODE.name}`, cn: `system:node:${VM_NODE.name}`, o: 'system:nodes', usage: 'client' as const };
   writeFileSync(`${k}/${cert.stem}.ext`, renderCertExtensions(cert));
-  sh('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${k}/${cert.stem}.key`, '-out', `${k}/${cert.stem}.csr`, '-subj', certSubject(cert)]);
-  sh('openssl', ['x509', '-req', '-in', `${k}/${cert.stem}.csr`, '-CA', `${pki}/ca.crt`, '-CAkey', `${pki}/ca.key`, '-set_serial', `0x${Date.now().toString(16)}`,
-    '-days', '30', '-out', `${k}/${cert.stem}.crt`, '-extfile', `${k}/${cert.stem}.ext`]);
+  sh('openssl', [
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    `${k}/${cert.stem}.key`,
+    '-out',
+    `${k}/${cert.stem}.csr`,
+    '-subj',
+    certSubject(cert),
+  ]);
+  sh('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    `${k}/${cert.stem}.csr`,
+    '-CA',
+    `${pki}/ca.crt`,
+    '-CAkey',
+    `${pki}/ca.key`,
+    '-set_serial',
+    `0x${Date.now().toString(16)}`,
+    '-days',
+    '30',
+    '-out',
+    `${k}/${cert.stem}.crt`,
+    '-extfile',
+    `${k}/${cert.stem}.ext`,
+  ]);
   const pem = (f: string) => readFileSync(f, 'utf8');
   const gl = layout(GUEST_DIR);
   const gp = gl.node(VM_NODE);
   const files: Record<string, string> = {
     [`${gl.pki}/ca.crt`]: pem(`${pki}/ca.crt`),
-    [gp.kubeletKubeconfig]: renderKubeconfig({ user: `system:node:${VM_NODE.name}`, caPem: pem(`${pki}/ca.crt`), certPem: pem(`${k}/${cert.stem}.crt`), keyPem: pem(`${k}/${cert.stem}.key`), server: apiServerURL() }),
+    [gp.kubeletKubeconfig]: renderKubeconfig({
+      user: `system:node:${VM_NODE.name}`,
+      caPem: pem(`${pki}/ca.crt`),
+      certPem: pem(`${k}/${cert.stem}.crt`),
+      keyPem: pem(`${k}/${cert.stem}.key`),
+      server: apiServerURL(),
+    }),
     [gp.proxyKubeconfig]: pem(layout(clusterDir()).node(nodeSpec(1)).proxyKubeconfig),
     [gp.containerdConfig]: renderContainerdConfig(gl, VM_NODE),
     [`${gp.cniConfDir}/10-sctpe2e.conflist`]: renderCniConflist(gl, VM_NODE, cniMode),
@@ -208,15 +312,22 @@ export async function joinUp(o: { proxyMode?: NodeProxyMode } = {}): Promise<Joi
   const hostKey = readFileSync(vm.ssh.knownHostsPath, 'utf8').trim().split(/\s+/).slice(1, 3).join(' ');
   const kh = join(d, 'known_hosts');
   writeFileSync(kh, `${VM_NODE.ip} ${hostKey}\n`);
-  copyIn(vm, kh, [[join(binDir, 'kubelet'), '/usr/local/bin/kubelet'], [join(binDir, 'kube-proxy'), '/usr/local/bin/kube-proxy'], [archive, `${GUEST_DIR}/images.tar`]]);
+  copyIn(vm, kh, [
+    [join(binDir, 'kubelet'), '/usr/local/bin/kubelet'],
+    [join(binDir, 'kube-proxy'), '/usr/local/bin/kube-proxy'],
+    [archive, `${GUEST_DIR}/images.tar`],
+  ]);
   log(`vm join: copied kubelet, kube-proxy and ${images.length} images into the guest in ${formatDuration(performance.now() - tc)}`);
 
   // 4. Guest configuration and daemons.
   // Pod ranges of the cluster nodes: what the host routes via a node (add-ons such as cluster/netpol's Cilium move
-  // node1's pods to other ranges), plus the cluster/render.ts convention sctp-e2e-nodeN -> 10.244.N.0/24.
+  // node1's pods to other ranges), plus the cluster/topology.ts convention sctp-e2e-nodeN -> 10.244.N.0/24.
   const nodeIPs = new Set(cj.nodes.map((n) => n.ip));
   const podRoutes = new Map<string, string>();
-  for (const n of cj.nodes) { const s = podSubnetOf(n.name); if (s) podRoutes.set(s, n.ip); }
+  for (const n of cj.nodes) {
+    const s = podSubnetOf(n.name);
+    if (s) podRoutes.set(s, n.ip);
+  }
   for (const line of sh('ip', ['-4', 'route', 'show']).stdout.split('\n')) {
     const m = /^(10\.244\.\d+\.\d+\/\d+) via (\S+) dev /.exec(line.trim());
     if (m && nodeIPs.has(m[2]!) && m[1] !== VM_NODE.podSubnet) podRoutes.set(m[1]!, m[2]!);
@@ -224,7 +335,9 @@ export async function joinUp(o: { proxyMode?: NodeProxyMode } = {}): Promise<Joi
   const routes = [...podRoutes].map(([cidr, via]) => `ip route replace ${cidr} via ${via} dev "$nic"`);
   // Persistent units (not transient): `tsx vm/cli.ts reboot` -- the only way to unload sctp.ko -- brings the node back.
   const netUp = [
-    '#!/bin/bash', '# Written by vm/join.ts: the cluster NIC, routes and sysctls of node ' + VM_NODE.name, 'set -eu',
+    '#!/bin/bash',
+    '# Written by vm/join.ts: the cluster NIC, routes and sysctls of node ' + VM_NODE.name,
+    'set -eu',
     `nic=$(ip -o link | awk -F': ' 'tolower($0) ~ /${TAP_MAC}/ {print $2; exit}')`,
     `[ -n "$nic" ] || { echo "no NIC with MAC ${TAP_MAC}" >&2; exit 1; }`,
     'ip link set "$nic" up',
@@ -236,21 +349,55 @@ export async function joinUp(o: { proxyMode?: NodeProxyMode } = {}): Promise<Joi
     ...(mode === 'ipvs' ? ['modprobe -a ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack'] : []),
     'sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1',
     // cgroup v2: the kubelet wants its cgroupRoot to exist, with the controllers delegated down to it.
-    `for c in cpuset cpu io memory pids hugetlb; do echo +$c > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true; done; mkdir -p /sys/fs/cgroup/${VM_NODE.netns}`,
-    `mkdir -p ${[gp.containerdRoot, gp.containerdState, gp.runcRoot, gp.optDir, gp.cniIpamDir, gp.kubeletRoot, gp.podLogs].join(' ')} /var/lib/kubelet /run/containerd`,
-    'echo "nic=$nic"', '',
+    `for c in cpuset cpu io memory pids hugetlb; do echo +$c > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || ` +
+      `true; done; mkdir -p /sys/fs/cgroup/${VM_NODE.netns}`,
+    `mkdir -p ${[gp.containerdRoot, gp.containerdState, gp.runcRoot, gp.optDir, gp.cniIpamDir, gp.kubeletRoot, gp.podLogs].join(' ')} ` +
+      `/var/lib/kubelet /run/containerd`,
+    'echo "nic=$nic"',
+    '',
   ].join('\n');
   files[`${GUEST_DIR}/net-up.sh`] = netUp;
-  const unitFile = (desc: string, after: string, exec: string, extra: string[] = []) => [
-    '[Unit]', `Description=${desc} (vm/join.ts)`, `After=${after}`, `Requires=${after}`, '',
-    '[Service]', ...extra, `ExecStart=${exec}`, '', '[Install]', 'WantedBy=multi-user.target', '',
-  ].join('\n');
-  files['/etc/systemd/system/sctpe2e-net.service'] = unitFile('cluster NIC and routes', 'systemd-networkd.service', `/bin/bash ${GUEST_DIR}/net-up.sh`, ['Type=oneshot', 'RemainAfterExit=yes']);
-  files['/etc/systemd/system/sctpe2e-containerd.service'] = unitFile('containerd', 'sctpe2e-net.service', `/usr/bin/containerd --config ${gp.containerdConfig}`, ['Delegate=yes', 'KillMode=process', 'Restart=always', 'LimitNOFILE=1048576']);
-  files['/etc/systemd/system/sctpe2e-kubelet.service'] = unitFile('kubelet', 'sctpe2e-containerd.service', ['/usr/local/bin/kubelet', ...kubeletArgs(gl, VM_NODE), `--node-labels=${VM_NODE_LABEL}`].join(' '), ['Delegate=yes', 'Restart=always', 'RestartSec=2']);
-  files['/etc/systemd/system/sctpe2e-kube-proxy.service'] = unitFile('kube-proxy', 'sctpe2e-net.service', ['/usr/local/bin/kube-proxy', ...kubeProxyArgs(gl, VM_NODE)].join(' '), ['Restart=always', 'RestartSec=2']);
+  const unitFile = (desc: string, after: string, exec: string, extra: string[] = []) =>
+    [
+      '[Unit]',
+      `Description=${desc} (vm/join.ts)`,
+      `After=${after}`,
+      `Requires=${after}`,
+      '',
+      '[Service]',
+      ...extra,
+      `ExecStart=${exec}`,
+      '',
+      '[Install]',
+      'WantedBy=multi-user.target',
+      '',
+    ].join('\n');
+  files['/etc/systemd/system/sctpe2e-net.service'] = unitFile('cluster NIC and routes', 'systemd-networkd.service', `/bin/bash ${GUEST_DIR}/net-up.sh`, [
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+  ]);
+  files['/etc/systemd/system/sctpe2e-containerd.service'] = unitFile(
+    'containerd',
+    'sctpe2e-net.service',
+    `/usr/bin/containerd --config ${gp.containerdConfig}`,
+    ['Delegate=yes', 'KillMode=process', 'Restart=always', 'LimitNOFILE=1048576'],
+  );
+  files['/etc/systemd/system/sctpe2e-kubelet.service'] = unitFile(
+    'kubelet',
+    'sctpe2e-containerd.service',
+    ['/usr/local/bin/kubelet', ...kubeletArgs(gl, VM_NODE), `--node-labels=${VM_NODE_LABEL}`].join(' '),
+    ['Delegate=yes', 'Restart=always', 'RestartSec=2'],
+  );
+  files['/etc/systemd/system/sctpe2e-kube-proxy.service'] = unitFile(
+    'kube-proxy',
+    'sctpe2e-net.service',
+    ['/usr/local/bin/kube-proxy', ...kubeProxyArgs(gl, VM_NODE)].join(' '),
+    ['Restart=always', 'RestartSec=2'],
+  );
   const script = [
-    ...Object.entries(files).map(([p, c]) => `mkdir -p ${p.replace(/\/[^/]+$/, '')}; base64 -d > ${p} <<'B64'\n${Buffer.from(c).toString('base64')}\nB64\nchmod 600 ${p}`),
+    ...Object.entries(files).map(
+      ([p, c]) => `mkdir -p ${p.replace(/\/[^/]+$/, '')}; base64 -d > ${p} <<'B64'\n${Buffer.from(c).toString('base64')}\nB64\nchmod 600 ${p}`,
+    ),
     'systemctl daemon-reload',
     'systemctl enable -q --now sctpe2e-net.service sctpe2e-containerd.service',
     `for i in $(seq 60); do ctr --address ${gp.containerdSock} version >/dev/null 2>&1 && break; sleep 1; done`,
@@ -259,13 +406,20 @@ export async function joinUp(o: { proxyMode?: NodeProxyMode } = {}): Promise<Joi
     'systemctl show -p ActiveState --value sctpe2e-kubelet.service',
   ].join('\n');
   const r = guest(vm, script, { timeoutMs: 300_000 });
-  log(`vm join: guest configured (kubelet ${r.stdout.trim().split('\n').pop()}); containerd, kubelet and kube-proxy started; waiting for node ${VM_NODE.name} Ready`);
+  log(
+    `vm join: guest configured (kubelet ${r.stdout.trim().split('\n').pop()}); containerd, kubelet and kube-proxy ` +
+      `started; waiting for node ${VM_NODE.name} Ready`,
+  );
 
   // 5. Ready.
   const deadline = Date.now() + 240_000;
   let last = '';
   for (;;) {
-    const q = kubectlRun(st, ['get', 'node', VM_NODE.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].message}'], true);
+    const q = kubectlRun(
+      st,
+      ['get', 'node', VM_NODE.name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].message}'],
+      true,
+    );
     last = (q.stdout || q.stderr).trim();
     if (q.status === 0 && q.stdout.startsWith('True')) break;
     if (Date.now() > deadline) {
@@ -279,7 +433,10 @@ export async function joinUp(o: { proxyMode?: NodeProxyMode } = {}): Promise<Joi
   const merged: ClusterJson = {
     ...cj,
     // no netns: the VM node is not a network namespace of this host (SCTP_E2E_NODE_ACCESS=local skips it)
-    nodes: [...cj.nodes, { name: VM_NODE.name, ip: VM_NODE.ip, ssh: { host: VM_NODE.ip, port: 22, user: 'root', keyPath: vm.ssh.keyPath, knownHostsPath: kh } }],
+    nodes: [
+      ...cj.nodes,
+      { name: VM_NODE.name, ip: VM_NODE.ip, ssh: { host: VM_NODE.ip, port: 22, user: 'root', keyPath: vm.ssh.keyPath, knownHostsPath: kh } },
+    ],
   };
   writeFileSync(st.clusterJson, `${JSON.stringify(merged, null, 2)}\n`);
   st.joinedAt = new Date().toISOString();
@@ -293,19 +450,38 @@ export async function joinUp(o: { proxyMode?: NodeProxyMode } = {}): Promise<Joi
 export async function joinDown(opts: { quiet?: boolean } = {}): Promise<boolean> {
   const say = opts.quiet ? (_: string) => {} : log;
   const st = readJoin();
-  if (!st) { rmSync(joinDir(), { recursive: true, force: true }); return false; }
+  if (!st) {
+    rmSync(joinDir(), { recursive: true, force: true });
+    return false;
+  }
   const vm = readVmJson();
   if (vm) {
     // Stop the node's daemons and pods so nothing keeps talking to the apiserver while the Node object goes.
-    guest(vm, 'systemctl disable -q --now sctpe2e-kubelet.service sctpe2e-kube-proxy.service 2>/dev/null || true; ' +
-      'ctr --address /var/lib/sctpe2e/sctp-e2e-vm/containerd/containerd.sock -n k8s.io tasks ls -q 2>/dev/null | xargs -r -n1 ctr --address /var/lib/sctpe2e/sctp-e2e-vm/containerd/containerd.sock -n k8s.io tasks kill -s KILL 2>/dev/null || true',
-    { allowFail: true, timeoutMs: 60_000 });
+    guest(
+      vm,
+      'systemctl disable -q --now sctpe2e-kubelet.service sctpe2e-kube-proxy.service 2>/dev/null || true; ' +
+        'ctr --address /var/lib/sctpe2e/sctp-e2e-vm/containerd/containerd.sock -n k8s.io tasks ls -q 2>/dev/null | xargs ' +
+        '-r -n1 ctr --address /var/lib/sctpe2e/sctp-e2e-vm/containerd/containerd.sock -n k8s.io tasks kill -s KILL 2>/dev/null || true',
+      { allowFail: true, timeoutMs: 60_000 },
+    );
   }
   if (existsSync(st.kubeconfig)) {
     const r = kubectlRun(st, ['delete', 'node', st.node, '--ignore-not-found', '--wait=false'], true);
-    say(`vm join down: node ${st.node}: ${r.status === 0 ? (r.stdout.trim() || 'not found') : `delete failed: ${r.stderr.trim()}`}`);
+    say(`vm join down: node ${st.node}: ${r.status === 0 ? r.stdout.trim() || 'not found' : `delete failed: ${r.stderr.trim()}`}`);
     // Pods bound to the deleted node are garbage-collected by the controller manager; force-delete the rest.
-    const pods = kubectlRun(st, ['get', 'pods', '-A', '--field-selector', `spec.nodeName=${st.node}`, '-o', 'jsonpath={range .items[*]}{.metadata.namespace} {.metadata.name}{"\\n"}{end}'], true);
+    const pods = kubectlRun(
+      st,
+      [
+        'get',
+        'pods',
+        '-A',
+        '--field-selector',
+        `spec.nodeName=${st.node}`,
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.namespace} {.metadata.name}{"\\n"}{end}',
+      ],
+      true,
+    );
     for (const line of pods.stdout.trim().split('\n').filter(Boolean)) {
       const [ns, name] = line.split(' ');
       kubectlRun(st, ['delete', 'pod', '-n', ns!, name!, '--grace-period=0', '--force', '--wait=false'], true);
@@ -320,7 +496,10 @@ export async function joinDown(opts: { quiet?: boolean } = {}): Promise<boolean>
 
 function status(): number {
   const st = readJoin();
-  if (!st) { log('vm join status: not joined'); return 3; }
+  if (!st) {
+    log('vm join status: not joined');
+    return 3;
+  }
   const r = kubectlRun(st, ['get', 'node', st.node, '-o', 'wide'], true);
   process.stdout.write(`${JSON.stringify(st, null, 2)}\n${r.stdout}`);
   return r.status === 0 ? 0 : 3;
@@ -328,17 +507,19 @@ function status(): number {
 
 async function main(): Promise<number> {
   switch (process.argv[2]) {
-    case 'up': await joinUp({ proxyMode: joinProxyModeArg(process.argv) }); return 0;
-    case 'down': await joinDown(); return 0;
-    case 'status': return status();
-    default: log('usage: tsx vm/join.ts up|down|status'); return 2;
+    case 'up':
+      await joinUp({ proxyMode: joinProxyModeArg(process.argv) });
+      return 0;
+    case 'down':
+      await joinDown();
+      return 0;
+    case 'status':
+      return status();
+    default:
+      throw new UsageError(process.argv[2] ? `unknown command ${JSON.stringify(process.argv[2])}` : 'missing command');
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  main().then((code) => process.exit(code), (e: unknown) => {
-    if (e instanceof VmError) { log(`vm join ${process.argv[2]}: ${e.message}`); process.exit(e.exitCode); }
-    log(`vm join ${process.argv[2]}: unexpected error: ${(e as Error).stack ?? String(e)}`);
-    process.exit(1);
-  });
+  runMain(`vm join ${process.argv[2] ?? ''}`.trim(), main, { usage: 'usage: tsx vm/join.ts up|down|status' });
 }

@@ -1,23 +1,31 @@
 // Kernel lane: shared pieces of the VM tool (paths, image hash, vm.json, process checks).
 // The CLI is vm/cli.ts; the image builder is vm/build.sh.
+
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ExitCode, UserError } from '../lib/framework/errors.ts';
 
 export const VM_SRC_DIR = dirname(fileURLToPath(import.meta.url));
 
-/** A user-facing failure: one sentence saying what is wrong and how to fix it. */
-export class VmError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
+/** A user-facing failure: one sentence saying what is wrong and how to fix it (runMain prints it; exit 1, 2 or 3). */
+export class VmError extends UserError {
+  constructor(message: string, exitCode: number = ExitCode.failed) {
+    super(message, exitCode);
     this.name = 'VmError';
   }
 }
 
-export interface VmSsh { host: string; port: number; user: string; keyPath: string; knownHostsPath: string }
+export interface VmSsh {
+  host: string;
+  port: number;
+  user: string;
+  keyPath: string;
+  knownHostsPath: string;
+}
 
 /** `$SCTP_E2E_VM_DIR/vm.json` (CONTRACTS.md "Kernel lane"); fields after `kernel` are extras. */
 export interface VmJson {
@@ -45,7 +53,10 @@ export function readVmJson(dir = vmStateDir()): VmJson | undefined {
   return JSON.parse(readFileSync(p, 'utf8')) as VmJson;
 }
 
-export interface KernelChoice { pkg: string; version: string }
+export interface KernelChoice {
+  pkg: string;
+  version: string;
+}
 
 /**
  * The kernel that goes into the image: Debian's linux-image-amd64 dependency as the host's apt lists see it
@@ -66,17 +77,24 @@ export function resolveKernel(): KernelChoice {
     pkg = m[1];
   }
   const cand = /Candidate: (\S+)/.exec(apt(['policy', pkg]))?.[1];
-  if (!cand || cand === '(none)') throw new VmError(`apt-cache has no candidate for ${pkg}; run apt-get update or set SCTP_E2E_VM_KERNEL_PACKAGE to an available kernel.`);
+  if (!cand || cand === '(none)')
+    throw new VmError(`apt-cache has no candidate for ${pkg}; run apt-get update or set SCTP_E2E_VM_KERNEL_PACKAGE to an available kernel.`);
   return { pkg, version: cand };
 }
 
-export interface ImageInputs { hash: string; kernel: KernelChoice; dir: string }
+export interface ImageInputs {
+  hash: string;
+  kernel: KernelChoice;
+  dir: string;
+}
 
 /** Cache key: builder scripts, package list, kernel package+version and mirrors. */
 export function imageInputs(kernel = resolveKernel()): ImageInputs {
   const h = createHash('sha256');
   for (const f of ['build.sh', 'prune-modules.sh', 'packages.txt']) {
-    h.update(`${f}\0`).update(readFileSync(join(VM_SRC_DIR, f))).update('\0');
+    h.update(`${f}\0`)
+      .update(readFileSync(join(VM_SRC_DIR, f)))
+      .update('\0');
   }
   h.update(`${kernel.pkg}=${kernel.version}\0`);
   h.update(`${process.env.SCTP_E2E_DEBIAN_MIRROR ?? ''}\0${process.env.SCTP_E2E_DEBIAN_SECURITY_MIRROR ?? ''}`);
@@ -85,8 +103,7 @@ export function imageInputs(kernel = resolveKernel()): ImageInputs {
 }
 
 export function imageComplete(dir: string): boolean {
-  return ['rootfs.img', 'vmlinuz', 'initrd.img', 'id_ed25519', 'ssh_host_ed25519_key.pub', 'build.json']
-    .every((f) => existsSync(join(dir, f)));
+  return ['rootfs.img', 'vmlinuz', 'initrd.img', 'id_ed25519', 'ssh_host_ed25519_key.pub', 'build.json'].every((f) => existsSync(join(dir, f)));
 }
 
 /** 'running' only if the pid is alive, not a zombie, and is a QEMU started for this state dir. */

@@ -2,15 +2,21 @@
 // Every name carries the run prefix (agt-<pid>-…); cleanup() kills started processes by PID
 // and deletes the namespaces (which takes their links, bridges and netfilter rules with them),
 // LIFO, collecting errors instead of throwing on the first.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync, readdirSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const AGNHOST_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 export const AGNHOST_BIN = join(AGNHOST_DIR, 'out', 'agnhost-sctp');
 
-export interface RunResult { code: number | null; stdout: string; stderr: string; ms: number; command: string }
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  command: string;
+}
 
 export function run(argv: string[], timeoutMs = 30_000, env?: NodeJS.ProcessEnv): Promise<RunResult> {
   const t0 = performance.now();
@@ -64,7 +70,9 @@ export class Lab {
   async addNetns(short: string): Promise<string> {
     const name = this.ns(short);
     await must(['ip', 'netns', 'add', name]);
-    this.defer(`netns ${name}`, async () => { await must(['ip', 'netns', 'del', name]); });
+    this.defer(`netns ${name}`, async () => {
+      await must(['ip', 'netns', 'del', name]);
+    });
     await must(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
     return name;
   }
@@ -88,13 +96,25 @@ export class Lab {
   }
 
   /** Starts a long-running agnhost-sctp in ns; resolves once stderr shows every `ready` pattern. */
-  async serve(ns: string, args: string[], ready: RegExp[], env: Record<string, string> = {}, timeoutMs = 10_000): Promise<{ proc: ChildProcess; log: () => string }> {
+  async serve(
+    ns: string,
+    args: string[],
+    ready: RegExp[],
+    env: Record<string, string> = {},
+    timeoutMs = 10_000,
+  ): Promise<{ proc: ChildProcess; log: () => string }> {
     const proc = spawn('ip', ['netns', 'exec', ns, AGNHOST_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.procs.add(proc);
-    this.defer(`agnhost-sctp ${args.join(' ')} in ${ns} (pid ${proc.pid})`, async () => { await this.stop(proc); });
+    this.defer(`agnhost-sctp ${args.join(' ')} in ${ns} (pid ${proc.pid})`, async () => {
+      await this.stop(proc);
+    });
     let log = '';
-    proc.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
-    proc.stdout!.on('data', (d: Buffer) => { log += d.toString(); });
+    proc.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+    });
+    proc.stdout!.on('data', (d: Buffer) => {
+      log += d.toString();
+    });
     const t0 = Date.now();
     while (!ready.every((r) => r.test(log))) {
       if (proc.exitCode !== null) throw new Error(`agnhost-sctp ${args.join(' ')} exited ${proc.exitCode} before ready:\n${log}`);

@@ -38,19 +38,13 @@ export const VERDICT_CASES: VerdictCase[] = [
   {
     fault: 'forward-drop-sctp',
     grep: 'via SCTP on another node|Pods can declare SCTP HostPorts',
-    expect: [
-      fail('pod->pod SCTP, other node', POD_OTHER_NODE, /FORWARD[^\n]*-p sctp[^\n]*DROP/),
-      pass('hostPort rules (basic: sends no SCTP)', HOSTPORT),
-    ],
+    expect: [fail('pod->pod SCTP, other node', POD_OTHER_NODE, /FORWARD[^\n]*-p sctp[^\n]*DROP/), pass('hostPort rules (basic: sends no SCTP)', HOSTPORT)],
     healthy: [pass('pod->pod SCTP, other node', POD_OTHER_NODE)],
   },
   {
     fault: 'dnat-to-tcp',
     grep: 'ServicePorts when using the iptables proxier|via a Service IP',
-    expect: [
-      fail('Service rules, iptables proxier', IPTABLES_RULES, /matches tcp/),
-      fail('pod->Service IP SCTP', VIA_SERVICE, /matches tcp/),
-    ],
+    expect: [fail('Service rules, iptables proxier', IPTABLES_RULES, /matches tcp/), fail('pod->Service IP SCTP', VIA_SERVICE, /matches tcp/)],
     healthy: [pass('Service rules, iptables proxier', IPTABLES_RULES), pass('pod->Service IP SCTP', VIA_SERVICE)],
   },
   {
@@ -63,11 +57,8 @@ export const VERDICT_CASES: VerdictCase[] = [
   },
   {
     fault: 'portmap-removed',
-    grep: 'Pods can declare SCTP HostPorts|to a pod\'s hostPort',
-    expect: [
-      fail('hostPort rules', HOSTPORT, /hostPort[^\n]*DNAT|DNAT[^\n]*hostPort/),
-      fail('outside -> hostPort SCTP', OUTSIDE_HOSTPORT, /hostPort/),
-    ],
+    grep: "Pods can declare SCTP HostPorts|to a pod's hostPort",
+    expect: [fail('hostPort rules', HOSTPORT, /hostPort[^\n]*DNAT|DNAT[^\n]*hostPort/), fail('outside -> hostPort SCTP', OUTSIDE_HOSTPORT, /hostPort/)],
     healthy: [pass('hostPort rules', HOSTPORT), pass('outside -> hostPort SCTP', OUTSIDE_HOSTPORT)],
   },
   {
@@ -109,7 +100,13 @@ export const VERDICT_CASES: VerdictCase[] = [
     grep: '\\[Feature:SCTP\\]',
     args: ['--skip-tag', 'NetworkPolicy', '--skip-tag', 'SCTPConnectivity'],
     env: { SCTP_E2E_CLUSTER_DIR: '/var/lib/sctp-e2e/vm/join/cluster' },
-    expect: [{ kind: 'any', label: 'basic phase: sctp.ko loaded on the kernel-lane node mid-run', names: /sctp\.ko was loaded on node sctp-e2e-vm between [^\n]* UTC: not loaded\) and [^\n]* UTC: loaded\)/ }],
+    expect: [
+      {
+        kind: 'any',
+        label: 'basic phase: sctp.ko loaded on the kernel-lane node mid-run',
+        names: /sctp\.ko was loaded on node sctp-e2e-vm between [^\n]* UTC: not loaded\) and [^\n]* UTC: loaded\)/,
+      },
+    ],
     healthy: [pass('basic phase: module check at the end of the phase', /basic phase: sctp\.ko module check at end of phase/)],
   },
   {
@@ -117,8 +114,16 @@ export const VERDICT_CASES: VerdictCase[] = [
     grep: 'via SCTP via a Load Balancer',
     args: ['--require', 'loadbalancer'],
     expect: [
-      fail('pod -> LoadBalancer SCTP, --require loadbalancer', LB_POD, /required capability "loadbalancer" is missing[^\n]*SCTP not supported by this load balancer/),
-      fail('outside -> LoadBalancer SCTP, --require loadbalancer', LB_OUTSIDE, /required capability "loadbalancer" is missing[^\n]*SCTP not supported by this load balancer/),
+      fail(
+        'pod -> LoadBalancer SCTP, --require loadbalancer',
+        LB_POD,
+        /required capability "loadbalancer" is missing[^\n]*SCTP not supported by this load balancer/,
+      ),
+      fail(
+        'outside -> LoadBalancer SCTP, --require loadbalancer',
+        LB_OUTSIDE,
+        /required capability "loadbalancer" is missing[^\n]*SCTP not supported by this load balancer/,
+      ),
     ],
     healthy: [pass('pod -> LoadBalancer SCTP', LB_POD), pass('outside -> LoadBalancer SCTP', LB_OUTSIDE)],
   },

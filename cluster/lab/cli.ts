@@ -1,10 +1,12 @@
 // `npm run lab:break -- <fault>`, `npm run lab:heal [-- <fault>]`, `npm run lab:list`, `npm run lab:status`:
 // apply one named breakage to the running local cluster, and undo it (cluster/lab/faults.ts).
 import { join } from 'node:path';
-import { ClusterError, UsageError, runCli } from '../run.ts';
+import { UsageError } from '../../lib/framework/errors.ts';
+import { runMain } from '../../lib/framework/main.ts';
 import { layout } from '../render.ts';
+import { ClusterError } from '../run.ts';
 import { readState } from '../state.ts';
-import { FAULTS, breakFault, findFault, healFault, labContext, readApplied } from './faults.ts';
+import { breakFault, FAULTS, findFault, healFault, labContext, readApplied } from './faults.ts';
 
 const USAGE = `usage: npm run lab:break -- FAULT      apply one named breakage to the running local cluster
        npm run lab:heal [-- FAULT]    undo it (no FAULT: every applied fault, last first)
@@ -37,7 +39,11 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'heal': {
-      const targets = name ? [pick(name)] : readApplied(ctx).reverse().map((a) => pick(a.name));
+      const targets = name
+        ? [pick(name)]
+        : readApplied(ctx)
+            .reverse()
+            .map((a) => pick(a.name));
       for (const f of targets) {
         await healFault(ctx, f);
         process.stdout.write(`lab: healed ${f.name}\n`);
@@ -47,7 +53,9 @@ async function main(): Promise<number> {
     }
     case 'status': {
       const a = readApplied(ctx);
-      process.stdout.write(a.length ? a.map((x) => `${x.name} since ${x.at}${x.done ? `: ${x.done}` : ' (apply did not finish)'}`).join('\n') + '\n' : 'lab: no fault applied\n');
+      process.stdout.write(
+        a.length ? a.map((x) => `${x.name} since ${x.at}${x.done ? `: ${x.done}` : ' (apply did not finish)'}`).join('\n') + '\n' : 'lab: no fault applied\n',
+      );
       return 0;
     }
     default:
@@ -55,4 +63,4 @@ async function main(): Promise<number> {
   }
 }
 
-runCli('lab', USAGE, main);
+runMain('lab', main, { usage: USAGE });

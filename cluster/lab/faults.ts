@@ -8,9 +8,9 @@
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterError, alive, log, run, sleep, startDaemon, stopPid, waitFor, type Daemon } from '../run.ts';
-import { parseClusterJson, readClusterJson, type ClusterJson } from '../contract.ts';
-import { kubeProxyArgs, layout, nodeSpec, type Layout, type NodeSpec } from '../render.ts';
+import { type ClusterJson, parseClusterJson, readClusterJson } from '../contract.ts';
+import { kubeProxyArgs, type Layout, layout, type NodeSpec, nodeSpec } from '../render.ts';
+import { alive, ClusterError, type Daemon, log, run, sleep, startDaemon, stopPid, waitFor } from '../run.ts';
 
 export interface LabContext {
   l: Layout;
@@ -37,7 +37,13 @@ const COMMENT = 'sctp-e2e-lab';
  * waits `downMs`, starts the binary of the PID file again with `args` in `netns` (the PID file is rewritten, so
  * `cluster:down` stops the new one). Used by the kube-proxy faults and lab:interrupts' API server restart.
  */
-export async function restartDaemon(l: Layout, name: string, args: string[], netns: string, o: { env?: NodeJS.ProcessEnv; downMs?: number } = {}): Promise<Daemon> {
+export async function restartDaemon(
+  l: Layout,
+  name: string,
+  args: string[],
+  netns: string,
+  o: { env?: NodeJS.ProcessEnv; downMs?: number } = {},
+): Promise<Daemon> {
   const pidFile = join(l.pids, `${name}.pid`);
   if (!existsSync(pidFile)) throw new ClusterError(`no PID file for ${name} (${pidFile}): is the local cluster up?`);
   const [pidLine, bin] = readFileSync(pidFile, 'utf8').split('\n');
@@ -49,7 +55,10 @@ export async function restartDaemon(l: Layout, name: string, args: string[], net
 
 /** The kube-proxy of a node, restarted with PATH led by `wrapperDir` (or without one, to heal). */
 async function restartKubeProxy(ctx: LabContext, n: NodeSpec, wrapperDir?: string): Promise<void> {
-  const basePath = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter((p) => !p.includes('/lab/bin-')).join(':');
+  const basePath = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin')
+    .split(':')
+    .filter((p) => !p.includes('/lab/bin-'))
+    .join(':');
   const env = { ...process.env, PATH: wrapperDir ? `${wrapperDir}:${basePath}` : basePath };
   const d = await restartDaemon(ctx.l, `kube-proxy-${n.name}`, kubeProxyArgs(ctx.l, n), n.netns, { env });
   log(`restarted kube-proxy on ${n.name} (PID ${d.pid})${wrapperDir ? ` with ${wrapperDir} first in PATH` : ''}`);
@@ -71,17 +80,17 @@ function kubeProxyRewrite(name: string, breaks: string, sed: string): Fault {
     name,
     breaks,
     async apply(ctx) {
-      if (ctx.cj.proxyMode !== 'iptables') throw new ClusterError(`fault ${name} rewrites kube-proxy's iptables-restore input: the cluster runs kube-proxy in ${ctx.cj.proxyMode} mode`);
+      if (ctx.cj.proxyMode !== 'iptables')
+        throw new ClusterError(`fault ${name} rewrites kube-proxy's iptables-restore input: the cluster runs kube-proxy in ${ctx.cj.proxyMode} mode`);
       const real = (await run('sh', ['-c', 'command -v iptables-restore'])).stdout.trim();
       if (!real || real.includes('/lab/bin-')) throw new ClusterError(`cannot find the real iptables-restore (got ${JSON.stringify(real)})`);
       const dir = join(ctx.labDir, `bin-${name}`);
       mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'iptables-restore'), [
-        '#!/bin/sh',
-        `# sctp-e2e lab fault ${name}: ${breaks}`,
-        `sed -E '${sed}' | exec ${real} "$@"`,
-        '',
-      ].join('\n'), { mode: 0o755 });
+      writeFileSync(
+        join(dir, 'iptables-restore'),
+        ['#!/bin/sh', `# sctp-e2e lab fault ${name}: ${breaks}`, `sed -E '${sed}' | exec ${real} "$@"`, ''].join('\n'),
+        { mode: 0o755 },
+      );
       for (const n of ctx.nodes) await restartKubeProxy(ctx, n, dir);
       return `kube-proxy on ${ctx.nodes.map((n) => n.name).join(', ')} restarted with ${dir}/iptables-restore (sed '${sed}' before ${real})`;
     },
@@ -97,14 +106,19 @@ const forwardDrop: Fault = {
   breaks: 'SCTP dropped in the FORWARD chain of every node',
   async apply(ctx) {
     for (const n of ctx.nodes) {
-      await run('iptables', ['-w', '-I', 'FORWARD', '1', '-p', 'sctp', '-m', 'comment', '--comment', `${COMMENT}:forward-drop-sctp`, '-j', 'DROP'], { netns: n.netns });
+      await run('iptables', ['-w', '-I', 'FORWARD', '1', '-p', 'sctp', '-m', 'comment', '--comment', `${COMMENT}:forward-drop-sctp`, '-j', 'DROP'], {
+        netns: n.netns,
+      });
     }
     return `iptables -I FORWARD 1 -p sctp -j DROP on ${ctx.nodes.map((n) => n.name).join(', ')}`;
   },
   async heal(ctx) {
     for (const n of ctx.nodes) {
       for (let i = 0; i < 10; i++) {
-        const r = await run('iptables', ['-w', '-D', 'FORWARD', '-p', 'sctp', '-m', 'comment', '--comment', `${COMMENT}:forward-drop-sctp`, '-j', 'DROP'], { netns: n.netns, allowFail: true });
+        const r = await run('iptables', ['-w', '-D', 'FORWARD', '-p', 'sctp', '-m', 'comment', '--comment', `${COMMENT}:forward-drop-sctp`, '-j', 'DROP'], {
+          netns: n.netns,
+          allowFail: true,
+        });
         if (r.code !== 0) break;
       }
     }
@@ -113,7 +127,7 @@ const forwardDrop: Fault = {
 
 const portmapRemoved: Fault = {
   name: 'portmap-removed',
-  breaks: 'the CNI portmap plugin removed from every node\'s CNI chain (hostPorts get no DNAT)',
+  breaks: "the CNI portmap plugin removed from every node's CNI chain (hostPorts get no DNAT)",
   async apply(ctx) {
     for (const n of ctx.nodes) {
       const f = join(ctx.l.node(n).cniConfDir, '10-sctpe2e.conflist');
@@ -175,7 +189,9 @@ const sshHostKeyChanged: Fault = {
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'sctp-e2e-lab-other', '-f', keyFile]);
     const other = readFileSync(`${keyFile}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ');
     const host = ctx.cj.nodes[0]!.ssh.host;
-    const lines = readFileSync(backup, 'utf8').split('\n').map((l) => (l.split(' ')[0] === host ? `${host} ${other}` : l));
+    const lines = readFileSync(backup, 'utf8')
+      .split('\n')
+      .map((l) => (l.split(' ')[0] === host ? `${host} ${other}` : l));
     writeFileSync(kh, lines.join('\n'));
     return `known_hosts entry of ${host} (${ctx.cj.nodes[0]!.name}) replaced by another ed25519 key`;
   },
@@ -195,7 +211,10 @@ const noNetpol: Fault = {
   breaks: 'no NetworkPolicy implementation while the run declares --require networkpolicy',
   async apply(ctx) {
     const r = await ctx.kubectl(['-n', 'kube-system', 'get', 'pods', '-o', 'name']);
-    if (/cilium|calico|kube-network-policies|antrea/.test(r.stdout)) throw new ClusterError(`fault no-netpol needs a cluster without a NetworkPolicy implementation; kube-system has: ${r.stdout.trim().split('\n').join(', ')}`);
+    if (/cilium|calico|kube-network-policies|antrea/.test(r.stdout))
+      throw new ClusterError(
+        `fault no-netpol needs a cluster without a NetworkPolicy implementation; kube-system has: ${r.stdout.trim().split('\n').join(', ')}`,
+      );
     return 'checked: no NetworkPolicy implementation runs (nothing changed)';
   },
   async heal() {},
@@ -235,10 +254,22 @@ function addonRestart(name: string, breaks: string, addon: 'netpol' | 'lb', brok
 }
 
 /** Cilium restarted with SCTP disabled, the upstream default: pods created from then on are enforced without SCTP. */
-const netpolSctpDisabled = addonRestart('netpol-sctp-disabled', 'the NetworkPolicy implementation (Cilium) restarted with SCTP disabled (--enable-sctp=false)', 'netpol', ['--sctp=off'], 600_000);
+const netpolSctpDisabled = addonRestart(
+  'netpol-sctp-disabled',
+  'the NetworkPolicy implementation (Cilium) restarted with SCTP disabled (--enable-sctp=false)',
+  'netpol',
+  ['--sctp=off'],
+  600_000,
+);
 
 /** cluster/lb as a provider without SCTP load balancers. */
-const lbRejectsSctp = addonRestart('lb-rejects-sctp', 'the LoadBalancer implementation (cluster/lb) restarted with --reject-protocols SCTP (a provider without SCTP load balancers)', 'lb', ['--reject-protocols', 'SCTP'], 120_000);
+const lbRejectsSctp = addonRestart(
+  'lb-rejects-sctp',
+  'the LoadBalancer implementation (cluster/lb) restarted with --reject-protocols SCTP (a provider without SCTP load balancers)',
+  'lb',
+  ['--reject-protocols', 'SCTP'],
+  120_000,
+);
 
 /**
  * A pod on the kernel-lane node (vm/, joined with `npm run vm:up -- --join-cluster`) that opens a kernel SCTP
@@ -253,25 +284,55 @@ function vmSsh(cmd: string): Promise<{ code: number | null; stdout: string; stde
   const cj = parseClusterJson(readFileSync(cjPath, 'utf8'), cjPath);
   const s = cj.nodes.find((n) => n.name === VM_NODE_NAME)?.ssh;
   if (!s) throw new ClusterError(`${cjPath} has no ssh entry for ${VM_NODE_NAME}`);
-  return run('ssh', ['-i', s.keyPath, '-o', `UserKnownHostsFile=${s.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
-    '-p', String(s.port), `${s.user}@${s.host}`, cmd], { allowFail: true, timeoutMs: 60_000 });
+  return run(
+    'ssh',
+    [
+      '-i',
+      s.keyPath,
+      '-o',
+      `UserKnownHostsFile=${s.knownHostsPath}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-p',
+      String(s.port),
+      `${s.user}@${s.host}`,
+      cmd,
+    ],
+    { allowFail: true, timeoutMs: 60_000 },
+  );
 }
 const sctpSocketOnVm: Fault = {
   name: 'sctp-socket-on-vm',
   breaks: `a pod on the kernel-lane node ${VM_NODE_NAME} opens a kernel SCTP socket 40s later (sctp.ko gets loaded mid-run)`,
   async apply(ctx) {
     const unload = await vmSsh('modprobe -r sctp_diag sctp 2>/dev/null; test ! -d /sys/module/sctp && echo not-loaded');
-    if (!unload.stdout.includes('not-loaded')) throw new ClusterError(`sctp.ko is loaded on ${VM_NODE_NAME} and could not be unloaded: ${unload.stderr.trim()}`);
+    if (!unload.stdout.includes('not-loaded'))
+      throw new ClusterError(`sctp.ko is loaded on ${VM_NODE_NAME} and could not be unloaded: ${unload.stderr.trim()}`);
     await ctx.kubectl(['create', 'namespace', LAB_NS]);
     const pod = {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'opens-sctp-socket', namespace: LAB_NS },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'opens-sctp-socket', namespace: LAB_NS },
       spec: {
-        nodeName: VM_NODE_NAME, terminationGracePeriodSeconds: 0, restartPolicy: 'Never',
-        containers: [{ name: 'c', image: ctx.cj.images.agnhost, command: ['/bin/sh', '-c', 'sleep 40; exec /agnhost-sctp netexec --http-port=8080 --udp-port=-1 --sctp-port=7777 --sctp-stack=kernel'] }],
+        nodeName: VM_NODE_NAME,
+        terminationGracePeriodSeconds: 0,
+        restartPolicy: 'Never',
+        containers: [
+          {
+            name: 'c',
+            image: ctx.cj.images.agnhost,
+            command: ['/bin/sh', '-c', 'sleep 40; exec /agnhost-sctp netexec --http-port=8080 --udp-port=-1 --sctp-port=7777 --sctp-stack=kernel'],
+          },
+        ],
       },
     };
     await run(ctx.kubectlPath, ['--kubeconfig', ctx.l.adminKubeconfig, 'apply', '-f', '-'], { input: JSON.stringify(pod) });
-    return `pod ${LAB_NS}/opens-sctp-socket on ${VM_NODE_NAME}: sleep 40; agnhost-sctp netexec --sctp-port=7777 --sctp-stack=kernel (sctp.ko was not loaded when applied)`;
+    return (
+      `pod ${LAB_NS}/opens-sctp-socket on ${VM_NODE_NAME}: sleep 40; agnhost-sctp netexec --sctp-port=7777 --sctp-stack=kernel ` +
+      `(sctp.ko was not loaded when applied)`
+    );
   },
   async heal(ctx) {
     await ctx.kubectl(['delete', 'namespace', LAB_NS, '--ignore-not-found', '--wait=true', '--timeout=90s'], { allowFail: true, timeoutMs: 100_000 });
@@ -284,16 +345,25 @@ const sctpSocketOnVm: Fault = {
     // The 6.1 kernel keeps references after the socket is gone (refcnt without any endpoint): the module stays.
     // Not an error: from here on the node's module check is reported "not performed" (already loaded) until
     // the VM restarts, which the summary says; run this fault last on a VM.
-    log(`lab: sctp.ko stays loaded on ${VM_NODE_NAME} after the lab pod was deleted (${r.stdout.trim().split('\n').join('; ')}); module checks there are "not performed" until the VM restarts`);
+    log(
+      `lab: sctp.ko stays loaded on ${VM_NODE_NAME} after the lab pod was deleted (${r.stdout.trim().split('\n').join('; ')}); ` +
+        `module checks there are "not performed" until the VM restarts`,
+    );
   },
 };
 
 export const FAULTS: Fault[] = [
   forwardDrop,
-  kubeProxyRewrite('dnat-to-tcp', 'kube-proxy\'s endpoint DNAT rules (KUBE-SEP-*) for SCTP rewritten to match TCP (SCTP is never DNATed)',
-    '/^-A KUBE-SEP-.*-j DNAT/ { s/-m sctp/-m tcp/g; s/-p sctp/-p tcp/g }'),
-  kubeProxyRewrite('dnat-no-port', 'kube-proxy\'s SCTP endpoint DNAT rules (KUBE-SEP-*) without the port translation (--to-destination IP, no port)',
-    '/^-A KUBE-SEP-.*sctp.*-j DNAT/ s/(--to-destination [0-9.]+):[0-9]+/\\1/'),
+  kubeProxyRewrite(
+    'dnat-to-tcp',
+    "kube-proxy's endpoint DNAT rules (KUBE-SEP-*) for SCTP rewritten to match TCP (SCTP is never DNATed)",
+    '/^-A KUBE-SEP-.*-j DNAT/ { s/-m sctp/-m tcp/g; s/-p sctp/-p tcp/g }',
+  ),
+  kubeProxyRewrite(
+    'dnat-no-port',
+    "kube-proxy's SCTP endpoint DNAT rules (KUBE-SEP-*) without the port translation (--to-destination IP, no port)",
+    '/^-A KUBE-SEP-.*sctp.*-j DNAT/ s/(--to-destination [0-9.]+):[0-9]+/\\1/',
+  ),
   portmapRemoved,
   corednsStopped,
   sshHostKeyChanged,
@@ -324,8 +394,13 @@ export function labContext(stateDir: string, kubectlBin: string): LabContext {
   const labDir = join(stateDir, 'lab');
   mkdirSync(labDir, { recursive: true });
   return {
-    l, cj, nodes, labDir, kubectlPath: kubectlBin,
-    kubectl: (args, o = {}) => run(kubectlBin, ['--kubeconfig', l.adminKubeconfig, '--request-timeout=10s', ...args], { timeoutMs: o.timeoutMs ?? 30_000, allowFail: o.allowFail }),
+    l,
+    cj,
+    nodes,
+    labDir,
+    kubectlPath: kubectlBin,
+    kubectl: (args, o = {}) =>
+      run(kubectlBin, ['--kubeconfig', l.adminKubeconfig, '--request-timeout=10s', ...args], { timeoutMs: o.timeoutMs ?? 30_000, allowFail: o.allowFail }),
   };
 }
 
@@ -355,5 +430,8 @@ export async function breakFault(ctx: LabContext, f: Fault): Promise<string> {
 
 export async function healFault(ctx: LabContext, f: Fault): Promise<void> {
   await f.heal(ctx);
-  writeApplied(ctx, readApplied(ctx).filter((a) => a.name !== f.name));
+  writeApplied(
+    ctx,
+    readApplied(ctx).filter((a) => a.name !== f.name),
+  );
 }

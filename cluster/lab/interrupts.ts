@@ -8,35 +8,65 @@
 //           never a hang), and leave nothing behind.
 // Prints one verdict line per case (same columns as lab:verdicts); exits 1 if any is wrong.
 
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { formatDuration } from '../../lib/framework/duration.ts';
-import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
-import { ClusterError, UsageError, alive, log, run, runCli, sleep } from '../run.ts';
-import { restartDaemon } from './faults.ts';
-import { apiserverArgs, layout, nodeSpec, type Layout } from '../render.ts';
+import { UsageError } from '../../lib/framework/errors.ts';
+import { runMain } from '../../lib/framework/main.ts';
+import { apiserverArgs, type Layout, layout, nodeSpec } from '../render.ts';
+import { alive, ClusterError, log, run, sleep } from '../run.ts';
 import { readState } from '../state.ts';
-import { renderMatrix, type Cell } from './verdicts.ts';
+import { restartDaemon } from './faults.ts';
+import { type Cell, renderMatrix } from './verdicts.ts';
 
 const GREP = 'A pod can connect to another pod via SCTP via a Service IP';
 const RUN_LABEL = 'sctp-e2e.io/run';
 
-interface Ns { name: string; terminating: boolean }
+interface Ns {
+  name: string;
+  terminating: boolean;
+}
 
 async function namespacesOf(kubectl: string, kubeconfig: string, runId: string): Promise<Ns[]> {
-  const r = await execa(kubectl, ['--kubeconfig', kubeconfig, '--request-timeout=10s', 'get', 'ns', '-l', `${RUN_LABEL}=${runId}`, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.status.phase}{"\\n"}{end}'], { reject: false, timeout: 20_000 });
-  return r.stdout.split('\n').filter(Boolean).map((l) => {
-    const [name, phase] = l.split(' ');
-    return { name: name!, terminating: phase === 'Terminating' };
-  });
+  const r = await execa(
+    kubectl,
+    [
+      '--kubeconfig',
+      kubeconfig,
+      '--request-timeout=10s',
+      'get',
+      'ns',
+      '-l',
+      `${RUN_LABEL}=${runId}`,
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name} {.status.phase}{"\\n"}{end}',
+    ],
+    { reject: false, timeout: 20_000 },
+  );
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [name, phase] = l.split(' ');
+      return { name: name!, terminating: phase === 'Terminating' };
+    });
 }
 
 /** Starts a run in its own process group; resolves once a namespace of the run exists and a test is underway. */
-async function startRun(runId: string, logFile: string, kubectl: string, kubeconfig: string, o: { early?: boolean } = {}): Promise<{ pgid: number; exited: Promise<number | null> }> {
+async function startRun(
+  runId: string,
+  logFile: string,
+  kubectl: string,
+  kubeconfig: string,
+  o: { early?: boolean } = {},
+): Promise<{ pgid: number; exited: Promise<number | null> }> {
   const fd = openSync(logFile, 'w');
   const child = spawn('tsx', ['bin/sctp-e2e.ts', 'run', '--no-cluster-up', '--grep', GREP, '--junit', `${logFile}.xml`], {
-    detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, SCTP_E2E_RUN_ID: runId },
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, SCTP_E2E_RUN_ID: runId },
   });
   closeSync(fd);
   const exited = new Promise<number | null>((res) => child.on('exit', (code, sig) => res(code ?? (sig ? 128 : null))));
@@ -58,9 +88,13 @@ async function bounceApiserver(l: Layout, kubectl: string, downMs: number): Prom
   const d = await restartDaemon(l, 'kube-apiserver', apiserverArgs(l, nodeSpec(1)), nodeSpec(1).netns, { downMs });
   const t0 = Date.now();
   for (;;) {
-    const r = await run(kubectl, ['--kubeconfig', l.adminKubeconfig, '--request-timeout=5s', 'get', '--raw', '/readyz'], { allowFail: true, timeoutMs: 10_000 });
+    const r = await run(kubectl, ['--kubeconfig', l.adminKubeconfig, '--request-timeout=5s', 'get', '--raw', '/readyz'], {
+      allowFail: true,
+      timeoutMs: 10_000,
+    });
     if (r.code === 0 && alive(d.pid)) break;
-    if (Date.now() - t0 > 120_000 || !alive(d.pid)) throw new ClusterError(`kube-apiserver did not become ready within 120s after the restart (PID ${d.pid}, log ${join(l.logs, 'kube-apiserver.log')})`);
+    if (Date.now() - t0 > 120_000 || !alive(d.pid))
+      throw new ClusterError(`kube-apiserver did not become ready within 120s after the restart (PID ${d.pid}, log ${join(l.logs, 'kube-apiserver.log')})`);
     await sleep(1_000);
   }
   log(`apiserver-restart: kube-apiserver (PID ${d.pid}) ready again after ${formatDuration(Date.now() - t0)} (down ${formatDuration(downMs)})`);
@@ -99,9 +133,13 @@ async function main(): Promise<number> {
     const left = (await namespacesOf(kubectl, l.adminKubeconfig, runId)).filter((n) => !n.terminating);
     const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' / ');
     cells.push({
-      fault: 'sigint', test: 'Ctrl-C mid-test: exit 130, nothing of the run left', expected: 'exit 130, 0 left',
-      observed: `${code === 'hung' ? 'HUNG' : `exit ${code}`} in ${took}, ${left.length} left`, names: '-',
-      ok: code === 130 && left.length === 0, evidence: `${left.map((n) => n.name).join(', ') || 'no namespace left'}; log: ${tail}`,
+      fault: 'sigint',
+      test: 'Ctrl-C mid-test: exit 130, nothing of the run left',
+      expected: 'exit 130, 0 left',
+      observed: `${code === 'hung' ? 'HUNG' : `exit ${code}`} in ${took}, ${left.length} left`,
+      names: '-',
+      ok: code === 130 && left.length === 0,
+      evidence: `${left.map((n) => n.name).join(', ') || 'no namespace left'}; log: ${tail}`,
     });
   }
 
@@ -117,8 +155,11 @@ async function main(): Promise<number> {
     const sw = await execa('tsx', ['bin/sctp-e2e.ts', 'sweep', '--run', runId], { reject: false, all: true, timeout: 120_000 });
     const after = (await namespacesOf(kubectl, l.adminKubeconfig, runId)).filter((n) => !n.terminating);
     cells.push({
-      fault: 'kill9', test: 'kill -9 mid-test, then e2e:sweep: nothing of the run left', expected: '0 left after sweep',
-      observed: `${left.length} left, sweep exit ${sw.exitCode}, ${after.length} left after`, names: '-',
+      fault: 'kill9',
+      test: 'kill -9 mid-test, then e2e:sweep: nothing of the run left',
+      expected: '0 left after sweep',
+      observed: `${left.length} left, sweep exit ${sw.exitCode}, ${after.length} left after`,
+      names: '-',
       ok: left.length > 0 && sw.exitCode === 0 && after.length === 0,
       evidence: `${(sw.all ?? '').trim().split('\n').slice(-2).join(' / ')}`,
     });
@@ -137,11 +178,19 @@ async function main(): Promise<number> {
     const text = readFileSync(logFile, 'utf8');
     const bareTimeout = /Timeout of \d+ms exceeded/.test(text);
     const left = (await namespacesOf(kubectl, l.adminKubeconfig, runId)).filter((n) => !n.terminating);
-    const verdictLine = text.trim().split('\n').filter((x) => /passed, .* failed/.test(x)).pop() ?? '(no summary line)';
+    const verdictLine =
+      text
+        .trim()
+        .split('\n')
+        .filter((x) => /passed, .* failed/.test(x))
+        .pop() ?? '(no summary line)';
     const failure = text.split('\n').find((x) => /✗/.test(x));
     cells.push({
-      fault: 'apiserver-restart', test: 'API server down 15s mid-test: ends in time, clear verdict, nothing left', expected: 'exit 0|1, no bare timeout',
-      observed: `${code === 'hung' ? 'HUNG' : `exit ${code}`} after ${took}, ${left.length} left${bareTimeout ? ', BARE MOCHA TIMEOUT' : ''}`, names: '-',
+      fault: 'apiserver-restart',
+      test: 'API server down 15s mid-test: ends in time, clear verdict, nothing left',
+      expected: 'exit 0|1, no bare timeout',
+      observed: `${code === 'hung' ? 'HUNG' : `exit ${code}`} after ${took}, ${left.length} left${bareTimeout ? ', BARE MOCHA TIMEOUT' : ''}`,
+      names: '-',
       ok: (code === 0 || code === 1) && !bareTimeout && left.length === 0,
       evidence: `${verdictLine}${failure ? `; ${failure.trim()}` : ''}`,
     });
@@ -150,4 +199,4 @@ async function main(): Promise<number> {
   return cells.every((c) => c.ok) ? 0 : 1;
 }
 
-runCli('lab:interrupts', 'usage: npm run lab:interrupts [-- --only sigint,kill9,apiserver-restart] [--out DIR]', main);
+runMain('lab:interrupts', main, { usage: 'usage: npm run lab:interrupts [-- --only sigint,kill9,apiserver-restart] [--out DIR]' });

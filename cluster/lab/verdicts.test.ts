@@ -1,13 +1,20 @@
 import { expect } from 'chai';
 import { renderJUnit } from '../../lib/framework/reporter.ts';
-import { parseJUnit } from './junit.ts';
-import { judge, renderMatrix } from './verdicts.ts';
 import { VERDICT_CASES } from './cases.ts';
 import { FAULTS } from './faults.ts';
+import { parseJUnit } from './junit.ts';
+import { judge, renderMatrix } from './verdicts.ts';
 
 describe('fault lane: JUnit read-back and verdict judgement', () => {
   const xml = renderJUnit([
-    { title: 'a', fullTitle: 'SCTP node rules [Feature:SCTP] Services can declare SCTP ServicePorts when using the iptables proxier', suite: 's', outcome: 'failed', durationMs: 1, message: 'ClusterIP: rule `-A KUBE-SEP-X -m tcp -p tcp -j DNAT` matches tcp & <not> sctp' },
+    {
+      title: 'a',
+      fullTitle: 'SCTP node rules [Feature:SCTP] Services can declare SCTP ServicePorts when using the iptables proxier',
+      suite: 's',
+      outcome: 'failed',
+      durationMs: 1,
+      message: 'ClusterIP: rule `-A KUBE-SEP-X -m tcp -p tcp -j DNAT` matches tcp & <not> sctp',
+    },
     { title: 'b', fullTitle: 'SCTP node rules [Feature:SCTP] Pods can declare SCTP HostPorts', suite: 's', outcome: 'passed', durationMs: 1 },
     { title: 'c', fullTitle: 'x NetworkPolicy skip', suite: 's', outcome: 'skipped', durationMs: 0, reason: 'no "implementation"' },
   ]);
@@ -23,7 +30,10 @@ describe('fault lane: JUnit read-back and verdict judgement', () => {
     const cases = parseJUnit(xml);
     const named = judge('dnat-to-tcp', { label: 'rules', test: /iptables proxier/, outcome: 'failed', names: /matches tcp/ }, cases, { code: 1, stderr: '' });
     expect(named).to.include({ ok: true, names: 'yes', observed: 'failed' });
-    const unnamed = judge('dnat-to-tcp', { label: 'rules', test: /iptables proxier/, outcome: 'failed', names: /port translation/ }, cases, { code: 1, stderr: '' });
+    const unnamed = judge('dnat-to-tcp', { label: 'rules', test: /iptables proxier/, outcome: 'failed', names: /port translation/ }, cases, {
+      code: 1,
+      stderr: '',
+    });
     expect(unnamed).to.include({ ok: false, names: 'no' });
   });
 
@@ -51,6 +61,10 @@ describe('fault lane: JUnit read-back and verdict judgement', () => {
   });
 
   it('every case names a fault the lab knows', () => {
-    for (const c of VERDICT_CASES) expect(FAULTS.map((f) => f.name), c.fault).to.include(c.fault);
+    for (const c of VERDICT_CASES)
+      expect(
+        FAULTS.map((f) => f.name),
+        c.fault,
+      ).to.include(c.fault);
   });
 });

@@ -4,16 +4,18 @@
 // comes from the JUnit files of the ordinary run on the same cluster (--healthy), where each of these
 // tests must have passed. Prints the verdict matrix; exits 1 if any cell is not as expected.
 
-import { execa } from 'execa';
-import { formatDuration } from '../../lib/framework/duration.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterError, UsageError, log, runCli } from '../run.ts';
+import { execa } from 'execa';
+import { formatDuration } from '../../lib/framework/duration.ts';
+import { UsageError } from '../../lib/framework/errors.ts';
+import { runMain } from '../../lib/framework/main.ts';
 import { layout } from '../render.ts';
+import { ClusterError, log } from '../run.ts';
 import { readState } from '../state.ts';
+import { type Expectation, VERDICT_CASES } from './cases.ts';
 import { breakFault, findFault, healFault, labContext, readApplied } from './faults.ts';
-import { parseJUnit, type JUnitCase } from './junit.ts';
-import { VERDICT_CASES, type Expectation } from './cases.ts';
+import { type JUnitCase, parseJUnit } from './junit.ts';
 
 export interface Cell {
   fault: string;
@@ -26,21 +28,39 @@ export interface Cell {
 }
 
 function firstLines(s: string, n = 3): string {
-  return s.split('\n').filter((l) => l.trim()).slice(0, n).join(' / ').slice(0, 400);
+  return s
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(0, n)
+    .join(' / ')
+    .slice(0, 400);
 }
 
 /** Judges one expectation against a run's JUnit cases (or its exit for run-level expectations). */
 export function judge(fault: string, e: Expectation, cases: JUnitCase[], exit: { code: number; stderr: string }): Cell {
   if (e.kind === 'exit') {
     const names = e.names.test(exit.stderr);
-    return { fault, test: e.label, expected: `exit ${e.code}`, observed: `exit ${exit.code}`, names: names ? 'yes' : 'no', ok: exit.code === e.code && names, evidence: firstLines(exit.stderr) };
+    return {
+      fault,
+      test: e.label,
+      expected: `exit ${e.code}`,
+      observed: `exit ${exit.code}`,
+      names: names ? 'yes' : 'no',
+      ok: exit.code === e.code && names,
+      evidence: firstLines(exit.stderr),
+    };
   }
   if (e.kind === 'any') {
     const hit = cases.find((c) => c.outcome === 'failed' && e.names.test(`${c.message ?? ''}\n${c.body ?? ''}`));
     const failed = cases.filter((c) => c.outcome === 'failed');
     return {
-      fault, test: e.label, expected: 'a failure', observed: hit ? `failed: ${hit.name.slice(-50)}` : `${failed.length} failed, none naming it`,
-      names: hit ? 'yes' : 'no', ok: !!hit, evidence: firstLines(hit ? (hit.body || hit.message || '') : failed.map((c) => c.message).join('\n')),
+      fault,
+      test: e.label,
+      expected: 'a failure',
+      observed: hit ? `failed: ${hit.name.slice(-50)}` : `${failed.length} failed, none naming it`,
+      names: hit ? 'yes' : 'no',
+      ok: !!hit,
+      evidence: firstLines(hit ? hit.body || hit.message || '' : failed.map((c) => c.message).join('\n')),
     };
   }
   const matched = cases.filter((c) => e.test.test(c.name));
@@ -50,8 +70,12 @@ export function judge(fault: string, e: Expectation, cases: JUnitCase[], exit: {
   const names = e.outcome === 'failed' && e.names ? e.names.test(text) : undefined;
   const ok = worst.outcome === e.outcome && names !== false;
   return {
-    fault, test: e.label, expected: e.outcome, observed: worst.outcome + (matched.length > 1 ? ` (${matched.length} tests)` : ''),
-    names: names === undefined ? '-' : names ? 'yes' : 'no', ok,
+    fault,
+    test: e.label,
+    expected: e.outcome,
+    observed: worst.outcome + (matched.length > 1 ? ` (${matched.length} tests)` : ''),
+    names: names === undefined ? '-' : names ? 'yes' : 'no',
+    ok,
     evidence: worst.outcome === 'passed' ? '' : firstLines(text),
   };
 }
@@ -94,7 +118,12 @@ async function main(): Promise<number> {
   const st = readState(layout(stateDir).stateJson);
   if (!st?.binDir) throw new ClusterError(`no local cluster state in ${stateDir}: run \`npm run cluster:up\` first`);
   const ctx = labContext(stateDir, join(st.binDir, 'kubectl'));
-  if (readApplied(ctx).length) throw new ClusterError(`faults are still applied (${readApplied(ctx).map((a) => a.name).join(', ')}): npm run lab:heal`);
+  if (readApplied(ctx).length)
+    throw new ClusterError(
+      `faults are still applied (${readApplied(ctx)
+        .map((a) => a.name)
+        .join(', ')}): npm run lab:heal`,
+    );
   mkdirSync(o.out, { recursive: true });
   const cells: Cell[] = [];
 
@@ -123,7 +152,9 @@ async function main(): Promise<number> {
       const args = ['bin/sctp-e2e.ts', 'run', '--no-cluster-up', '--grep', c.grep, '--junit', junit, ...(c.args ?? [])];
       log(`  running: tsx ${args.map((a) => (/[\s|()\\]/.test(a) ? `'${a}'` : a)).join(' ')}`);
       const r = await execa('tsx', args, {
-        reject: false, all: true, timeout: 20 * 60_000,
+        reject: false,
+        all: true,
+        timeout: 20 * 60_000,
         env: { SCTP_E2E_TIMEOUT_SCALE: process.env.SCTP_E2E_TIMEOUT_SCALE ?? '0.5', ...c.env },
       });
       writeFileSync(join(o.out, `run-${c.fault}.log`), r.all ?? '');
@@ -137,6 +168,7 @@ async function main(): Promise<number> {
         // the cluster is in an unknown state: say so in the matrix and stop here
         cells.push({ fault: c.fault, test: 'heal', expected: 'healed', observed: 'heal failed', names: '-', ok: false, evidence: (e as Error).message });
         process.stdout.write(`\nVerdict matrix (fault × test), stopped after a failed heal\n${renderMatrix(cells)}\n`);
+        // biome-ignore lint/correctness/noUnsafeFinally: a failed heal must end the run, even over the run's own error
         throw e;
       }
     }
@@ -151,4 +183,6 @@ async function main(): Promise<number> {
   return cells.every((c) => c.ok) ? 0 : 1;
 }
 
-if (process.argv[1]?.endsWith('verdicts.ts')) runCli('lab:verdicts', 'usage: npm run lab:verdicts [-- --healthy a.xml,b.xml] [--only fault,...] [--out DIR]', main);
+if (process.argv[1]?.endsWith('verdicts.ts')) {
+  runMain('lab:verdicts', main, { usage: 'usage: npm run lab:verdicts [-- --healthy a.xml,b.xml] [--only fault,...] [--out DIR]' });
+}

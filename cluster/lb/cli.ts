@@ -5,20 +5,29 @@
 // host and the outside netns. Everything it creates is recorded in <state dir>/lb/state.json; `down` is
 // idempotent and removes exactly that.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { UsageError } from '../../lib/framework/errors.ts';
+import { runMain } from '../../lib/framework/main.ts';
 import { api, loadCluster } from '../../lib/k8s/client.ts';
-import { ClusterError, alive, cmdline, readJson, run, sleep, stampedLog, stopPid, tail, runCli, UsageError } from '../run.ts';
 import { clusterDir, readClusterJson } from '../contract.ts';
-import { DEFAULT_POOL, cidrsOverlap, inPool, parsePool, parseProtocols } from './pool.ts';
+import { alive, ClusterError, cmdline, readJson, run, sleep, stampedLog, stopPid, tail } from '../run.ts';
+import { cidrsOverlap, DEFAULT_POOL, inPool, parsePool, parseProtocols } from './pool.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CONTROLLER = join(here, 'controller.ts');
-const USAGE = 'usage: tsx cluster/lb/cli.ts up [--pool CIDR|FIRST-LAST] [--reject-protocols SCTP[,UDP,...]] | down | status [--json]   (state: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster)';
-/** Ranges the cluster already uses (cluster/render.ts): the pool must not overlap them. */
-const TAKEN: [string, string][] = [['10.199.0.0/24', 'the node link (on-link: nobody would answer ARP for a pool address)'], ['10.199.1.0/24', 'the externalIP range tests use'], ['10.96.0.0/16', 'the Service CIDR'], ['10.244.0.0/16', 'the pod CIDR']];
+const USAGE =
+  'usage: tsx cluster/lb/cli.ts up [--pool CIDR|FIRST-LAST] [--reject-protocols SCTP[,UDP,...]] | down | status ' +
+  '[--json]   (state: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster)';
+/** Ranges the cluster already uses (cluster/topology.ts): the pool must not overlap them. */
+const TAKEN: [string, string][] = [
+  ['10.199.0.0/24', 'the node link (on-link: nobody would answer ARP for a pool address)'],
+  ['10.199.1.0/24', 'the externalIP range tests use'],
+  ['10.96.0.0/16', 'the Service CIDR'],
+  ['10.244.0.0/16', 'the pod CIDR'],
+];
 
 const stateDir = clusterDir();
 const lbDir = `${stateDir}/lb`;
@@ -26,8 +35,18 @@ const statePath = `${lbDir}/state.json`;
 const pidPath = `${lbDir}/controller.pid`;
 const logPath = `${lbDir}/controller.log`;
 
-interface Route { netns?: string; dst: string; via: string }
-interface LbState { startedAt: string; pool: string; rejectProtocols: string[]; routes: Route[]; pid?: number }
+interface Route {
+  netns?: string;
+  dst: string;
+  via: string;
+}
+interface LbState {
+  startedAt: string;
+  pool: string;
+  rejectProtocols: string[];
+  routes: Route[];
+  pid?: number;
+}
 
 const log = stampedLog('lb');
 
@@ -51,11 +70,23 @@ async function up(poolSpec: string, reject: Set<string>): Promise<void> {
   if (!c) throw new ClusterError(`the local cluster is not up (no ${stateDir}/cluster.json); run \`npm run cluster:up\` first`);
   if (controllerPid()) throw new ClusterError(`lb is already up (pid ${controllerPid()}, ${statePath}); run \`npm run lb:down\` first`);
   if (existsSync(statePath)) throw new ClusterError(`leftovers of an earlier lb up (${statePath}); run \`npm run lb:down\` first`);
-  let pool;
-  try { pool = parsePool(poolSpec); } catch (e) { throw new UsageError((e as Error).message); }
-  for (const [cidr, what] of TAKEN) if (cidrsOverlap(pool.cidr, cidr)) throw new UsageError(`pool ${pool.spec} overlaps ${cidr}, ${what}; pick a range outside 10.199.0.0/23, e.g. ${DEFAULT_POOL}`);
+  let pool: ReturnType<typeof parsePool>;
+  try {
+    pool = parsePool(poolSpec);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  for (const [cidr, what] of TAKEN)
+    if (cidrsOverlap(pool.cidr, cidr))
+      throw new UsageError(`pool ${pool.spec} overlaps ${cidr}, ${what}; pick a range outside 10.199.0.0/23, e.g. ${DEFAULT_POOL}`);
   const hostRoutes = (await run('ip', ['-4', 'route', 'show'])).stdout.split('\n').filter((l) => l.trim() && !l.startsWith('default'));
-  const clash = hostRoutes.find((l) => { try { return cidrsOverlap(pool.cidr, l.split(' ')[0]!.includes('/') ? l.split(' ')[0]! : `${l.split(' ')[0]}/32`); } catch { return false; } });
+  const clash = hostRoutes.find((l) => {
+    try {
+      return cidrsOverlap(pool.cidr, l.split(' ')[0]!.includes('/') ? l.split(' ')[0]! : `${l.split(' ')[0]}/32`);
+    } catch {
+      return false;
+    }
+  });
   if (clash) throw new ClusterError(`the host already has a route into the pool ${pool.cidr} (\`${clash.trim()}\`); remove it or pick another --pool`);
   const node1 = c.nodes[0];
   if (!node1) throw new ClusterError(`${stateDir}/cluster.json lists no node`);
@@ -74,7 +105,16 @@ async function up(poolSpec: string, reject: Set<string>): Promise<void> {
   }
 
   const loader = import.meta.resolve('tsx');
-  const args = ['--import', loader, CONTROLLER, '--state-dir', stateDir, '--pool', pool.spec, ...(reject.size ? ['--reject-protocols', [...reject].join(',')] : [])];
+  const args = [
+    '--import',
+    loader,
+    CONTROLLER,
+    '--state-dir',
+    stateDir,
+    '--pool',
+    pool.spec,
+    ...(reject.size ? ['--reject-protocols', [...reject].join(',')] : []),
+  ];
   rmSync(`${lbDir}/ready`, { force: true });
   const fd = openSync(logPath, 'a');
   let pid: number;
@@ -97,7 +137,10 @@ async function up(poolSpec: string, reject: Set<string>): Promise<void> {
     if (Date.now() > end) throw new ClusterError(`the lb controller did not finish its first round within 30s; last log lines:\n${tail(logPath, 15)}`);
     await sleep(200);
   }
-  process.stdout.write(`lb up: controller pid ${pid} assigns LoadBalancer addresses from ${pool.spec} (${pool.size} addresses; ${reject.size ? `REJECTS ${[...reject].join(', ')} with a Warning Event` : 'any protocol, SCTP included'}); ${pool.cidr} routed via ${node1.ip} from ${s.routes.map(where).join(' and ')}\n`);
+  process.stdout.write(
+    `lb up: controller pid ${pid} assigns LoadBalancer addresses from ${pool.spec} (${pool.size} addresses; ${reject.size ? `REJECTS ${[...reject].join(', ')} with a Warning Event` : 'any protocol, SCTP included'}); ` +
+      `${pool.cidr} routed via ${node1.ip} from ${s.routes.map(where).join(' and ')}\n`,
+  );
 }
 
 async function down(): Promise<void> {
@@ -117,9 +160,19 @@ async function down(): Promise<void> {
         const ing = svc.status?.loadBalancer?.ingress ?? [];
         if (!ing.some((i) => i.ip && inPool(pool, i.ip))) continue;
         const keep = ing.filter((i) => !(i.ip && inPool(pool, i.ip)));
-        await api(`clear status of ${svc.metadata!.namespace}/${svc.metadata!.name}`, () => k.core.replaceNamespacedServiceStatus({
-          namespace: svc.metadata!.namespace!, name: svc.metadata!.name!, body: { ...svc, status: { ...svc.status, loadBalancer: keep.length ? { ingress: keep } : {} } },
-        }), 5_000).then(() => done.push(`released ${ing.map((i) => i.ip).join(',')} of ${svc.metadata!.namespace}/${svc.metadata!.name}`), (e: Error) => log(e.message));
+        await api(
+          `clear status of ${svc.metadata!.namespace}/${svc.metadata!.name}`,
+          () =>
+            k.core.replaceNamespacedServiceStatus({
+              namespace: svc.metadata!.namespace!,
+              name: svc.metadata!.name!,
+              body: { ...svc, status: { ...svc.status, loadBalancer: keep.length ? { ingress: keep } : {} } },
+            }),
+          5_000,
+        ).then(
+          () => done.push(`released ${ing.map((i) => i.ip).join(',')} of ${svc.metadata!.namespace}/${svc.metadata!.name}`),
+          (e: Error) => log(e.message),
+        );
       }
     } catch (e) {
       log(`not releasing addresses: ${(e as Error).message}`);
@@ -152,15 +205,33 @@ async function status(json: boolean): Promise<number> {
       const list = await api('list services', () => loadCluster(c.kubeconfig).core.listServiceForAllNamespaces(), 5_000);
       for (const svc of list.items) {
         const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter((ip) => ip && inPool(pool, ip));
-        if (ips.length) assigned.push({ service: `${svc.metadata!.namespace}/${svc.metadata!.name}`, ips, protocols: (svc.spec?.ports ?? []).map((p) => `${p.protocol ?? 'TCP'}/${p.port}`) });
+        if (ips.length)
+          assigned.push({
+            service: `${svc.metadata!.namespace}/${svc.metadata!.name}`,
+            ips,
+            protocols: (svc.spec?.ports ?? []).map((p) => `${p.protocol ?? 'TCP'}/${p.port}`),
+          });
       }
-    } catch (e) { apiErr = (e as Error).message; }
+    } catch (e) {
+      apiErr = (e as Error).message;
+    }
   }
   const isUp = Boolean(s && pid && routes.every((r) => r.present));
-  const out = { up: isUp, pid: pid ?? null, pool: s?.pool ?? null, rejectProtocols: s?.rejectProtocols ?? [], routes, assigned, log: logPath, ...(apiErr ? { apiError: apiErr } : {}) };
+  const out = {
+    up: isUp,
+    pid: pid ?? null,
+    pool: s?.pool ?? null,
+    rejectProtocols: s?.rejectProtocols ?? [],
+    routes,
+    assigned,
+    log: logPath,
+    ...(apiErr ? { apiError: apiErr } : {}),
+  };
   if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   else {
-    process.stdout.write(`lb: ${isUp ? 'up' : s ? 'partly up' : 'down'}${pid ? ` (controller pid ${pid})` : ''}${s ? `; pool ${s.pool}; ${s.rejectProtocols.length ? `rejects ${s.rejectProtocols.join(', ')}` : 'any protocol'}` : ''}\n`);
+    process.stdout.write(
+      `lb: ${isUp ? 'up' : s ? 'partly up' : 'down'}${pid ? ` (controller pid ${pid})` : ''}${s ? `; pool ${s.pool}; ${s.rejectProtocols.length ? `rejects ${s.rejectProtocols.join(', ')}` : 'any protocol'}` : ''}\n`,
+    );
     for (const r of routes) process.stdout.write(`  route ${r.route}: ${r.present ? 'present' : 'MISSING'}\n`);
     for (const a of assigned) process.stdout.write(`  ${a.service}: ${a.ips.join(', ')} (${a.protocols.join(' ')})\n`);
     if (apiErr) process.stdout.write(`  (services not listed: ${apiErr})\n`);
@@ -173,13 +244,19 @@ async function main(): Promise<number> {
   let v: { pool?: string; 'reject-protocols'?: string; json?: boolean };
   try {
     v = parseArgs({ args: rest, options: { pool: { type: 'string' }, 'reject-protocols': { type: 'string' }, json: { type: 'boolean' } } }).values;
-  } catch (e) { throw new UsageError((e as Error).message); }
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (cmd !== 'up' && (v.pool || v['reject-protocols'])) throw new UsageError('--pool and --reject-protocols belong to `up`');
   if (cmd !== 'status' && v.json) throw new UsageError('--json belongs to `status`');
   switch (cmd) {
     case 'up': {
       let reject: Set<string>;
-      try { reject = parseProtocols(v['reject-protocols'] ?? ''); } catch (e) { throw new UsageError((e as Error).message); }
+      try {
+        reject = parseProtocols(v['reject-protocols'] ?? '');
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
       try {
         await up(v.pool ?? DEFAULT_POOL, reject);
       } catch (e) {
@@ -191,10 +268,14 @@ async function main(): Promise<number> {
       }
       return 0;
     }
-    case 'down': await down(); return 0;
-    case 'status': return status(Boolean(v.json));
-    default: throw new UsageError(cmd ? `unknown command "${cmd}"` : 'missing command');
+    case 'down':
+      await down();
+      return 0;
+    case 'status':
+      return status(Boolean(v.json));
+    default:
+      throw new UsageError(cmd ? `unknown command "${cmd}"` : 'missing command');
   }
 }
 
-runCli('lb', USAGE, main);
+runMain('lb', main, { usage: USAGE });

@@ -7,13 +7,16 @@
 // `cluster down` that does not call `lb down` does not leave it polling.
 //
 // argv: --state-dir DIR --pool CIDR|RANGE [--reject-protocols P,...]
-import * as k8s from '@kubernetes/client-node';
+
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { readClusterJson, readClusterState } from '../contract.ts';
+import * as k8s from '@kubernetes/client-node';
 import { withDeadline } from '../../lib/framework/errors.ts';
+import { runMain } from '../../lib/framework/main.ts';
 import { apiErrorMessage } from '../../lib/k8s/client.ts';
-import { type Decision, type SvcView, decide, desiredIngress, parsePool, parseProtocols } from './pool.ts';
+import { readClusterJson, readClusterState } from '../contract.ts';
+import { ClusterError } from '../run.ts';
+import { type Decision, decide, desiredIngress, parsePool, parseProtocols, type SvcView } from './pool.ts';
 
 const COMPONENT = 'sctp-e2e-lb';
 const INTERVAL_MS = 1000;
@@ -39,19 +42,18 @@ function clusterStamp(): string | undefined {
   }
 }
 
-const stamp = clusterStamp();
-if (!stamp) {
-  log(`no cluster at ${stateDir}/cluster.json; exiting`);
-  process.exit(1);
-}
-const kubeconfig = stamp.split('@')[0]!;
-const kc = new k8s.KubeConfig();
-kc.loadFromFile(kubeconfig);
-const core = kc.makeApiClient(k8s.CoreV1Api);
+// set by main() once the cluster is found
+let stamp = '';
+let kubeconfig = '';
+let core: k8s.CoreV1Api;
 const call = <T>(what: string, fn: () => Promise<T>) => withDeadline(what, API_TIMEOUT_MS, fn);
 
 let stopping = false;
-for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => { log(`${sig}: stopping`); stopping = true; });
+for (const sig of ['SIGTERM', 'SIGINT'] as const)
+  process.on(sig, () => {
+    log(`${sig}: stopping`);
+    stopping = true;
+  });
 
 function view(s: k8s.V1Service): SvcView {
   return {
@@ -63,7 +65,7 @@ function view(s: k8s.V1Service): SvcView {
     requestedIP: s.spec?.loadBalancerIP || undefined,
     protocols: (s.spec?.ports ?? []).map((p) => p.protocol ?? 'TCP'),
     ingressIPs: (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter(Boolean),
-    created: String(s.metadata?.creationTimestamp instanceof Date ? s.metadata.creationTimestamp.toISOString() : s.metadata?.creationTimestamp ?? ''),
+    created: String(s.metadata?.creationTimestamp instanceof Date ? s.metadata.creationTimestamp.toISOString() : (s.metadata?.creationTimestamp ?? '')),
   };
 }
 
@@ -74,29 +76,51 @@ async function event(s: k8s.V1Service, type: 'Normal' | 'Warning', reason: strin
   const key = `${s.metadata!.uid}|${reason}|${message}`;
   if (recorded.has(key)) return;
   const now = new Date();
-  await call(`create event for ${s.metadata!.namespace}/${s.metadata!.name}`, () => core.createNamespacedEvent({
-    namespace: s.metadata!.namespace!,
-    body: {
-      metadata: { name: `${s.metadata!.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`, namespace: s.metadata!.namespace },
-      involvedObject: { apiVersion: 'v1', kind: 'Service', name: s.metadata!.name, namespace: s.metadata!.namespace, uid: s.metadata!.uid, resourceVersion: s.metadata!.resourceVersion },
-      type, reason, message, count: 1, firstTimestamp: now, lastTimestamp: now,
-      source: { component: COMPONENT }, reportingComponent: COMPONENT, reportingInstance: `${COMPONENT}-${process.pid}`,
-    },
-  }));
+  await call(`create event for ${s.metadata!.namespace}/${s.metadata!.name}`, () =>
+    core.createNamespacedEvent({
+      namespace: s.metadata!.namespace!,
+      body: {
+        metadata: {
+          name: `${s.metadata!.name}.${now.getTime().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`,
+          namespace: s.metadata!.namespace,
+        },
+        involvedObject: {
+          apiVersion: 'v1',
+          kind: 'Service',
+          name: s.metadata!.name,
+          namespace: s.metadata!.namespace,
+          uid: s.metadata!.uid,
+          resourceVersion: s.metadata!.resourceVersion,
+        },
+        type,
+        reason,
+        message,
+        count: 1,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        source: { component: COMPONENT },
+        reportingComponent: COMPONENT,
+        reportingInstance: `${COMPONENT}-${process.pid}`,
+      },
+    }),
+  );
   recorded.add(key);
 }
 
 async function writeIngress(s: k8s.V1Service, ingress: { ip: string; ipMode: 'VIP' }[]): Promise<void> {
   // replace* carries the listed resourceVersion: a concurrent change makes it fail with 409 and the next round redoes it.
   const body: k8s.V1Service = { ...s, status: { ...s.status, loadBalancer: ingress.length ? { ingress } : {} } };
-  await call(`update status of ${s.metadata!.namespace}/${s.metadata!.name}`, () => core.replaceNamespacedServiceStatus({ namespace: s.metadata!.namespace!, name: s.metadata!.name!, body }));
+  await call(`update status of ${s.metadata!.namespace}/${s.metadata!.name}`, () =>
+    core.replaceNamespacedServiceStatus({ namespace: s.metadata!.namespace!, name: s.metadata!.name!, body }),
+  );
 }
 
 async function apply(d: Decision, s: k8s.V1Service): Promise<void> {
   const id = `${d.svc.namespace}/${d.svc.name}`;
   const ingress = desiredIngress(d);
   switch (d.kind) {
-    case 'keep': return;
+    case 'keep':
+      return;
     case 'assign':
       await writeIngress(s, ingress!);
       log(`assigned ${d.ip} to ${id} (${d.svc.protocols.join(',')})`);
@@ -108,7 +132,10 @@ async function apply(d: Decision, s: k8s.V1Service): Promise<void> {
       return;
     case 'reject':
     case 'pending':
-      if (ingress) { await writeIngress(s, ingress); log(`released ${d.release.join(', ')} from ${id}`); }
+      if (ingress) {
+        await writeIngress(s, ingress);
+        log(`released ${d.release.join(', ')} from ${id}`);
+      }
       if (!recorded.has(`${s.metadata!.uid}|${d.kind === 'reject' ? 'SyncLoadBalancerFailed' : 'AllocationFailed'}|${d.message}`)) log(`${id}: ${d.message}`);
       await event(s, 'Warning', d.kind === 'reject' ? 'SyncLoadBalancerFailed' : 'AllocationFailed', d.message);
   }
@@ -127,11 +154,24 @@ async function round(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  log(`started: pid ${process.pid}, pool ${pool.spec} (${pool.size} addresses), ${rejectProtocols.size ? `rejecting ${[...rejectProtocols].join(', ')}` : 'every protocol accepted'}, kubeconfig ${kubeconfig}`);
+  const found = clusterStamp();
+  if (!found) throw new ClusterError(`no cluster at ${stateDir}/cluster.json; exiting`);
+  stamp = found;
+  kubeconfig = found.split('@')[0]!;
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  core = kc.makeApiClient(k8s.CoreV1Api);
+  log(
+    `started: pid ${process.pid}, pool ${pool.spec} (${pool.size} addresses), ${rejectProtocols.size ? `rejecting ${[...rejectProtocols].join(', ')}` : 'every protocol accepted'}, ` +
+      `kubeconfig ${kubeconfig}`,
+  );
   let ready = false;
   let lastErr = '';
   while (!stopping) {
-    if (clusterStamp() !== stamp) { log(`the cluster at ${stateDir} is gone or was replaced; exiting`); break; }
+    if (clusterStamp() !== stamp) {
+      log(`the cluster at ${stateDir} is gone or was replaced; exiting`);
+      break;
+    }
     try {
       await round();
       if (!ready) {
@@ -150,4 +190,4 @@ async function main(): Promise<void> {
   log('stopped');
 }
 
-main().then(() => process.exit(0), (e: unknown) => { log(`internal error: ${(e as Error)?.stack ?? String(e)}`); process.exit(70); });
+runMain('lb controller', main);

@@ -1,8 +1,27 @@
 import { expect } from 'chai';
-import { DEFAULT_POOL, LB_CLASS, allocate, cidrsOverlap, decide, desiredIngress, inPool, parsePool, parseProtocols, type Decision, type SvcView } from './pool.ts';
+import {
+  allocate,
+  cidrsOverlap,
+  DEFAULT_POOL,
+  type Decision,
+  decide,
+  desiredIngress,
+  inPool,
+  LB_CLASS,
+  parsePool,
+  parseProtocols,
+  type SvcView,
+} from './pool.ts';
 
 const svc = (name: string, o: Partial<SvcView> = {}): SvcView => ({
-  namespace: 'ns', name, uid: `uid-${name}`, type: 'LoadBalancer', protocols: ['SCTP'], ingressIPs: [], created: `2026-11-22T10:00:0${name.length % 10}Z`, ...o,
+  namespace: 'ns',
+  name,
+  uid: `uid-${name}`,
+  type: 'LoadBalancer',
+  protocols: ['SCTP'],
+  ingressIPs: [],
+  created: `2026-11-22T10:00:0${name.length % 10}Z`,
+  ...o,
 });
 const pool = parsePool('10.199.2.0/29'); // .1-.6
 const st = { pool, rejectProtocols: new Set<string>() };
@@ -63,7 +82,15 @@ describe('cluster/lb decide', () => {
   });
 
   it('leaves other types and other load-balancer classes alone', () => {
-    const ds = decide([svc('a', { type: 'ClusterIP' }), svc('b', { type: 'NodePort' }), svc('c', { loadBalancerClass: 'example.com/other' }), svc('d', { loadBalancerClass: LB_CLASS })], st);
+    const ds = decide(
+      [
+        svc('a', { type: 'ClusterIP' }),
+        svc('b', { type: 'NodePort' }),
+        svc('c', { loadBalancerClass: 'example.com/other' }),
+        svc('d', { loadBalancerClass: LB_CLASS }),
+      ],
+      st,
+    );
     expect(brief(ds)).to.deep.equal(['d:assign:10.199.2.1']);
   });
 
@@ -78,7 +105,13 @@ describe('cluster/lb decide', () => {
   });
 
   it('settles a duplicate on the older Service and moves the younger one', () => {
-    const ds = decide([svc('young', { created: '2026-11-22T11:00:00Z', ingressIPs: ['10.199.2.1'] }), svc('old', { created: '2026-11-22T09:00:00Z', ingressIPs: ['10.199.2.1'] })], st);
+    const ds = decide(
+      [
+        svc('young', { created: '2026-11-22T11:00:00Z', ingressIPs: ['10.199.2.1'] }),
+        svc('old', { created: '2026-11-22T09:00:00Z', ingressIPs: ['10.199.2.1'] }),
+      ],
+      st,
+    );
     expect(brief(ds)).to.deep.equal(['old:keep:10.199.2.1', 'young:assign:10.199.2.2']);
   });
 
@@ -87,9 +120,13 @@ describe('cluster/lb decide', () => {
     const ds = decide([svc('a'), svc('bb', { ingressIPs: ['10.199.2.4'] }), svc('ccc', { protocols: ['TCP'] })], rej);
     expect(brief(ds)).to.deep.equal(['a:reject', 'bb:reject', 'ccc:assign:10.199.2.1']);
     const r = ds[0] as Extract<Decision, { kind: 'reject' }>;
-    expect(r.message).to.equal('Error syncing load balancer: failed to ensure load balancer: SCTP not supported by this load balancer (allowed protocols: TCP, UDP)');
+    expect(r.message).to.equal(
+      'Error syncing load balancer: failed to ensure load balancer: SCTP not supported by this load balancer (allowed protocols: TCP, UDP)',
+    );
     // What the e2e spec looks for in an Event to call it a provider rejecting SCTP.
-    expect(`Warning SyncLoadBalancerFailed: ${r.message}`).to.match(/fail|error|reject/i).and.match(/sctp/i);
+    expect(`Warning SyncLoadBalancerFailed: ${r.message}`)
+      .to.match(/fail|error|reject/i)
+      .and.match(/sctp/i);
     expect(desiredIngress(ds[0]!)).to.equal(undefined);
     expect(desiredIngress(ds[1]!)).to.deep.equal([]);
   });

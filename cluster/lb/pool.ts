@@ -40,7 +40,7 @@ export function parsePool(spec: string): Pool {
     const last = ipToInt(range[2]!);
     if (last < first) throw new Error(`pool ${spec}: the range ends before it starts`);
     let bits = 32;
-    while (bits > 0 && (first >>> (32 - bits)) !== (last >>> (32 - bits))) bits--;
+    while (bits > 0 && first >>> (32 - bits) !== last >>> (32 - bits)) bits--;
     const net = bits === 0 ? 0 : ((first >>> (32 - bits)) << (32 - bits)) >>> 0;
     return { spec: s, cidr: `${intToIp(net)}/${bits}`, first, last, size: last - first + 1 };
   }
@@ -58,7 +58,11 @@ export function parsePool(spec: string): Pool {
 
 export function inPool(p: Pool, ip: string): boolean {
   let n: number;
-  try { n = ipToInt(ip); } catch { return false; }
+  try {
+    n = ipToInt(ip);
+  } catch {
+    return false;
+  }
   return n >= p.first && n <= p.last;
 }
 
@@ -126,7 +130,10 @@ export function isOurs(s: SvcView): boolean {
 
 export function rejectMessage(protocols: string[], reject: ReadonlySet<string>): string {
   const allowed = PROTOCOLS.filter((p) => !reject.has(p));
-  return `Error syncing load balancer: failed to ensure load balancer: ${protocols.join(', ')} not supported by this load balancer (allowed protocols: ${allowed.join(', ') || 'none'})`;
+  return (
+    `Error syncing load balancer: failed to ensure load balancer: ${protocols.join(', ')} not supported by this load ` +
+    `balancer (allowed protocols: ${allowed.join(', ') || 'none'})`
+  );
 }
 
 /**
@@ -181,18 +188,25 @@ export function decide(services: SvcView[], st: Settings): Decision[] {
 /** The status.loadBalancer.ingress the Service should have after a decision (undefined: leave it). */
 export function desiredIngress(d: Decision): { ip: string; ipMode: 'VIP' }[] | undefined {
   switch (d.kind) {
-    case 'keep': return undefined;
-    case 'assign': return [{ ip: d.ip, ipMode: 'VIP' }];
-    case 'release': return d.svc.ingressIPs.filter((ip) => !d.ips.includes(ip)).map((ip) => ({ ip, ipMode: 'VIP' as const }));
+    case 'keep':
+      return undefined;
+    case 'assign':
+      return [{ ip: d.ip, ipMode: 'VIP' }];
+    case 'release':
+      return d.svc.ingressIPs.filter((ip) => !d.ips.includes(ip)).map((ip) => ({ ip, ipMode: 'VIP' as const }));
     case 'reject':
-    case 'pending': return d.release.length ? d.svc.ingressIPs.filter((ip) => !d.release.includes(ip)).map((ip) => ({ ip, ipMode: 'VIP' as const })) : undefined;
+    case 'pending':
+      return d.release.length ? d.svc.ingressIPs.filter((ip) => !d.release.includes(ip)).map((ip) => ({ ip, ipMode: 'VIP' as const })) : undefined;
   }
 }
 
 /** "--reject-protocols SCTP,UDP" → {SCTP, UDP}; unknown names are an error. */
 export function parseProtocols(s: string): Set<string> {
   const out = new Set<string>();
-  for (const p of s.split(',').map((x) => x.trim().toUpperCase()).filter(Boolean)) {
+  for (const p of s
+    .split(',')
+    .map((x) => x.trim().toUpperCase())
+    .filter(Boolean)) {
     if (!(PROTOCOLS as readonly string[]).includes(p)) throw new Error(`unknown protocol "${p}" (known: ${PROTOCOLS.join(', ')})`);
     out.add(p);
   }

@@ -1,21 +1,35 @@
 // `tsx cluster/netpol/cli.ts up|down|status [--json]` (npm run netpol:up|netpol:down|netpol:status):
 // Cilium as the local cluster's NetworkPolicy implementation (SCTP enabled), run as a host process in each node netns.
 // Everything it creates is recorded in <state dir>/netpol/state.json and removed by `down`.
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ClusterError, alive, cmdline, readJson, run, stampedLog, startDaemon, stopPid, tail, waitFor, runCli, UsageError } from '../run.ts';
+import { UsageError } from '../../lib/framework/errors.ts';
+import { runMain } from '../../lib/framework/main.ts';
+import { type ClusterJson, clusterDir, isNetnsNode, type NetnsNode, readClusterJson, readClusterState } from '../contract.ts';
+import { alive, ClusterError, cmdline, readJson, run, stampedLog, startDaemon, stopPid, tail, waitFor } from '../run.ts';
 import {
-  CILIUM_VERSION, CNI_CONF_NAME, POD_CIDR_ANNOTATION, agentArgs, agentLauncher, ciliumPodCIDR, cniWrapper, netpolDir,
-  nodePaths, renderCniConflist, type ClusterNode, type NetpolState,
+  agentArgs,
+  agentLauncher,
+  CILIUM_VERSION,
+  type ClusterNode,
+  CNI_CONF_NAME,
+  ciliumPodCIDR,
+  cniWrapper,
+  type NetpolState,
+  netpolDir,
+  nodePaths,
+  POD_CIDR_ANNOTATION,
+  renderCniConflist,
 } from './render.ts';
-import { clusterDir, isNetnsNode, readClusterJson, readClusterState, type ClusterJson, type NetnsNode } from '../contract.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CNI_BIN_DIR = '/usr/lib/cni'; // containerd's cri bin_dir in the cluster's config (render.ts of cluster/)
 const WRAPPER = `${CNI_BIN_DIR}/cilium-cni`;
 const WRAPPER_MARK = 'Written by cluster/netpol (sctp-e2e)';
-const USAGE = 'usage: tsx cluster/netpol/cli.ts up [--sctp=on|off] | down | status [--json]   (state: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster; binaries: $SCTP_E2E_NETPOL_BIN_DIR or cluster/netpol/build.sh)';
+const USAGE =
+  'usage: tsx cluster/netpol/cli.ts up [--sctp=on|off] | down | status [--json]   (state: $SCTP_E2E_CLUSTER_DIR ' +
+  'or /var/lib/sctp-e2e/cluster; binaries: $SCTP_E2E_NETPOL_BIN_DIR or cluster/netpol/build.sh)';
 
 const log = stampedLog('netpol');
 
@@ -87,28 +101,54 @@ async function binDir(): Promise<string> {
 }
 
 function which(tool: string): boolean {
-  return (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin']).some((d) => d && existsSync(join(d, tool)));
+  return (process.env.PATH ?? '')
+    .split(':')
+    .concat(['/usr/sbin', '/usr/bin'])
+    .some((d) => d && existsSync(join(d, tool)));
 }
 
 async function up(sctp: boolean): Promise<void> {
   if (process.getuid?.() !== 0) throw new ClusterError('netpol up must run as root (bpffs mounts, CNI plugin, node netns)');
   const c = cluster();
-  for (const [tool, pkg] of [['clang', 'clang'], ['llc', 'llvm'], ['bpftool', 'bpftool'], ['unshare', 'util-linux'], ['iptables', 'iptables']]) {
-    if (!which(tool!)) throw new ClusterError(`${tool} is not installed (cilium-agent compiles its BPF datapath at start); add the Debian package ${pkg} to PKGS in .ci/install-deps.sh`);
+  for (const [tool, pkg] of [
+    ['clang', 'clang'],
+    ['llc', 'llvm'],
+    ['bpftool', 'bpftool'],
+    ['unshare', 'util-linux'],
+    ['iptables', 'iptables'],
+  ]) {
+    if (!which(tool!))
+      throw new ClusterError(
+        `${tool} is not installed (cilium-agent compiles its BPF datapath at start); add the Debian package ${pkg} to PKGS in .ci/install-deps.sh`,
+      );
   }
   if (c.nodes.some((n) => agentPid(n))) throw new ClusterError(`netpol is already up (${statePath}); run \`npm run netpol:down\` first`);
   if (existsSync(statePath)) throw new ClusterError(`leftovers of an earlier netpol up (${statePath}); run \`npm run netpol:down\` first`);
   const bin = await binDir();
   mkdirSync(pidDir, { recursive: true });
   mkdirSync(`${nd}/logs`, { recursive: true });
-  const s: NetpolState = { startedAt: new Date().toISOString(), version: CILIUM_VERSION, binDir: bin, createdFiles: [], cniConfs: [], mounts: [], annotated: [], hostRoutes: [], crdsApplied: false, sctp };
+  const s: NetpolState = {
+    startedAt: new Date().toISOString(),
+    version: CILIUM_VERSION,
+    binDir: bin,
+    createdFiles: [],
+    cniConfs: [],
+    mounts: [],
+    annotated: [],
+    hostRoutes: [],
+    crdsApplied: false,
+    sctp,
+  };
   save(s);
 
   log('applying the Cilium CRDs (normally the operator registers them)');
   s.crdsApplied = true;
   save(s);
   await kubectl(c, ['apply', '--server-side', '-R', '-f', `${bin}/crds`], { timeoutMs: 120_000 });
-  await kubectl(c, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'io.cilium.k8s.crd.schema.version'], { allowFail: true, timeoutMs: 90_000 });
+  await kubectl(c, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'io.cilium.k8s.crd.schema.version'], {
+    allowFail: true,
+    timeoutMs: 90_000,
+  });
 
   for (const n of c.nodes) {
     const p = nodePaths(stateDir, n);
@@ -122,18 +162,31 @@ async function up(sctp: boolean): Promise<void> {
     // is empty) and stays until the cluster goes down.
     const cur = (await kubectl(c, ['get', 'node', n.name, '-o', 'jsonpath={.spec.podCIDR}'])).stdout.trim();
     if (!cur) await kubectl(c, ['patch', 'node', n.name, '--type=merge', '-p', JSON.stringify({ spec: { podCIDR: cidr, podCIDRs: [cidr] } })]);
-    else if (cur !== cidr) throw new ClusterError(`node ${n.name} already has spec.podCIDR ${cur}, not ${cidr}; netpol needs a fresh cluster (\`npm run cluster:down && npm run cluster:up\`)`);
+    else if (cur !== cidr)
+      throw new ClusterError(
+        `node ${n.name} already has spec.podCIDR ${cur}, not ${cidr}; netpol needs a fresh cluster (\`npm run cluster:down && npm run cluster:up\`)`,
+      );
     for (const d of [p.dir, p.run, p.bpffs, p.masks]) mkdirSync(d, { recursive: true });
     // The host (and through it the outside netns) routes pod ranges to nodes, like the cluster does for 10.244.N.0/24.
     const hr = await run('ip', ['route', 'replace', cidr, 'via', n.ip], { allowFail: true });
-    if (hr.code === 0) { s.hostRoutes.push(cidr); save(s); }
-    const mounted = readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === p.bpffs);
+    if (hr.code === 0) {
+      s.hostRoutes.push(cidr);
+      save(s);
+    }
+    const mounted = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .some((l) => l.split(' ')[1] === p.bpffs);
     if (!mounted) {
       await run('mount', ['-t', 'bpf', 'bpffs', p.bpffs]);
       s.mounts.push(p.bpffs);
       save(s);
     }
-    const launcher = agentLauncher({ nodeName: n.name, masksDir: p.masks, agent: `${bin}/cilium-agent`, args: agentArgs({ stateDir, node: n, kubeconfig: c.kubeconfig, podCIDR: c.podCIDR, libDir: `${bin}/lib`, sctp }) });
+    const launcher = agentLauncher({
+      nodeName: n.name,
+      masksDir: p.masks,
+      agent: `${bin}/cilium-agent`,
+      args: agentArgs({ stateDir, node: n, kubeconfig: c.kubeconfig, podCIDR: c.podCIDR, libDir: `${bin}/lib`, sctp }),
+    });
     const d = startDaemon(p.pidName, launcher[0]!, launcher.slice(1), { netns: n.netns, logFile: p.log, pidDir });
     log(`${n.name}: cilium-agent ${CILIUM_VERSION} pid ${d.pid} (log ${p.log})`);
   }
@@ -154,9 +207,9 @@ async function up(sctp: boolean): Promise<void> {
       watch: () => {
         if (!agentStillRunning(n)) throw new ClusterError(`cilium-agent on ${n.name} exited; last log lines:\n${tail(p.log, 15)}`, 'died');
       },
-      probe: async () => (await run(`${bin}/cilium-dbg`, ['-H', `unix://${p.sock}`, 'status', '--brief'], { allowFail: true, timeoutMs: 20_000 })),
+      probe: async () => await run(`${bin}/cilium-dbg`, ['-H', `unix://${p.sock}`, 'status', '--brief'], { allowFail: true, timeoutMs: 20_000 }),
       until: (r) => r.code === 0,
-      describe: (r) => (r ? (r.stdout + r.stderr).trim().split('\n').pop() ?? '' : 'no answer'),
+      describe: (r) => (r ? ((r.stdout + r.stderr).trim().split('\n').pop() ?? '') : 'no answer'),
     });
     const conf = `${cniConfDir(n)}/${CNI_CONF_NAME}`;
     writeFileSync(conf, renderCniConflist({ node: n, proxyMode: c.proxyMode, logFile: `${nd}/logs/cilium-cni-${n.name}.log` }));
@@ -164,7 +217,11 @@ async function up(sctp: boolean): Promise<void> {
     save(s);
     log(`${n.name}: agent ready; new pods get their network from cilium-cni (${conf})`);
   }
-  process.stdout.write(`netpol up: Cilium ${CILIUM_VERSION} enforces NetworkPolicy (${sctp ? 'SCTP enabled' : 'SCTP DISABLED: --enable-sctp=false, upstream default'}) on ${c.nodes.map((n) => n.name).join(', ')}; pods created from now on are covered (older pods stay on the bridge CNI, unenforced)\n`);
+  process.stdout.write(
+    `netpol up: Cilium ${CILIUM_VERSION} enforces NetworkPolicy (${sctp ? 'SCTP enabled' : 'SCTP DISABLED: --enable-sctp=false, upstream default'}) ` +
+      `on ${c.nodes.map((n) => n.name).join(', ')}; pods created from now on are covered (older pods stay on the bridge ` +
+      `CNI, unenforced)\n`,
+  );
 }
 
 async function cleanupNetns(n: ClusterNode): Promise<string[]> {
@@ -208,11 +265,20 @@ async function down(): Promise<void> {
   const c = readClusterJson(stateDir);
   const nodes = c ? local(c).nodes : [];
   const removed: string[] = [];
-  for (const f of s?.cniConfs ?? []) if (existsSync(f)) { rmSync(f); removed.push(f); }
+  for (const f of s?.cniConfs ?? [])
+    if (existsSync(f)) {
+      rmSync(f);
+      removed.push(f);
+    }
   if (c) {
     // Pods wired by cilium-cni lose their network with the agent: delete them while the agent can still clean up.
-    const r = await kubectl(c, ['get', 'pods', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.podIP}{"\\n"}{end}'], { allowFail: true });
-    const ours = r.stdout.split('\n').map((l) => l.trim().split(' ')).filter(([, ip]) => ip && /^10\.244\.1\d\d\./.test(ip));
+    const r = await kubectl(c, ['get', 'pods', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {.status.podIP}{"\\n"}{end}'], {
+      allowFail: true,
+    });
+    const ours = r.stdout
+      .split('\n')
+      .map((l) => l.trim().split(' '))
+      .filter(([, ip]) => ip && /^10\.244\.1\d\d\./.test(ip));
     for (const [nsName] of ours) {
       const [ns, name] = nsName!.split('/');
       await kubectl(c, ['delete', 'pod', '-n', ns!, name!, '--wait=true', '--timeout=60s'], { allowFail: true, timeoutMs: 90_000 });
@@ -234,11 +300,18 @@ async function down(): Promise<void> {
     }
   }
   for (const f of s?.createdFiles ?? []) {
-    if (existsSync(f) && readFileSync(f, 'utf8').includes(WRAPPER_MARK)) { rmSync(f); removed.push(f); }
+    if (existsSync(f) && readFileSync(f, 'utf8').includes(WRAPPER_MARK)) {
+      rmSync(f);
+      removed.push(f);
+    }
   }
   for (const n of nodes) removed.push(...(await cleanupNetns(n)).map((x) => `${n.netns}: ${x}`));
   for (const m of s?.mounts ?? []) {
-    if (readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === m)) {
+    if (
+      readFileSync('/proc/mounts', 'utf8')
+        .split('\n')
+        .some((l) => l.split(' ')[1] === m)
+    ) {
       await run('umount', [m], { allowFail: true });
       removed.push(`mount ${m}`);
     }
@@ -258,29 +331,48 @@ async function down(): Promise<void> {
   }
   // Keep the logs (evidence after a failed up); the cluster's own `down` removes the whole state dir.
   if (existsSync(nd)) for (const e of readdirSync(nd)) if (e !== 'logs') rmSync(`${nd}/${e}`, { recursive: true, force: true });
-  process.stdout.write(`netpol down: stopped ${stopped.length} agent(s)${stopped.length ? ` (${stopped.join('; ')})` : ''}; removed ${removed.length} item(s)${removed.length ? `:\n  ${removed.join('\n  ')}` : ''}\n`);
+  process.stdout.write(
+    `netpol down: stopped ${stopped.length} agent(s)${stopped.length ? ` (${stopped.join('; ')})` : ''}; removed ${removed.length} ` +
+      `item(s)${removed.length ? `:\n  ${removed.join('\n  ')}` : ''}\n`,
+  );
 }
 
 async function status(json: boolean): Promise<number> {
   const s = readJson<NetpolState>(statePath);
   const c = readClusterJson(stateDir);
-  const out: Record<string, unknown> = { up: false, implementation: `cilium ${CILIUM_VERSION}`, sctpEnabled: s ? s.sctp !== false : null, nodes: [] as unknown[] };
+  const out: Record<string, unknown> = {
+    up: false,
+    implementation: `cilium ${CILIUM_VERSION}`,
+    sctpEnabled: s ? s.sctp !== false : null,
+    nodes: [] as unknown[],
+  };
   let allUp = Boolean(s && c);
   for (const n of c ? local(c).nodes : []) {
     const p = nodePaths(stateDir, n);
     const pid = agentPid(n);
     let brief = '';
-    if (pid && s) brief = (await run(`${s.binDir}/cilium-dbg`, ['-H', `unix://${p.sock}`, 'status', '--brief'], { allowFail: true, timeoutMs: 20_000 })).stdout.trim();
+    if (pid && s)
+      brief = (await run(`${s.binDir}/cilium-dbg`, ['-H', `unix://${p.sock}`, 'status', '--brief'], { allowFail: true, timeoutMs: 20_000 })).stdout.trim();
     const cni = existsSync(`${cniConfDir(n)}/${CNI_CONF_NAME}`);
     if (!pid || !cni) allUp = false;
-    (out.nodes as unknown[]).push({ node: n.name, pid: pid ?? null, agent: brief || (pid ? 'not ready' : 'not running'), cniConf: cni, podCIDR: ciliumPodCIDR(nodeIndex(n)) });
+    (out.nodes as unknown[]).push({
+      node: n.name,
+      pid: pid ?? null,
+      agent: brief || (pid ? 'not ready' : 'not running'),
+      cniConf: cni,
+      podCIDR: ciliumPodCIDR(nodeIndex(n)),
+    });
   }
   out.up = allUp;
   if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   else {
-    process.stdout.write(`netpol (cilium ${CILIUM_VERSION}, ${s?.sctp === false ? 'SCTP disabled' : 'SCTP enabled'}): ${allUp ? 'up' : s ? 'partly up' : 'down'}\n`);
+    process.stdout.write(
+      `netpol (cilium ${CILIUM_VERSION}, ${s?.sctp === false ? 'SCTP disabled' : 'SCTP enabled'}): ${allUp ? 'up' : s ? 'partly up' : 'down'}\n`,
+    );
     for (const n of out.nodes as { node: string; pid: number | null; agent: string; cniConf: boolean; podCIDR: string }[]) {
-      process.stdout.write(`  ${n.node}: agent ${n.pid ? `pid ${n.pid}` : 'not running'} (${n.agent}); cni ${n.cniConf ? CNI_CONF_NAME : 'not installed'}; pods ${n.podCIDR}\n`);
+      process.stdout.write(
+        `  ${n.node}: agent ${n.pid ? `pid ${n.pid}` : 'not running'} (${n.agent}); cni ${n.cniConf ? CNI_CONF_NAME : 'not installed'}; pods ${n.podCIDR}\n`,
+      );
     }
   }
   return allUp ? 0 : 1;
@@ -305,10 +397,14 @@ async function main(): Promise<number> {
         throw e;
       }
       return 0;
-    case 'down': await down(); return 0;
-    case 'status': return status(json);
-    default: throw new UsageError(cmd ? `unknown command "${cmd}"` : 'missing command');
+    case 'down':
+      await down();
+      return 0;
+    case 'status':
+      return status(json);
+    default:
+      throw new UsageError(cmd ? `unknown command "${cmd}"` : 'missing command');
   }
 }
 
-runCli('netpol', USAGE, main);
+runMain('netpol', main, { usage: USAGE });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { agentArgs, agentLauncher, ciliumPodCIDR, cniWrapper, CNI_CONF_NAME, nodePaths, renderCniConflist } from './render.ts';
+import { agentArgs, agentLauncher, CNI_CONF_NAME, ciliumPodCIDR, cniWrapper, nodePaths, renderCniConflist } from './render.ts';
 
 const node = { name: 'sctp-e2e-node1', ip: '10.199.0.2', netns: 'sctpe2e-node1' };
 

@@ -131,11 +131,17 @@ exec "${o.realBin}" "$@"
 export function renderCniConflist(o: { node: ClusterNode; proxyMode: ProxyMode; logFile: string }): string {
   const portmap: Record<string, unknown> = { type: 'portmap', capabilities: { portMappings: true }, snat: true };
   if (o.proxyMode === 'iptables') portmap.externalSetMarkChain = 'KUBE-MARK-MASQ';
-  return JSON.stringify({
-    cniVersion: '0.3.1',
-    name: 'cilium',
-    plugins: [{ type: 'cilium-cni', 'enable-debug': false, 'log-file': o.logFile }, portmap],
-  }, null, 2) + '\n';
+  return (
+    JSON.stringify(
+      {
+        cniVersion: '0.3.1',
+        name: 'cilium',
+        plugins: [{ type: 'cilium-cni', 'enable-debug': false, 'log-file': o.logFile }, portmap],
+      },
+      null,
+      2,
+    ) + '\n'
+  );
 }
 
 /** File name that sorts before the cluster's 10-sctpe2e.conflist (containerd uses the first one, max_conf_num=1). */

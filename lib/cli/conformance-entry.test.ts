@@ -1,14 +1,15 @@
 // The conformance-image environment → `sctp-e2e run` flags (no process is started here; the whole entrypoint
 // over fixture specs is test/runner/conformance-entry.test.ts).
-import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { expect } from 'chai';
+import { UserError } from '../framework/errors.ts';
 import { readTar } from '../image/archive.ts';
 import { planFromEnv, saveResults, shellWords, UPSTREAM_DEFAULT_FOCUS } from './conformance-entry.ts';
 import { parseE2eArgs } from './e2e-options.ts';
-import { UserError } from '../framework/errors.ts';
 
 /** argv holds flag followed by value. */
 function expectFlag(argv: string[], flag: string, value: string) {
@@ -30,11 +31,19 @@ describe('conformance entrypoint: environment → flags', () => {
   it('defaults: results in /tmp/results (JUnit junit_01.xml, artifacts, report), never an embedded cluster', () => {
     const p = planFromEnv({});
     expect(p.resultsDir).to.equal('/tmp/results');
-    expect(p.argv).to.deep.equal(['--junit', '/tmp/results/junit_01.xml', '--artifacts', '/tmp/results/artifacts', '--report', '/tmp/results/report', '--no-cluster-up']);
+    expect(p.argv).to.deep.equal([
+      '--junit',
+      '/tmp/results/junit_01.xml',
+      '--artifacts',
+      '/tmp/results/artifacts',
+      '--report',
+      '/tmp/results/report',
+      '--no-cluster-up',
+    ]);
     expect(p.dryRun).to.equal(false);
   });
 
-  it('E2E_FOCUS → --grep and E2E_SKIP → --skip; upstream\'s default focus \\[Conformance\\] means the whole suite', () => {
+  it("E2E_FOCUS → --grep and E2E_SKIP → --skip; upstream's default focus \\[Conformance\\] means the whole suite", () => {
     const p = planFromEnv({ RESULTS_DIR: '/r', E2E_FOCUS: 'HostPort', E2E_SKIP: '\\[Disruptive\\]|LoadBalancer' });
     expectFlag(p.argv, '--grep', 'HostPort');
     expectFlag(p.argv, '--skip', '\\[Disruptive\\]|LoadBalancer');
@@ -44,7 +53,13 @@ describe('conformance entrypoint: environment → flags', () => {
   });
 
   it('E2E_PARALLEL and --procs are accepted and logged (serial run); provider/verbosity/go-runner accepted', () => {
-    const p = planFromEnv({ E2E_PARALLEL: 'y', E2E_EXTRA_GINKGO_ARGS: '--procs=4 -v', E2E_PROVIDER: 'skeleton', E2E_VERBOSITY: '4', E2E_USE_GO_RUNNER: 'true' });
+    const p = planFromEnv({
+      E2E_PARALLEL: 'y',
+      E2E_EXTRA_GINKGO_ARGS: '--procs=4 -v',
+      E2E_PROVIDER: 'skeleton',
+      E2E_VERBOSITY: '4',
+      E2E_USE_GO_RUNNER: 'true',
+    });
     const notes = p.notes.join('\n');
     expect(notes).to.contain('parallel run requested (E2E_PARALLEL=y, --procs=4)').and.contain('serially');
     expect(notes).to.contain('E2E_EXTRA_GINKGO_ARGS -v: ginkgo flags, no effect');
@@ -62,8 +77,15 @@ describe('conformance entrypoint: environment → flags', () => {
     expect(parseE2eArgs(['run', ...s.argv]).values.junit).to.equal('/x.xml');
   });
 
-  it('E2E_DRYRUN → --dry-run, KUBE_TEST_REPO → --image-repo; every mapped flag is one the suite\'s parser knows', () => {
-    const p = planFromEnv({ E2E_DRYRUN: 'true', KUBE_TEST_REPO: 'mirror.local/e2e', KUBE_TEST_REPO_LIST: '/tmp/repo-list/repo-list.yaml', E2E_FOCUS: 'x', E2E_SKIP: 'y', E2E_EXTRA_ARGS: '--tag SCTP' });
+  it("E2E_DRYRUN → --dry-run, KUBE_TEST_REPO → --image-repo; every mapped flag is one the suite's parser knows", () => {
+    const p = planFromEnv({
+      E2E_DRYRUN: 'true',
+      KUBE_TEST_REPO: 'mirror.local/e2e',
+      KUBE_TEST_REPO_LIST: '/tmp/repo-list/repo-list.yaml',
+      E2E_FOCUS: 'x',
+      E2E_SKIP: 'y',
+      E2E_EXTRA_ARGS: '--tag SCTP',
+    });
     expect(p.dryRun).to.equal(true);
     expect(p.argv).to.include('--dry-run');
     expectFlag(p.argv, '--image-repo', 'mirror.local/e2e');

@@ -33,8 +33,8 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, wr
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { writeTar, type TarEntry } from '../image/archive.ts';
-import { ExitCode, errorMessage, exitCodeMeaning, UserError } from '../framework/errors.ts';
+import { ExitCode, errorMessage, exitCodeMeaning, exitCodeOf, UserError } from '../framework/errors.ts';
+import { type TarEntry, writeTar } from '../image/archive.ts';
 
 export const DEFAULT_RESULTS_DIR = '/tmp/results';
 export const LOG_FILE = 'e2e.log';
@@ -99,14 +99,20 @@ export function planFromEnv(env: NodeJS.ProcessEnv): Plan {
   const resultsDir = resolve(env.RESULTS_DIR || DEFAULT_RESULTS_DIR);
   const notes: string[] = [];
   const argv = [
-    '--junit', join(resultsDir, JUNIT_FILE),
-    '--artifacts', join(resultsDir, 'artifacts'),
-    '--report', join(resultsDir, 'report'),
+    '--junit',
+    join(resultsDir, JUNIT_FILE),
+    '--artifacts',
+    join(resultsDir, 'artifacts'),
+    '--report',
+    join(resultsDir, 'report'),
     '--no-cluster-up', // never bring up an embedded cluster from inside a pod
   ];
   const focus = env.E2E_FOCUS ?? '';
   if (focus === UPSTREAM_DEFAULT_FOCUS) {
-    notes.push(`E2E_FOCUS=${focus} is upstream's default (hydrophone --conformance, Sonobuoy's e2e plugin); this suite has no [Conformance] tag and every test in it is SCTP conformance: no focus, the whole suite`);
+    notes.push(
+      `E2E_FOCUS=${focus} is upstream's default (hydrophone --conformance, Sonobuoy's e2e plugin); this suite has no ` +
+        `[Conformance] tag and every test in it is SCTP conformance: no focus, the whole suite`,
+    );
   } else if (focus) {
     argv.push('--grep', focus);
     notes.push(`E2E_FOCUS → --grep ${focus}`);
@@ -120,7 +126,10 @@ export function planFromEnv(env: NodeJS.ProcessEnv): Plan {
   const parallel = env.E2E_PARALLEL;
   // upstream: "y", "Y" or "true" run ginkgo in parallel; its default is "1"
   if ((parallel && (/^(y|yes|true)$/i.test(parallel.trim()) || Number(parallel) > 1)) || procs) {
-    notes.push(`parallel run requested (${[parallel ? `E2E_PARALLEL=${parallel}` : '', procs ?? ''].filter(Boolean).join(', ')}): the suite runs its tests serially, one process (its [Serial] and [Disruptive] tests share node state)`);
+    notes.push(
+      `parallel run requested (${[parallel ? `E2E_PARALLEL=${parallel}` : '', procs ?? ''].filter(Boolean).join(', ')}): ` +
+        `the suite runs its tests serially, one process (its [Serial] and [Disruptive] tests share node state)`,
+    );
   } else if (parallel) {
     notes.push(`E2E_PARALLEL=${parallel}: serial run`);
   }
@@ -177,7 +186,10 @@ export function saveResults(dir: string): { tarball: string; done: string; files
         if (ustarFits(`${rel}/`)) entries.push({ path: `${rel}/`, type: 'dir', mode: 0o755 });
         walk(full);
       } else if (st.isFile() && full !== tarball && full !== done) {
-        if (!ustarFits(rel)) { skipped.push(rel); continue; }
+        if (!ustarFits(rel)) {
+          skipped.push(rel);
+          continue;
+        }
         entries.push({ path: rel, type: 'file', mode: 0o644, data: readFileSync(full) });
       }
     }
@@ -193,7 +205,8 @@ export function saveResults(dir: string): { tarball: string; done: string; files
 export function suiteCommand(env: NodeJS.ProcessEnv, root: string): string[] {
   if (env.SCTP_E2E_CONFORMANCE_SUITE) {
     const c = JSON.parse(env.SCTP_E2E_CONFORMANCE_SUITE) as unknown;
-    if (!Array.isArray(c) || !c.length || !c.every((x) => typeof x === 'string')) throw new UserError('SCTP_E2E_CONFORMANCE_SUITE must be a JSON array of strings');
+    if (!Array.isArray(c) || !c.length || !c.every((x) => typeof x === 'string'))
+      throw new UserError('SCTP_E2E_CONFORMANCE_SUITE must be a JSON array of strings');
     return c;
   }
   return [process.execPath, '--import', 'tsx', join(root, 'bin', 'sctp-e2e.ts')];
@@ -240,7 +253,13 @@ export async function main(argv = process.argv.slice(2), env: NodeJS.ProcessEnv 
     // The selection first (no cluster), so that e2e.log opens with ginkgo's "Will run N of M specs": hydrophone
     // polls e2e.log from the start and gives up on a log without it.
     if (!plan.dryRun) {
-      const pre = await runChild([...cmd, 'run', ...plan.argv, '--dry-run'], root, childEnv, () => {}, () => {});
+      const pre = await runChild(
+        [...cmd, 'run', ...plan.argv, '--dry-run'],
+        root,
+        childEnv,
+        () => {},
+        () => {},
+      );
       const line = /Will run \d+ of \d+ specs.*/.exec(pre.stdout)?.[0];
       if (pre.code !== 0 || !line) {
         log(`sctp-e2e conformance: the selection could not be made (exit ${pre.code}):`);
@@ -253,28 +272,49 @@ export async function main(argv = process.argv.slice(2), env: NodeJS.ProcessEnv 
     for (const n of plan.notes) log(`sctp-e2e conformance: ${n}`);
     const q = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
     log(`sctp-e2e conformance: results in ${resultsDir}; running ${[...cmd.slice(-1), 'run', ...plan.argv].map(q).join(' ')}`);
-    const stop = (sig: NodeJS.Signals) => { log(`sctp-e2e conformance: got ${sig}, passing it to the suite (it runs its cleanup)`); child?.kill(sig); };
+    const stop = (sig: NodeJS.Signals) => {
+      log(`sctp-e2e conformance: got ${sig}, passing it to the suite (it runs its cleanup)`);
+      child?.kill(sig);
+    };
     let child: ReturnType<typeof spawn> | undefined;
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
-    const r = await runChild([...cmd, 'run', ...plan.argv], root, childEnv,
-      (b) => { process.stdout.write(b); if (logFd !== undefined) writeSync(logFd, b); },
-      (b) => { process.stderr.write(b); if (logFd !== undefined) writeSync(logFd, b); },
-      (c) => { child = c; });
+    const r = await runChild(
+      [...cmd, 'run', ...plan.argv],
+      root,
+      childEnv,
+      (b) => {
+        process.stdout.write(b);
+        if (logFd !== undefined) writeSync(logFd, b);
+      },
+      (b) => {
+        process.stderr.write(b);
+        if (logFd !== undefined) writeSync(logFd, b);
+      },
+      (c) => {
+        child = c;
+      },
+    );
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
     code = r.code;
     return code;
   } catch (e) {
     log(`sctp-e2e conformance: ${errorMessage(e)}`, process.stderr);
-    code = e instanceof UserError ? e.exitCode : 70;
+    code = exitCodeOf(e);
     return code;
   } finally {
-    log(`sctp-e2e conformance: finished after ${fmtDuration(Date.now() - started)}, exit ${code} (${exitCodeMeaning(code)}); for hydrophone, which waits for this marker: ${HYDROPHONE_DONE_MARKER}`);
+    log(
+      `sctp-e2e conformance: finished after ${fmtDuration(Date.now() - started)}, exit ${code} (${exitCodeMeaning(code)}); ` +
+        `for hydrophone, which waits for this marker: ${HYDROPHONE_DONE_MARKER}`,
+    );
     if (logFd !== undefined) closeSync(logFd);
     try {
       const s = saveResults(resultsDir);
-      process.stdout.write(`sctp-e2e conformance: results ${s.tarball} (${s.files} files${s.skipped.length ? `; left out, path too long for tar: ${s.skipped.join(', ')}` : ''}); ${s.done} names it\n`);
+      process.stdout.write(
+        `sctp-e2e conformance: results ${s.tarball} (${s.files} files${s.skipped.length ? `; left out, path too long for tar: ${s.skipped.join(', ')}` : ''}); ` +
+          `${s.done} names it\n`,
+      );
     } catch (e) {
       process.stderr.write(`sctp-e2e conformance: could not save the results in ${resultsDir}: ${errorMessage(e)}\n`);
     }
@@ -282,7 +322,14 @@ export async function main(argv = process.argv.slice(2), env: NodeJS.ProcessEnv 
 }
 
 /** Runs cmd, streaming its output to out/err; keeps the output only when asked (the dry-run pre-pass). */
-function runChild(cmd: string[], cwd: string, env: NodeJS.ProcessEnv, out: (b: Buffer) => void, err: (b: Buffer) => void, started?: (c: ReturnType<typeof spawn>) => void): Promise<{ code: number; stdout: string; stderr: string }> {
+function runChild(
+  cmd: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  out: (b: Buffer) => void,
+  err: (b: Buffer) => void,
+  started?: (c: ReturnType<typeof spawn>) => void,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const keep = !started;
   return new Promise((res) => {
     // stdin: a pipe closed at once rather than 'ignore' (which opens /dev/null, absent in a bare chroot)
@@ -293,8 +340,14 @@ function runChild(cmd: string[], cwd: string, env: NodeJS.ProcessEnv, out: (b: B
     let failed: Error | undefined;
     const so: Buffer[] = [];
     const se: Buffer[] = [];
-    c.stdout.on('data', (b: Buffer) => { if (keep) so.push(b); out(b); });
-    c.stderr.on('data', (b: Buffer) => { if (keep) se.push(b); err(b); });
+    c.stdout.on('data', (b: Buffer) => {
+      if (keep) so.push(b);
+      out(b);
+    });
+    c.stderr.on('data', (b: Buffer) => {
+      if (keep) se.push(b);
+      err(b);
+    });
     c.on('error', (e) => {
       failed = e;
       const b = Buffer.from(`sctp-e2e conformance: cannot start ${cmd[0]} (cwd ${cwd}): ${e.message}\n`);
@@ -303,7 +356,7 @@ function runChild(cmd: string[], cwd: string, env: NodeJS.ProcessEnv, out: (b: B
     });
     c.on('close', (code, signal) => {
       const sigs: Record<string, number> = { SIGINT: 2, SIGTERM: 15, SIGKILL: 9 };
-      const exit = failed ? 127 : code ?? (signal ? 128 + (sigs[signal] ?? 1) : 70);
+      const exit = failed ? 127 : (code ?? (signal ? 128 + (sigs[signal] ?? 1) : 70));
       res({ code: exit, stdout: Buffer.concat(so).toString('utf8'), stderr: Buffer.concat(se).toString('utf8') });
     });
   });

@@ -1,34 +1,35 @@
 // The suite's entry point: `npm run e2e [-- options]`, `npm run e2e:sweep`.
+
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
-import { existsSync } from 'node:fs';
-import { parseE2eArgs } from './e2e-options.ts';
-import { CAPABILITIES, parseCapabilities } from '../framework/capabilities.ts';
-import { getRunConfig, findKubeconfig, imageInputs, localClusterDir, mergeConfigFile, noteServerVersion, readConfigFile } from '../framework/config.ts';
-import { reportPaths } from '../framework/report-paths.ts';
-import { printImageList } from './list-images.ts';
-import { ExitCode, UserError, errorMessage } from '../framework/errors.ts';
-import { NODE_ACCESS_CHOICES } from '../framework/node-access.ts';
-import { dryRun, runMocha } from '../framework/runner.ts';
-import { willRunLine } from '../framework/progress.ts';
-import { checkGrepPattern, escapeRegex, resolveTag, selectionPattern } from '../framework/tags.ts';
-import { api, loadCluster, preflight } from '../k8s/client.ts';
-import { RUN_LABEL } from '../k8s/builders.ts';
-import { selectNodeAccess } from '../node/select.ts';
-import type { Cluster } from '../k8s/client.ts';
-import type { RunConfig } from '../framework/config.ts';
-import { dockerEngineWorks } from '../node/docker.ts';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import type { CapabilityReport } from '../capabilities.ts';
 import { probeCapabilities, renderCapabilities } from '../capabilities.ts';
 import { findOutside } from '../connectivity/outside.ts';
-import { addRunNote } from '../framework/run-notes.ts';
-import type { NodeAccess } from '../node/select.ts';
 import type { Capability } from '../framework/capabilities.ts';
-import type { CapabilityReport } from '../capabilities.ts';
-import { detectCni, type CniGuess } from '../report/cni.ts';
+import { CAPABILITIES, parseCapabilities } from '../framework/capabilities.ts';
+import type { RunConfig } from '../framework/config.ts';
+import { findKubeconfig, getRunConfig, imageInputs, localClusterDir, mergeConfigFile, noteServerVersion, readConfigFile } from '../framework/config.ts';
+import { ExitCode, errorMessage, UserError } from '../framework/errors.ts';
+import { runMain } from '../framework/main.ts';
+import { NODE_ACCESS_CHOICES } from '../framework/node-access.ts';
+import { willRunLine } from '../framework/progress.ts';
+import { reportPaths } from '../framework/report-paths.ts';
+import { addRunNote } from '../framework/run-notes.ts';
+import { dryRun, runMocha } from '../framework/runner.ts';
+import { checkGrepPattern, escapeRegex, resolveTag, selectionPattern } from '../framework/tags.ts';
+import { RUN_LABEL } from '../k8s/builders.ts';
+import type { Cluster } from '../k8s/client.ts';
+import { api, loadCluster, preflight } from '../k8s/client.ts';
+import { dockerEngineWorks } from '../node/docker.ts';
+import type { NodeAccess } from '../node/select.ts';
+import { selectNodeAccess } from '../node/select.ts';
+import { type CniGuess, detectCni } from '../report/cni.ts';
 import { commandLine, reportOfRun } from '../report/model.ts';
 import { checkReportDir, writeReport } from '../report/write.ts';
-import { bringUpLab, labPlan, lateGroupOf, parseLabKind, readLab, stillUpLines, type LabKind } from './lab.ts';
-import { join } from 'node:path';
+import { parseE2eArgs } from './e2e-options.ts';
+import { bringUpLab, type LabKind, labPlan, lateGroupOf, parseLabKind, readLab, stillUpLines } from './lab.ts';
+import { printImageList } from './list-images.ts';
 
 /**
  * SSH and docker access are checked before any test runs, so a bad key or an unknown host key ends the run
@@ -43,7 +44,7 @@ async function preflightNodeAccess(c: Cluster, cfg: RunConfig): Promise<{ line: 
     internalIP: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
     externalIP: n.status?.addresses?.find((a) => a.type === 'ExternalIP')?.address,
   }));
-  let access;
+  let access: Awaited<ReturnType<typeof selectNodeAccess>>;
   try {
     access = await selectNodeAccess({
       nodes,
@@ -76,14 +77,25 @@ async function preflightNodeAccess(c: Cluster, cfg: RunConfig): Promise<{ line: 
  * and to the run notes (summary and JUnit). Host-pod access probes nodes in the tests (a host pod is itself
  * a test), so its nodes show "not probed".
  */
-async function showCapabilities(c: Cluster, cfg: RunConfig, access: NodeAccess, required: Capability[]): Promise<{ report?: CapabilityReport; missing?: string }> {
-  const probeAccess: NodeAccess = access.mode === 'hostpod' ? { ...access, reason: `${access.reason}; host pods are started by the tests, so the capability probe reads no node`, exec: () => undefined } : access;
+async function showCapabilities(
+  c: Cluster,
+  cfg: RunConfig,
+  access: NodeAccess,
+  required: Capability[],
+): Promise<{ report?: CapabilityReport; missing?: string }> {
+  const probeAccess: NodeAccess =
+    access.mode === 'hostpod'
+      ? { ...access, reason: `${access.reason}; host pods are started by the tests, so the capability probe reads no node`, exec: () => undefined }
+      : access;
   try {
     const report = await probeCapabilities({
-      cluster: c, access: probeAccess, required: new Set(required), deadlineMs: 20_000,
+      cluster: c,
+      access: probeAccess,
+      required: new Set(required),
+      deadlineMs: 20_000,
       outside: async () => {
         // the local cluster's outside netns costs nothing to check; a Docker container is started by the outside tests
-        if (!cfg.localCluster && await dockerEngineWorks()) return { ok: true, detail: 'a container on Docker network kind, started by the outside tests' };
+        if (!cfg.localCluster && (await dockerEngineWorks())) return { ok: true, detail: 'a container on Docker network kind, started by the outside tests' };
         const o = await findOutside(cfg);
         await o.client?.close().catch(() => {});
         return o.client ? { ok: true, detail: o.client.description } : { ok: false, detail: o.reason };
@@ -95,8 +107,12 @@ async function showCapabilities(c: Cluster, cfg: RunConfig, access: NodeAccess, 
     writeFileSync(`${dir}/capabilities.json`, JSON.stringify(report, null, 2) + '\n');
     // compact in the summary (the table above and capabilities.json carry the evidence)
     for (const n of report.nodes) addRunNote('capabilities', `${n.node}: kernel ${n.kernel}, kernel SCTP ${n.kernelSctp}, proxy mode ${n.proxyMode}`);
-    addRunNote('capabilities', `${report.rows.map((r) => `${r.capability} ${r.status}${r.required ? ' (required)' : ''}`).join(', ')}; evidence in ${dir}/capabilities.json`);
-    for (const r of report.rows.filter((x) => x.required && x.status === 'no')) addRunNote('capabilities', `required ${r.capability} is missing: ${r.detail}`, 'warning');
+    addRunNote(
+      'capabilities',
+      `${report.rows.map((r) => `${r.capability} ${r.status}${r.required ? ' (required)' : ''}`).join(', ')}; evidence in ${dir}/capabilities.json`,
+    );
+    for (const r of report.rows.filter((x) => x.required && x.status === 'no'))
+      addRunNote('capabilities', `required ${r.capability} is missing: ${r.detail}`, 'warning');
     return { report };
   } catch (e) {
     process.stdout.write(`sctp-e2e: capability probe failed: ${errorMessage(e)} (the tests probe what they need themselves)\n`);
@@ -148,15 +164,6 @@ exit codes: 0 every selected test passed or skipped, at least one passed; 1 test
   8 nothing verified (no test ran, or every selected test skipped); 130 interrupted
 `;
 
-function fail(e: unknown): never {
-  if (e instanceof UserError) {
-    process.stderr.write(`sctp-e2e: ${e.message}\n`);
-    process.exit(e.exitCode);
-  }
-  process.stderr.write(`sctp-e2e: internal error: ${errorMessage(e)}\n${(e as Error)?.stack ?? ''}\n`);
-  process.exit(70);
-}
-
 function parse() {
   try {
     return parseE2eArgs(process.argv.slice(2));
@@ -173,10 +180,15 @@ async function bringUpEmbedded(lab: LabKind): Promise<'local' | 'kind'> {
     return 'kind';
   }
   if (process.platform !== 'linux' || process.getuid?.() !== 0) {
-    throw new UserError('no kubeconfig configured, no Docker for kind, and the embedded local cluster needs root on Linux: set KUBECONFIG or run as root', ExitCode.kubeconfig);
+    throw new UserError(
+      'no kubeconfig configured, no Docker for kind, and the embedded local cluster needs root on Linux: set KUBECONFIG or run as root',
+      ExitCode.kubeconfig,
+    );
   }
   const plan = labPlan(lab);
-  process.stderr.write(`sctp-e2e: no kubeconfig configured and no Docker: bringing up the embedded lab "${lab}" (${plan.holds}; state in ${localClusterDir()}; --lab minimal for one node)\n`);
+  process.stderr.write(
+    `sctp-e2e: no kubeconfig configured and no Docker: bringing up the embedded lab "${lab}" (${plan.holds}; state in ${localClusterDir()}; --lab minimal for one node)\n`,
+  );
   try {
     await bringUpLab(plan, localClusterDir());
   } catch (e) {
@@ -207,7 +219,10 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   const tagRe = (names: string[] | undefined, flag: string) =>
     (names ?? []).map((n) => {
       const t = resolveTag(n);
-      if (!t) throw new UserError(`unknown tag ${JSON.stringify(n)} in ${flag}; known tags are in lib/framework/tags.ts (e.g. SCTP, SCTPConnectivity, NetworkPolicy, Serial, Disruptive)`);
+      if (!t)
+        throw new UserError(
+          `unknown tag ${JSON.stringify(n)} in ${flag}; known tags are in lib/framework/tags.ts (e.g. SCTP, SCTPConnectivity, NetworkPolicy, Serial, Disruptive)`,
+        );
       return escapeRegex(t);
     });
   if (!values.report && process.env.ARTIFACTS) values.report = join(process.env.ARTIFACTS, 'sctp-e2e-report');
@@ -232,14 +247,14 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   const specs = values.spec ?? ['suites/sctp/**/*.spec.ts', 'suites/sctp-connectivity/**/*.spec.ts'];
   if (values['list-images']) {
     await printImageList({ patterns: specs, grep: selectionPattern(greps, skipTags) || undefined, nodeAccess: values['node-access'] ?? 'auto' });
-    process.exit(ExitCode.ok);
+    return ExitCode.ok;
   }
   if (values['dry-run']) {
     const sel = selectionPattern(greps, skipTags);
     const d = await dryRun(specs, sel || undefined);
     process.stdout.write(`${willRunLine(d.selected.length, d.all)}${sel ? ` (selection ${sel})` : ''}\n${d.selected.map((t) => `  ${t}\n`).join('')}`);
     process.stdout.write('sctp-e2e: dry run: nothing was run, no cluster contacted\n');
-    process.exit(ExitCode.ok);
+    return ExitCode.ok;
   }
   // read by f.skipFor (lib/framework/capabilities.ts requiredCapabilities)
   if (required.length) env.SCTP_E2E_REQUIRE = required.join(',');
@@ -247,7 +262,8 @@ async function run(flags: ReturnType<typeof parse>['values']) {
 
   let broughtUp: 'local' | 'kind' | undefined;
   if (!findKubeconfig(env)) {
-    if (values['no-cluster-up']) throw new UserError('no kubeconfig: set KUBECONFIG or --kubeconfig (and --no-cluster-up forbids bringing up the embedded cluster)', ExitCode.kubeconfig);
+    if (values['no-cluster-up'])
+      throw new UserError('no kubeconfig: set KUBECONFIG or --kubeconfig (and --no-cluster-up forbids bringing up the embedded cluster)', ExitCode.kubeconfig);
     broughtUp = await bringUpEmbedded(labKind);
   } else if (values.lab) {
     process.stderr.write(`sctp-e2e: --lab ${values.lab} has no effect: a cluster is configured (${findKubeconfig(env)!.source}), so no lab is brought up\n`);
@@ -258,7 +274,9 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   noteServerVersion(gitVersion); // the upstream agnhost tag follows the cluster's minor
   env.SCTP_E2E_RUN_ID = cfg.runId;
   const nodeAccess = await preflightNodeAccess(c, cfg);
-  process.stdout.write(`sctp-e2e: cluster ${c.server} (${gitVersion}, kubeconfig from ${cfg.kubeconfigSource}); image ${cfg.images.test} (${cfg.imagesWhy}); run ${cfg.runId}\nsctp-e2e: node access ${nodeAccess.line}\n`);
+  process.stdout.write(
+    `sctp-e2e: cluster ${c.server} (${gitVersion}, kubeconfig from ${cfg.kubeconfigSource}); image ${cfg.images.test} (${cfg.imagesWhy}); run ${cfg.runId}\nsctp-e2e: node access ${nodeAccess.line}\n`,
+  );
   if (required.length) process.stdout.write(`sctp-e2e: required capabilities (absence fails): ${required.join(', ')}\n`);
   const capabilities = await showCapabilities(c, cfg, nodeAccess.access, required);
   // the CNI as the run found it (before any disruptive test), only for the report card
@@ -271,9 +289,13 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   const late = lab ? await lateGroupOf(labPlan(lab), localClusterDir()) : undefined;
 
   const grep = selectionPattern(greps, skipTags);
-  const report = reportPaths({ junit: values.junit, defaultJunit: `${cfg.artifactsDir}/junit.xml`, runSummary: `${cfg.artifactsDir}/${cfg.runId}/summary.json` });
+  const report = reportPaths({
+    junit: values.junit,
+    defaultJunit: `${cfg.artifactsDir}/junit.xml`,
+    runSummary: `${cfg.artifactsDir}/${cfg.runId}/summary.json`,
+  });
   if (report.prow) process.stdout.write(`sctp-e2e: ${report.prow}\n`);
-  let verdict;
+  let verdict: Awaited<ReturnType<typeof runMocha>>['verdict'];
   try {
     const r = await runMocha({
       patterns: specs,
@@ -288,8 +310,10 @@ async function run(flags: ReturnType<typeof parse>['values']) {
     verdict = r.verdict;
     if (values.report) {
       const model = reportOfRun(r, {
-        runId: cfg.runId, command: commandLine(process.argv, process.env),
-        capabilities: capabilities.report, capabilitiesMissing: capabilities.missing,
+        runId: cfg.runId,
+        command: commandLine(process.argv, process.env),
+        capabilities: capabilities.report,
+        capabilitiesMissing: capabilities.missing,
         cluster: { server: c.server, version: gitVersion, cni },
       });
       try {
@@ -305,8 +329,9 @@ async function run(flags: ReturnType<typeof parse>['values']) {
     if (broughtUp === 'kind' && values['down-after']) await execa('bash', ['kind-config/run-kind.sh', 'delete'], { stdio: 'inherit', reject: false });
   }
   // a run that verified nothing (no test ran, every selected test skipped) is not green: exit 8
-  if (verdict.sentence) process.stderr.write(`sctp-e2e: ${verdict.sentence}${verdict.exitCode === ExitCode.nothingVerified && grep ? ` (selection ${grep})` : ''}\n`);
-  process.exit(verdict.exitCode);
+  if (verdict.sentence)
+    process.stderr.write(`sctp-e2e: ${verdict.sentence}${verdict.exitCode === ExitCode.nothingVerified && grep ? ` (selection ${grep})` : ''}\n`);
+  return verdict.exitCode;
 }
 
 async function sweep(values: ReturnType<typeof parse>['values']) {
@@ -323,18 +348,16 @@ async function sweep(values: ReturnType<typeof parse>['values']) {
   process.stdout.write(`sweep: ${live.length} namespace(s) deleted (${l.items.length - live.length} already terminating)\n`);
 }
 
-try {
+runMain('sctp-e2e', async () => {
   const { values, positionals } = parse();
   const cmd = positionals[0] ?? 'run';
   if (values.help || cmd === 'help') {
     process.stdout.write(USAGE);
   } else if (cmd === 'run') {
-    await run(values);
+    return await run(values);
   } else if (cmd === 'sweep') {
     await sweep(values);
   } else {
     throw new UserError(`unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
   }
-} catch (e) {
-  fail(e);
-}
+});

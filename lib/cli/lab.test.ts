@@ -1,7 +1,7 @@
-import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { bringUpLab, labPlan, lateGroupOf, parseLabKind, readLab, stillUpLines } from './lab.ts';
 
 describe('the embedded lab (lib/cli/lab.ts)', () => {
@@ -22,7 +22,9 @@ describe('the embedded lab (lib/cli/lab.ts)', () => {
   it('full: two nodes, the LoadBalancer controller, Cilium built before the run and brought up late; minimal: one node', () => {
     const full = labPlan('full');
     expect(full.steps.map((s) => s.argv.join(' '))).to.deep.equal([
-      'npx tsx cluster/cli.ts up --nodes 2', 'npx tsx cluster/lb/cli.ts up', 'bash cluster/netpol/build.sh',
+      'npx tsx cluster/cli.ts up --nodes 2',
+      'npx tsx cluster/lb/cli.ts up',
+      'bash cluster/netpol/build.sh',
     ]);
     expect(full.late?.up.join(' ')).to.equal('npx tsx cluster/netpol/cli.ts up');
     expect(labPlan('minimal').steps.map((s) => s.argv.join(' '))).to.deep.equal(['npx tsx cluster/cli.ts up']);
@@ -43,8 +45,13 @@ describe('the embedded lab (lib/cli/lab.ts)', () => {
   });
 
   it('a step that fails stops the lab with a message naming the step and how to clean up', async () => {
-    const err = await bringUpLab(labPlan('full'), dir, { run: run(/lb/), log: () => {} }).then(() => undefined, (e: Error) => e);
-    expect(err?.message).to.equal('lab full: the LoadBalancer controller did not come up (`npx tsx cluster/lb/cli.ts up`, output above); `npm run cluster:down` removes what was started');
+    const err = await bringUpLab(labPlan('full'), dir, { run: run(/lb/), log: () => {} }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).to.equal(
+      'lab full: the LoadBalancer controller did not come up (`npx tsx cluster/lb/cli.ts up`, output above); `npm run cluster:down` removes what was started',
+    );
     expect(ran).to.deep.equal(['npx tsx cluster/cli.ts up --nodes 2', 'npx tsx cluster/lb/cli.ts up']);
   });
 
@@ -63,8 +70,13 @@ describe('the embedded lab (lib/cli/lab.ts)', () => {
 
   it('a Cilium that does not come up fails with the command, its first error line and where its logs are', async () => {
     const g = await lateGroupOf(labPlan('full'), dir, { run: run(/netpol\/cli.ts up/), log: () => {} });
-    const err = await g!.setup().then(() => undefined, (e: Error) => e);
-    expect(err?.message).to.equal(`the lab's NetworkPolicy implementation did not come up: \`npx tsx cluster/netpol/cli.ts up\` failed (exit code 7); its log is under ${dir}/netpol/logs`);
+    const err = await g!.setup().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).to.equal(
+      `the lab's NetworkPolicy implementation did not come up: \`npx tsx cluster/netpol/cli.ts up\` failed (exit code 7); its log is under ${dir}/netpol/logs`,
+    );
   });
 
   it('readLab: no lab.json (the cluster was brought up by hand) or a damaged one is no lab', () => {
@@ -75,7 +87,8 @@ describe('the embedded lab (lib/cli/lab.ts)', () => {
 
   it('the last words say the cluster is still up, how to use it and how to remove it', () => {
     const t = stillUpLines('full', '/var/lib/sctp-e2e/cluster', '/var/lib/sctp-e2e/cluster/admin.kubeconfig');
-    expect(t).to.contain('the local cluster is still up (lab full: two nodes, the LoadBalancer controller, Cilium for the NetworkPolicy tests')
+    expect(t)
+      .to.contain('the local cluster is still up (lab full: two nodes, the LoadBalancer controller, Cilium for the NetworkPolicy tests')
       .and.contain('KUBECONFIG=/var/lib/sctp-e2e/cluster/admin.kubeconfig kubectl get nodes')
       .and.contain('remove it: npm run cluster:down');
   });

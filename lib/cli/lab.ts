@@ -16,11 +16,11 @@
 // The lab writes <cluster dir>/lab.json; a later `npm run e2e` against the same local cluster (found through
 // its cluster.json) reads it and runs the NetworkPolicy tests the same way.
 
-import { execa } from 'execa';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tag } from '../framework/tags.ts';
+import { execa } from 'execa';
 import type { LateGroup } from '../framework/runner.ts';
+import { Tag } from '../framework/tags.ts';
 
 export const LAB_KINDS = ['full', 'minimal'] as const;
 export type LabKind = (typeof LAB_KINDS)[number];
@@ -54,7 +54,12 @@ export function labPlan(kind: LabKind): LabPlan {
       { what: 'the LoadBalancer controller', argv: tsx('cluster/lb/cli.ts', 'up') },
       { what: 'Cilium, built now (cached) and brought up before the NetworkPolicy tests', argv: ['bash', 'cluster/netpol/build.sh'] },
     ],
-    late: { what: 'bring up Cilium (NetworkPolicy with SCTP)', up: tsx('cluster/netpol/cli.ts', 'up'), down: tsx('cluster/netpol/cli.ts', 'down'), status: join('netpol', 'state.json') },
+    late: {
+      what: 'bring up Cilium (NetworkPolicy with SCTP)',
+      up: tsx('cluster/netpol/cli.ts', 'up'),
+      down: tsx('cluster/netpol/cli.ts', 'down'),
+      status: join('netpol', 'state.json'),
+    },
     holds: 'two nodes, the LoadBalancer controller, Cilium for the NetworkPolicy tests',
   };
 }
@@ -111,7 +116,9 @@ export async function lateGroupOf(plan: LabPlan, clusterDir: string, o: { run?: 
   const run = o.run ?? inherit;
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   if (existsSync(join(clusterDir, late.status))) {
-    log(`sctp-e2e: lab: Cilium is up already (${join(clusterDir, late.status)}); taking it down so that the tests before the NetworkPolicy tests run on the bridge CNI`);
+    log(
+      `sctp-e2e: lab: Cilium is up already (${join(clusterDir, late.status)}); taking it down so that the tests before the NetworkPolicy tests run on the bridge CNI`,
+    );
     await run(late.down);
   }
   return {
@@ -121,7 +128,9 @@ export async function lateGroupOf(plan: LabPlan, clusterDir: string, o: { run?: 
     setup: async () => {
       log(`sctp-e2e: lab: ${late.what} (${late.up.join(' ')})`);
       await run(late.up).catch((e: unknown) => {
-        throw new Error(`the lab's NetworkPolicy implementation did not come up: \`${late.up.join(' ')}\` failed (${(e as Error).message?.split('\n')[0] ?? e}); its log is under ${join(clusterDir, 'netpol', 'logs')}`);
+        throw new Error(
+          `the lab's NetworkPolicy implementation did not come up: \`${late.up.join(' ')}\` failed (${(e as Error).message?.split('\n')[0] ?? e}); its log is under ${join(clusterDir, 'netpol', 'logs')}`,
+        );
       });
     },
     teardown: async () => {

@@ -19,12 +19,16 @@ export async function printImageList(o: { patterns: string[]; grep?: string; nod
   const roles = rolesUsed({
     tests,
     nodeAccess: o.nodeAccess,
-    source: (f) => sources.get(f) ?? (sources.set(f, readFileSync(f, 'utf8')), sources.get(f)!),
+    source: (f) => {
+      if (!sources.has(f)) sources.set(f, readFileSync(f, 'utf8'));
+      return sources.get(f)!;
+    },
   });
   const list = listImages(resolved.images, roles);
   for (const ref of list) process.stdout.write(`${ref}\n`);
   const err = (l: string) => process.stderr.write(`sctp-e2e: ${l}\n`);
   if (!tests.length) err(`the selection matches no test, so no image is used${o.grep ? ` (selection ${o.grep})` : ''}`);
   else err(`${tests.length} selected tests use ${roles.join(', ')} (${resolved.why})`);
-  if (resolved.versionUnknown && list.length) err('no cluster contacted: a run picks the agnhost tag of the cluster\'s Kubernetes minor (lib/framework/images.ts AGNHOST_TAGS)');
+  if (resolved.versionUnknown && list.length)
+    err("no cluster contacted: a run picks the agnhost tag of the cluster's Kubernetes minor (lib/framework/images.ts AGNHOST_TAGS)");
 }

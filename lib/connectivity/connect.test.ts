@@ -57,10 +57,18 @@ describe('classifyConnect', () => {
 describe('connectArgv', () => {
   it('builds the agnhost-sctp and upstream agnhost commands, bracketing IPv6', () => {
     expect(connectArgv({ host: '10.96.44.3', port: 5060, protocol: 'SCTP', timeoutMs: 2000 })).to.deep.equal([
-      '/agnhost-sctp', 'connect', '10.96.44.3:5060', '--protocol=sctp', '--timeout=2s',
+      '/agnhost-sctp',
+      'connect',
+      '10.96.44.3:5060',
+      '--protocol=sctp',
+      '--timeout=2s',
     ]);
     expect(connectArgv({ host: 'fd00:10:96::a', port: 80, protocol: 'TCP', timeoutMs: 1500, flavor: 'agnhost' })).to.deep.equal([
-      '/agnhost', 'connect', '[fd00:10:96::a]:80', '--protocol=tcp', '--timeout=1500ms',
+      '/agnhost',
+      'connect',
+      '[fd00:10:96::a]:80',
+      '--protocol=tcp',
+      '--timeout=1500ms',
     ]);
   });
 });

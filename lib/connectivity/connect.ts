@@ -12,9 +12,9 @@
 // "TIMEOUT", "REFUSED", "DNS: ..." or "OTHER: ..." on stderr. For SCTP it has no REFUSED: an
 // ABORT shows up as "OTHER: connection refused" (upstream-e2e notes §3.4), which is a refusal.
 import { goDuration } from '../framework/duration.ts';
-import type { BlockedBy } from './truth-table.ts';
-import type { Protocol } from './model.ts';
 import { AGNHOST_SCTP_EXIT_CLASS } from './exit-classes.generated.ts';
+import type { Protocol } from './model.ts';
+import type { BlockedBy } from './truth-table.ts';
 
 export type ConnectClass = 'OK' | 'OTHER' | 'TIMEOUT' | 'REFUSED' | 'PROHIBITED' | 'DNS' | 'UNREACHABLE' | 'NOSTACK' | 'USAGE' | 'EXEC';
 export type ConnectFlavor = 'agnhost-sctp' | 'agnhost';
@@ -40,12 +40,17 @@ const WHY_ERROR: Partial<Record<ConnectClass, string>> = {
 };
 
 const KNOWN_CLASS = new Set<string>(Object.values(AGNHOST_SCTP_EXIT_CLASS));
-const firstLine = (s: string) => s.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? '';
+const firstLine = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l.length > 0) ?? '';
 
 function verdict(cls: ConnectClass, line: string): ConnectVerdict {
   if (cls === 'OK') return { state: 'allowed', cls, detail: line || 'OK: connected' };
   const by = BLOCKED[cls];
-  if (by === 'refused') return { state: 'blocked', cls, blockedBy: by, detail: `${line} [refused: something answered with ABORT/RST/ICMP, the packet was not silently dropped]` };
+  if (by === 'refused')
+    return { state: 'blocked', cls, blockedBy: by, detail: `${line} [refused: something answered with ABORT/RST/ICMP, the packet was not silently dropped]` };
   if (by) return { state: 'blocked', cls, blockedBy: by, detail: line };
   return { state: 'error', cls, detail: `${line} [probe error: ${WHY_ERROR[cls] ?? 'unknown'}]` };
 }

@@ -4,8 +4,14 @@ import { type ProbeResult, probeMatrix } from './probe-matrix.ts';
 import type { CellObservation, ProbeState } from './truth-table.ts';
 
 const ob = (seq: ProbeState[], o: Partial<CellObservation> = {}): CellObservation => ({
-  state: seq.at(-1) ?? 'not-probed', attempts: seq.length, elapsedMs: 60_000, detail: 'OK', command: 'kubectl exec -n x b -- /agnhost-sctp connect 10.0.0.7:80 --protocol=tcp --timeout=5s',
-  sequence: seq, accepted: seq.length >= 2 && seq.at(-1) === seq.at(-2), ...o,
+  state: seq.at(-1) ?? 'not-probed',
+  attempts: seq.length,
+  elapsedMs: 60_000,
+  detail: 'OK',
+  command: 'kubectl exec -n x b -- /agnhost-sctp connect 10.0.0.7:80 --protocol=tcp --timeout=5s',
+  sequence: seq,
+  accepted: seq.length >= 2 && seq.at(-1) === seq.at(-2),
+  ...o,
 });
 const what = 'TCP x/b -> x/a 10.0.0.7:80';
 const policy = 'a deny-all ingress policy on x/a';
@@ -26,7 +32,11 @@ describe('classifyControl', () => {
   });
 
   it('a probe error anywhere is a failure with the probe\'s evidence, never "no implementation"', () => {
-    const timedOut = classifyControl({ what, policy, observation: ob(['error', 'error'], { detail: 'probe failed: exec failed: container not found [probe error]' }) });
+    const timedOut = classifyControl({
+      what,
+      policy,
+      observation: ob(['error', 'error'], { detail: 'probe failed: exec failed: container not found [probe error]' }),
+    });
     expect(timedOut.kind).to.equal('failed');
     expect(timedOut.text.split('\n')).to.deep.equal([
       'the control could not be verified (a deny-all ingress policy on x/a): a probe error is not a verdict, so whether any NetworkPolicy implementation enforces policies is unknown (fix the probe: exec, image, pod)',
@@ -35,7 +45,8 @@ describe('classifyControl', () => {
       '  reproduce: kubectl exec -n x b -- /agnhost-sctp connect 10.0.0.7:80 --protocol=tcp --timeout=5s',
     ]);
     const once = classifyControl({
-      what, policy,
+      what,
+      policy,
       observation: ob(['allowed', 'error', 'allowed', 'allowed'], { lastError: { attempt: 2, detail: 'ErrImagePull', command: 'c' } }),
     });
     expect(once.kind).to.equal('failed');
@@ -57,7 +68,13 @@ describe('the deny-all control as the specs run it (probeMatrix + classifyContro
     const steps = answers.split(' ');
     let n = 0;
     const r = await probeMatrix({
-      cells: [cell], expected: () => 'blocked', concurrency: 1, timeoutMs: 1000, retries: 6, retryIntervalMs: 1, retryDeadlineMs: 10_000,
+      cells: [cell],
+      expected: () => 'blocked',
+      concurrency: 1,
+      timeoutMs: 1000,
+      retries: 6,
+      retryIntervalMs: 1,
+      retryDeadlineMs: 10_000,
       probe: async (): Promise<ProbeResult> => {
         const s = steps[Math.min(n++, steps.length - 1)];
         if (s === '.') return { state: 'allowed', detail: 'OK', command: 'cmd' };
@@ -79,7 +96,9 @@ describe('the deny-all control as the specs run it (probeMatrix + classifyContro
   it('a probe that cannot run: a failure naming the probe error, not "no implementation"', async () => {
     const v = await run('!');
     expect(v.kind).to.equal('failed');
-    expect(v.text).to.match(/a probe error is not a verdict/).and.match(/probe failed: exec failed: image not found/);
+    expect(v.text)
+      .to.match(/a probe error is not a verdict/)
+      .and.match(/probe failed: exec failed: image not found/);
   });
   it('one probe error among allowed observations: still a failure', async () => {
     const v = await run('. . ! .');

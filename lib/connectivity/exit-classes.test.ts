@@ -1,16 +1,20 @@
 // agnhost-sctp's exit classes come from one table (agnhost-sctp/exit-classes.json); the C header,
 // this directory's exit-classes.generated.ts and the README table are generated from it by
 // `npm run agnhost:gen`. These tests fail when a generated file is stale or the two sides differ.
-import { expect } from 'chai';
+
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AGNHOST_DIR, HEADER_PATH, generatedFiles, parseTable, readTable, staleFiles } from '../../agnhost-sctp/gen-exit-classes.ts';
+import { expect } from 'chai';
+import { AGNHOST_DIR, generatedFiles, HEADER_PATH, parseTable, readTable, staleFiles } from '../../agnhost-sctp/gen-exit-classes.ts';
 import { skipTest } from '../framework/skip.ts';
 import { AGNHOST_SCTP_EXIT_CLASS, AGNHOST_SCTP_EXIT_CODE } from './exit-classes.generated.ts';
 
-const tsPairs = () => Object.entries(AGNHOST_SCTP_EXIT_CLASS).map(([code, name]) => [Number(code), name] as [number, string]).sort((a, b) => a[0] - b[0]);
+const tsPairs = () =>
+  Object.entries(AGNHOST_SCTP_EXIT_CLASS)
+    .map(([code, name]) => [Number(code), name] as [number, string])
+    .sort((a, b) => a[0] - b[0]);
 
 /** enum cls { CLS_NAME = N, … } and EXIT_CLASSES(X) X(CLS_NAME, "NAME") … as written in the header. */
 function headerPairs(text: string): { enumPairs: [number, string][]; xNames: [string, string][] } {
@@ -31,36 +35,63 @@ describe('agnhost-sctp exit classes (one table → C header, TS module, README)'
     expect(Object.entries(AGNHOST_SCTP_EXIT_CODE)).to.deep.equal(t.map((c) => [c.name, c.exit]));
   });
 
-  it('the C header\'s enum cls and EXIT_CLASSES names equal the TS values', () => {
+  it("the C header's enum cls and EXIT_CLASSES names equal the TS values", () => {
     const { enumPairs, xNames } = headerPairs(readFileSync(HEADER_PATH, 'utf8'));
     expect(enumPairs).to.deep.equal(tsPairs());
-    expect(xNames.map(([sym, name]) => [AGNHOST_SCTP_EXIT_CODE[name as keyof typeof AGNHOST_SCTP_EXIT_CODE], sym]).sort((a, b) => (a[0] as number) - (b[0] as number)))
-      .to.deep.equal(tsPairs(), 'every X(CLS_NAME, "NAME") names its own class');
+    expect(
+      xNames
+        .map(([sym, name]) => [AGNHOST_SCTP_EXIT_CODE[name as keyof typeof AGNHOST_SCTP_EXIT_CODE], sym])
+        .sort((a, b) => (a[0] as number) - (b[0] as number)),
+    ).to.deep.equal(tsPairs(), 'every X(CLS_NAME, "NAME") names its own class');
   });
 
   it('compiled, the C side gives the TS values: CLS_* codes and net.c cls_name ("OTHER" for an unknown code)', function () {
     this.timeout(60_000);
-    try { execFileSync('sh', ['-c', 'command -v gcc'], { stdio: 'ignore' }); } catch { skipTest(this, 'gcc not on PATH (build-essential; .ci/install-deps.sh)'); }
+    try {
+      execFileSync('sh', ['-c', 'command -v gcc'], { stdio: 'ignore' });
+    } catch {
+      skipTest(this, 'gcc not on PATH (build-essential; .ci/install-deps.sh)');
+    }
     const dir = mkdtempSync(join(tmpdir(), 'exit-classes-'));
     try {
-      writeFileSync(join(dir, 'p.c'), [
-        '#include <stdio.h>',
-        '#include "net.h"',
-        'int main(void) {',
-        '#define P(sym, name) printf("%d %s %s\\n", (int)(sym), name, cls_name(sym));',
-        '  EXIT_CLASSES(P)',
-        '  printf("unknown %s\\n", cls_name(200));',
-        '  return 0;',
-        '}',
-        '',
-      ].join('\n'));
-      execFileSync('gcc', ['-std=gnu11', '-Wall', '-Wextra', '-Werror', `-I${join(AGNHOST_DIR, 'src')}`, '-o', join(dir, 'p'), join(dir, 'p.c'), join(AGNHOST_DIR, 'src', 'net.c')], { stdio: 'pipe' });
+      writeFileSync(
+        join(dir, 'p.c'),
+        [
+          '#include <stdio.h>',
+          '#include "net.h"',
+          'int main(void) {',
+          '#define P(sym, name) printf("%d %s %s\\n", (int)(sym), name, cls_name(sym));',
+          '  EXIT_CLASSES(P)',
+          '  printf("unknown %s\\n", cls_name(200));',
+          '  return 0;',
+          '}',
+          '',
+        ].join('\n'),
+      );
+      execFileSync(
+        'gcc',
+        [
+          '-std=gnu11',
+          '-Wall',
+          '-Wextra',
+          '-Werror',
+          `-I${join(AGNHOST_DIR, 'src')}`,
+          '-o',
+          join(dir, 'p'),
+          join(dir, 'p.c'),
+          join(AGNHOST_DIR, 'src', 'net.c'),
+        ],
+        { stdio: 'pipe' },
+      );
       const lines = execFileSync(join(dir, 'p'), { encoding: 'utf8' }).trim().split('\n');
       expect(lines.pop()).to.equal('unknown OTHER');
-      const c = lines.map((l) => l.split(' ')).map(([code, name, clsName]) => {
-        expect(clsName, `cls_name(${code})`).to.equal(name);
-        return [Number(code), name] as [number, string];
-      }).sort((a, b) => a[0] - b[0]);
+      const c = lines
+        .map((l) => l.split(' '))
+        .map(([code, name, clsName]) => {
+          expect(clsName, `cls_name(${code})`).to.equal(name);
+          return [Number(code), name] as [number, string];
+        })
+        .sort((a, b) => a[0] - b[0]);
       expect(c).to.deep.equal(tsPairs());
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -70,7 +101,8 @@ describe('agnhost-sctp exit classes (one table → C header, TS module, README)'
   it('staleness is detected: a changed table gives different generated files', () => {
     const t = readTable();
     const changed = t.map((c) => (c.name === 'DNS' ? { ...c, exit: 9 } : c));
-    const a = generatedFiles(t), b = generatedFiles(changed);
+    const a = generatedFiles(t),
+      b = generatedFiles(changed);
     for (let i = 0; i < a.length; i++) expect(b[i]!.content, a[i]!.path).to.not.equal(a[i]!.content);
   });
 

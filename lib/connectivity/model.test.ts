@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { describePorts, findPod, newModel, parsePodKey, podKeys, selectPods } from './model.ts';
 
 describe('model', () => {
-  it('builds upstream\'s world: x, y, z × a, b, c serving SCTP/80, labelled pod=<name> and ns=<name>', () => {
+  it("builds upstream's world: x, y, z × a, b, c serving SCTP/80, labelled pod=<name> and ns=<name>", () => {
     const m = newModel();
     expect(podKeys(m)).to.deep.equal(['x/a', 'x/b', 'x/c', 'y/a', 'y/b', 'y/c', 'z/a', 'z/b', 'z/c']);
     expect(findPod(m, 'y/b').labels).to.deep.equal({ pod: 'b' });

@@ -19,19 +19,34 @@ describe('netnsOutside', () => {
     const r = recorder([{ code: 0, stdout: 'backend-a\n', stderr: '' }]);
     const c = netnsOutside({ netns: 'sctpe2e-outside', ip: '10.199.0.100', binary: '/x/agnhost-sctp', runner: r.runner });
     const o = await c.connect('10.199.0.2', 30080, 'SCTP', { timeoutMs: 2000, data: 'hostname' });
-    expect(r.calls[0]).to.deep.equal(['nsenter', '--net=/run/netns/sctpe2e-outside', '--', '/x/agnhost-sctp', 'connect', '10.199.0.2:30080', '--protocol=sctp', '--timeout=2s', '--data=hostname']);
+    expect(r.calls[0]).to.deep.equal([
+      'nsenter',
+      '--net=/run/netns/sctpe2e-outside',
+      '--',
+      '/x/agnhost-sctp',
+      'connect',
+      '10.199.0.2:30080',
+      '--protocol=sctp',
+      '--timeout=2s',
+      '--data=hostname',
+    ]);
     expect(o).to.include({ state: 'allowed', reply: 'backend-a' });
-    expect(o.command).to.equal('nsenter --net=/run/netns/sctpe2e-outside -- /x/agnhost-sctp connect 10.199.0.2:30080 --protocol=sctp --timeout=2s --data=hostname');
+    expect(o.command).to.equal(
+      'nsenter --net=/run/netns/sctpe2e-outside -- /x/agnhost-sctp connect 10.199.0.2:30080 --protocol=sctp --timeout=2s --data=hostname',
+    );
   });
 
   it('classifies a timeout as blocked and a runner failure as a probe error, never blocked', async () => {
-    const r = recorder([{ code: 2, stdout: 'TIMEOUT: no SCTP association with 10.199.0.2:30080 within 2000ms (userspace stack)\n', stderr: '' }, new Error('cannot run nsenter: ENOENT')]);
+    const r = recorder([
+      { code: 2, stdout: 'TIMEOUT: no SCTP association with 10.199.0.2:30080 within 2000ms (userspace stack)\n', stderr: '' },
+      new Error('cannot run nsenter: ENOENT'),
+    ]);
     const c = netnsOutside({ netns: 'o', ip: '10.199.0.100', binary: 'b', runner: r.runner });
     const t = await c.connect('10.199.0.2', 30080, 'SCTP');
     expect(t).to.include({ state: 'blocked', cls: 'TIMEOUT', reply: '' });
     const e = await c.connect('10.199.0.2', 30080, 'SCTP');
     expect(e.state).to.equal('error');
-    expect(e.render()).to.match(/probe did not run: cannot run nsenter: ENOENT\n  reproduce: nsenter --net=\/run\/netns\/o -- b connect/);
+    expect(e.render()).to.match(/probe did not run: cannot run nsenter: ENOENT\n {2}reproduce: nsenter --net=\/run\/netns\/o -- b connect/);
   });
 
   it('adds a /32 route in the netns and removes it once (close removes leftovers)', async () => {

@@ -4,16 +4,16 @@
 // on the project machine: no Docker with SCTP; only construction is tested).
 // Its probes are the pod probes' (lib/connectivity/probe.ts): the same outcome, probe line and reproduce command.
 
-import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import type { LocalClusterInfo, RunConfig } from '../framework/config.ts';
 import { formatDuration } from '../framework/duration.ts';
 import { shellLine } from '../framework/shell.ts';
 import { timeouts } from '../framework/timeouts.ts';
-import type { Protocol } from './model.ts';
-import { probeFrom, reproduceCommand, type ProbeOutcome, type RawRun, type Vantage } from './probe.ts';
 import { dockerEngineWorks } from '../node/docker.ts';
+import type { Protocol } from './model.ts';
+import { type ProbeOutcome, probeFrom, type RawRun, reproduceCommand, type Vantage } from './probe.ts';
 
 export type { RawRun };
 
@@ -125,10 +125,11 @@ export async function dockerOutside(o: DockerOutsideOptions): Promise<OutsideCli
   const vantage: Vantage = {
     name: `outside ${ip}`,
     flavor: 'agnhost-sctp',
-    run: (argv, timeoutMs) => Promise.race([
-      started.exec(argv).then((x): RawRun => ({ code: x.exitCode, stdout: x.stdout, stderr: x.stderr })),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`docker exec timed out after ${formatDuration(timeoutMs)}`)), timeoutMs).unref()),
-    ]),
+    run: (argv, timeoutMs) =>
+      Promise.race([
+        started.exec(argv).then((x): RawRun => ({ code: x.exitCode, stdout: x.stdout, stderr: x.stderr })),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`docker exec timed out after ${formatDuration(timeoutMs)}`)), timeoutMs).unref()),
+      ]),
     command: (argv) => reproduceCommand({ container: id }, argv),
   };
   return {
@@ -138,7 +139,7 @@ export async function dockerOutside(o: DockerOutsideOptions): Promise<OutsideCli
     vantage,
     connect: (host, port, protocol, co = {}) => probeFrom(vantage, { host, port, protocol, ...co }),
     async addHostRoute() {
-      throw new Error('addHostRoute: a container on kind\'s network cannot add routes (no NET_ADMIN); use an externalIP that is a node address');
+      throw new Error("addHostRoute: a container on kind's network cannot add routes (no NET_ADMIN); use an externalIP that is a node address");
     },
     async routeTo(dest) {
       const x = await started.exec(['/bin/busybox', 'ip', 'route', 'get', dest]);
@@ -151,21 +152,30 @@ export async function dockerOutside(o: DockerOutsideOptions): Promise<OutsideCli
 }
 
 /** Picks the outside vantage point for this run, or says precisely why there is none. */
-export async function findOutside(cfg: Pick<RunConfig, 'localCluster' | 'images'>, o: { runner?: Runner; binary?: string; docker?: () => Promise<boolean> } = {}): Promise<OutsideChoice> {
+export async function findOutside(
+  cfg: Pick<RunConfig, 'localCluster' | 'images'>,
+  o: { runner?: Runner; binary?: string; docker?: () => Promise<boolean> } = {},
+): Promise<OutsideChoice> {
   const local: LocalClusterInfo | undefined = cfg.localCluster;
   if (local) {
     if (!local.outside) return { reason: 'the local cluster\'s cluster.json has no "outside" netns' };
     const binary = o.binary ?? agnhostBinary();
     if (!existsSync(binary)) return { reason: `no outside client binary at ${binary}: build it with \`bash agnhost-sctp/build.sh\`` };
-    if (!existsSync(`/run/netns/${local.outside.netns}`)) return { reason: `the outside netns ${local.outside.netns} does not exist (/run/netns/${local.outside.netns})` };
+    if (!existsSync(`/run/netns/${local.outside.netns}`))
+      return { reason: `the outside netns ${local.outside.netns} does not exist (/run/netns/${local.outside.netns})` };
     return { client: netnsOutside({ netns: local.outside.netns, ip: local.outside.ip, binary, runner: o.runner }) };
   }
   if (!(await (o.docker ?? dockerEngineWorks)())) {
-    return { reason: 'no outside vantage point: the cluster is not the local from-source cluster (no outside netns) and no Docker daemon answers for a container on kind\'s network' };
+    return {
+      reason:
+        "no outside vantage point: the cluster is not the local from-source cluster (no outside netns) and no Docker daemon answers for a container on kind's network",
+    };
   }
   try {
     return { client: await dockerOutside({ image: cfg.images.outside, network: process.env.SCTP_E2E_OUTSIDE_NETWORK }) };
   } catch (e) {
-    return { reason: `no outside vantage point: could not start a container of ${cfg.images.outside} on Docker network ${process.env.SCTP_E2E_OUTSIDE_NETWORK ?? 'kind'}: ${(e as Error).message}` };
+    return {
+      reason: `no outside vantage point: could not start a container of ${cfg.images.outside} on Docker network ${process.env.SCTP_E2E_OUTSIDE_NETWORK ?? 'kind'}: ${(e as Error).message}`,
+    };
   }
 }

@@ -1,8 +1,8 @@
 // probeMatrix with fake probe functions (pure scheduling logic; short real timers).
 import { expect } from 'chai';
 import { newModel, podKeys } from './model.ts';
-import { type ProbeResult, checkProbeResult, probeMatrix } from './probe-matrix.ts';
-import { type Cell, Reachability, compare, render } from './truth-table.ts';
+import { checkProbeResult, type ProbeResult, probeMatrix } from './probe-matrix.ts';
+import { type Cell, compare, Reachability, render } from './truth-table.ts';
 
 const pods = podKeys(newModel()); // 9 pods, 72 non-self cells
 const key = (c: Cell) => `${c.from}>${c.to}`;
@@ -11,7 +11,14 @@ const timeout = (): ProbeResult => ({ state: 'blocked', blockedBy: 'timeout', de
 const delay = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))), { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(new Error('aborted'));
+      },
+      { once: true },
+    );
   });
 
 describe('probeMatrix', () => {
@@ -35,8 +42,14 @@ describe('probeMatrix', () => {
         return allowed();
       },
     });
-    const retried = [...calls].filter(([, n]) => n > 1).map(([k, n]) => `${k}:${n}`).sort();
-    const beyondTwo = [...calls].filter(([, n]) => n > 2).map(([k, n]) => `${k}:${n}`).sort();
+    const retried = [...calls]
+      .filter(([, n]) => n > 1)
+      .map(([k, n]) => `${k}:${n}`)
+      .sort();
+    const beyondTwo = [...calls]
+      .filter(([, n]) => n > 2)
+      .map(([k, n]) => `${k}:${n}`)
+      .sort();
     expect(retried).to.have.lengthOf(72);
     expect(beyondTwo).to.deep.equal(['x/c>z/a:5', 'y/b>x/a:4']);
     expect(result.probes).to.equal(72 * 2 + 3 + 2);
@@ -57,7 +70,10 @@ describe('probeMatrix', () => {
       retries: 100,
       retryIntervalMs: 20,
       retryDeadlineMs: 110,
-      probe: async () => (calls++, allowed()),
+      probe: async () => {
+        calls++;
+        return allowed();
+      },
     });
     // each differing cell is retried every ~20 ms until the 110 ms deadline, never 100 times; the exact count
     // depends on the machine's timers, so only the bounds are asserted
@@ -72,7 +88,10 @@ describe('probeMatrix', () => {
       'x/a>y/a': async () => {
         throw new Error('exec failed: container not found');
       },
-      'x/a>y/b': async (s) => (await delay(10_000, s), timeout()),
+      'x/a>y/b': async (s) => {
+        await delay(10_000, s);
+        return timeout();
+      },
       'x/b>x/a': async () => ({ state: 'blocked', detail: 'no idea', command: 'c4' }) as unknown as ProbeResult,
     };
     const r = await probeMatrix({
@@ -241,9 +260,9 @@ describe('probeMatrix: verdicts you can trust', () => {
     const o = r.observed.get('y/a', 'x/a');
     expect(o).to.include({ state: 'blocked', attempts: 4, accepted: false });
     expect(compare(expected, r.observed).wrong.map(key)).to.deep.equal(['y/a>x/a']);
-    expect(render({ title: 'T', expected, observed: r.observed, inForce: r.inForce })).to.include(
-      'wrong: y/a -> x/a expected X observed X (4 observations in',
-    ).and.to.include(': . X . X — not accepted: the last two observations differ)');
+    expect(render({ title: 'T', expected, observed: r.observed, inForce: r.inForce }))
+      .to.include('wrong: y/a -> x/a expected X observed X (4 observations in')
+      .and.to.include(': . X . X — not accepted: the last two observations differ)');
   });
 
   it('holds back the allowed cells until an expected-blocked cell is accepted blocked (policy in force)', async () => {
@@ -269,7 +288,10 @@ describe('probeMatrix: verdicts you can trust', () => {
     const expected = new Reachability(two, true).expect('x/a', 'y/a', false);
     const gate = scripted({ 'x/a>y/a': '. . X' });
     const r = await probeMatrix({
-      cells: expected.allCells(), expected, ...fast, retries: 5,
+      cells: expected.allCells(),
+      expected,
+      ...fast,
+      retries: 5,
       probe: async (c) => {
         if (key(c) === 'x/a>y/a') {
           const res = await gate.probe(c);
@@ -294,7 +316,9 @@ describe('probeMatrix: verdicts you can trust', () => {
     expect(o.state).to.equal('not-probed');
     expect(o.detail).to.match(/held back: the policy was never proven in force/);
     const text = render({ title: 'T', expected, observed: r.observed, inForce: r.inForce });
-    expect(text).to.include('in force: NOT proven — no expected-blocked cell was observed blocked twice in a row (x/a -> y/a: . . . .); 1 expected-allowed cell held back, not probed');
+    expect(text).to.include(
+      'in force: NOT proven — no expected-blocked cell was observed blocked twice in a row (x/a -> y/a: . . . .); 1 expected-allowed cell held back, not probed',
+    );
     expect(compare(expected, r.observed).wrong.map(key)).to.deep.equal(['x/a>y/a', 'y/a>x/a']);
   });
 
@@ -303,7 +327,9 @@ describe('probeMatrix: verdicts you can trust', () => {
     const f = scripted({});
     let err: unknown;
     await probeMatrix({ cells: expected.allCells(), expected, ...fast, probe: f.probe }).catch((e) => (err = e));
-    expect((err as Error)?.message).to.match(/^probeMatrix: the expectation has no blocked cell, so this matrix cannot prove the policy in force itself: pass inForce/);
+    expect((err as Error)?.message).to.match(
+      /^probeMatrix: the expectation has no blocked cell, so this matrix cannot prove the policy in force itself: pass inForce/,
+    );
     const r = await probeMatrix({ cells: expected.allCells(), expected, ...fast, probe: f.probe, inForce: 'no policy is applied' });
     expect(r.inForce).to.include({ proven: true, how: 'given', text: 'not provable by this matrix (it expects no blocked cell): no policy is applied' });
     expect(compare(expected, r.observed).wrong).to.have.lengthOf(0);

@@ -24,7 +24,18 @@
 import { formatDuration } from '../framework/duration.ts';
 import { timeouts } from '../framework/timeouts.ts';
 import type { ProbeResult } from './probe.ts';
-import { type BlockedBy, type Cell, type CellObservation, cellKey, type InForce, Observed, type ProbeState, type Reachability, renderSequence, type Verdict } from './truth-table.ts';
+import {
+  type BlockedBy,
+  type Cell,
+  type CellObservation,
+  cellKey,
+  type InForce,
+  Observed,
+  type ProbeState,
+  type Reachability,
+  renderSequence,
+  type Verdict,
+} from './truth-table.ts';
 
 export type { ProbeResult };
 
@@ -130,7 +141,11 @@ export function checkProbeResult(r: unknown): ProbeResult {
   if (x.state === 'allowed' || x.state === 'error') return { state: x.state, detail, command };
   if (x.state === 'blocked') {
     if (typeof x.blockedBy === 'string' && BLOCKED_BY.has(x.blockedBy)) return { state: 'blocked', blockedBy: x.blockedBy as BlockedBy, detail, command };
-    return { state: 'error', detail: `probe said blocked without a timeout/refused/prohibited classification (blockedBy ${JSON.stringify(x.blockedBy)}): ${detail}`, command };
+    return {
+      state: 'error',
+      detail: `probe said blocked without a timeout/refused/prohibited classification (blockedBy ${JSON.stringify(x.blockedBy)}): ${detail}`,
+      command,
+    };
   }
   return { state: 'error', detail: `probe returned no valid state (${JSON.stringify(x.state)})${detail ? `: ${detail}` : ''}`, command };
 }
@@ -178,10 +193,14 @@ export async function probeMatrix(o: ProbeMatrixOptions): Promise<ProbeMatrixRes
   const gates = o.cells.filter((c) => want.get(cellKey(c.from, c.to)) === 'blocked');
   const heldCells = o.cells.length - gates.length;
   if (gates.length && o.inForce !== undefined) {
-    throw new Error(`probeMatrix: inForce is only for a matrix that expects no blocked cell; this one expects ${plural(gates.length, 'blocked cell')} and proves the policy in force itself`);
+    throw new Error(
+      `probeMatrix: inForce is only for a matrix that expects no blocked cell; this one expects ${plural(gates.length, 'blocked cell')} and proves the policy in force itself`,
+    );
   }
   if (!gates.length && heldCells && !o.inForce) {
-    throw new Error('probeMatrix: the expectation has no blocked cell, so this matrix cannot prove the policy in force itself: pass inForce saying how it is proven (e.g. "no policy is applied", "proven by the TCP matrix of the same policy: ...")');
+    throw new Error(
+      'probeMatrix: the expectation has no blocked cell, so this matrix cannot prove the policy in force itself: pass inForce saying how it is proven (e.g. "no policy is applied", "proven by the TCP matrix of the same policy: ...")',
+    );
   }
 
   const observed = new Observed();
@@ -210,8 +229,12 @@ export async function probeMatrix(o: ProbeMatrixOptions): Promise<ProbeMatrixRes
       if (aborted()) return;
       if (!open) {
         observed.set(cell.from, cell.to, {
-          state: 'not-probed', attempts: 0, elapsedMs: 0, command: '',
-          detail: 'held back: the policy was never proven in force (no expected-blocked cell was observed blocked twice in a row), so no "allowed" here could mean anything',
+          state: 'not-probed',
+          attempts: 0,
+          elapsedMs: 0,
+          command: '',
+          detail:
+            'held back: the policy was never proven in force (no expected-blocked cell was observed blocked twice in a row), so no "allowed" here could mean anything',
         });
         return;
       }
@@ -252,7 +275,11 @@ export async function probeMatrix(o: ProbeMatrixOptions): Promise<ProbeMatrixRes
         if (expected === 'blocked' && !inForce) {
           const atMs = Date.now() - started;
           inForce = {
-            proven: true, how: 'observed', cell, atMs, heldBack: 0,
+            proven: true,
+            how: 'observed',
+            cell,
+            atMs,
+            heldBack: 0,
             text: `proven in force by ${cellKey(cell.from, cell.to)}: observed ${renderSequence(seq)} (accepted blocked after ${formatDuration(atMs)}); the expected-allowed cells were probed only after that`,
           };
           settleGate(true);
@@ -283,7 +310,9 @@ export async function probeMatrix(o: ProbeMatrixOptions): Promise<ProbeMatrixRes
     const seen = gates.map((c) => `${cellKey(c.from, c.to)}: ${renderSequence(observed.get(c.from, c.to).sequence ?? []) || 'not probed'}`);
     const shown = seen.slice(0, 4).join(', ') + (seen.length > 4 ? `, and ${seen.length - 4} more` : '');
     inForce = {
-      proven: false, how: 'not-proven', heldBack: heldCells,
+      proven: false,
+      how: 'not-proven',
+      heldBack: heldCells,
       text: `NOT proven — no expected-blocked cell was observed blocked twice in a row (${shown}); ${plural(heldCells, 'expected-allowed cell')} held back, not probed`,
     };
   }

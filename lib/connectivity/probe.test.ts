@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
 import { shq } from '../framework/shell.ts';
-import { connectOutcome, dialOutcome, podVantage, probeFrom, renderProbeLine, reproduceCommand, type RawRun, type Vantage } from './probe.ts';
+import { connectOutcome, dialOutcome, podVantage, probeFrom, type RawRun, renderProbeLine, reproduceCommand, type Vantage } from './probe.ts';
 
 const run = (code: number | null, stdout = '', stderr = ''): RawRun => ({ code, stdout, stderr });
 
@@ -56,8 +56,18 @@ describe('the probe line on captured real outputs', () => {
     expect(captured).to.include('kubectl exec -n sctp-netpol-basic-m6f2r client -- /agnhost-sctp connect 10.244.1.7:5060 --protocol=tcp --timeout=5s');
     expect(captured).to.include('kubectl exec -n netpol-x-4k2wq b -- /agnhost-sctp connect 10.244.1.13:80 --protocol=tcp --timeout=2s');
     const exec = async () => run(0);
-    const basic = await probeFrom(podVantage({ ns: 'sctp-netpol-basic-m6f2r', pod: 'client', flavor: 'agnhost-sctp', exec }), { host: '10.244.1.7', port: 5060, protocol: 'TCP', timeoutMs: 5000 });
-    const cell = await probeFrom(podVantage({ ns: 'netpol-x-4k2wq', pod: 'b', flavor: 'agnhost-sctp', exec }), { host: '10.244.1.13', port: 80, protocol: 'TCP', timeoutMs: 2000 });
+    const basic = await probeFrom(podVantage({ ns: 'sctp-netpol-basic-m6f2r', pod: 'client', flavor: 'agnhost-sctp', exec }), {
+      host: '10.244.1.7',
+      port: 5060,
+      protocol: 'TCP',
+      timeoutMs: 5000,
+    });
+    const cell = await probeFrom(podVantage({ ns: 'netpol-x-4k2wq', pod: 'b', flavor: 'agnhost-sctp', exec }), {
+      host: '10.244.1.13',
+      port: 80,
+      protocol: 'TCP',
+      timeoutMs: 2000,
+    });
     expect(captured).to.include.members([basic.command, cell.command]);
     // "last: OK: connected" in the same skip reasons: the detail of an allowed probe without data
     expect(summary).to.include(`last: ${basic.detail}; reproduce: ${basic.command}`);
@@ -67,12 +77,20 @@ describe('the probe line on captured real outputs', () => {
     const cmd = 'kubectl exec -n ns1 client -- /agnhost-sctp connect 10.96.0.12:80 --protocol=sctp --timeout=1s';
     const t = connectOutcome('SCTP ns1/client -> 10.96.0.12:80', cmd, run(2, 'TIMEOUT: no SCTP association with 10.96.0.12:80 within 1000ms (kernel stack)\n'));
     expect(t).to.include({ state: 'blocked', blockedBy: 'timeout', cls: 'TIMEOUT', reply: '' });
-    expect(t.render()).to.equal(`SCTP ns1/client -> 10.96.0.12:80: blocked — TIMEOUT: no SCTP association with 10.96.0.12:80 within 1000ms (kernel stack)\n  reproduce: ${cmd}`);
-    const r = connectOutcome('SCTP ns1/client -> 10.96.0.12:80', cmd, run(3, 'REFUSED: ICMP type 3 code 3 from 10.244.1.5 for sctp to 10.96.0.12:80 after 3ms\n'));
+    expect(t.render()).to.equal(
+      `SCTP ns1/client -> 10.96.0.12:80: blocked — TIMEOUT: no SCTP association with 10.96.0.12:80 within 1000ms (kernel stack)\n  reproduce: ${cmd}`,
+    );
+    const r = connectOutcome(
+      'SCTP ns1/client -> 10.96.0.12:80',
+      cmd,
+      run(3, 'REFUSED: ICMP type 3 code 3 from 10.244.1.5 for sctp to 10.96.0.12:80 after 3ms\n'),
+    );
     expect(r).to.include({ state: 'blocked', blockedBy: 'refused' });
     const o = connectOutcome('SCTP ns1/client -> 10.96.0.12:80', cmd, run(1, 'OTHER: sctp connect to 10.96.0.12:80: Invalid argument\n'));
     expect(o.state).to.equal('error');
-    expect(o.render().split('\n')[0]).to.equal('SCTP ns1/client -> 10.96.0.12:80: error — OTHER: sctp connect to 10.96.0.12:80: Invalid argument [probe error: unclassified failure, not a policy verdict]');
+    expect(o.render().split('\n')[0]).to.equal(
+      'SCTP ns1/client -> 10.96.0.12:80: error — OTHER: sctp connect to 10.96.0.12:80: Invalid argument [probe error: unclassified failure, not a policy verdict]',
+    );
   });
 
   it('with data: hostname, the first line of the answer is who answered', () => {
@@ -87,7 +105,9 @@ describe('probeFrom', () => {
     const v = fake([new Error('exec timed out after 35s')]);
     const o = await probeFrom(v, { host: '10.0.0.1', port: 80, protocol: 'TCP', timeoutMs: 2000 });
     expect(o).to.include({ state: 'error', cls: 'EXEC' });
-    expect(o.render()).to.equal('TCP ns1/client -> 10.0.0.1:80: error — probe did not run: exec timed out after 35s\n  reproduce: kubectl exec -n ns1 client -- /agnhost-sctp connect 10.0.0.1:80 --protocol=tcp --timeout=2s');
+    expect(o.render()).to.equal(
+      'TCP ns1/client -> 10.0.0.1:80: error — probe did not run: exec timed out after 35s\n  reproduce: kubectl exec -n ns1 client -- /agnhost-sctp connect 10.0.0.1:80 --protocol=tcp --timeout=2s',
+    );
   });
 
   it('gives the exec the connect timeout plus one node exec, and the vantage point its own binary', async () => {
@@ -99,12 +119,16 @@ describe('probeFrom', () => {
     expect(o.reply).to.equal('backend-b');
   });
 
-  it('upstream agnhost: a hostname probe asks the pod\'s netexec /dial, quoted in the reproduce command', async () => {
-    const v = fake([run(0, '{"responses":["backend-a"]}'), run(0, '{"errors":["read udp: i/o timeout"]}'), run(7, 'curl: (7) Failed to connect')], { flavor: 'agnhost' });
+  it("upstream agnhost: a hostname probe asks the pod's netexec /dial, quoted in the reproduce command", async () => {
+    const v = fake([run(0, '{"responses":["backend-a"]}'), run(0, '{"errors":["read udp: i/o timeout"]}'), run(7, 'curl: (7) Failed to connect')], {
+      flavor: 'agnhost',
+    });
     const t = { host: '10.96.0.12', port: 5060, protocol: 'SCTP' as const, timeoutMs: 5000, data: 'hostname' as const };
     const ok = await probeFrom(v, t);
     expect(ok).to.include({ state: 'allowed', reply: 'backend-a', detail: 'OK: backend-a' });
-    expect(ok.command).to.equal(`kubectl exec -n ns1 client -- curl -s --max-time 10 'http://127.0.0.1:8080/dial?request=hostname&protocol=sctp&host=10.96.0.12&port=5060&tries=1'`);
+    expect(ok.command).to.equal(
+      `kubectl exec -n ns1 client -- curl -s --max-time 10 'http://127.0.0.1:8080/dial?request=hostname&protocol=sctp&host=10.96.0.12&port=5060&tries=1'`,
+    );
     expect(await probeFrom(v, t)).to.include({ state: 'blocked', blockedBy: 'timeout', cls: 'TIMEOUT' });
     const bad = await probeFrom(v, t);
     expect(bad.state).to.equal('error');

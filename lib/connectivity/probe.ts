@@ -10,7 +10,7 @@
 
 import { shellLine } from '../framework/shell.ts';
 import { timeouts } from '../framework/timeouts.ts';
-import { classifyConnect, connectArgv, type ConnectClass, type ConnectFlavor } from './connect.ts';
+import { type ConnectClass, type ConnectFlavor, classifyConnect, connectArgv } from './connect.ts';
 import type { Protocol } from './model.ts';
 import type { BlockedBy } from './truth-table.ts';
 
@@ -75,9 +75,12 @@ export type Where = { pod: string; ns: string } | { container: string } | { here
 
 /** The one reproduce-command builder: `kubectl exec -n NS POD -- ARGV`, `docker exec ID ARGV` or ARGV, quoted. */
 export function reproduceCommand(where: Where, argv: readonly string[]): string {
-  const words = 'pod' in where
-    ? ['kubectl', 'exec', '-n', where.ns, where.pod, '--', ...argv]
-    : 'container' in where ? ['docker', 'exec', where.container, ...argv] : [...argv];
+  const words =
+    'pod' in where
+      ? ['kubectl', 'exec', '-n', where.ns, where.pod, '--', ...argv]
+      : 'container' in where
+        ? ['docker', 'exec', where.container, ...argv]
+        : [...argv];
   return shellLine(words);
 }
 
@@ -91,17 +94,32 @@ export function probeWhat(v: Pick<Vantage, 'name'>, t: Pick<Target, 'host' | 'po
   return `${t.protocol} ${v.name} -> ${t.host}:${t.port}`;
 }
 
-function outcomeOf(what: string, command: string, v: { state: ProbeOutcome['state']; cls: ConnectClass; blockedBy?: BlockedBy; detail: string }, reply: string): ProbeOutcome {
+function outcomeOf(
+  what: string,
+  command: string,
+  v: { state: ProbeOutcome['state']; cls: ConnectClass; blockedBy?: BlockedBy; detail: string },
+  reply: string,
+): ProbeOutcome {
   const base = { what, cls: v.cls, detail: v.detail, command, reply, render: () => renderProbeLine({ what, state: v.state, detail: v.detail, command }) };
   if (v.state === 'blocked') {
-    if (!v.blockedBy) return outcomeOf(what, command, { state: 'error', cls: v.cls, detail: `${v.detail} [probe error: blocked without a timeout/refused/prohibited class]` }, '');
+    if (!v.blockedBy)
+      return outcomeOf(
+        what,
+        command,
+        { state: 'error', cls: v.cls, detail: `${v.detail} [probe error: blocked without a timeout/refused/prohibited class]` },
+        '',
+      );
     return { ...base, state: 'blocked', blockedBy: v.blockedBy };
   }
   return { ...base, state: v.state };
 }
 
 const notRun = (e: Error) => ({ state: 'error' as const, cls: 'EXEC' as const, detail: `probe did not run: ${e.message}` });
-const firstLine = (s: string) => s.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
+const firstLine = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trim())
+    .find(Boolean) ?? '';
 
 /**
  * The outcome of one connect run (agnhost-sctp or upstream agnhost `connect`), or of its failure to run.
@@ -136,7 +154,12 @@ export function dialOutcome(what: string, command: string, r: RawRun | Error): P
     }
     return outcomeOf(what, command, { state: 'error', cls: 'EXEC', detail: `no response: ${r.stdout.trim()} [probe error]` }, '');
   } catch {
-    return outcomeOf(what, command, { state: 'error', cls: 'EXEC', detail: `netexec /dial answered no JSON (exit ${r.code}): ${(r.stdout + r.stderr).trim().slice(0, 300)} [probe error]` }, '');
+    return outcomeOf(
+      what,
+      command,
+      { state: 'error', cls: 'EXEC', detail: `netexec /dial answered no JSON (exit ${r.code}): ${(r.stdout + r.stderr).trim().slice(0, 300)} [probe error]` },
+      '',
+    );
   }
 }
 

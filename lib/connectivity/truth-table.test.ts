@@ -1,8 +1,14 @@
 import { expect } from 'chai';
 import { newModel, podKeys } from './model.ts';
-import { type CellObservation, Observed, Reachability, compare, render, renderCell, renderList } from './truth-table.ts';
+import { type CellObservation, compare, Observed, Reachability, render, renderCell, renderList } from './truth-table.ts';
 
-const obs = (state: CellObservation['state'], attempts = 1, elapsedMs = 1000, detail = '', command = ''): CellObservation => ({ state, attempts, elapsedMs, detail, command });
+const obs = (state: CellObservation['state'], attempts = 1, elapsedMs = 1000, detail = '', command = ''): CellObservation => ({
+  state,
+  attempts,
+  elapsedMs,
+  detail,
+  command,
+});
 
 describe('Reachability', () => {
   const pods = podKeys(newModel()); // x/a .. z/c
@@ -12,7 +18,10 @@ describe('Reachability', () => {
       .expectPeer({}, { namespace: 'x' }, false) // default-deny-ingress in x
       .expect('y/a', 'x/a', true) // allow y/a -> x/a
       .expectAllEgress('z/c', false);
-    const blocked = r.allCells({ includeSelf: true }).filter((c) => r.get(c.from, c.to) === 'blocked').map((c) => `${c.from}>${c.to}`);
+    const blocked = r
+      .allCells({ includeSelf: true })
+      .filter((c) => r.get(c.from, c.to) === 'blocked')
+      .map((c) => `${c.from}>${c.to}`);
     // 9 sources × 3 pods in x = 27, minus y/a>x/a = 26; plus z/c's egress to the 6 pods outside x = 32
     expect(blocked).to.have.lengthOf(32);
     expect(r.get('y/a', 'x/a')).to.equal('allowed');
@@ -66,7 +75,17 @@ describe('render', () => {
     const observed = new Observed()
       .set('x/a', 'x/b', obs('allowed'))
       .set('x/a', 'y/a', obs('allowed', 3, 10_000, '', 'kubectl exec -n netpol-x-7k2lq a -- /agnhost-sctp connect 10.96.44.3:80 --protocol=sctp --timeout=1s'))
-      .set('x/b', 'x/a', obs('error', 1, 2000, 'exec failed: container "c" not found', 'kubectl exec -n netpol-x-7k2lq b -- /agnhost-sctp connect 10.96.44.1:80 --protocol=sctp --timeout=1s'))
+      .set(
+        'x/b',
+        'x/a',
+        obs(
+          'error',
+          1,
+          2000,
+          'exec failed: container "c" not found',
+          'kubectl exec -n netpol-x-7k2lq b -- /agnhost-sctp connect 10.96.44.1:80 --protocol=sctp --timeout=1s',
+        ),
+      )
       .set('x/b', 'y/a', obs('blocked'))
       .set('y/a', 'x/a', obs('allowed'))
       .set('y/a', 'x/b', obs('blocked'));
@@ -108,14 +127,27 @@ describe('render: observation sequences and the in-force proof', () => {
     const pods = ['x/a', 'y/a'];
     const expected = new Reachability(pods, true).expect('y/a', 'x/a', false);
     const observed = new Observed()
-      .set('x/a', 'y/a', { ...obs('blocked', 4, 3100, 'TIMEOUT: no reply', 'kubectl exec -n x a -- c'), sequence: ['allowed', 'blocked', 'allowed', 'blocked'], accepted: false })
+      .set('x/a', 'y/a', {
+        ...obs('blocked', 4, 3100, 'TIMEOUT: no reply', 'kubectl exec -n x a -- c'),
+        sequence: ['allowed', 'blocked', 'allowed', 'blocked'],
+        accepted: false,
+      })
       .set('y/a', 'x/a', {
-        ...obs('allowed', 5, 12_000, 'OK', 'kubectl exec -n y a -- c'), sequence: ['allowed', 'error', 'allowed', 'allowed', 'allowed'], accepted: true,
+        ...obs('allowed', 5, 12_000, 'OK', 'kubectl exec -n y a -- c'),
+        sequence: ['allowed', 'error', 'allowed', 'allowed', 'allowed'],
+        accepted: true,
         lastError: { attempt: 2, detail: 'probe failed: exec failed', command: 'kubectl exec -n y a -- c' },
       });
     const text = render({
-      title: 'T', expected, observed,
-      inForce: { proven: false, how: 'not-proven', heldBack: 1, text: 'NOT proven — no expected-blocked cell was observed blocked twice in a row (y/a -> x/a: . ! . . .); 1 expected-allowed cell held back, not probed' },
+      title: 'T',
+      expected,
+      observed,
+      inForce: {
+        proven: false,
+        how: 'not-proven',
+        heldBack: 1,
+        text: 'NOT proven — no expected-blocked cell was observed blocked twice in a row (y/a -> x/a: . ! . . .); 1 expected-allowed cell held back, not probed',
+      },
     });
     expect(text.split('\n').slice(6)).to.deep.equal([
       'in force: NOT proven — no expected-blocked cell was observed blocked twice in a row (y/a -> x/a: . ! . . .); 1 expected-allowed cell held back, not probed',
@@ -131,25 +163,42 @@ describe('render: observation sequences and the in-force proof', () => {
     const same = new Observed().set('x/a', 'y/a', { ...obs('allowed', 1, 10), sequence: ['allowed'], accepted: false }).set('y/a', 'x/a', obs('blocked'));
     const cmp = compare(expected, same);
     expect(cmp.wrong.map((w) => `${w.from}>${w.to}`)).to.deep.equal(['x/a>y/a']);
-    expect(renderCell('c', 'allowed', same.get('x/a', 'y/a'))[0]).to.equal('c expected . observed . (1 observation in 10ms: . — not accepted: one observation is not a verdict)');
+    expect(renderCell('c', 'allowed', same.get('x/a', 'y/a'))[0]).to.equal(
+      'c expected . observed . (1 observation in 10ms: . — not accepted: one observation is not a verdict)',
+    );
   });
 });
 
 describe('renderList', () => {
   it('lists every cell of a non-table check, the wrong ones with evidence (golden)', () => {
-    const cells = [{ from: 'client', to: 'server 10.0.0.9:5060/TCP' }, { from: 'client', to: 'server 10.0.0.9:5060/UDP' }];
+    const cells = [
+      { from: 'client', to: 'server 10.0.0.9:5060/TCP' },
+      { from: 'client', to: 'server 10.0.0.9:5060/UDP' },
+    ];
     const observed = new Observed()
       .set('client', 'server 10.0.0.9:5060/TCP', { ...obs('blocked', 2, 4000, 'TIMEOUT'), sequence: ['blocked', 'blocked'], accepted: true })
-      .set('client', 'server 10.0.0.9:5060/UDP', { ...obs('allowed', 5, 9000, 'OK: udp-ok', 'kubectl exec -n ns client -- c'), sequence: ['allowed', 'blocked', 'allowed', 'allowed', 'allowed'], accepted: true });
-    const text = renderList({ title: 'allow-only-sctp', cells, expected: () => 'blocked', observed, inForce: { proven: true, how: 'observed', heldBack: 0, text: 'proven in force by client -> server 10.0.0.9:5060/TCP: observed X X' } });
-    expect(text).to.equal([
-      'allow-only-sctp — 1 wrong of 2',
-      'legend  . allowed  X blocked  ! probe error  ? not probed',
-      'in force: proven in force by client -> server 10.0.0.9:5060/TCP: observed X X',
-      'ok: client -> server 10.0.0.9:5060/TCP expected X observed X (2 observations in 4s: X X)',
-      'wrong: client -> server 10.0.0.9:5060/UDP expected X observed . (5 observations in 9s: . X . . .)',
-      '  detail: OK: udp-ok',
-      '  reproduce: kubectl exec -n ns client -- c',
-    ].join('\n'));
+      .set('client', 'server 10.0.0.9:5060/UDP', {
+        ...obs('allowed', 5, 9000, 'OK: udp-ok', 'kubectl exec -n ns client -- c'),
+        sequence: ['allowed', 'blocked', 'allowed', 'allowed', 'allowed'],
+        accepted: true,
+      });
+    const text = renderList({
+      title: 'allow-only-sctp',
+      cells,
+      expected: () => 'blocked',
+      observed,
+      inForce: { proven: true, how: 'observed', heldBack: 0, text: 'proven in force by client -> server 10.0.0.9:5060/TCP: observed X X' },
+    });
+    expect(text).to.equal(
+      [
+        'allow-only-sctp — 1 wrong of 2',
+        'legend  . allowed  X blocked  ! probe error  ? not probed',
+        'in force: proven in force by client -> server 10.0.0.9:5060/TCP: observed X X',
+        'ok: client -> server 10.0.0.9:5060/TCP expected X observed X (2 observations in 4s: X X)',
+        'wrong: client -> server 10.0.0.9:5060/UDP expected X observed . (5 observations in 9s: . X . . .)',
+        '  detail: OK: udp-ok',
+        '  reproduce: kubectl exec -n ns client -- c',
+      ].join('\n'),
+    );
   });
 });

@@ -223,15 +223,20 @@ export function renderCell(what: string, expected: Verdict, ob: CellObservation,
   let timing = ' (not probed)';
   if (ob.attempts) {
     const seq = ob.sequence?.length ? `: ${renderSequence(ob.sequence)}` : '';
-    const unaccepted = ob.accepted === false
-      ? ob.attempts === 1 ? ' — not accepted: one observation is not a verdict' : ' — not accepted: the last two observations differ'
-      : '';
+    const unaccepted =
+      ob.accepted === false
+        ? ob.attempts === 1
+          ? ' — not accepted: one observation is not a verdict'
+          : ' — not accepted: the last two observations differ'
+        : '';
     timing = ` (${plural(ob.attempts, ob.sequence ? 'observation' : 'attempt')} in ${formatDuration(ob.elapsedMs)}${seq}${unaccepted})`;
   }
   const lines = [`${what} expected ${SYMBOL[expected]} observed ${SYMBOL[ob.state]}${timing}`];
   if (ob.detail) lines.push(`  detail: ${ob.detail}`);
   if (ob.lastError && ob.lastError.attempt !== ob.attempts) {
-    lines.push(`  probe error at observation ${ob.lastError.attempt}: ${ob.lastError.detail}${ob.lastError.command && ob.lastError.command !== reproduce ? ` (${ob.lastError.command})` : ''}`);
+    lines.push(
+      `  probe error at observation ${ob.lastError.attempt}: ${ob.lastError.detail}${ob.lastError.command && ob.lastError.command !== reproduce ? ` (${ob.lastError.command})` : ''}`,
+    );
   }
   if (reproduce) lines.push(`  reproduce: ${reproduce}`);
   return lines;

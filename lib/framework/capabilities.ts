@@ -8,7 +8,7 @@ export const CAPABILITIES = {
   'node-access': 'the suite can run commands on nodes (ssh, hostpod or docker)',
   networkpolicy: 'a NetworkPolicy implementation enforces policies',
   loadbalancer: 'a LoadBalancer implementation assigns ingress addresses',
-  'kernel-sctp': 'the nodes\' kernels have SCTP (loadable or built in)',
+  'kernel-sctp': "the nodes' kernels have SCTP (loadable or built in)",
   iptables: 'kube-proxy runs in iptables mode on a node',
   nftables: 'kube-proxy runs in nftables mode on a node',
   ipvs: 'kube-proxy runs in ipvs mode on a node',
@@ -20,13 +20,16 @@ export const CAPABILITIES = {
 export type Capability = keyof typeof CAPABILITIES;
 
 export function isCapability(s: string): s is Capability {
-  return Object.prototype.hasOwnProperty.call(CAPABILITIES, s);
+  return Object.hasOwn(CAPABILITIES, s);
 }
 
 /** Parses "a,b,c"; unknown names are a usage error naming the known ones. */
 export function parseCapabilities(list: string, from = '--require'): Capability[] {
   const out: Capability[] = [];
-  for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!isCapability(raw)) {
       throw new UserError(`unknown capability ${JSON.stringify(raw)} in ${from}; known: ${Object.keys(CAPABILITIES).join(', ')}`, ExitCode.usage);
     }
@@ -43,7 +46,10 @@ export function requiredCapabilities(env = process.env): Set<Capability> {
 /** Thrown instead of a skip when the missing capability was declared required. */
 export class MissingCapability extends Error {
   override name = 'MissingCapability';
-  constructor(readonly capability: Capability, readonly reason: string) {
+  constructor(
+    readonly capability: Capability,
+    readonly reason: string,
+  ) {
     super(`required capability "${capability}" is missing (declared with --require ${capability}): ${reason}`);
   }
 }

@@ -2,8 +2,8 @@
 // signal; errors are collected and never replace the test's own error. SIGINT/SIGTERM run every
 // live stack before the process exits.
 
-import { errorMessage } from './errors.ts';
 import { formatDuration } from './duration.ts';
+import { errorMessage } from './errors.ts';
 import { timeouts } from './timeouts.ts';
 
 interface Entry {

@@ -5,10 +5,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ContractError, readClusterJson, type ClusterJson } from '../../cluster/contract.ts';
+import { type ClusterJson, ContractError, readClusterJson } from '../../cluster/contract.ts';
 import { ExitCode, UserError } from './errors.ts';
+import { AGNHOST_SCTP_IMAGE, type Flavor, type ImageInputs, type ImageRole, resolveImages, resolveRewrite } from './images.ts';
 import { NODE_ACCESS_CHOICES, type NodeAccessChoice } from './node-access.ts';
-import { AGNHOST_SCTP_IMAGE, resolveImages, resolveRewrite, type Flavor, type ImageInputs, type ImageRole } from './images.ts';
 
 export type { Flavor };
 /** The local cluster's cluster.json (cluster/contract.ts is its one definition); a run needs no outside or images. */
@@ -42,7 +42,8 @@ export function readLocalCluster(): LocalClusterInfo | undefined {
   try {
     return readClusterJson(localClusterDir());
   } catch (e) {
-    if (e instanceof ContractError) throw new UserError(`the local cluster's state is damaged: ${e.message} (npm run cluster:down, then cluster:up)`, ExitCode.prerequisite);
+    if (e instanceof ContractError)
+      throw new UserError(`the local cluster's state is damaged: ${e.message} (npm run cluster:down, then cluster:up)`, ExitCode.prerequisite);
     throw e;
   }
 }
@@ -73,7 +74,7 @@ export function findKubeconfig(env = process.env): { path: string; source: strin
     const first = env.KUBECONFIG.split(':').filter(Boolean)[0];
     if (first) return { path: first, source: 'KUBECONFIG' };
   }
-  const home = join(env.HOME || homedir(), '.kube', 'config'); // $HOME first, as kubectl (and a test's env)
+  const home = join(env.HOME || homedir(), '.kube', 'config'); // $HOME as kubectl reads it, from the env given
   if (existsSync(home)) return { path: home, source: '~/.kube/config' };
   const pod = inClusterConfig(env);
   if (pod) return pod;
@@ -87,14 +88,6 @@ export function nodeAccessOf(env: NodeJS.ProcessEnv, kubeconfigPath: string): { 
   if (env.SCTP_E2E_NODE_ACCESS) return { mode: env.SCTP_E2E_NODE_ACCESS as NodeAccessChoice, from: '--node-access' };
   if (kubeconfigPath === IN_CLUSTER) return { mode: 'hostpod', from: 'in-cluster default' };
   return { mode: 'auto', from: '--node-access' };
-}
-
-/**
- * Where failure dumps and the run's own files go: --artifacts, else $ARTIFACTS (Prow collects that
- * directory, so a failed test's dump reaches the job's artifacts), else artifacts/.
- */
-export function artifactsDirOf(env: NodeJS.ProcessEnv): string {
-  return env.SCTP_E2E_ARTIFACTS || env.ARTIFACTS || 'artifacts';
 }
 
 let cached: RunConfig | undefined;
@@ -121,7 +114,7 @@ export function getRunConfig(env = process.env): RunConfig {
     flavor,
     nodeAccess,
     nodeAccessFrom,
-    artifactsDir: artifactsDirOf(env),
+    artifactsDir: env.SCTP_E2E_ARTIFACTS ?? 'artifacts',
     runId: env.SCTP_E2E_RUN_ID ?? new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').toLowerCase(),
     clusterDomain: env.SCTP_E2E_CLUSTER_DOMAIN ?? local?.clusterDomain ?? 'cluster.local',
     localCluster: isLocal ? local : undefined,
@@ -206,15 +199,23 @@ export function parseConfigFile(text: string, path: string): FileConfig {
     throw new UserError(`--config ${path} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`--config ${path} must hold a mapping of keys (${Object.keys(CONFIG_FILE_KEYS).join(', ')})`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new UserError(`--config ${path} must hold a mapping of keys (${Object.keys(CONFIG_FILE_KEYS).join(', ')})`);
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
-    if (!Object.prototype.hasOwnProperty.call(CONFIG_FILE_KEYS, k)) {
+    if (!Object.hasOwn(CONFIG_FILE_KEYS, k)) {
       throw new UserError(`unknown key ${JSON.stringify(k)} in --config ${path}; known: ${Object.keys(CONFIG_FILE_KEYS).join(', ')}`);
     }
     if (LIST_KEYS.has(k)) {
-      const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
-      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) throw new UserError(`${k} in --config ${path} must be a list of strings (or a comma list), not ${JSON.stringify(v)}`);
+      const list =
+        typeof v === 'string'
+          ? v
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : v;
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string'))
+        throw new UserError(`${k} in --config ${path} must be a list of strings (or a comma list), not ${JSON.stringify(v)}`);
       out[k] = list;
     } else {
       if (typeof v !== 'string') throw new UserError(`${k} in --config ${path} must be a string, not ${JSON.stringify(v)}`);

@@ -1,10 +1,13 @@
-// Errors a user can act on: one sentence, a distinct exit code, no stack dump.
+// Errors a user can act on: one sentence, a distinct exit code, no stack dump. The one table of exit codes of
+// every program (npm run e2e and the others); runMain (main.ts) maps an error to its code.
 
 import { formatDuration } from './duration.ts';
 
 export const ExitCode = {
   ok: 0,
   testsFailed: 1,
+  /** The other programs (cluster:*, vm:*, lab:*, …): the command did not do what it was asked (one sentence why). */
+  failed: 1,
   usage: 2,
   kubeconfig: 3,
   unreachable: 4,
@@ -13,6 +16,8 @@ export const ExitCode = {
   prerequisite: 7,
   /** No test ran, or every selected test skipped: nothing was verified, so the run is not green. */
   nothingVerified: 8,
+  /** A bug: an error nobody expected; the stack is printed. */
+  internal: 70,
   interrupted: 130,
 } as const;
 
@@ -28,11 +33,13 @@ export function exitCodeMeaning(code: number): string {
     [ExitCode.nodeAccess]: 'node access failed',
     [ExitCode.prerequisite]: 'missing prerequisite',
     [ExitCode.nothingVerified]: 'nothing verified (no test ran, or every selected test skipped)',
+    [ExitCode.internal]: 'internal error',
     [ExitCode.interrupted]: 'interrupted',
   };
   return meanings[code] ?? 'internal error';
 }
 
+/** An expected failure: runMain prints `name: message` (no stack) and exits with exitCode. */
 export class UserError extends Error {
   constructor(
     message: string,
@@ -43,9 +50,25 @@ export class UserError extends Error {
   }
 }
 
+/** A wrong command line (exit 2): runMain prints the message and, when it has one, the program's usage. */
+export class UsageError extends UserError {
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+    this.name = 'UsageError';
+  }
+}
+
+/** The exit code for an error: its own when it is expected (UserError and subclasses), else internal (70). */
+export function exitCodeOf(e: unknown): number {
+  return e instanceof UserError ? e.exitCode : ExitCode.internal;
+}
+
 /** Thrown by a probe to make eventually() stop at once (the condition can never become true). */
 export class StopTrying extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'StopTrying';
   }

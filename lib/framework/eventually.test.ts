@@ -1,7 +1,7 @@
 import { expect } from 'chai';
+import { CleanupStack } from './cleanup.ts';
 import { StopTrying } from './errors.ts';
 import { EventuallyTimeout, eventually } from './eventually.ts';
-import { CleanupStack } from './cleanup.ts';
 
 describe('eventually', () => {
   it('returns the first value that satisfies the condition, retrying probe errors', async () => {
@@ -69,10 +69,16 @@ describe('CleanupStack', () => {
   it('runs LIFO, collects errors, times out a stuck entry and keeps going', async () => {
     const order: string[] = [];
     const s = new CleanupStack('t');
-    s.defer('first', () => { order.push('first'); });
+    s.defer('first', () => {
+      order.push('first');
+    });
     s.defer('stuck', () => new Promise(() => {}), 50);
-    s.defer('broken', () => { throw new Error('nope'); });
-    s.defer('last', async () => { order.push('last'); });
+    s.defer('broken', () => {
+      throw new Error('nope');
+    });
+    s.defer('last', async () => {
+      order.push('last');
+    });
     const failures = await s.run();
     s.dispose();
     expect(order).to.deep.equal(['last', 'first']);

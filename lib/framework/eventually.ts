@@ -2,8 +2,8 @@
 // A probe error is retried; StopTrying is not. On timeout the error says what was awaited, for how
 // long, how many attempts, the last observation and the last error.
 
-import { StopTrying, errorMessage } from './errors.ts';
 import { formatDuration } from './duration.ts';
+import { errorMessage, StopTrying } from './errors.ts';
 import { timeouts } from './timeouts.ts';
 
 export interface EventuallyOptions<T> {
@@ -44,7 +44,14 @@ export function defaultDescribe(v: unknown): string {
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 export async function eventually<T>(what: string, o: EventuallyOptions<T>): Promise<T> {
@@ -96,5 +103,8 @@ export async function eventually<T>(what: string, o: EventuallyOptions<T>): Prom
 }
 
 export function indent(s: string, by = '  '): string {
-  return s.split('\n').map((l) => by + l).join('\n');
+  return s
+    .split('\n')
+    .map((l) => by + l)
+    .join('\n');
 }

@@ -4,19 +4,19 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Capability, MissingCapability, requiredCapabilities } from './capabilities.ts';
 import { CleanupStack, installSignalCleanup } from './cleanup.ts';
 import { getRunConfig, type RunConfig } from './config.ts';
-import { eventually, type EventuallyOptions } from './eventually.ts';
-import { MissingCapability, requiredCapabilities, type Capability } from './capabilities.ts';
 import { errorMessage } from './errors.ts';
+import { type EventuallyOptions, eventually } from './eventually.ts';
+import { RUN_LABEL, SUITE_LABEL } from './run-label.ts';
 import { addRunNote } from './run-notes.ts';
 import { convertSkips, isSkip, SkipError } from './skip.ts';
-import { tagged, type TagValue } from './tags.ts';
-import { RUN_LABEL, SUITE_LABEL } from './run-label.ts';
+import { type TagValue, tagged } from './tags.ts';
 import { budget, timeouts, type Waits } from './timeouts.ts';
 
-export { SkipError, isSkip };
-export { registerPhaseEnd, type Phase } from './runner.ts';
+export { type Phase, registerPhaseEnd } from './runner.ts';
+export { isSkip, SkipError };
 
 /** describe() with ginkgo-style tags appended to the title. */
 export function describeE2E(title: string, tags: readonly TagValue[], fn: () => void): void {
@@ -137,19 +137,22 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
 
   // the test or hook running inside f.it / f.before / f.afterEach, for f.budget
   let running: Mocha.Context | undefined;
-  const within = (fn: (this: Mocha.Context) => Promise<void>) => async function (this: Mocha.Context) {
-    const outer = running;
-    running = this;
-    try {
-      await fn.call(this);
-    } finally {
-      running = outer;
-    }
-  };
+  const within = (fn: (this: Mocha.Context) => Promise<void>) =>
+    async function (this: Mocha.Context) {
+      const outer = running;
+      running = this;
+      try {
+        await fn.call(this);
+      } finally {
+        running = outer;
+      }
+    };
 
   const f: Framework = {
     name,
-    get config() { return getRunConfig(); },
+    get config() {
+      return getRunConfig();
+    },
     get ns() {
       if (!withNamespace) throw new Error(`framework ${name}: created with { namespace: false }, so there is no f.ns`);
       if (!ns) throw new Error(`framework ${name}: no namespace yet (use f.ns inside it() or hooks)`);
@@ -183,15 +186,17 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
       });
       // retried within the cleanup deadline: an API server that restarts during the test must not leak the
       // namespace (lab:interrupts apiserver-restart found one deletion refused with ECONNREFUSED)
-      stack!.defer(`delete namespace ${nsName}`, (signal) => eventually(`namespace ${nsName} deletion accepted`, {
-        timeout: timeouts.cleanup - timeouts.apiCall,
-        signal,
-        probe: async () => {
-          await host().deleteNamespace(nsName);
-          return true;
-        },
-        until: (done) => done,
-      }));
+      stack!.defer(`delete namespace ${nsName}`, (signal) =>
+        eventually(`namespace ${nsName} deletion accepted`, {
+          timeout: timeouts.cleanup - timeouts.apiCall,
+          signal,
+          probe: async () => {
+            await host().deleteNamespace(nsName);
+            return true;
+          },
+          until: (done) => done,
+        }),
+      );
       // pods can only be created once the default ServiceAccount exists
       await eventually(`default ServiceAccount in ${nsName}`, {
         timeout: timeouts.namespace,
@@ -283,7 +288,11 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
     if (failures.length) {
       // never replaces the test's own error: reported as a log line and in the artifacts
       f.log(`${failures.length} cleanup step(s) failed: ${failures.map((x) => `${x.what}: ${x.error}`).join('; ')}`);
-      addRunNote('cleanup', `${title}: ${failures.map((x) => `${x.what} failed (${x.error})`).join('; ')} — \`npm run e2e:sweep\` removes what is left`, 'warning');
+      addRunNote(
+        'cleanup',
+        `${title}: ${failures.map((x) => `${x.what} failed (${x.error})`).join('; ')} — \`npm run e2e:sweep\` removes what is left`,
+        'warning',
+      );
     }
   }
 
@@ -303,7 +312,9 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
       this.timeout(budget({ namespace: 1, apiCall: 1 }));
       await setUp.call(this as MochaCtx);
     });
-    afterEach(function () { if (this.currentTest?.state === 'failed') anyFailed = true; });
+    afterEach(function () {
+      if (this.currentTest?.state === 'failed') anyFailed = true;
+    });
     after(async function () {
       this.timeout(budget({ cleanup: 2 }));
       await tearDown.call(this as MochaCtx, anyFailed, name);
@@ -312,7 +323,12 @@ export function useFramework(name: string, opts: FrameworkOptions = {}): Framewo
   return f;
 }
 
-async function collectArtifacts(title: string, dumps: Record<string, () => Promise<unknown>>, evidence: Array<{ what: string; fn: Evidence }>, log: (l: string) => void): Promise<void> {
+async function collectArtifacts(
+  title: string,
+  dumps: Record<string, () => Promise<unknown>>,
+  evidence: Array<{ what: string; fn: Evidence }>,
+  log: (l: string) => void,
+): Promise<void> {
   const cfg = getRunConfig();
   const dir = join(cfg.artifactsDir, cfg.runId, title.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120));
   try {

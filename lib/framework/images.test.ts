@@ -1,17 +1,31 @@
 // The image table: the agnhost tag per Kubernetes minor, registry rewrites (--image-repo, KUBE_TEST_REPO_LIST
 // files), the roles a selection uses, and a scan of lib/ and suites/ proving every image a test or helper
 // runs is read from a role of this table (so --list-images cannot miss one).
-import { expect } from 'chai';
+
 import { globSync, readFileSync } from 'node:fs';
+import { expect } from 'chai';
 import { UserError } from './errors.ts';
 import {
-  AGNHOST_SCTP_IMAGE, AGNHOST_TAGS, agnhostTagFor, IMAGE_ROLES, listImages, minorOf, parseRepoList, REPO_LIST_DEFAULTS,
-  resolveImages, resolveRewrite, rewriteImage, ROLE_NAMES, rolesUsed, splitImage, type Rewrite,
+  AGNHOST_SCTP_IMAGE,
+  AGNHOST_TAGS,
+  agnhostTagFor,
+  IMAGE_ROLES,
+  listImages,
+  minorOf,
+  parseRepoList,
+  REPO_LIST_DEFAULTS,
+  type Rewrite,
+  ROLE_NAMES,
+  resolveImages,
+  resolveRewrite,
+  rewriteImage,
+  rolesUsed,
+  splitImage,
 } from './images.ts';
 
 const none: Rewrite = { kind: 'none' };
 
-describe('images: the agnhost tag follows the cluster\'s Kubernetes minor', () => {
+describe("images: the agnhost tag follows the cluster's Kubernetes minor", () => {
   it('minorOf reads gitVersion as clusters report it', () => {
     expect(minorOf('v1.34.2')).to.equal(34);
     expect(minorOf('v1.33.0-gke.1234000')).to.equal(33);
@@ -22,22 +36,40 @@ describe('images: the agnhost tag follows the cluster\'s Kubernetes minor', () =
     expect(minorOf('v2.0.0')).to.equal(undefined);
   });
 
-  it('each minor of 1.30..1.36 has its row; 1.34 is 2.56 (what v1.34\'s e2e.test lists)', () => {
+  it("each minor of 1.30..1.36 has its row; 1.34 is 2.56 (what v1.34's e2e.test lists)", () => {
     expect(AGNHOST_TAGS.map((r) => r.minor)).to.deep.equal([30, 31, 32, 33, 34, 35, 36]);
     expect(Object.fromEntries([30, 31, 32, 33, 34, 35, 36].map((m) => [m, agnhostTagFor(m).tag]))).to.deep.equal({
-      30: '2.47', 31: '2.52', 32: '2.53', 33: '2.53', 34: '2.56', 35: '2.56', 36: '2.63.0',
+      30: '2.47',
+      31: '2.52',
+      32: '2.53',
+      33: '2.53',
+      34: '2.56',
+      35: '2.56',
+      36: '2.63.0',
     });
-    expect(agnhostTagFor(34)).to.deep.equal({ tag: '2.56', minor: 34, why: 'the tag upstream\'s e2e.test uses for Kubernetes 1.34' });
+    expect(agnhostTagFor(34)).to.deep.equal({ tag: '2.56', minor: 34, why: "the tag upstream's e2e.test uses for Kubernetes 1.34" });
     for (const r of AGNHOST_TAGS) expect(r.evidence, `1.${r.minor}`).to.match(/\S/);
   });
 
   it('outside the table: newest row for a newer or unknown minor, oldest row for an older one, and says so', () => {
-    expect(agnhostTagFor(40)).to.deep.equal({ tag: '2.63.0', minor: 36, why: 'Kubernetes 1.40 is newer than the table: the tag of 1.36, the newest minor known' });
-    expect(agnhostTagFor(undefined)).to.deep.equal({ tag: '2.63.0', minor: 36, why: 'cluster version unknown: the tag of Kubernetes 1.36, the newest minor known' });
-    expect(agnhostTagFor(27)).to.deep.equal({ tag: '2.47', minor: 30, why: 'Kubernetes 1.27 is older than the table: the tag of 1.30, the oldest minor known' });
+    expect(agnhostTagFor(40)).to.deep.equal({
+      tag: '2.63.0',
+      minor: 36,
+      why: 'Kubernetes 1.40 is newer than the table: the tag of 1.36, the newest minor known',
+    });
+    expect(agnhostTagFor(undefined)).to.deep.equal({
+      tag: '2.63.0',
+      minor: 36,
+      why: 'cluster version unknown: the tag of Kubernetes 1.36, the newest minor known',
+    });
+    expect(agnhostTagFor(27)).to.deep.equal({
+      tag: '2.47',
+      minor: 30,
+      why: 'Kubernetes 1.27 is older than the table: the tag of 1.30, the oldest minor known',
+    });
   });
 
-  it('resolveImages: the agnhost flavor takes the server version\'s tag; without one it says the version is unknown', () => {
+  it("resolveImages: the agnhost flavor takes the server version's tag; without one it says the version is unknown", () => {
     const v134 = resolveImages({ flavor: 'agnhost', serverVersion: 'v1.34.1', rewrite: none });
     expect(v134.images.test).to.equal('registry.k8s.io/e2e-test-images/agnhost:2.56');
     expect(v134.versionUnknown).to.equal(false);
@@ -48,15 +80,20 @@ describe('images: the agnhost tag follows the cluster\'s Kubernetes minor', () =
   });
 
   it('resolveImages: --image wins over the flavor; agnhost-sctp from the local cluster, else the default; every role gets it', () => {
-    expect(resolveImages({ flavor: 'agnhost', explicit: 'my/agnhost:dev', serverVersion: 'v1.34.0', rewrite: none }).images)
-      .to.deep.equal({ test: 'my/agnhost:dev', hostExec: 'my/agnhost:dev', outside: 'my/agnhost:dev' });
-    expect(resolveImages({ flavor: 'agnhost-sctp', localAgnhostSctp: 'registry.local/agnhost-sctp:abc', rewrite: none }).images.test).to.equal('registry.local/agnhost-sctp:abc');
+    expect(resolveImages({ flavor: 'agnhost', explicit: 'my/agnhost:dev', serverVersion: 'v1.34.0', rewrite: none }).images).to.deep.equal({
+      test: 'my/agnhost:dev',
+      hostExec: 'my/agnhost:dev',
+      outside: 'my/agnhost:dev',
+    });
+    expect(resolveImages({ flavor: 'agnhost-sctp', localAgnhostSctp: 'registry.local/agnhost-sctp:abc', rewrite: none }).images.test).to.equal(
+      'registry.local/agnhost-sctp:abc',
+    );
     expect(resolveImages({ flavor: 'agnhost-sctp', rewrite: none }).images.outside).to.equal(AGNHOST_SCTP_IMAGE);
   });
 });
 
 describe('images: registry rewrites', () => {
-  it('splitImage: registry and path, then name:tag (a bare name is Docker Hub\'s library)', () => {
+  it("splitImage: registry and path, then name:tag (a bare name is Docker Hub's library)", () => {
     expect(splitImage('registry.k8s.io/e2e-test-images/agnhost:2.56')).to.deep.equal({ registry: 'registry.k8s.io/e2e-test-images', nameTag: 'agnhost:2.56' });
     expect(splitImage('localhost:5000/agnhost-sctp@sha256:abcd')).to.deep.equal({ registry: 'localhost:5000', nameTag: 'agnhost-sctp@sha256:abcd' });
     expect(splitImage('busybox:1.36')).to.deep.equal({ registry: 'docker.io/library', nameTag: 'busybox:1.36' });
@@ -83,13 +120,26 @@ describe('images: registry rewrites', () => {
     expect(rewriteImage(AGNHOST_SCTP_IMAGE, rw)).to.equal(AGNHOST_SCTP_IMAGE);
     const own: Rewrite = { kind: 'list', map: parseRepoList('agnhostSctpRegistry: mirror.example/sctp/\n', 'g.yaml'), source: 'g.yaml' };
     expect(rewriteImage(AGNHOST_SCTP_IMAGE, own)).to.equal('mirror.example/sctp/agnhost-sctp:0.1.0');
-    expect(rewriteImage('busybox:1.36', { kind: 'list', map: { dockerLibraryRegistry: 'hub.mirror/library' }, source: 'x' })).to.equal('hub.mirror/library/busybox:1.36');
+    expect(rewriteImage('busybox:1.36', { kind: 'list', map: { dockerLibraryRegistry: 'hub.mirror/library' }, source: 'x' })).to.equal(
+      'hub.mirror/library/busybox:1.36',
+    );
     expect(parseRepoList('', 'empty.yaml')).to.deep.equal({});
   });
 
-  it('the keys are upstream\'s RegistryList keys (plus older releases\' and our own)', () => {
-    expect(Object.keys(REPO_LIST_DEFAULTS)).to.include.members(['promoterE2eRegistry', 'dockerLibraryRegistry', 'gcRegistry', 'gcEtcdRegistry', 'buildImageRegistry',
-      'sigStorageRegistry', 'privateRegistry', 'invalidRegistry', 'gcAuthenticatedRegistry', 'cloudProviderGcpRegistry', 'agnhostSctpRegistry']);
+  it("the keys are upstream's RegistryList keys (plus older releases' and our own)", () => {
+    expect(Object.keys(REPO_LIST_DEFAULTS)).to.include.members([
+      'promoterE2eRegistry',
+      'dockerLibraryRegistry',
+      'gcRegistry',
+      'gcEtcdRegistry',
+      'buildImageRegistry',
+      'sigStorageRegistry',
+      'privateRegistry',
+      'invalidRegistry',
+      'gcAuthenticatedRegistry',
+      'cloudProviderGcpRegistry',
+      'agnhostSctpRegistry',
+    ]);
     expect(REPO_LIST_DEFAULTS.promoterE2eRegistry).to.equal('registry.k8s.io/e2e-test-images');
   });
 
@@ -105,7 +155,9 @@ describe('images: registry rewrites', () => {
       }
       throw new Error(`accepted: ${text}`);
     };
-    expect(err('promoterE2eRegistr: x/y\n')).to.match(/^unknown key "promoterE2eRegistr" in --image-repo-list r\.yaml; known: gcAuthenticatedRegistry, promoterE2eRegistry, /);
+    expect(err('promoterE2eRegistr: x/y\n')).to.match(
+      /^unknown key "promoterE2eRegistr" in --image-repo-list r\.yaml; known: gcAuthenticatedRegistry, promoterE2eRegistry, /,
+    );
     expect(err('gcRegistry: [a]\n')).to.equal('gcRegistry in --image-repo-list r.yaml must be a registry such as my.registry/e2e-test-images, not ["a"]');
     expect(err('- a\n- b\n')).to.match(/^--image-repo-list r\.yaml must be a mapping of registry keys/);
     expect(err('gcRegistry: [\n')).to.match(/^--image-repo-list r\.yaml is not valid YAML: \S/);
@@ -128,7 +180,16 @@ describe('images: the roles a selection uses', () => {
     expect(rolesUsed({ tests: [], nodeAccess: 'auto', source })).to.deep.equal([]);
     expect(rolesUsed({ tests: [{ fullTitle: 'x', file: 'a.spec.ts' }], nodeAccess: 'ssh', source })).to.deep.equal(['test']);
     expect(rolesUsed({ tests: [{ fullTitle: 'x', file: 'a.spec.ts' }], nodeAccess: 'auto', source })).to.deep.equal(['test', 'hostExec']);
-    expect(rolesUsed({ tests: [{ fullTitle: 'x', file: 'a.spec.ts' }, { fullTitle: 'y', file: 'o.spec.ts' }], nodeAccess: 'hostpod', source })).to.deep.equal(['test', 'hostExec', 'outside']);
+    expect(
+      rolesUsed({
+        tests: [
+          { fullTitle: 'x', file: 'a.spec.ts' },
+          { fullTitle: 'y', file: 'o.spec.ts' },
+        ],
+        nodeAccess: 'hostpod',
+        source,
+      }),
+    ).to.deep.equal(['test', 'hostExec', 'outside']);
   });
 
   it('listImages prints each reference once', () => {
@@ -144,11 +205,18 @@ describe('images: the roles a selection uses', () => {
 
 describe('images: every image in lib/ and suites/ comes from a role of lib/framework/images.ts', () => {
   const files = globSync('{lib,suites}/**/*.ts').filter((f) => !f.endsWith('.test.ts') && f !== 'lib/framework/images.ts');
-  const code = (f: string) => readFileSync(f, 'utf8').split('\n').map((text, i) => ({ f, n: i + 1, text: text.replace(/\s\/\/ .*$/, '') })).filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l.text));
+  const code = (f: string) =>
+    readFileSync(f, 'utf8')
+      .split('\n')
+      .map((text, i) => ({ f, n: i + 1, text: text.replace(/\s\/\/ .*$/, '') }))
+      .filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l.text));
 
   it('no image reference is written as a literal anywhere else', () => {
     const literal = /['"`](?:[a-z0-9.-]+(?::\d+)?\/)+[a-z0-9._-]+(?::[\w.-]+|@sha256:[0-9a-f]+)['"`]/;
-    const hits = files.flatMap(code).filter((l) => literal.test(l.text)).map((l) => `${l.f}:${l.n}: ${l.text.trim()}`);
+    const hits = files
+      .flatMap(code)
+      .filter((l) => literal.test(l.text))
+      .map((l) => `${l.f}:${l.n}: ${l.text.trim()}`);
     expect(hits, hits.join('\n')).to.deep.equal([]);
     expect(files.length).to.be.above(30);
   });

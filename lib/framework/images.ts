@@ -17,7 +17,7 @@ export type Flavor = 'agnhost-sctp' | 'agnhost';
 export const IMAGE_ROLES = {
   test: 'every test pod: SCTP servers, clients, backends (f.config.images.test)',
   hostExec: 'privileged host pods for node access when the transport is hostpod (lib/e2e-node.ts)',
-  outside: 'the outside vantage point on kind: a Docker container on kind\'s network (lib/outside.ts)',
+  outside: "the outside vantage point on kind: a Docker container on kind's network (lib/outside.ts)",
 } as const;
 export type ImageRole = keyof typeof IMAGE_ROLES;
 export const ROLE_NAMES = Object.keys(IMAGE_ROLES) as ImageRole[];
@@ -39,7 +39,7 @@ export const AGNHOST_TAGS: ReadonlyArray<{ minor: number; tag: string; evidence:
   { minor: 34, tag: '2.56', evidence: 'kubernetes#132117 (2025-06-05) moved manifest.go from 2.54 to 2.56 before the 1.34 release' },
   // NOT confirmed: 2.59 was promoted on 2025-10-26 (k8s.io#8699) for a new test, but no stored source shows
   // release-1.35's manifest.go; 2.56 (release-1.34's, certainly published) is the conservative pick.
-  { minor: 35, tag: '2.56', evidence: 'unconfirmed; conservative: release-1.34\'s tag' },
+  { minor: 35, tag: '2.56', evidence: "unconfirmed; conservative: release-1.34's tag" },
   { minor: 36, tag: '2.63.0', evidence: 'kubernetes#141537 shows release-1.36 manifest.go with Agnhost 2.63.0' },
 ];
 
@@ -62,10 +62,12 @@ export function agnhostTagFor(minor: number | undefined): AgnhostTag {
   const rows = [...AGNHOST_TAGS].sort((a, b) => a.minor - b.minor);
   const first = rows[0]!;
   const last = rows[rows.length - 1]!;
-  if (minor === undefined) return { tag: last.tag, minor: last.minor, why: `cluster version unknown: the tag of Kubernetes 1.${last.minor}, the newest minor known` };
+  if (minor === undefined)
+    return { tag: last.tag, minor: last.minor, why: `cluster version unknown: the tag of Kubernetes 1.${last.minor}, the newest minor known` };
   const exact = rows.find((r) => r.minor === minor);
   if (exact) return { tag: exact.tag, minor, why: `the tag upstream's e2e.test uses for Kubernetes 1.${minor}` };
-  if (minor > last.minor) return { tag: last.tag, minor: last.minor, why: `Kubernetes 1.${minor} is newer than the table: the tag of 1.${last.minor}, the newest minor known` };
+  if (minor > last.minor)
+    return { tag: last.tag, minor: last.minor, why: `Kubernetes 1.${minor} is newer than the table: the tag of 1.${last.minor}, the newest minor known` };
   return { tag: first.tag, minor: first.minor, why: `Kubernetes 1.${minor} is older than the table: the tag of 1.${first.minor}, the oldest minor known` };
 }
 
@@ -110,10 +112,7 @@ export const REPO_LIST_DEFAULTS: Readonly<Record<string, string>> = {
 };
 
 /** How image registries are rewritten for this run. */
-export type Rewrite =
-  | { kind: 'none' }
-  | { kind: 'repo'; registry: string; source: string }
-  | { kind: 'list'; map: Record<string, string>; source: string };
+export type Rewrite = { kind: 'none' } | { kind: 'repo'; registry: string; source: string } | { kind: 'list'; map: Record<string, string>; source: string };
 
 /** Parses a KUBE_TEST_REPO_LIST-compatible YAML file; any problem is one usage sentence naming the source. */
 export function parseRepoList(text: string, source: string): Record<string, string> {
@@ -124,13 +123,15 @@ export function parseRepoList(text: string, source: string): Record<string, stri
     throw new UserError(`${source} is not valid YAML: ${(e as Error).message.split('\n')[0]!.replace(/:\s*$/, '')}`);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`${source} must be a mapping of registry keys (e.g. promoterE2eRegistry: my.registry/e2e-test-images)`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new UserError(`${source} must be a mapping of registry keys (e.g. promoterE2eRegistry: my.registry/e2e-test-images)`);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
-    if (!Object.prototype.hasOwnProperty.call(REPO_LIST_DEFAULTS, k)) {
+    if (!Object.hasOwn(REPO_LIST_DEFAULTS, k)) {
       throw new UserError(`unknown key ${JSON.stringify(k)} in ${source}; known: ${Object.keys(REPO_LIST_DEFAULTS).join(', ')}`);
     }
-    if (typeof v !== 'string' || !v.trim() || /\s/.test(v.trim())) throw new UserError(`${k} in ${source} must be a registry such as my.registry/e2e-test-images, not ${JSON.stringify(v)}`);
+    if (typeof v !== 'string' || !v.trim() || /\s/.test(v.trim()))
+      throw new UserError(`${k} in ${source} must be a registry such as my.registry/e2e-test-images, not ${JSON.stringify(v)}`);
     out[k] = v.trim().replace(/\/+$/, '');
   }
   return out;
@@ -149,7 +150,15 @@ export function readRepoList(path: string, source: string): Record<string, strin
 function checkRegistry(registry: string, flag: string): string {
   const r = registry.trim().replace(/\/+$/, '');
   // a registry and optional path: no tag or digest (a `:` is allowed only for the host's port)
-  if (!r || /\s|@/.test(r) || r.split('/').slice(1).some((p) => p.includes(':'))) throw new UserError(`${flag} must be a registry such as my.registry:5000/e2e, not ${JSON.stringify(registry)}`);
+  if (
+    !r ||
+    /\s|@/.test(r) ||
+    r
+      .split('/')
+      .slice(1)
+      .some((p) => p.includes(':'))
+  )
+    throw new UserError(`${flag} must be a registry such as my.registry:5000/e2e, not ${JSON.stringify(registry)}`);
   return r;
 }
 
@@ -165,7 +174,8 @@ export function resolveRewrite(env: NodeJS.ProcessEnv = process.env): Rewrite {
   }
   if (env.KUBE_TEST_REPO_LIST) {
     const source = `KUBE_TEST_REPO_LIST=${env.KUBE_TEST_REPO_LIST}`;
-    if (/^https?:\/\//.test(env.KUBE_TEST_REPO_LIST)) throw new UserError(`${source}: a URL is not supported here (no network at this stage); download it and pass --image-repo-list FILE`);
+    if (/^https?:\/\//.test(env.KUBE_TEST_REPO_LIST))
+      throw new UserError(`${source}: a URL is not supported here (no network at this stage); download it and pass --image-repo-list FILE`);
     return { kind: 'list', map: readRepoList(env.KUBE_TEST_REPO_LIST, source), source };
   }
   return { kind: 'none' };

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { RunConfig } from './config.ts';
-import { NODE_ACCESS_CHOICES, NODE_ACCESS_MODES, TRANSPORTS, type NodeAccessChoice } from './node-access.ts';
+import { NODE_ACCESS_CHOICES, NODE_ACCESS_MODES, type NodeAccessChoice, TRANSPORTS } from './node-access.ts';
 
 // Compiles only while config.ts's RunConfig['nodeAccess'] and NodeAccessChoice name the same values.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

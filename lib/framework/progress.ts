@@ -11,8 +11,8 @@
 //    (Sonobuoy's plugin progress contract; like its Go helper, a failed test goes to failures and does not
 //    count as completed; passed and skipped do).
 
-import type { Outcome } from './reporter.ts';
 import { errorMessage } from './errors.ts';
+import type { Outcome } from './reporter.ts';
 
 export interface ProgressUpdate {
   msg: string;
@@ -71,7 +71,12 @@ export function sonobuoyProgress(port: string, o: { log?: (line: string) => void
     const body: ProgressUpdate = { msg, total, completed, ...(failures.length ? { failures: [...failures] } : {}) };
     chain = chain.then(async () => {
       try {
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
         await res.arrayBuffer().catch(() => undefined);
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
       } catch (e) {
@@ -108,8 +113,14 @@ export function progressFromEnv(env: NodeJS.ProcessEnv = process.env, write: (li
   if (env.SCTP_E2E_PROGRESS === 'ginkgo') sinks.push(ginkgoLines(write));
   if (env.SONOBUOY_PROGRESS_PORT) sinks.push(sonobuoyProgress(env.SONOBUOY_PROGRESS_PORT));
   return {
-    start: (s, a) => sinks.forEach((x) => x.start(s, a)),
-    result: (r) => sinks.forEach((x) => x.result(r)),
-    end: async (s) => { await Promise.all(sinks.map((x) => x.end(s))); },
+    start: (s, a) => {
+      for (const x of sinks) x.start(s, a);
+    },
+    result: (r) => {
+      for (const x of sinks) x.result(r);
+    },
+    end: async (s) => {
+      await Promise.all(sinks.map((x) => x.end(s)));
+    },
   };
 }

@@ -1,13 +1,20 @@
-import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
 import { ExitCode } from './errors.ts';
-import { groupSkipEvidence, progressTag, renderJUnit, renderSummary, verdictOf, xmlEscape, type Result } from './reporter.ts';
+import { groupSkipEvidence, progressTag, type Result, renderJUnit, renderSummary, verdictOf, xmlEscape } from './reporter.ts';
 import type { RunNote } from './run-notes.ts';
 import { skipReasonOf } from './skip.ts';
 
 const results: Result[] = [
   { title: 'a', fullTitle: 'Services a [Feature:SCTP]', suite: 'Services', outcome: 'passed', durationMs: 1200 },
-  { title: 'b', fullTitle: 'Services b <x> & "y" [Feature:SCTP]', suite: 'Services', outcome: 'failed', durationMs: 50, message: 'expected 1 rule\nobserved 0' },
+  {
+    title: 'b',
+    fullTitle: 'Services b <x> & "y" [Feature:SCTP]',
+    suite: 'Services',
+    outcome: 'failed',
+    durationMs: 50,
+    message: 'expected 1 rule\nobserved 0',
+  },
   { title: 'c', fullTitle: 'Pods c [Feature:SCTPConnectivity]', suite: 'Pods', outcome: 'skipped', durationMs: 0, reason: 'no LoadBalancer implementation' },
 ];
 
@@ -45,37 +52,59 @@ describe('reporter: skip evidence printed once', () => {
     expect(skips.filter((r) => r.reason!.includes(node1))).to.have.length(2);
     expect(count(s, node1)).to.equal(1);
     expect(count(s, 'stayed allowed in every observation (56 observations in 59.4s')).to.equal(1);
-    expect(s).to.contain('reason: no ready node runs kube-proxy in nftables mode; proxy mode per node: [E1] (capability "nftables" missing; --require nftables makes this a failure)');
-    expect(s).to.contain('reason: no ready node runs kube-proxy in ipvs mode; proxy mode per node: [E1] (capability "ipvs" missing; --require ipvs makes this a failure)');
+    expect(s).to.contain(
+      'reason: no ready node runs kube-proxy in nftables mode; proxy mode per node: [E1] (capability "nftables" missing; ' +
+        '--require nftables makes this a failure)',
+    );
+    expect(s).to.contain(
+      'reason: no ready node runs kube-proxy in ipvs mode; proxy mode per node: [E1] (capability "ipvs" missing; --require ipvs makes this a failure)',
+    );
     expect(count(s, 'reason: no NetworkPolicy implementation enforces policies in this cluster: [E2] (capability "networkpolicy" missing;')).to.equal(5);
-    expect(s).to.contain(`Skip evidence (each block once; the reasons above refer to it):\n  [E1]\n      sctp-e2e-node1: iptables — kube-proxy http://127.0.0.1:10249/proxyMode ${node1}\n      sctp-e2e-node2: iptables`);
+    expect(s).to.contain(
+      `Skip evidence (each block once; the reasons above refer to it):\n  [E1]\n      sctp-e2e-node1: iptables — kube-proxy ` +
+        `http://127.0.0.1:10249/proxyMode ${node1}\n      sctp-e2e-node2: iptables`,
+    );
     expect(s).to.match(/\n {2}\[E2\] with a deny-all ingress policy on netpol-x-4k2wq\/a \(control-deny-all\)/);
     // evidence no other skip shares stays in its reason
-    expect(s).to.contain('reason: no NetworkPolicy implementation enforces policies in this cluster: with a deny-all ingress policy on sctp-netpol-basic-m6f2r/server');
+    expect(s).to.contain(
+      'reason: no NetworkPolicy implementation enforces policies in this cluster: with a deny-all ingress policy on sctp-netpol-basic-m6f2r/server',
+    );
     expect(s).to.contain('reason: needs two ready schedulable nodes with different kernels; all run 6.18.44-fc-v1272 (sctp-e2e-node1, sctp-e2e-node2)');
     expect(s.split('\n').length, 'the whole summary').to.be.below(60);
   });
 
-  it('JUnit keeps every skip\'s full reason: a case stands alone', () => {
+  it("JUnit keeps every skip's full reason: a case stands alone", () => {
     const x = renderJUnit(real.results);
     for (const r of skips) expect(x).to.contain(`<skipped message="${xmlEscape(r.reason!)}"/>`);
     expect(x).to.not.contain('[E1]');
   });
 
   it('a reason without a shared part is left whole; a missing reason is said', () => {
-    expect(groupSkipEvidence(['no LoadBalancer implementation', 'a: x', 'b: y'])).to.deep.equal({ reasons: ['no LoadBalancer implementation', 'a: x', 'b: y'], evidence: [] });
+    expect(groupSkipEvidence(['no LoadBalancer implementation', 'a: x', 'b: y'])).to.deep.equal({
+      reasons: ['no LoadBalancer implementation', 'a: x', 'b: y'],
+      evidence: [],
+    });
     expect(groupSkipEvidence(['a: same', 'b: same', 'c: other'])).to.deep.equal({ reasons: ['a: [E1]', 'b: [E1]', 'c: other'], evidence: ['same'] });
   });
 });
 
 describe('reporter: verdicts and run notes', () => {
-  const r = (title: string, outcome: Result['outcome'], extra: Partial<Result> = {}): Result =>
-    ({ title, fullTitle: `S ${title} [Feature:SCTP]`, suite: 'S', outcome, durationMs: 1, ...extra });
+  const r = (title: string, outcome: Result['outcome'], extra: Partial<Result> = {}): Result => ({
+    title,
+    fullTitle: `S ${title} [Feature:SCTP]`,
+    suite: 'S',
+    outcome,
+    durationMs: 1,
+    ...extra,
+  });
 
   it('a failure wins; no test, or every test skipped, is nothingVerified with one sentence; else ok', () => {
     expect(verdictOf([r('a', 'passed'), r('b', 'failed')]).exitCode).to.equal(ExitCode.testsFailed);
     expect(verdictOf([r('a', 'passed')], 1).exitCode, 'a hook failure counted by mocha').to.equal(ExitCode.testsFailed);
-    expect(verdictOf([])).to.deep.equal({ exitCode: ExitCode.nothingVerified, sentence: 'no test ran: the selection matched no test, so nothing was verified' });
+    expect(verdictOf([])).to.deep.equal({
+      exitCode: ExitCode.nothingVerified,
+      sentence: 'no test ran: the selection matched no test, so nothing was verified',
+    });
     const all = verdictOf([r('a', 'skipped'), r('b', 'skipped')]);
     expect(all.exitCode).to.equal(ExitCode.nothingVerified);
     expect(all.sentence).to.equal('every one of the 2 selected tests skipped, so nothing was verified (reasons under Skipped: above)');
@@ -97,14 +126,16 @@ describe('reporter: verdicts and run notes', () => {
 
   it('the summary shows run notes grouped by topic, warnings marked, before the closing line', () => {
     const s = renderSummary(results, 1000, notes);
-    expect(s).to.contain([
-      'Run notes:',
-      '  sctp.ko module check',
-      '    ! warning: not performed on node worker-2: no node access',
-      '    - checked 2 nodes',
-      '  phases',
-      '    - phase 1: 3 basic tests before phase 2: 4 connectivity tests',
-    ].join('\n'));
+    expect(s).to.contain(
+      [
+        'Run notes:',
+        '  sctp.ko module check',
+        '    ! warning: not performed on node worker-2: no node access',
+        '    - checked 2 nodes',
+        '  phases',
+        '    - phase 1: 3 basic tests before phase 2: 4 connectivity tests',
+      ].join('\n'),
+    );
     expect(s.trim().split('\n').pop()).to.equal('1 passed, 1 failed, 1 skipped');
     expect(renderSummary(results, 1000)).not.to.contain('Run notes');
   });
@@ -120,7 +151,7 @@ describe('reporter: verdicts and run notes', () => {
     expect(renderJUnit(results)).not.to.contain('run notes');
   });
 
-  it('a skipped test takes its own reason, else the nearest describe\'s (a before() hook skip)', () => {
+  it("a skipped test takes its own reason, else the nearest describe's (a before() hook skip)", () => {
     const root = { skipReason: 'outer' };
     const inner = { parent: root };
     expect(skipReasonOf({ parent: inner })).to.equal('outer');

@@ -7,14 +7,14 @@
 //   <properties><property name="note:<topic>" value="[warning: ]<text>"/>…</properties>
 // and the same notes as text in its <system-out>.
 
-import Mocha from 'mocha';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import Mocha from 'mocha';
+import { formatDuration } from './duration.ts';
 import { ExitCode } from './errors.ts';
-import { runNotes, type RunNote } from './run-notes.ts';
+import { type RunNote, runNotes } from './run-notes.ts';
 import { isSkip, skipReasonOf } from './skip.ts';
 import { tagsOf } from './tags.ts';
-import { formatDuration } from './duration.ts';
 
 export type Outcome = 'passed' | 'failed' | 'skipped';
 
@@ -62,7 +62,10 @@ export function verdictOf(results: readonly Result[], failures = 0): Verdict {
     return { exitCode: ExitCode.nothingVerified, sentence: 'no test ran: the selection matched no test, so nothing was verified' };
   }
   if (tests.every((r) => r.outcome === 'skipped')) {
-    return { exitCode: ExitCode.nothingVerified, sentence: `every one of the ${tests.length} selected tests skipped, so nothing was verified (reasons under Skipped: above)` };
+    return {
+      exitCode: ExitCode.nothingVerified,
+      sentence: `every one of the ${tests.length} selected tests skipped, so nothing was verified (reasons under Skipped: above)`,
+    };
   }
   return { exitCode: ExitCode.ok };
 }
@@ -87,9 +90,15 @@ function allTests(s: Mocha.Suite): Mocha.Test[] {
 }
 
 export function xmlEscape(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return (
+    s
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: XML 1.0 forbids these control characters; removing them is the point
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+  );
 }
 
 export function renderJUnit(results: Result[], name = 'sctp-e2e', notes: readonly RunNote[] = []): string {
@@ -101,21 +110,29 @@ export function renderJUnit(results: Result[], name = 'sctp-e2e', notes: readonl
   }
   const count = (rs: Result[], o: Outcome) => rs.filter((r) => r.outcome === o).length;
   const secs = (rs: Result[]) => (rs.reduce((n, r) => n + r.durationMs, 0) / 1000).toFixed(3);
-  const out = [`<?xml version="1.0" encoding="UTF-8"?>`,
-    `<testsuites name="${xmlEscape(name)}" tests="${results.length}" failures="${count(results, 'failed')}" skipped="${count(results, 'skipped')}" time="${secs(results)}">`];
+  const out = [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<testsuites name="${xmlEscape(name)}" tests="${results.length}" failures="${count(results, 'failed')}" skipped="${count(results, 'skipped')}" time="${secs(results)}">`,
+  ];
   for (const [suite, rs] of bySuite) {
-    out.push(`  <testsuite name="${xmlEscape(suite)}" tests="${rs.length}" failures="${count(rs, 'failed')}" skipped="${count(rs, 'skipped')}" time="${secs(rs)}">`);
+    out.push(
+      `  <testsuite name="${xmlEscape(suite)}" tests="${rs.length}" failures="${count(rs, 'failed')}" skipped="${count(rs, 'skipped')}" time="${secs(rs)}">`,
+    );
     for (const r of rs) {
       const open = `    <testcase classname="${xmlEscape(suite)}" name="${xmlEscape(r.fullTitle)}" time="${(r.durationMs / 1000).toFixed(3)}"`;
       if (r.outcome === 'passed') out.push(`${open}/>`);
       else if (r.outcome === 'skipped') out.push(`${open}>\n      <skipped message="${xmlEscape(r.reason ?? 'skipped')}"/>\n    </testcase>`);
-      else out.push(`${open}>\n      <failure message="${xmlEscape((r.message ?? '').split('\n')[0] ?? '')}">${xmlEscape(r.message ?? '')}</failure>\n    </testcase>`);
+      else
+        out.push(
+          `${open}>\n      <failure message="${xmlEscape((r.message ?? '').split('\n')[0] ?? '')}">${xmlEscape(r.message ?? '')}</failure>\n    </testcase>`,
+        );
     }
     out.push('  </testsuite>');
   }
   if (notes.length) {
     out.push('  <testsuite name="run notes" tests="0" failures="0" skipped="0" time="0.000">', '    <properties>');
-    for (const n of notes) out.push(`      <property name="${xmlEscape(`note:${n.topic}`)}" value="${xmlEscape(`${n.level === 'warning' ? 'warning: ' : ''}${n.text}`)}"/>`);
+    for (const n of notes)
+      out.push(`      <property name="${xmlEscape(`note:${n.topic}`)}" value="${xmlEscape(`${n.level === 'warning' ? 'warning: ' : ''}${n.text}`)}"/>`);
     out.push('    </properties>', `    <system-out>${xmlEscape(renderRunNotes(notes).join('\n'))}</system-out>`, '  </testsuite>');
   }
   out.push('</testsuites>', '');
@@ -137,15 +154,19 @@ export function renderSummary(results: Result[], wallMs: number, notes: readonly
   const w = Math.max(12, ...[...tags.keys()].map((k) => k.length));
   lines.push('', '='.repeat(72), `Summary (${formatDuration(wallMs)})`);
   lines.push(`  ${'tag'.padEnd(w)}  passed  failed  skipped`);
-  for (const [t, c] of [...tags].sort()) lines.push(`  ${t.padEnd(w)}  ${String(c.passed).padStart(6)}  ${String(c.failed).padStart(6)}  ${String(c.skipped).padStart(7)}`);
+  for (const [t, c] of [...tags].sort())
+    lines.push(`  ${t.padEnd(w)}  ${String(c.passed).padStart(6)}  ${String(c.failed).padStart(6)}  ${String(c.skipped).padStart(7)}`);
   const skipped = results.filter((r) => r.outcome === 'skipped');
   if (skipped.length) {
     const { reasons, evidence } = groupSkipEvidence(skipped.map((r) => r.reason ?? '(no reason given: a skip without a reason is a bug in the spec)'));
     lines.push('', 'Skipped:');
-    skipped.forEach((r, i) => lines.push(`  - ${r.fullTitle}`, ...reasons[i]!.split('\n').map((l, j) => (j ? `      ${l}` : `      reason: ${l}`))));
+    for (const [i, r] of skipped.entries())
+      lines.push(`  - ${r.fullTitle}`, ...reasons[i]!.split('\n').map((l, j) => (j ? `      ${l}` : `      reason: ${l}`)));
     if (evidence.length) {
       lines.push('', 'Skip evidence (each block once; the reasons above refer to it):');
-      evidence.forEach((e, i) => lines.push(`  [E${i + 1}]${e.includes('\n') ? '' : ` ${e}`}`, ...(e.includes('\n') ? e.split('\n').map((l) => `      ${l}`) : [])));
+      for (const [i, e] of evidence.entries()) {
+        lines.push(`  [E${i + 1}]${e.includes('\n') ? '' : ` ${e}`}`, ...(e.includes('\n') ? e.split('\n').map((l) => `      ${l}`) : []));
+      }
     }
   }
   const failed = results.filter((r) => r.outcome === 'failed');
@@ -153,7 +174,11 @@ export function renderSummary(results: Result[], wallMs: number, notes: readonly
     lines.push('', 'Failed:');
     for (const r of failed) {
       const msg = (r.message ?? '').split('\n');
-      lines.push(`  - ${r.fullTitle}`, ...msg.slice(0, 12).map((l) => `      ${l}`), ...(msg.length > 12 ? [`      … (${msg.length - 12} more lines in the JUnit report)`] : []));
+      lines.push(
+        `  - ${r.fullTitle}`,
+        ...msg.slice(0, 12).map((l) => `      ${l}`),
+        ...(msg.length > 12 ? [`      … (${msg.length - 12} more lines in the JUnit report)`] : []),
+      );
     }
   }
   if (notes.length) lines.push('', ...renderRunNotes(notes));
@@ -175,7 +200,16 @@ export function groupSkipEvidence(reasons: readonly string[]): { reasons: string
     const suffix = CAPABILITY_SUFFIX.exec(reason)?.[0] ?? '';
     const body = suffix ? reason.slice(0, -suffix.length) : reason;
     const nl = body.indexOf('\n');
-    if (nl >= 0) return { head: body.slice(0, nl), evidence: body.slice(nl + 1).split('\n').map((l) => l.trim()).join('\n'), suffix };
+    if (nl >= 0)
+      return {
+        head: body.slice(0, nl),
+        evidence: body
+          .slice(nl + 1)
+          .split('\n')
+          .map((l) => l.trim())
+          .join('\n'),
+        suffix,
+      };
     const colon = body.indexOf(': ');
     return colon > 0 ? { head: body.slice(0, colon + 1), evidence: body.slice(colon + 2), suffix } : { head: body, evidence: '', suffix };
   });
@@ -194,7 +228,7 @@ export function groupSkipEvidence(reasons: readonly string[]): { reasons: string
 function topSuite(t: Mocha.Runnable): string {
   let s: Mocha.Suite | undefined = t.parent;
   let top = s?.title ?? '';
-  while (s && s.parent && !s.parent.root) s = s.parent;
+  while (s?.parent && !s.parent.root) s = s.parent;
   top = s?.title || top;
   return top || '(root)';
 }
@@ -252,7 +286,9 @@ export class SuiteReporter extends Mocha.reporters.Base {
       depth = s.titlePath().length;
       out(`${'  '.repeat(depth - 1)}${s.title}`);
     });
-    runner.on(EVENT_TEST_BEGIN, () => { testStart = Date.now(); });
+    runner.on(EVENT_TEST_BEGIN, () => {
+      testStart = Date.now();
+    });
     const add = (t: Mocha.Runnable, outcome: Outcome, extra: Partial<Result> = {}) => {
       const n = this.results.push({
         title: t.title,
@@ -294,7 +330,9 @@ export class SuiteReporter extends Mocha.reporters.Base {
         for (const x of tests.length ? tests : [t]) {
           if (outcome === 'skipped') add(x, 'skipped', { reason: isSkip(err) ? err.reason : message });
           else add(x, 'failed', { message: `${hookTitle} failed: ${message}` });
-          out(`${'  '.repeat(depth)}${outcome === 'skipped' ? '-' : '✗'} ${x.title}${tests.length ? tag() : ''}\n${indentBlock(`${hookTitle} ${outcome === 'skipped' ? 'skipped' : 'failed'}: ${message}`, depth + 2)}`);
+          out(
+            `${'  '.repeat(depth)}${outcome === 'skipped' ? '-' : '✗'} ${x.title}${tests.length ? tag() : ''}\n${indentBlock(`${hookTitle} ${outcome === 'skipped' ? 'skipped' : 'failed'}: ${message}`, depth + 2)}`,
+          );
         }
         return;
       }
@@ -318,12 +356,19 @@ export class SuiteReporter extends Mocha.reporters.Base {
       }
       for (const path of [ro.summaryJson ?? []].flat()) {
         mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, JSON.stringify({ startedAt: this.startedAt.toISOString(), wallMs: this.wallMs, results: this.results, notes, verdict: this.verdict }, null, 2) + '\n');
+        writeFileSync(
+          path,
+          JSON.stringify({ startedAt: this.startedAt.toISOString(), wallMs: this.wallMs, results: this.results, notes, verdict: this.verdict }, null, 2) + '\n',
+        );
       }
     });
   }
 }
 
 function indentBlock(s: string, depth: number): string {
-  return s.split('\n').slice(0, 40).map((l) => '  '.repeat(depth) + l).join('\n');
+  return s
+    .split('\n')
+    .slice(0, 40)
+    .map((l) => '  '.repeat(depth) + l)
+    .join('\n');
 }

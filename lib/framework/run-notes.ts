@@ -13,7 +13,9 @@ export interface RunNote {
 
 // On globalThis: mocha may load lib code a second time for the spec files (tsx's loaders), and the notes
 // specs add must be the ones the reporter prints.
-const notes: RunNote[] = ((globalThis as { [k: symbol]: RunNote[] | undefined })[Symbol.for('sctp-e2e.run-notes')] ??= []);
+const registry = globalThis as { [k: symbol]: RunNote[] | undefined };
+registry[Symbol.for('sctp-e2e.run-notes')] ??= [];
+const notes: RunNote[] = registry[Symbol.for('sctp-e2e.run-notes')]!;
 
 /** Adds a note once (same topic and text are de-duplicated). */
 export function addRunNote(topic: string, text: string, level: RunNoteLevel = 'info'): void {

@@ -28,11 +28,11 @@
 // datapath would change the other tests' pods. The basic-phase check still runs after the last basic describe
 // that is not in the group (a late basic test sends no SCTP either, but is not covered by that check).
 
-import Mocha from 'mocha';
 import { globSync } from 'node:fs';
-import { SuiteReporter, verdictOf, type PhaseEndMarker, type Verdict } from './reporter.ts';
+import Mocha from 'mocha';
 import { progressFromEnv } from './progress.ts';
-import { addRunNote, runNotes, type RunNote } from './run-notes.ts';
+import { type PhaseEndMarker, SuiteReporter, type Verdict, verdictOf } from './reporter.ts';
+import { addRunNote, type RunNote, runNotes } from './run-notes.ts';
 import { convertSkips, handlesOwnSkips, isSkip } from './skip.ts';
 import { Tag, tagsOf } from './tags.ts';
 
@@ -131,9 +131,10 @@ export function orderSuitesByPhase(root: Mocha.Suite, selected: (t: Mocha.Test) 
   root.suites.sort((a, b) => rank(a) - rank(b));
   const lastBasic = [...root.suites].reverse().find((s) => !late.has(s) && phaseOf.get(s) === 'basic' && allTests(s).some(selected));
   const lateCount = [...late].reduce((n, s) => n + allTests(s).filter(selected).length, 0);
-  const basicAndConnectivity = counts.basic && counts.connectivity
-    ? `phase 1: ${counts.basic} basic tests (${Tag.SCTP}) before phase 2: ${counts.connectivity} connectivity tests (${Tag.SCTPConnectivity})${counts.other ? `; ${counts.other} untagged tests in between` : ''}`
-    : undefined;
+  const basicAndConnectivity =
+    counts.basic && counts.connectivity
+      ? `phase 1: ${counts.basic} basic tests (${Tag.SCTP}) before phase 2: ${counts.connectivity} connectivity tests (${Tag.SCTPConnectivity})${counts.other ? `; ${counts.other} untagged tests in between` : ''}`
+      : undefined;
   const line = lateCount
     ? `${basicAndConnectivity ?? `${counts.basic + counts.other + counts.connectivity - lateCount} tests`}; the ${lateCount} ${lateTag} tests last`
     : basicAndConnectivity;
@@ -172,7 +173,9 @@ interface PhaseEnd {
 }
 // On globalThis: mocha may load lib code a second time for the spec files (tsx's loaders), and the registry
 // must be the one the runner reads.
-const phaseEnds: PhaseEnd[] = ((globalThis as { [k: symbol]: PhaseEnd[] | undefined })[Symbol.for('sctp-e2e.phase-ends')] ??= []);
+const registry = globalThis as { [k: symbol]: PhaseEnd[] | undefined };
+registry[Symbol.for('sctp-e2e.phase-ends')] ??= [];
+const phaseEnds: PhaseEnd[] = registry[Symbol.for('sctp-e2e.phase-ends')]!;
 
 /** The result title of a phase-end check. */
 export function phaseEndTitle(what: string): string {
@@ -195,15 +198,18 @@ function installPhaseEnds(plan: PhasePlan): void {
   if (!suite) return;
   for (const p of phaseEnds) {
     const marker: PhaseEndMarker = { title: phaseEndTitle(p.what), suite: `${Tag.SCTP} basic phase` };
-    suite.afterAll(marker.title, handlesOwnSkips(async function () {
-      try {
-        await p.fn();
-      } catch (e) {
-        if (!isSkip(e)) throw e;
-        marker.skipped = e.reason;
-        addRunNote('basic phase', `${p.what} not performed: ${e.reason}`, 'warning');
-      }
-    }));
+    suite.afterAll(
+      marker.title,
+      handlesOwnSkips(async () => {
+        try {
+          await p.fn();
+        } catch (e) {
+          if (!isSkip(e)) throw e;
+          marker.skipped = e.reason;
+          addRunNote('basic phase', `${p.what} not performed: ${e.reason}`, 'warning');
+        }
+      }),
+    );
     const hooks = (suite as unknown as { _afterAll: Mocha.Hook[] })._afterAll;
     const hook = hooks[hooks.length - 1]! as Mocha.Hook & { phaseEnd?: PhaseEndMarker };
     hook.phaseEnd = marker;
@@ -294,8 +300,13 @@ export async function runMocha(o: RunOptions): Promise<RunResult> {
       const rep = SuiteReporter.last;
       const results = rep?.results ?? [];
       resolve({
-        failures, files, results, verdict: rep?.verdict ?? verdictOf(results, failures),
-        notes: [...runNotes()], startedAt: rep?.startedAt ?? new Date(), wallMs: rep?.wallMs ?? 0,
+        failures,
+        files,
+        results,
+        verdict: rep?.verdict ?? verdictOf(results, failures),
+        notes: [...runNotes()],
+        startedAt: rep?.startedAt ?? new Date(),
+        wallMs: rep?.wallMs ?? 0,
       });
     });
   });

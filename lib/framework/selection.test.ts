@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import Mocha from 'mocha';
-import { orderFiles, orderSuitesByPhase, phaseOfFile, phaseOfTitle } from './runner.ts';
 import { clearRunNotes, runNotes } from './run-notes.ts';
+import { orderFiles, orderSuitesByPhase, phaseOfFile, phaseOfTitle } from './runner.ts';
 import { escapeRegex, selectionPattern, Tag } from './tags.ts';
 
 const titles = [
@@ -33,7 +33,7 @@ describe('phases: basic before connectivity, whatever the alphabet', () => {
     expect(phaseOfFile('lib/node/sctp-module.test.ts')).to.equal('other');
   });
 
-  it('a test\'s phase comes from its tags; [Feature:SCTPConnectivity] wins', () => {
+  it("a test's phase comes from its tags; [Feature:SCTPConnectivity] wins", () => {
     expect(phaseOfTitle(titles[0]!)).to.equal('basic');
     expect(phaseOfTitle(titles[1]!)).to.equal('basic');
     expect(phaseOfTitle(titles[2]!)).to.equal('connectivity');
@@ -62,7 +62,9 @@ describe('phases: basic before connectivity, whatever the alphabet', () => {
     expect(root.suites.map((s) => s.title[0])).to.deep.equal(['B', 'D', 'C', 'A']);
     expect(plan.counts).to.deep.equal({ basic: 3, other: 1, connectivity: 2 });
     expect(plan.lastBasic?.title).to.equal('D basic [Feature:SCTP]');
-    expect(plan.line).to.equal('phase 1: 3 basic tests ([Feature:SCTP]) before phase 2: 2 connectivity tests ([Feature:SCTPConnectivity]); 1 untagged tests in between');
+    expect(plan.line).to.equal(
+      'phase 1: 3 basic tests ([Feature:SCTP]) before phase 2: 2 connectivity tests ([Feature:SCTPConnectivity]); 1 untagged tests in between',
+    );
   });
 
   it('with a selection: counts and the end of the basic phase follow the selected tests; one phase: no line', () => {
@@ -85,7 +87,9 @@ describe('phases: basic before connectivity, whatever the alphabet', () => {
     basic.addTest(new Mocha.Test('three', () => {}));
     orderSuitesByPhase(root);
     expect(root.suites.map((s) => s.title)).to.deep.equal(['basic [Feature:SCTP]', 'mixed']);
-    expect(runNotes()).to.deep.equal([{ topic: 'phases', text: '"mixed" holds both [Feature:SCTP] and [Feature:SCTPConnectivity] tests: its basic tests run in phase 2', level: 'warning' }]);
+    expect(runNotes()).to.deep.equal([
+      { topic: 'phases', text: '"mixed" holds both [Feature:SCTP] and [Feature:SCTPConnectivity] tests: its basic tests run in phase 2', level: 'warning' },
+    ]);
     clearRunNotes();
   });
 });

@@ -18,7 +18,10 @@ import { addRunNote } from './run-notes.ts';
 /** A skip the reporter shows with its reason. */
 export class SkipError extends Error {
   override name = 'SkipError';
-  constructor(readonly reason: string, readonly capability?: string) {
+  constructor(
+    readonly reason: string,
+    readonly capability?: string,
+  ) {
     super(reason);
   }
 }

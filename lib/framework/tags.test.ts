@@ -1,7 +1,7 @@
-import { expect } from 'chai';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tag, bracketTags, checkGrepPattern, escapeRegex, resolveTag, tagged, unknownTags } from './tags.ts';
+import { expect } from 'chai';
+import { bracketTags, checkGrepPattern, escapeRegex, resolveTag, Tag, tagged, unknownTags } from './tags.ts';
 
 function specFiles(dir: string): string[] {
   const out: string[] = [];

@@ -52,7 +52,10 @@ export function checkGrepPattern(pattern: string): string | undefined {
   for (const t of known) {
     const inner = t.slice(1, -1);
     if (pattern.includes(t) && !pattern.includes(escapeRegex(t))) {
-      return `--grep ${JSON.stringify(pattern)} uses ${t} unescaped, which a regex reads as a character class; write ${JSON.stringify(escapeRegex(t))} (or use --tag ${inner})`;
+      return (
+        `--grep ${JSON.stringify(pattern)} uses ${t} unescaped, which a regex reads as a character class; write ${JSON.stringify(escapeRegex(t))} ` +
+        `(or use --tag ${inner})`
+      );
     }
   }
   return undefined;

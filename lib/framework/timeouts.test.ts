@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { budget, budgetMargin, span, times, timeouts as t, type Waits } from './timeouts.ts';
+import { budget, budgetMargin, span, timeouts as t, times, type Waits } from './timeouts.ts';
 
 // Every mocha timeout the specs set with `this.timeout(<arithmetic>)` before they declared their waits
 // (f.budget), old expression next to the new declaration: no budget may become tighter.
@@ -18,7 +18,8 @@ const table: Array<[where: string, old: number, now: Waits[]]> = [
   ['node-rules hostPort', t.podStart + t.proxySync + t.nodeExec * 4, [{ podStart: 1, proxySync: 1, nodeExec: 4 }]],
   ['node-rules Services, before the node count', t.podStart + t.nodeExec * 4, [{ podStart: 1, nodeExec: 4 }]],
   ...[1, 2, 3, 5].map((n): [string, number, Waits[]] => [
-    `node-rules Services, ${n} node(s)`, t.podStart + n * (t.nodeExec * 4 + 3 * (t.proxySync + t.nodeExec * 4)),
+    `node-rules Services, ${n} node(s)`,
+    t.podStart + n * (t.nodeExec * 4 + 3 * (t.proxySync + t.nodeExec * 4)),
     [{ podStart: 1 }, times(n, { nodeExec: 4 }, times(3, { proxySync: 1, nodeExec: 4 }))],
   ]),
   ['services before', t.podStart * 2, [{ podStart: 2 }]],
@@ -40,7 +41,11 @@ const table: Array<[where: string, old: number, now: Waits[]]> = [
   ['loadbalancer pod', t.podStart + LB_WAIT + t.proxySync * 2, [{ podStart: 1, loadBalancer: 1, proxySync: 2 }]],
   ['loadbalancer outside', t.podStart + LB_WAIT + t.proxySync * 2 + t.apiCall, [{ podStart: 1, loadBalancer: 1, proxySync: 2, apiCall: 1 }]],
   ['resync before', t.podStart * 2, [{ podStart: 2 }]],
-  ['resync churn', t.proxySync * (CHURN_ROUNDS + 2) + t.apiCall * CHURN_ROUNDS * 4 + t.endpoints, [{ endpoints: 1, proxySync: 2 }, times(CHURN_ROUNDS, { proxySync: 1, apiCall: 4 })]],
+  [
+    'resync churn',
+    t.proxySync * (CHURN_ROUNDS + 2) + t.apiCall * CHURN_ROUNDS * 4 + t.endpoints,
+    [{ endpoints: 1, proxySync: 2 }, times(CHURN_ROUNDS, { proxySync: 1, apiCall: 4 })],
+  ],
   ['resync held association', t.proxySync * 3 + HOLD_MS + t.apiCall * 4 + t.endpoints, [{ proxySync: 3, ms: HOLD_MS, apiCall: 4, endpoints: 1 }]],
   ['resync affinity', t.proxySync * 2 + t.probe * AFFINITY_CONNECTS * 2, [{ proxySync: 2 }, times(AFFINITY_CONNECTS, { probe: 2 })]],
   ['framework namespace setup', t.namespace + t.apiCall, [{ namespace: 1, apiCall: 1 }]],
@@ -51,7 +56,9 @@ describe('timeouts: budgets from declared waits', () => {
   for (const [where, old, now] of table) {
     it(`${where}: the declared waits add up to the old budget, plus the margin`, () => {
       expect(span(...now), where).to.equal(old);
-      expect(budget(...now), where).to.equal(old + budgetMargin).and.to.be.at.least(old);
+      expect(budget(...now), where)
+        .to.equal(old + budgetMargin)
+        .and.to.be.at.least(old);
     });
   }
 

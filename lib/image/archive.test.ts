@@ -1,11 +1,11 @@
-import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { createHash } from 'node:crypto';
-import { buildLayerTar, normaliseName, readTar, writeImageArchive, writeTar, type ImageSpec, type TarEntry } from './archive.ts';
+import { expect } from 'chai';
+import { buildLayerTar, type ImageSpec, normaliseName, readTar, type TarEntry, writeImageArchive, writeTar } from './archive.ts';
 
 // testdata/gnu-ustar.tar was captured from GNU tar 1.34:
 //   tar --format=ustar --owner=0 --group=0 --numeric-owner --mtime=@0 --sort=name -cf gnu-ustar.tar etc
@@ -33,13 +33,17 @@ describe('lib/image tar', () => {
     const ours = writeTar(fixtureEntries);
     expect(ours.length).to.be.at.most(gnu.length);
     expect(Buffer.compare(ours, gnu.subarray(0, ours.length)), 'first differing header is a format bug').to.equal(0);
-    expect(gnu.subarray(ours.length).every((b) => b === 0), 'GNU tail is zero padding only').to.equal(true);
+    expect(
+      gnu.subarray(ours.length).every((b) => b === 0),
+      'GNU tail is zero padding only',
+    ).to.equal(true);
   });
 
   it('reads GNU tar output back into paths, types, modes, data and link targets', () => {
     const got = readTar(readFileSync(GNU_FIXTURE));
     expect(got.map((e) => [e.path, e.type, e.mode.toString(8), e.linkname ?? ''])).to.deep.equal(
-      fixtureEntries.map((e) => [e.path, e.type, e.mode.toString(8), e.linkname ?? '']));
+      fixtureEntries.map((e) => [e.path, e.type, e.mode.toString(8), e.linkname ?? '']),
+    );
     expect(Buffer.from(got[5]!.data!).toString()).to.equal('x'.repeat(700));
     expect(Buffer.from(got[3]!.data!).toString()).to.equal('long\n');
   });
@@ -53,8 +57,12 @@ describe('lib/image tar', () => {
 
 describe('lib/image archive', () => {
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'image-test-')); });
-  after(() => { rmSync(dir, { recursive: true, force: true }); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'image-test-'));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   const spec = (): ImageSpec => {
     const bin = join(dir, 'tool');
@@ -62,10 +70,16 @@ describe('lib/image archive', () => {
     chmodSync(bin, 0o755);
     return {
       name: 'registry.local/test-image:0.1',
-      files: [{ src: bin, dest: '/usr/bin/tool' }, { content: 'x=1\n', dest: '/etc/tool.conf', mode: 0o600 }],
+      files: [
+        { src: bin, dest: '/usr/bin/tool' },
+        { content: 'x=1\n', dest: '/etc/tool.conf', mode: 0o600 },
+      ],
       dirs: ['/tmp', { path: '/var/empty', mode: 0o700 }],
       symlinks: [{ target: '/usr/bin/tool', dest: '/tool' }],
-      entrypoint: ['/tool'], cmd: ['serve'], env: ['PATH=/usr/bin'], labels: { 'b.label': '2', 'a.label': '1' },
+      entrypoint: ['/tool'],
+      cmd: ['serve'],
+      env: ['PATH=/usr/bin'],
+      labels: { 'b.label': '2', 'a.label': '1' },
     };
   };
 
@@ -96,22 +110,34 @@ describe('lib/image archive', () => {
     });
     const manifest = JSON.parse(file(`blobs/sha256/${r.digest.slice(7)}`).toString());
     const docker = JSON.parse(file('manifest.json').toString());
-    expect(docker).to.deep.equal([{
-      Config: `blobs/sha256/${manifest.config.digest.slice(7)}`,
-      RepoTags: ['registry.local/test-image:0.1'],
-      Layers: [`blobs/sha256/${manifest.layers[0].digest.slice(7)}`],
-    }]);
+    expect(docker).to.deep.equal([
+      {
+        Config: `blobs/sha256/${manifest.config.digest.slice(7)}`,
+        RepoTags: ['registry.local/test-image:0.1'],
+        Layers: [`blobs/sha256/${manifest.layers[0].digest.slice(7)}`],
+      },
+    ]);
     const config = JSON.parse(file(docker[0].Config).toString());
     expect(config).to.include({ os: 'linux', architecture: 'amd64' });
     expect(config.config).to.deep.equal({
-      Entrypoint: ['/tool'], Cmd: ['serve'], Env: ['PATH=/usr/bin'], Labels: { 'a.label': '1', 'b.label': '2' },
+      Entrypoint: ['/tool'],
+      Cmd: ['serve'],
+      Env: ['PATH=/usr/bin'],
+      Labels: { 'a.label': '1', 'b.label': '2' },
     });
     const layerTar = gunzipSync(file(docker[0].Layers[0]));
     expect(config.rootfs.diff_ids).to.deep.equal([sha(layerTar)]);
     const layer = readTar(layerTar);
     expect(layer.map((e) => `${e.type} ${e.path} ${e.mode.toString(8)}${e.linkname ? ' -> ' + e.linkname : ''}`)).to.deep.equal([
-      'dir etc/ 755', 'file etc/tool.conf 600', 'dir tmp/ 755', 'symlink tool 777 -> /usr/bin/tool',
-      'dir usr/ 755', 'dir usr/bin/ 755', 'file usr/bin/tool 755', 'dir var/ 755', 'dir var/empty/ 700',
+      'dir etc/ 755',
+      'file etc/tool.conf 600',
+      'dir tmp/ 755',
+      'symlink tool 777 -> /usr/bin/tool',
+      'dir usr/ 755',
+      'dir usr/bin/ 755',
+      'file usr/bin/tool 755',
+      'dir var/ 755',
+      'dir var/empty/ 700',
     ]);
   });
 
@@ -119,7 +145,10 @@ describe('lib/image archive', () => {
     const r = writeImageArchive(spec(), join(dir, 'gnu-check.tar'));
     const listing = execFileSync('tar', ['--numeric-owner', '-tvf', r.path], { encoding: 'utf8', timeout: 10_000 });
     for (const line of listing.trim().split('\n')) expect(line, line).to.match(/^\S+ 0\/0 +\d+ 1970-01-01 00:00 /);
-    const layer = execFileSync('sh', ['-c', `tar -xOf '${r.path}' '${'blobs/sha256/' + r.layerDigest.slice(7)}' | tar --numeric-owner -tvzf -`], { encoding: 'utf8', timeout: 10_000 });
+    const layer = execFileSync('sh', ['-c', `tar -xOf '${r.path}' '${'blobs/sha256/' + r.layerDigest.slice(7)}' | tar --numeric-owner -tvzf -`], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(layer).to.match(/^lrwxrwxrwx 0\/0 +0 1970-01-01 00:00 tool -> \/usr\/bin\/tool$/m);
   });
 

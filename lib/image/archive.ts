@@ -7,9 +7,9 @@
 // Same spec and same input bytes → same bytes out → same digests: every tar entry has mtime 0,
 // uid/gid 0, empty owner names, entries sorted by path, gzip without name or timestamp.
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 export interface ImageFile {
   /** Host path to copy, or literal content. Exactly one of src/content. */
@@ -21,7 +21,10 @@ export interface ImageFile {
   mode?: number;
 }
 
-export interface ImageSymlink { target: string; dest: string }
+export interface ImageSymlink {
+  target: string;
+  dest: string;
+}
 export type ImageDir = string | { path: string; mode?: number };
 
 export interface ImageSpec {
@@ -58,11 +61,11 @@ export interface ImageArchiveResult {
 // ---------- tar (ustar) ----------
 
 export interface TarEntry {
-  path: string;               // relative, no leading "/", directories end with "/"
+  path: string; // relative, no leading "/", directories end with "/"
   type: 'file' | 'dir' | 'symlink';
   mode: number;
-  data?: Uint8Array;          // files only
-  linkname?: string;          // symlinks only
+  data?: Uint8Array; // files only
+  linkname?: string; // symlinks only
 }
 
 const BLOCK = 512;
@@ -96,11 +99,11 @@ function tarHeader(e: TarEntry, size: number): Buffer {
   };
   put(name, 0, 100);
   put(octal(e.mode & 0o7777, 8), 100, 8);
-  put(octal(0, 8), 108, 8);             // uid
-  put(octal(0, 8), 116, 8);             // gid
+  put(octal(0, 8), 108, 8); // uid
+  put(octal(0, 8), 116, 8); // gid
   put(octal(size, 12), 124, 12);
-  put(octal(0, 12), 136, 12);           // mtime
-  h.fill(0x20, 148, 156);               // checksum placeholder: spaces
+  put(octal(0, 12), 136, 12); // mtime
+  h.fill(0x20, 148, 156); // checksum placeholder: spaces
   put(e.type === 'file' ? '0' : e.type === 'dir' ? '5' : '2', 156, 1);
   if (e.linkname !== undefined) put(e.linkname, 157, 100);
   put('ustar\0', 257, 6);
@@ -270,17 +273,23 @@ export function writeImageArchive(spec: ImageSpec, outPath: string): ImageArchiv
   const index = json({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: [{
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      digest,
-      size: manifest.length,
-      annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': name },
-    }],
+    manifests: [
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest,
+        size: manifest.length,
+        annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': name },
+      },
+    ],
   });
   const blob = (d: string) => `blobs/sha256/${d.slice('sha256:'.length)}`;
   const dockerManifest = json([{ Config: blob(configDigest), RepoTags: [name], Layers: [blob(layerDigest)] }]);
 
-  const blobs = new Map<string, Buffer>([[blob(configDigest), config], [blob(layerDigest), layerGz], [blob(digest), manifest]]);
+  const blobs = new Map<string, Buffer>([
+    [blob(configDigest), config],
+    [blob(layerDigest), layerGz],
+    [blob(digest), manifest],
+  ]);
   const entries: TarEntry[] = [
     { path: 'blobs/', type: 'dir', mode: 0o755 },
     { path: 'blobs/sha256/', type: 'dir', mode: 0o755 },

@@ -1,14 +1,20 @@
 // tsx lib/image/cli.ts --name NAME:TAG --out F --file SRC:DEST[:MODE] ... [--dir DEST[:MODE]]
 //   [--symlink TARGET:DEST] [--entrypoint '["/x"]'] [--cmd '["a"]'] [--env K=V] [--label K=V]
 // Prints one JSON line {path,digest,configDigest,size,name,...}; exits 2 on a usage error.
-import { writeImageArchive, type ImageSpec } from './archive.ts';
+import { ExitCode, errorMessage, UsageError, UserError } from '../framework/errors.ts';
+import { runMain } from '../framework/main.ts';
+import { type ImageSpec, writeImageArchive } from './archive.ts';
 
 export function parseImageArgs(argv: string[]): { spec: ImageSpec; out: string } {
   const spec: ImageSpec = { name: '', files: [], dirs: [], symlinks: [], env: [], labels: {} };
   let out = '';
   const jsonArray = (flag: string, v: string): string[] => {
     let parsed: unknown;
-    try { parsed = JSON.parse(v); } catch { throw new Error(`${flag} must be a JSON array of strings, got ${v}`); }
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      throw new Error(`${flag} must be a JSON array of strings, got ${v}`);
+    }
     if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) throw new Error(`${flag} must be a JSON array of strings, got ${v}`);
     return parsed;
   };
@@ -28,8 +34,12 @@ export function parseImageArgs(argv: string[]): { spec: ImageSpec; out: string }
       return v;
     };
     switch (key) {
-      case '--name': spec.name = val(); break;
-      case '--out': out = val(); break;
+      case '--name':
+        spec.name = val();
+        break;
+      case '--out':
+        out = val();
+        break;
       case '--file': {
         const [src, dest, m, ...rest] = val().split(':');
         if (!src || !dest || rest.length) throw new Error(`--file wants SRC:DEST[:MODE], got ${argv[i]}`);
@@ -48,9 +58,18 @@ export function parseImageArgs(argv: string[]): { spec: ImageSpec; out: string }
         spec.symlinks!.push({ target, dest });
         break;
       }
-      case '--entrypoint': spec.entrypoint = jsonArray('--entrypoint', val()); break;
-      case '--cmd': spec.cmd = jsonArray('--cmd', val()); break;
-      case '--env': { const v = val(); if (!v.includes('=')) throw new Error(`--env wants K=V, got ${v}`); spec.env!.push(v); break; }
+      case '--entrypoint':
+        spec.entrypoint = jsonArray('--entrypoint', val());
+        break;
+      case '--cmd':
+        spec.cmd = jsonArray('--cmd', val());
+        break;
+      case '--env': {
+        const v = val();
+        if (!v.includes('=')) throw new Error(`--env wants K=V, got ${v}`);
+        spec.env!.push(v);
+        break;
+      }
       case '--label': {
         const v = val();
         const k = v.indexOf('=');
@@ -58,7 +77,8 @@ export function parseImageArgs(argv: string[]): { spec: ImageSpec; out: string }
         spec.labels![v.slice(0, k)] = v.slice(k + 1);
         break;
       }
-      default: throw new Error(`unknown argument ${flag}`);
+      default:
+        throw new Error(`unknown argument ${flag}`);
     }
   }
   if (!spec.name) throw new Error('--name NAME:TAG is required');
@@ -67,18 +87,18 @@ export function parseImageArgs(argv: string[]): { spec: ImageSpec; out: string }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  let parsed: ReturnType<typeof parseImageArgs>;
-  try {
-    parsed = parseImageArgs(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`image: ${(e as Error).message}\n`);
-    process.exit(2);
-  }
-  try {
-    const r = writeImageArchive(parsed.spec, parsed.out);
-    process.stdout.write(JSON.stringify(r) + '\n');
-  } catch (e) {
-    process.stderr.write(`image: ${(e as Error).message}\n`);
-    process.exit(1);
-  }
+  runMain('image', () => {
+    let parsed: ReturnType<typeof parseImageArgs>;
+    try {
+      parsed = parseImageArgs(process.argv.slice(2));
+    } catch (e) {
+      throw new UsageError(errorMessage(e));
+    }
+    try {
+      const r = writeImageArchive(parsed.spec, parsed.out);
+      process.stdout.write(JSON.stringify(r) + '\n');
+    } catch (e) {
+      throw new UserError(errorMessage(e), ExitCode.failed); // an unreadable source file, an unwritable --out
+    }
+  });
 }

@@ -1,6 +1,6 @@
-import { expect } from 'chai';
-// @ts-ignore: deep import of the client's own wire serializer (not re-exported by the package index)
+// A deep import of the client's own wire serializer (not re-exported by the package index)
 import { ObjectSerializer } from '@kubernetes/client-node/dist/serializer.js';
+import { expect } from 'chai';
 import { endpointSlice, networkPolicy, pod, service } from './builders.ts';
 
 // The client's serializer is what goes on the wire: check the manifests survive it with SCTP intact.
@@ -22,10 +22,14 @@ describe('builders', () => {
   });
 
   it('network policy: from peers serialize as "from", ports keep SCTP', () => {
-    const np = wire('V1NetworkPolicy', networkPolicy({
-      name: 'allow', podSelector: { pod: 'a' },
-      ingress: [{ from: [{ namespaceSelector: { ns: 'y' } }], ports: [{ protocol: 'SCTP', port: 81 }] }],
-    }));
+    const np = wire(
+      'V1NetworkPolicy',
+      networkPolicy({
+        name: 'allow',
+        podSelector: { pod: 'a' },
+        ingress: [{ from: [{ namespaceSelector: { ns: 'y' } }], ports: [{ protocol: 'SCTP', port: 81 }] }],
+      }),
+    );
     expect(np.spec.ingress[0].from[0].namespaceSelector.matchLabels).to.deep.equal({ ns: 'y' });
     expect(np.spec.ingress[0].ports[0]).to.deep.equal({ protocol: 'SCTP', port: 81 });
     expect(np.spec.policyTypes).to.deep.equal(['Ingress']);
@@ -40,7 +44,8 @@ describe('builders', () => {
   it('a pod limited to some nodes gets a required hostname affinity; nodeName wins over it', () => {
     const p = pod({ name: 'x', image: 'i', nodeNames: ['sctp-e2e-vm'] });
     expect(p.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!.matchExpressions).to.deep.equal([
-      { key: 'kubernetes.io/hostname', operator: 'In', values: ['sctp-e2e-vm'] }]);
+      { key: 'kubernetes.io/hostname', operator: 'In', values: ['sctp-e2e-vm'] },
+    ]);
     expect(pod({ name: 'x', image: 'i', nodeName: 'n1', nodeNames: ['vm'] }).spec!.affinity).to.equal(undefined);
     expect(pod({ name: 'x', image: 'i', nodeNames: [] }).spec!.affinity).to.equal(undefined);
   });

@@ -37,9 +37,16 @@ export function pod(o: PodOptions): k8s.V1Pod {
     metadata: { name: o.name, labels: o.labels },
     spec: {
       nodeName: o.nodeName,
-      affinity: !o.nodeName && o.nodeNames?.length
-        ? { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: o.nodeNames }] }] } } }
-        : undefined,
+      affinity:
+        !o.nodeName && o.nodeNames?.length
+          ? {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: o.nodeNames }] }],
+                },
+              },
+            }
+          : undefined,
       hostNetwork: o.hostNetwork,
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 1,
@@ -54,9 +61,7 @@ export function pod(o: PodOptions): k8s.V1Pod {
           env: o.env ? Object.entries(o.env).map(([name, value]) => ({ name, value })) : undefined,
           ports: o.ports?.map((p) => ({ name: p.name, protocol: p.protocol, containerPort: p.containerPort, hostPort: p.hostPort })),
           securityContext: o.capabilities ? { capabilities: { add: o.capabilities } } : undefined,
-          readinessProbe: o.readinessPort
-            ? { tcpSocket: { port: o.readinessPort }, periodSeconds: 1, failureThreshold: 3 }
-            : undefined,
+          readinessProbe: o.readinessPort ? { tcpSocket: { port: o.readinessPort }, periodSeconds: 1, failureThreshold: 3 } : undefined,
         },
       ],
     },

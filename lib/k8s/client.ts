@@ -1,9 +1,9 @@
 // Kubernetes clients with deadlines and errors that read as one sentence.
 
-import * as k8s from '@kubernetes/client-node';
 import { existsSync, readFileSync } from 'node:fs';
-import { ExitCode, UserError, withDeadline } from '../framework/errors.ts';
+import * as k8s from '@kubernetes/client-node';
 import { IN_CLUSTER, serviceAccountDir } from '../framework/config.ts';
+import { ExitCode, UserError, withDeadline } from '../framework/errors.ts';
 import { timeouts } from '../framework/timeouts.ts';
 
 export interface Cluster {
@@ -22,7 +22,10 @@ export interface Cluster {
 export function loadCluster(kubeconfigPath: string, source = kubeconfigPath): Cluster {
   if (kubeconfigPath === IN_CLUSTER) return inCluster(source);
   if (!existsSync(kubeconfigPath)) {
-    throw new UserError(`kubeconfig ${kubeconfigPath} (from ${source}) does not exist; point KUBECONFIG or --kubeconfig at a readable kubeconfig file`, ExitCode.kubeconfig);
+    throw new UserError(
+      `kubeconfig ${kubeconfigPath} (from ${source}) does not exist; point KUBECONFIG or --kubeconfig at a readable kubeconfig file`,
+      ExitCode.kubeconfig,
+    );
   }
   const kc = new k8s.KubeConfig();
   try {
@@ -33,7 +36,10 @@ export function loadCluster(kubeconfigPath: string, source = kubeconfigPath): Cl
   }
   const cluster = kc.getCurrentCluster();
   if (!kc.getCurrentContext() || !cluster) {
-    throw new UserError(`kubeconfig ${kubeconfigPath} (from ${source}) has no usable current-context with a cluster; set one with \`kubectl config use-context\``, ExitCode.kubeconfig);
+    throw new UserError(
+      `kubeconfig ${kubeconfigPath} (from ${source}) has no usable current-context with a cluster; set one with \`kubectl config use-context\``,
+      ExitCode.kubeconfig,
+    );
   }
   return clients(kc, source, cluster.server);
 }
@@ -42,7 +48,11 @@ export function loadCluster(kubeconfigPath: string, source = kubeconfigPath): Cl
 function inCluster(source: string): Cluster {
   const dir = serviceAccountDir();
   if (!process.env.KUBERNETES_SERVICE_HOST || !existsSync(`${dir}/token`)) {
-    throw new UserError(`no in-cluster credentials: KUBERNETES_SERVICE_HOST is ${process.env.KUBERNETES_SERVICE_HOST ? 'set' : 'unset'} and ${dir}/token ${existsSync(`${dir}/token`) ? 'exists' : 'is missing'} (automountServiceAccountToken: false?)`, ExitCode.kubeconfig);
+    throw new UserError(
+      `no in-cluster credentials: KUBERNETES_SERVICE_HOST is ${process.env.KUBERNETES_SERVICE_HOST ? 'set' : 'unset'} ` +
+        `and ${dir}/token ${existsSync(`${dir}/token`) ? 'exists' : 'is missing'} (automountServiceAccountToken: false?)`,
+      ExitCode.kubeconfig,
+    );
   }
   const kc = new k8s.KubeConfig();
   kc.loadFromCluster(process.env.SCTP_E2E_IN_CLUSTER_ROOT);
@@ -81,7 +91,11 @@ export function apiErrorMessage(e: unknown): string {
   if (status !== undefined) {
     let body = (e as { body?: unknown }).body;
     if (typeof body === 'string') {
-      try { body = JSON.parse(body); } catch { /* plain text */ }
+      try {
+        body = JSON.parse(body);
+      } catch {
+        /* plain text */
+      }
     }
     const msg = (body as { message?: string })?.message ?? (typeof body === 'string' ? body : '');
     return `HTTP ${status}${msg ? `: ${msg}` : ''}`;
@@ -109,7 +123,11 @@ export function deniedOf(e: unknown): Denied | undefined {
   if (apiStatus(e) !== 403 && (e as { status?: number })?.status !== 403) return undefined;
   let body = (e as { body?: unknown }).body;
   if (typeof body === 'string') {
-    try { body = JSON.parse(body); } catch { /* plain text */ }
+    try {
+      body = JSON.parse(body);
+    } catch {
+      /* plain text */
+    }
   }
   const b = (body ?? {}) as { message?: string; details?: { kind?: string; group?: string } };
   const message = b.message ?? (typeof body === 'string' ? body : '');
@@ -121,14 +139,23 @@ export function deniedOf(e: unknown): Denied | undefined {
 /** A 403 from the API server: the message names what was denied and where to grant it; exit code 5 at top level. */
 export class ApiForbidden extends UserError {
   readonly status = 403;
-  constructor(readonly what: string, readonly denied: Denied, options?: { cause?: unknown }) {
+  constructor(
+    readonly what: string,
+    readonly denied: Denied,
+    options?: { cause?: unknown },
+  ) {
     const d = denied;
     const res = d.resource ? `${d.resource}${d.group ? `.${d.group}` : ''}` : undefined;
     const scope = d.namespace ? `in namespace ${d.namespace}` : d.verb ? 'at cluster scope' : '';
-    const head = d.verb && res
-      ? `forbidden: ${d.user ? `${d.user} may not` : 'the credentials may not'} ${d.verb} ${res} ${scope}`.trimEnd()
-      : `forbidden${res ? ` (resource ${res})` : ''}`;
-    super(`${what}: ${head} (HTTP 403); grant ${d.verb ?? 'the verb'} on ${res ?? 'the resource'} to the suite's account (suite-image/rbac.yaml lists every rule the suite needs). API server: ${d.message || '(no message)'}`, ExitCode.forbidden);
+    const head =
+      d.verb && res
+        ? `forbidden: ${d.user ? `${d.user} may not` : 'the credentials may not'} ${d.verb} ${res} ${scope}`.trimEnd()
+        : `forbidden${res ? ` (resource ${res})` : ''}`;
+    super(
+      `${what}: ${head} (HTTP 403); grant ${d.verb ?? 'the verb'} on ${res ?? 'the resource'} to the suite's account ` +
+        `(suite-image/rbac.yaml lists every rule the suite needs). API server: ${d.message || '(no message)'}`,
+      ExitCode.forbidden,
+    );
     this.name = 'ApiForbidden';
     if (options?.cause) (this as { cause?: unknown }).cause = options.cause;
   }
@@ -163,7 +190,10 @@ export async function preflight(c: Cluster, timeout = 10_000): Promise<{ gitVers
   } catch (e) {
     const status = apiStatus(e);
     if (status === 401) {
-      throw new UserError(`the API server at ${c.server} (kubeconfig ${c.source}) rejected our credentials (HTTP 401); refresh the kubeconfig`, ExitCode.forbidden);
+      throw new UserError(
+        `the API server at ${c.server} (kubeconfig ${c.source}) rejected our credentials (HTTP 401); refresh the kubeconfig`,
+        ExitCode.forbidden,
+      );
     }
     if (status === 403) {
       // /version is normally readable by anyone authenticated; fall through to the access review
@@ -194,12 +224,18 @@ export async function preflight(c: Cluster, timeout = 10_000): Promise<{ gitVers
       );
       allowed = !!r.status?.allowed;
     } catch (e) {
-      throw new UserError(`cannot check permissions at ${c.server} (kubeconfig ${c.source}): ${apiErrorMessage(e)}`, apiStatus(e) === 403 ? ExitCode.forbidden : ExitCode.unreachable);
+      throw new UserError(
+        `cannot check permissions at ${c.server} (kubeconfig ${c.source}): ${apiErrorMessage(e)}`,
+        apiStatus(e) === 403 ? ExitCode.forbidden : ExitCode.unreachable,
+      );
     }
     if (!allowed) denied.push(`${verb} ${group ? `${resource}.${group}` : resource}`);
   }
   if (denied.length) {
-    throw new UserError(`the credentials in ${c.source} may not ${denied.join(', ')} (RBAC); suite-image/rbac.yaml holds the ClusterRole the suite needs`, ExitCode.forbidden);
+    throw new UserError(
+      `the credentials in ${c.source} may not ${denied.join(', ')} (RBAC); suite-image/rbac.yaml holds the ClusterRole the suite needs`,
+      ExitCode.forbidden,
+    );
   }
   return { gitVersion: info.gitVersion };
 }

@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
 import { parseNslookup } from './dns.ts';
 
 // Real outputs of busybox nslookup (the agnhost-sctp image's) in a pod of the local cluster, against CoreDNS
@@ -13,7 +13,9 @@ describe('parseNslookup (captured busybox nslookup output)', () => {
     expect(r.addresses).to.deep.equal([]);
   });
   it('SRV of a headless Service: one record per pod, named after its IP', () => {
-    expect(parseNslookup(fixture('srv-headless')).srv).to.deep.equal([{ priority: 0, weight: 100, port: 5060, target: '10-244-1-6.sctp-hl.note-demo.svc.cluster.local' }]);
+    expect(parseNslookup(fixture('srv-headless')).srv).to.deep.equal([
+      { priority: 0, weight: 100, port: 5060, target: '10-244-1-6.sctp-hl.note-demo.svc.cluster.local' },
+    ]);
   });
   it('A of a headless Service: the pod IPs, not the DNS server address', () => {
     expect(parseNslookup(fixture('a-headless')).addresses).to.deep.equal(['10.244.1.6']);

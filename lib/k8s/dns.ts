@@ -1,7 +1,16 @@
 // Parsing of busybox/bind nslookup output (what runs in the test pod).
 
-export interface SrvRecord { priority: number; weight: number; port: number; target: string }
-export interface NslookupResult { addresses: string[]; srv: SrvRecord[]; nxdomain: boolean }
+export interface SrvRecord {
+  priority: number;
+  weight: number;
+  port: number;
+  target: string;
+}
+export interface NslookupResult {
+  addresses: string[];
+  srv: SrvRecord[];
+  nxdomain: boolean;
+}
 
 export function parseNslookup(out: string): NslookupResult {
   const lines = out.split('\n');

@@ -59,7 +59,10 @@ const REJECTS: RegExp[] = [
   // "SCTP listeners are not supported"
   new RegExp(`${SCTP}["']?(?:\\s+(?:protocol|listeners?|ports?))?\\s+(?:is\\s+|are\\s+)?(?:currently\\s+)?${NEG}`, 'i'),
   // "unsupported protocol SCTP", "invalid protocol: \"SCTP\"", "unsupported protocol" (not TLS's "unsupported protocol version")
-  new RegExp(`(?:unsupported|invalid|disallowed|not\\s+supported|rejected)\\s+(?:load[- ]?balancer\\s+|service\\s+|port\\s+|ip\\s+|transport\\s+)?${PROTOCOL}(?!\\s+version)`, 'i'),
+  new RegExp(
+    `(?:unsupported|invalid|disallowed|not\\s+supported|rejected)\\s+(?:load[- ]?balancer\\s+|service\\s+|port\\s+|ip\\s+|transport\\s+)?${PROTOCOL}(?!\\s+version)`,
+    'i',
+  ),
   // "Protocol SCTP not supported by LoadBalancer", "protocol \"SCTP\" is invalid", "protocol is not supported"
   new RegExp(`${PROTOCOL}\\s+(?:["']?${SCTP}["']?\\s+)?(?:is\\s+|are\\s+)?${NEG}`, 'i'),
   // "Unsupported value: \"SCTP\"" (an API-style validation error echoed by a provider)
@@ -128,7 +131,7 @@ export interface IngressPoint {
 
 export function ingressPoints(ingress: readonly IngressEntry[] | undefined): IngressPoint[] {
   return (ingress ?? [])
-    .map((i) => ({ address: i.ip || i.hostname || '', isIP: Boolean(i.ip), ipMode: i.ip ? (i.ipMode || 'VIP') : (i.ipMode || '') }))
+    .map((i) => ({ address: i.ip || i.hostname || '', isIP: Boolean(i.ip), ipMode: i.ip ? i.ipMode || 'VIP' : i.ipMode || '' }))
     .filter((i) => i.address !== '');
 }
 
@@ -138,9 +141,22 @@ export function ingressPoints(ingress: readonly IngressEntry[] | undefined): Ing
  * balancer; only ipMode Proxy, or a hostname, sends them to the load balancer.
  */
 export function inClusterPath(p: IngressPoint): { viaLoadBalancer: boolean; text: string } {
-  if (!p.isIP) return { viaLoadBalancer: true, text: `ingress hostname ${p.address}: kube-proxy does not program hostnames, so the pod's packets go to whatever it resolves to (the load balancer)` };
-  if (p.ipMode === 'Proxy') return { viaLoadBalancer: true, text: `ingress IP ${p.address} with ipMode Proxy: kube-proxy leaves it alone, so the pod's packets go to the load balancer` };
-  return { viaLoadBalancer: false, text: `ingress IP ${p.address} with ipMode ${p.ipMode}: kube-proxy DNATs it on the client pod's own node, so this proves kube-proxy's handling of the ingress IP, not the load balancer` };
+  if (!p.isIP)
+    return {
+      viaLoadBalancer: true,
+      text: `ingress hostname ${p.address}: kube-proxy does not program hostnames, so the pod's packets go to whatever it resolves to (the load balancer)`,
+    };
+  if (p.ipMode === 'Proxy')
+    return {
+      viaLoadBalancer: true,
+      text: `ingress IP ${p.address} with ipMode Proxy: kube-proxy leaves it alone, so the pod's packets go to the load balancer`,
+    };
+  return {
+    viaLoadBalancer: false,
+    text:
+      `ingress IP ${p.address} with ipMode ${p.ipMode}: kube-proxy DNATs it on the client pod's own node, so this proves ` +
+      `kube-proxy's handling of the ingress IP, not the load balancer`,
+  };
 }
 
 // ------------------------------------------------------------------ reachability from a vantage point

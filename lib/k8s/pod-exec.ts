@@ -1,8 +1,8 @@
 // The one `kubectl exec` implementation (pods/exec over WebSocket) with a deadline and an abort signal.
 // Used by pod probes (lib/k8s/pods.ts) and by host-pod node access (lib/node/hostpod.ts).
 
-import * as k8s from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
+import * as k8s from '@kubernetes/client-node';
 import { formatDuration } from '../framework/duration.ts';
 
 export interface PodExecOptions {
@@ -46,7 +46,13 @@ export function exitCodeFromStatus(s: Pick<k8s.V1Status, 'status' | 'reason' | '
 
 export function apiMessage(e: unknown): string {
   const body = (e as { body?: unknown })?.body;
-  if (typeof body === 'string') { try { return (JSON.parse(body) as { message?: string }).message ?? body; } catch { return body; } }
+  if (typeof body === 'string') {
+    try {
+      return (JSON.parse(body) as { message?: string }).message ?? body;
+    } catch {
+      return body;
+    }
+  }
   if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message);
   return (e as Error)?.message ?? String(e);
 }
@@ -80,7 +86,11 @@ export function podExec(o: PodExecOptions): Promise<PodExecOutput> {
       fn();
     };
     const kill = () => {
-      try { ws?.terminate?.() ?? ws?.close(); } catch { /* already closed */ }
+      try {
+        ws?.terminate?.() ?? ws?.close();
+      } catch {
+        /* already closed */
+      }
     };
     const result = (code: number | null) => ({ code, ...partial(), durationMs: Date.now() - started });
     const timer = setTimeout(() => {
@@ -96,7 +106,9 @@ export function podExec(o: PodExecOptions): Promise<PodExecOutput> {
       .exec(o.namespace, o.pod, o.container, o.argv, out, err, null, false, (status: k8s.V1Status) => {
         const code = exitCodeFromStatus(status);
         if (code === undefined) {
-          finish(() => reject(new PodExecFailure(`exec in pod ${where} failed: ${status.message ?? status.reason ?? 'unknown status'}`, 'transport', partial())));
+          finish(() =>
+            reject(new PodExecFailure(`exec in pod ${where} failed: ${status.message ?? status.reason ?? 'unknown status'}`, 'transport', partial())),
+          );
           return;
         }
         setTimeout(() => finish(() => resolve(result(code))), 20); // let trailing stdout/stderr frames land

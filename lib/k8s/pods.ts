@@ -1,11 +1,11 @@
 // Pod-level operations: wait until usable, exec with a deadline, logs.
 
 import type * as k8s from '@kubernetes/client-node';
-import { podExec, type PodExecOutput } from './pod-exec.ts';
 import { StopTrying } from '../framework/errors.ts';
 import { eventually } from '../framework/eventually.ts';
 import { timeouts } from '../framework/timeouts.ts';
 import { api, type Cluster } from './client.ts';
+import { type PodExecOutput, podExec } from './pod-exec.ts';
 
 const FATAL_WAITING = new Set(['CreateContainerConfigError', 'CreateContainerError', 'CrashLoopBackOff']);
 /** Waiting reasons of a container whose image the kubelet cannot get (retrying rarely fixes it within a test). */
@@ -23,9 +23,11 @@ export function imagePullFailure(p: k8s.V1Pod): string | undefined {
     const spec = [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].find((c) => c.name === cst.name);
     const image = spec?.image || cst.image || '(unknown image)';
     const node = p.spec?.nodeName || '(no node)';
-    return `image ${image} cannot be pulled on node ${node} (pod ${p.metadata?.namespace}/${p.metadata?.name}, container ${cst.name}): ` +
+    return (
+      `image ${image} cannot be pulled on node ${node} (pod ${p.metadata?.namespace}/${p.metadata?.name}, container ${cst.name}): ` +
       `${w.reason}: ${w.message?.trim() || '(the kubelet gave no message)'}; ` +
-      `load the image into the nodes, or mirror it and pass --image-repo/--image-repo-list (\`npm run e2e -- --list-images\` lists what a run needs)`;
+      `load the image into the nodes, or mirror it and pass --image-repo/--image-repo-list (\`npm run e2e -- --list-images\` lists what a run needs)`
+    );
   }
   return undefined;
 }
@@ -34,18 +36,33 @@ export function imagePullFailure(p: k8s.V1Pod): string | undefined {
 export function describePod(p: k8s.V1Pod): string {
   const st = p.status;
   const cs = (st?.containerStatuses ?? []).map((c) => {
-    const s = c.state?.waiting ? `waiting ${c.state.waiting.reason}${c.state.waiting.message ? ` (${c.state.waiting.message})` : ''}`
-      : c.state?.terminated ? `terminated ${c.state.terminated.reason} exit ${c.state.terminated.exitCode}`
-      : c.state?.running ? 'running' : 'unknown';
+    const s = c.state?.waiting
+      ? `waiting ${c.state.waiting.reason}${c.state.waiting.message ? ` (${c.state.waiting.message})` : ''}`
+      : c.state?.terminated
+        ? `terminated ${c.state.terminated.reason} exit ${c.state.terminated.exitCode}`
+        : c.state?.running
+          ? 'running'
+          : 'unknown';
     return `${c.name}: ${s}${c.ready ? ', ready' : ''}`;
   });
-  const cond = (st?.conditions ?? []).filter((c) => c.status !== 'True').map((c) => `${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ''}${c.message ? ` (${c.message})` : ''}`);
-  return `pod ${p.metadata?.namespace}/${p.metadata?.name} phase=${st?.phase ?? '?'} node=${p.spec?.nodeName ?? '-'} ip=${st?.podIP ?? '-'}` +
-    (cs.length ? `; ${cs.join('; ')}` : '') + (cond.length ? `; ${cond.join('; ')}` : '');
+  const cond = (st?.conditions ?? [])
+    .filter((c) => c.status !== 'True')
+    .map((c) => `${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ''}${c.message ? ` (${c.message})` : ''}`);
+  return (
+    `pod ${p.metadata?.namespace}/${p.metadata?.name} phase=${st?.phase ?? '?'} node=${p.spec?.nodeName ?? '-'} ip=${st?.podIP ?? '-'}` +
+    (cs.length ? `; ${cs.join('; ')}` : '') +
+    (cond.length ? `; ${cond.join('; ')}` : '')
+  );
 }
 
 /** Wait until the pod is Running and Ready; stop at once when it can never get there. */
-export async function waitForPodReady(c: Cluster, ns: string, name: string, timeout: number = timeouts.podStart, onProgress?: (l: string) => void): Promise<k8s.V1Pod> {
+export async function waitForPodReady(
+  c: Cluster,
+  ns: string,
+  name: string,
+  timeout: number = timeouts.podStart,
+  onProgress?: (l: string) => void,
+): Promise<k8s.V1Pod> {
   return eventually(`pod ${ns}/${name} running and ready`, {
     timeout,
     onProgress,

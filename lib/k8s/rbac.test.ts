@@ -2,10 +2,11 @@
 // (a method of the client classes lib/k8s/client.ts makes, or an exec through k8s.Exec) maps to a verb on a
 // resource that a ClusterRole rule allows, and every rule is used by some call. A new call without a rule, or
 // a rule left behind, fails here with the file and line.
-import * as k8s from '@kubernetes/client-node';
-import { expect } from 'chai';
+
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 
 const ROOTS = ['lib', 'suites', 'bin'];
@@ -20,7 +21,13 @@ const CLASSES: Array<[object, string]> = [
 /** Subresources as the client names them (readNamespacedPodLog → pods/log). */
 const SUBRESOURCES = ['Log', 'Status', 'Exec', 'Attach', 'Portforward', 'Proxy', 'Scale', 'Eviction', 'Binding', 'Ephemeralcontainers', 'Resize'];
 
-export interface Call { verb: string; group: string; resource: string; where: string; method: string }
+interface Call {
+  verb: string;
+  group: string;
+  resource: string;
+  where: string;
+  method: string;
+}
 
 function plural(kind: string): string {
   const k = kind.toLowerCase();
@@ -30,17 +37,30 @@ function plural(kind: string): string {
 }
 
 /** createNamespacedPod → create pods; readNamespacedPodLog → get pods/log; connectGetNamespacedPodExec → get pods/exec. */
-export function callOf(method: string): Omit<Call, 'where' | 'group' | 'method'> | undefined {
-  const m = /^(create|delete|list|read|patch|replace|connect(Get|Post|Put|Delete|Patch|Head|Options))(Collection)?(Namespaced)?([A-Z]\w*?)(ForAllNamespaces)?$/.exec(method);
+function callOf(method: string): Omit<Call, 'where' | 'group' | 'method'> | undefined {
+  const m =
+    /^(create|delete|list|read|patch|replace|connect(Get|Post|Put|Delete|Patch|Head|Options))(Collection)?(Namespaced)?([A-Z]\w*?)(ForAllNamespaces)?$/.exec(
+      method,
+    );
   if (!m) return undefined;
   const op = m[1]!;
   let kind = m[5]!;
   const collection = !!m[3];
   let sub = '';
-  for (const s of SUBRESOURCES) if (kind.length > s.length && kind.endsWith(s)) { sub = s.toLowerCase(); kind = kind.slice(0, -s.length); break; }
+  for (const s of SUBRESOURCES)
+    if (kind.length > s.length && kind.endsWith(s)) {
+      sub = s.toLowerCase();
+      kind = kind.slice(0, -s.length);
+      break;
+    }
   const verb = op.startsWith('connect')
     ? ({ Get: 'get', Head: 'get', Options: 'get', Post: 'create', Put: 'update', Patch: 'patch', Delete: 'delete' } as Record<string, string>)[m[2]!]!
-    : ({ create: 'create', delete: collection ? 'deletecollection' : 'delete', list: 'list', read: 'get', patch: 'patch', replace: 'update' } as Record<string, string>)[op]!;
+    : (
+        { create: 'create', delete: collection ? 'deletecollection' : 'delete', list: 'list', read: 'get', patch: 'patch', replace: 'update' } as Record<
+          string,
+          string
+        >
+      )[op]!;
   return { verb, resource: `${plural(kind)}${sub ? `/${sub}` : ''}` };
 }
 
@@ -53,7 +73,7 @@ function files(dir: string): string[] {
 }
 
 /** Every API call in the sources, with where it is. */
-export function apiCalls(roots = ROOTS): Call[] {
+function apiCalls(roots = ROOTS): Call[] {
   const calls: Call[] = [];
   for (const f of roots.flatMap(files)) {
     const lines = readFileSync(f, 'utf8').split('\n');
@@ -72,14 +92,25 @@ export function apiCalls(roots = ROOTS): Call[] {
         calls.push({ verb: 'create', group: '', resource: 'pods/exec', where, method: 'k8s.Exec' });
       }
       for (const m of line.matchAll(/new k8s\.(Log|Attach|PortForward|Watch|Cp|Metrics)\(/g)) {
-        calls.push({ verb: m[1] === 'Watch' ? 'watch' : 'get', group: '', resource: `(k8s.${m[1]}: map it in lib/k8s/rbac.test.ts)`, where, method: `k8s.${m[1]}` });
+        calls.push({
+          verb: m[1] === 'Watch' ? 'watch' : 'get',
+          group: '',
+          resource: `(k8s.${m[1]}: map it in lib/k8s/rbac.test.ts)`,
+          where,
+          method: `k8s.${m[1]}`,
+        });
       }
     });
   }
   return calls;
 }
 
-interface Rule { apiGroups?: string[]; resources?: string[]; verbs: string[]; nonResourceURLs?: string[] }
+interface Rule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+  nonResourceURLs?: string[];
+}
 
 function clusterRole(): Rule[] {
   const docs = parseAllDocuments(readFileSync('suite-image/rbac.yaml', 'utf8')).map((d) => d.toJS() as { kind: string; rules?: Rule[] });
@@ -116,7 +147,10 @@ describe('RBAC: suite-image/rbac.yaml grants exactly the API calls the code make
   it('every call is allowed by a rule (verb + resource + group)', () => {
     const rules = clusterRole();
     const missing = apiCalls().filter((c) => !rules.some((r) => allows(r, c)));
-    expect(missing.map((c) => `${c.where}: ${c.method} needs ${c.verb} ${c.resource}${c.group ? `.${c.group}` : ''}`), 'add these to suite-image/rbac.yaml').to.deep.equal([]);
+    expect(
+      missing.map((c) => `${c.where}: ${c.method} needs ${c.verb} ${c.resource}${c.group ? `.${c.group}` : ''}`),
+      'add these to suite-image/rbac.yaml',
+    ).to.deep.equal([]);
   });
 
   it('every verb of every rule is used by some call (least privilege)', () => {
@@ -128,17 +162,19 @@ describe('RBAC: suite-image/rbac.yaml grants exactly the API calls the code make
         expect(r.verbs).to.deep.equal(['get']);
         continue;
       }
-      for (const g of r.apiGroups ?? []) for (const res of r.resources ?? []) for (const v of r.verbs) {
-        if (!calls.some((c) => c.group === g && c.resource === res && c.verb === v)) unused.push(`${v} ${res}${g ? `.${g}` : ''}`);
-      }
+      for (const g of r.apiGroups ?? [])
+        for (const res of r.resources ?? [])
+          for (const v of r.verbs) {
+            if (!calls.some((c) => c.group === g && c.resource === res && c.verb === v)) unused.push(`${v} ${res}${g ? `.${g}` : ''}`);
+          }
     }
     expect(unused, 'rules no call needs: remove them from suite-image/rbac.yaml').to.deep.equal([]);
   });
 
-  it('the pod manifest runs the image of package.json\'s version, as the bound service account, non-root', () => {
+  it("the pod manifest runs the image of package.json's version, as the bound service account, non-root", () => {
     const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
-    const rbac = parseAllDocuments(readFileSync('suite-image/rbac.yaml', 'utf8')).map((d) => d.toJS() as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
-    const pod = parseAllDocuments(readFileSync('suite-image/pod.yaml', 'utf8'))[0]!.toJS() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const rbac = parseAllDocuments(readFileSync('suite-image/rbac.yaml', 'utf8')).map((d) => d.toJS() as Record<string, any>);
+    const pod = parseAllDocuments(readFileSync('suite-image/pod.yaml', 'utf8'))[0]!.toJS() as Record<string, any>;
     const sa = rbac.find((d) => d.kind === 'ServiceAccount')!;
     const binding = rbac.find((d) => d.kind === 'ClusterRoleBinding')!;
     expect(binding.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);

@@ -6,16 +6,18 @@
 // hostpod without --namespace: a namespace with pod-security "privileged" is created and deleted.
 import * as k8s from '@kubernetes/client-node';
 import { clusterJsonPath, readClusterJson } from '../../cluster/contract.ts';
-import { selectNodeAccess, type NodeInfo } from './select.ts';
-import { probeSctpModule } from './sctp-module.ts';
-import { nodeNetfilter } from './netfilter/index.ts';
+import { ExitCode, UsageError, UserError } from '../framework/errors.ts';
 import { AGNHOST_SCTP_IMAGE } from '../framework/images.ts';
+import { runMain } from '../framework/main.ts';
+import { nodeNetfilter } from './netfilter/index.ts';
+import { probeSctpModule } from './sctp-module.ts';
+import { type NodeInfo, selectNodeAccess } from './select.ts';
 
 function args(argv: string[]): Map<string, string> {
   const m = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument ${a}`);
     const [k, v] = a.includes('=') ? [a.slice(2, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a.slice(2), argv[++i] ?? ''];
     m.set(k, v);
   }
@@ -27,7 +29,7 @@ async function main(): Promise<number> {
   const cj = clusterJsonPath();
   const cluster = readClusterJson();
   const kubeconfig = a.get('kubeconfig') ?? process.env.KUBECONFIG ?? cluster?.kubeconfig;
-  if (!kubeconfig) throw new Error(`no kubeconfig: pass --kubeconfig, set KUBECONFIG, or bring up the local cluster (${cj})`);
+  if (!kubeconfig) throw new UserError(`no kubeconfig: pass --kubeconfig, set KUBECONFIG, or bring up the local cluster (${cj})`, ExitCode.kubeconfig);
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfig);
   const core = kc.makeApiClient(k8s.CoreV1Api);
@@ -43,7 +45,9 @@ async function main(): Promise<number> {
   let namespace = a.get('namespace');
   const wantHostPod = (a.get('node-access') ?? process.env.SCTP_E2E_NODE_ACCESS) === 'hostpod';
   if (wantHostPod && !namespace) {
-    const ns = await core.createNamespace({ body: { metadata: { generateName: 'sctp-e2e-nodeprobe-', labels: { 'pod-security.kubernetes.io/enforce': 'privileged', 'sctp-e2e/run': 'nodeprobe' } } } });
+    const ns = await core.createNamespace({
+      body: { metadata: { generateName: 'sctp-e2e-nodeprobe-', labels: { 'pod-security.kubernetes.io/enforce': 'privileged', 'sctp-e2e/run': 'nodeprobe' } } },
+    });
     namespace = createdNs = ns.metadata!.name!;
   }
   const access = await selectNodeAccess({
@@ -55,7 +59,10 @@ async function main(): Promise<number> {
   try {
     for (const n of nodes.filter((x) => !a.get('node') || x.name === a.get('node'))) {
       const e = access.exec(n.name);
-      if (!e) { console.log(`${n.name}: node access is none, nothing probed`); continue; }
+      if (!e) {
+        console.log(`${n.name}: node access is none, nothing probed`);
+        continue;
+      }
       const t0 = Date.now();
       const s = await probeSctpModule(e);
       console.log(`${n.name}: sctp.ko ${s.state}: ${s.evidence} [${Date.now() - t0} ms]`);
@@ -63,7 +70,11 @@ async function main(): Promise<number> {
       const m = await nf.detectProxyMode();
       console.log(`${n.name}: proxy mode ${m.mode}: ${m.evidence}`);
       if (a.get('service-ip') || a.get('node-port')) {
-        const r = await nf.serviceRules({ ip: a.get('service-ip'), port: a.get('port') ? Number(a.get('port')) : undefined, nodePort: a.get('node-port') ? Number(a.get('node-port')) : undefined });
+        const r = await nf.serviceRules({
+          ip: a.get('service-ip'),
+          port: a.get('port') ? Number(a.get('port')) : undefined,
+          nodePort: a.get('node-port') ? Number(a.get('node-port')) : undefined,
+        });
         console.log(r.render());
       }
       if (a.get('host-port')) console.log((await nf.hostPortRules({ port: Number(a.get('host-port')) })).render());
@@ -75,7 +86,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((c) => process.exit(c), (e: unknown) => {
-  console.error(`node probe failed: ${(e as Error)?.message ?? String(e)}`);
-  process.exit(1);
-});
+runMain('node probe', main);

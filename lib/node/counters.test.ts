@@ -12,7 +12,10 @@ COMMIT
 [7:420] -A KUBE-SERVICES -d 10.96.0.10/32 -p udp -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU
 COMMIT
 `;
-const after = before.replace('[0:0] -A FORWARD -p sctp', '[3:180] -A FORWARD -p sctp').replace('[5:300] -A FORWARD -j ACCEPT', '[9:540] -A FORWARD -j ACCEPT').replace('[7:420]', '[8:480]');
+const after = before
+  .replace('[0:0] -A FORWARD -p sctp', '[3:180] -A FORWARD -p sctp')
+  .replace('[5:300] -A FORWARD -j ACCEPT', '[9:540] -A FORWARD -j ACCEPT')
+  .replace('[7:420]', '[8:480]');
 
 describe('rule counters around a failing probe', () => {
   it('names the SCTP DROP rule whose counter moved, not unrelated traffic', () => {

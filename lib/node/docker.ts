@@ -2,7 +2,7 @@
 // Cannot be exercised on the project machine (no Docker engine): only argv construction and the
 // classification of docker's own failures are unit-tested.
 import { execa } from 'execa';
-import { DEFAULT_NODE_EXEC_TIMEOUT_MS, NodeExecError, NodeExecTimeout, shortCommand, type NodeExec } from './exec.ts';
+import { DEFAULT_NODE_EXEC_TIMEOUT_MS, type NodeExec, NodeExecError, NodeExecTimeout, shortCommand } from './exec.ts';
 
 export interface DockerExecOptions {
   node: string; // Kubernetes node name
@@ -43,15 +43,36 @@ export function dockerExec(o: DockerExecOptions): NodeExec {
       if (closed) throw new NodeExecError(`nodeExec on ${o.node} (${description}) was used after close()`, o.node, description, command);
       const timeoutMs = ro.timeoutMs ?? defaultTimeout;
       const started = Date.now();
-      const r = await execa(docker, dockerArgv(container, command), { reject: false, timeout: timeoutMs, cancelSignal: ro.signal, stdin: 'ignore', stripFinalNewline: false, forceKillAfterDelay: 2000 });
+      const r = await execa(docker, dockerArgv(container, command), {
+        reject: false,
+        timeout: timeoutMs,
+        cancelSignal: ro.signal,
+        stdin: 'ignore',
+        stripFinalNewline: false,
+        forceKillAfterDelay: 2000,
+      });
       if (r.timedOut) throw new NodeExecTimeout(command, o.node, description, timeoutMs, { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') });
       if (r.isCanceled) throw new NodeExecError(`nodeExec aborted: ${shortCommand(command)} on ${o.node} (${description})`, o.node, description, command);
       if (r.exitCode === undefined && r.signal === undefined) {
-        throw new NodeExecError(`cannot run ${docker} for node ${o.node}: ${r.shortMessage ?? r.message} (is the ${docker} CLI installed and on PATH?)`, o.node, description, command, { cause: r.cause });
+        throw new NodeExecError(
+          `cannot run ${docker} for node ${o.node}: ${r.shortMessage ?? r.message} (is the ${docker} CLI installed and on PATH?)`,
+          o.node,
+          description,
+          command,
+          { cause: r.cause },
+        );
       }
       const failure = dockerFailure(r.exitCode, String(r.stderr ?? ''));
       if (failure) throw new NodeExecError(`${docker} exec on node ${o.node} failed: ${failure}`, o.node, description, command);
-      return { command, node: o.node, transport: 'docker', code: r.exitCode ?? null, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), durationMs: Date.now() - started };
+      return {
+        command,
+        node: o.node,
+        transport: 'docker',
+        code: r.exitCode ?? null,
+        stdout: String(r.stdout ?? ''),
+        stderr: String(r.stderr ?? ''),
+        durationMs: Date.now() - started,
+      };
     },
     async close() {
       closed = true;

@@ -36,7 +36,6 @@ export interface NodeExec {
 /** Default deadline for one node command (the framework's `nodeExec` timeout may override it). */
 export const DEFAULT_NODE_EXEC_TIMEOUT_MS = 30_000;
 
-
 /** Shortens a command for messages: first line, at most 80 characters. */
 export function shortCommand(command: string): string {
   const first = command.trim().split('\n')[0] ?? '';
@@ -75,7 +74,7 @@ export class NodeExecTimeout extends Error {
 
 /** Quote one argument for a POSIX shell. */
 export function shQuote(s: string): string {
-  if (s !== '' && /^[A-Za-z0-9_\/.:=@%+,-]+$/.test(s)) return s;
+  if (s !== '' && /^[A-Za-z0-9_/.:=@%+,-]+$/.test(s)) return s;
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -125,9 +124,21 @@ export function localExec(opts: LocalExecOptions = {}): NodeExec {
       });
       let timedOut = false;
       let aborted = false;
-      const killGroup = () => { try { if (sub.pid) process.kill(-sub.pid, 'SIGKILL'); } catch { /* already gone */ } };
-      const timer = setTimeout(() => { timedOut = true; killGroup(); }, timeoutMs);
-      const onAbort = () => { aborted = true; killGroup(); };
+      const killGroup = () => {
+        try {
+          if (sub.pid) process.kill(-sub.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup();
+      }, timeoutMs);
+      const onAbort = () => {
+        aborted = true;
+        killGroup();
+      };
       ro.signal?.addEventListener('abort', onAbort, { once: true });
       if (ro.signal?.aborted) onAbort();
       const r = await sub;
@@ -138,7 +149,9 @@ export function localExec(opts: LocalExecOptions = {}): NodeExec {
       const durationMs = Date.now() - started;
       if (r.failed && r.exitCode === undefined && r.signal === undefined) {
         // spawn failure (ENOENT...), not a non-zero exit
-        throw new NodeExecError(`nodeExec could not start ${file} on ${node} (${description}): ${r.shortMessage ?? r.message}`, node, description, command, { cause: r.cause });
+        throw new NodeExecError(`nodeExec could not start ${file} on ${node} (${description}): ${r.shortMessage ?? r.message}`, node, description, command, {
+          cause: r.cause,
+        });
       }
       return {
         command,

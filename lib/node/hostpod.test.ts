@@ -5,7 +5,20 @@ import { exitCodeFromStatus, HOST_PATH, hostPodArgv, hostPodSpec } from './hostp
 describe('host pod transport (pure parts)', () => {
   it('enters PID 1 mount/uts/ipc/pid namespaces but NOT its network namespace', () => {
     const argv = hostPodArgv("iptables-save -t nat | grep -c 'sctp'", undefined, '1');
-    expect(argv).to.deep.equal(['/bin/busybox', 'nsenter', '-t', '1', '-m', '-u', '-i', '-p', '--', 'sh', '-c', `PATH=${HOST_PATH}; export PATH; iptables-save -t nat | grep -c 'sctp'`]);
+    expect(argv).to.deep.equal([
+      '/bin/busybox',
+      'nsenter',
+      '-t',
+      '1',
+      '-m',
+      '-u',
+      '-i',
+      '-p',
+      '--',
+      'sh',
+      '-c',
+      `PATH=${HOST_PATH}; export PATH; iptables-save -t nat | grep -c 'sctp'`,
+    ]);
     expect(argv).to.not.include('-n');
   });
   it("'auto' target: the kubelet's PID, else PID 1; the command travels as $1, unquoted", () => {

@@ -8,10 +8,10 @@
 // the kubelet's mount/uts/ipc/pid namespaces are the node's by definition.
 // The namespace must admit privileged pods (PSA "privileged"). close() deletes the pod.
 import * as k8s from '@kubernetes/client-node';
+import { formatDuration } from '../framework/duration.ts';
 import { apiMessage, PodExecFailure, podExec } from '../k8s/pod-exec.ts';
 import { imagePullFailure } from '../k8s/pods.ts';
-import { DEFAULT_NODE_EXEC_TIMEOUT_MS, NodeExecError, NodeExecTimeout, shortCommand, type ExecResult, type NodeExec, type RunOptions } from './exec.ts';
-import { formatDuration } from '../framework/duration.ts';
+import { DEFAULT_NODE_EXEC_TIMEOUT_MS, type ExecResult, type NodeExec, NodeExecError, NodeExecTimeout, type RunOptions, shortCommand } from './exec.ts';
 
 export interface HostPodOptions {
   kubeConfig: k8s.KubeConfig;
@@ -35,7 +35,11 @@ export const NSENTER_FLAGS = ['-t', '1', '-m', '-u', '-i', '-p'];
 
 /** The pod object (exported for tests and artifacts). */
 export function hostPodSpec(o: Pick<HostPodOptions, 'node' | 'namespace' | 'image' | 'command' | 'labels'>): k8s.V1Pod {
-  const short = o.node.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40).replace(/-+$/, '');
+  const short = o.node
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 40)
+    .replace(/-+$/, '');
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -48,13 +52,15 @@ export function hostPodSpec(o: Pick<HostPodOptions, 'node' | 'namespace' | 'imag
       terminationGracePeriodSeconds: 0,
       automountServiceAccountToken: false,
       tolerations: [{ operator: 'Exists' }],
-      containers: [{
-        name: HOSTPOD_CONTAINER,
-        image: o.image,
-        imagePullPolicy: 'IfNotPresent',
-        command: o.command ?? ['/bin/busybox', 'sleep', '2147483647'],
-        securityContext: { privileged: true },
-      }],
+      containers: [
+        {
+          name: HOSTPOD_CONTAINER,
+          image: o.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: o.command ?? ['/bin/busybox', 'sleep', '2147483647'],
+          securityContext: { privileged: true },
+        },
+      ],
     },
   };
 }
@@ -85,8 +91,15 @@ export { exitCodeFromStatus } from '../k8s/pod-exec.ts';
 async function deadline<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
   let t: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<T>((_, rej) => { t = setTimeout(() => rej(new Error(`${what} took longer than ${formatDuration(ms)}`)), ms); })]);
-  } finally { clearTimeout(t); }
+    return await Promise.race([
+      p,
+      new Promise<T>((_, rej) => {
+        t = setTimeout(() => rej(new Error(`${what} took longer than ${formatDuration(ms)}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(t);
+  }
 }
 
 export function hostPodExec(o: HostPodOptions): NodeExec {
@@ -100,18 +113,30 @@ export function hostPodExec(o: HostPodOptions): NodeExec {
   const self: NodeExec & { podName(): string | undefined } = {
     node: o.node,
     transport: 'hostpod',
-    get description() { return `host pod ${o.namespace}/${podName ?? 'hostexec-…'} on ${o.node} (nsenter -t ${o.target && o.target !== 'auto' ? o.target : '1|kubelet'} -m -u -i -p)`; },
+    get description() {
+      return `host pod ${o.namespace}/${podName ?? 'hostexec-…'} on ${o.node} (nsenter -t ${o.target && o.target !== 'auto' ? o.target : '1|kubelet'} -m -u -i -p)`;
+    },
     podName: () => podName,
     async run(command: string, ro: RunOptions = {}): Promise<ExecResult> {
       const fail = (m: string, cause?: unknown) => new NodeExecError(m, o.node, self.description, command, { cause });
       if (closed) throw fail(`nodeExec on ${o.node} (${self.description}) was used after close()`);
       ready ??= start();
-      ready.catch(() => { ready = undefined; });
+      ready.catch(() => {
+        ready = undefined;
+      });
       const name = await ready;
       const timeoutMs = ro.timeoutMs ?? defaultTimeout;
       const started = Date.now();
       try {
-        const r = await podExec({ kc: o.kubeConfig, namespace: o.namespace, pod: name, container: HOSTPOD_CONTAINER, argv: hostPodArgv(command, o.nsenter, o.target), timeoutMs, signal: ro.signal });
+        const r = await podExec({
+          kc: o.kubeConfig,
+          namespace: o.namespace,
+          pod: name,
+          container: HOSTPOD_CONTAINER,
+          argv: hostPodArgv(command, o.nsenter, o.target),
+          timeoutMs,
+          signal: ro.signal,
+        });
         return { command, node: o.node, transport: 'hostpod', code: r.code, stdout: r.stdout, stderr: r.stderr, durationMs: Date.now() - started };
       } catch (e) {
         if (e instanceof PodExecFailure && e.kind === 'timeout') throw new NodeExecTimeout(command, o.node, self.description, timeoutMs, e.partial);
@@ -124,12 +149,21 @@ export function hostPodExec(o: HostPodOptions): NodeExec {
       const p = ready;
       ready = undefined;
       let name = podName;
-      if (p) { try { name = await p; } catch { /* creation failed; podName may still be set */ } }
+      if (p) {
+        try {
+          name = await p;
+        } catch {
+          /* creation failed; podName may still be set */
+        }
+      }
       if (!name) return;
       try {
         await deadline(`delete pod ${o.namespace}/${name}`, apiMs, core.deleteNamespacedPod({ namespace: o.namespace, name, gracePeriodSeconds: 0 }));
       } catch (e) {
-        if ((e as { code?: number })?.code !== 404) throw new NodeExecError(`could not delete host pod ${o.namespace}/${name} on ${o.node}: ${apiMessage(e)}`, o.node, self.description, undefined, { cause: e });
+        if ((e as { code?: number })?.code !== 404)
+          throw new NodeExecError(`could not delete host pod ${o.namespace}/${name} on ${o.node}: ${apiMessage(e)}`, o.node, self.description, undefined, {
+            cause: e,
+          });
       }
     },
   };
@@ -140,7 +174,11 @@ export function hostPodExec(o: HostPodOptions): NodeExec {
     try {
       created = await deadline(`create host pod in ${o.namespace}`, apiMs, core.createNamespacedPod({ namespace: o.namespace, body: hostPodSpec(o) }));
     } catch (e) {
-      throw fail(`could not create the privileged host pod for node ${o.node} in namespace ${o.namespace}: ${apiMessage(e)} (the namespace needs pod-security level "privileged")`, e);
+      throw fail(
+        `could not create the privileged host pod for node ${o.node} in namespace ${o.namespace}: ${apiMessage(e)} (the ` +
+          `namespace needs pod-security level "privileged")`,
+        e,
+      );
     }
     podName = created.metadata!.name!;
     const until = Date.now() + startMs;
@@ -153,7 +191,12 @@ export function hostPodExec(o: HostPodOptions): NodeExec {
       if (p.status?.phase === 'Running' && cs?.state?.running) return podName;
       const pull = imagePullFailure(p);
       if (pull) throw fail(`host pod for node ${o.node} cannot start: ${pull}`);
-      if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded' || (waiting && /ErrImageNeverPull|InvalidImageName|CreateContainerConfigError|CreateContainerError|ErrImagePull|ImagePullBackOff/.test(waiting.reason ?? ''))) {
+      if (
+        p.status?.phase === 'Failed' ||
+        p.status?.phase === 'Succeeded' ||
+        (waiting &&
+          /ErrImageNeverPull|InvalidImageName|CreateContainerConfigError|CreateContainerError|ErrImagePull|ImagePullBackOff/.test(waiting.reason ?? ''))
+      ) {
         throw fail(`host pod ${o.namespace}/${podName} for node ${o.node} cannot start: ${last} (image ${o.image})`);
       }
       if (Date.now() > until) throw fail(`host pod ${o.namespace}/${podName} for node ${o.node} was not running after ${formatDuration(startMs)}: ${last}`);

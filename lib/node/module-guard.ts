@@ -14,7 +14,7 @@ import { registerPhaseEnd, runCleanup } from '../framework/framework.ts';
 import { addRunNote } from '../framework/run-notes.ts';
 import { isSkip } from '../framework/skip.ts';
 import { timeouts } from '../framework/timeouts.ts';
-import { ModuleWatch, renderCoverage, type ModuleObservation } from './module-watch.ts';
+import { type ModuleObservation, ModuleWatch, renderCoverage } from './module-watch.ts';
 import type { SctpModuleStateName } from './sctp-module.ts';
 
 /** What the guard reads: every node's name, node access, and one node's sctp.ko state. */
@@ -40,14 +40,16 @@ export async function observeAllNodes(n: ModuleNodes): Promise<ModuleObservation
     noAccess = isSkip(err) ? err.reason : errorMessage(err);
   }
   if (noAccess) return nodes.map((node) => ({ node, evidence: noAccess! }));
-  return Promise.all(nodes.map(async (node): Promise<ModuleObservation> => {
-    try {
-      const s = await n.sctpModule(node);
-      return { node, state: s.state, evidence: s.evidence };
-    } catch (err) {
-      return { node, evidence: isSkip(err) ? err.reason : errorMessage(err) };
-    }
-  }));
+  return Promise.all(
+    nodes.map(async (node): Promise<ModuleObservation> => {
+      try {
+        const s = await n.sctpModule(node);
+        return { node, state: s.state, evidence: s.evidence };
+      } catch (err) {
+        return { node, evidence: isSkip(err) ? err.reason : errorMessage(err) };
+      }
+    }),
+  );
 }
 
 const moduleWatch = new ModuleWatch();
@@ -68,7 +70,8 @@ export function guardSctpModule(n: ModuleNodes, hooks: GuardHooks): void {
         await runCleanup.run((l) => process.stderr.write(`    ${l}\n`));
       }
       const v = moduleWatch.observe(observed, 'at the end of the basic phase');
-      for (const line of renderCoverage(moduleWatch.coverage())) addRunNote('sctp.ko module check', line, /not performed/.test(line.slice(0, 40)) ? 'warning' : 'info');
+      for (const line of renderCoverage(moduleWatch.coverage()))
+        addRunNote('sctp.ko module check', line, /not performed/.test(line.slice(0, 40)) ? 'warning' : 'info');
       const all = [...betweenTests, ...v.map((x) => x.message)];
       if (all.length) throw new Error(`sctp.ko was loaded during the [Feature:SCTP] basic phase, outside any one test:\n${all.join('\n')}`);
     });

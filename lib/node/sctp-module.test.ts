@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { classifySctpModule, compareSctpModule, parseSctpModuleProbe } from './sctp-module.ts';
 
 /** vm-debian-6.1-*: captured in the kernel-lane VM by vm/capture-fixtures.sh, read where it writes them; the rest: ./fixtures. */
-const fx = (name: string) => readFileSync(new URL(name.startsWith('vm-') ? `../../vm/fixtures/sctp-module/${name}` : `./fixtures/sctp-module/${name}`, import.meta.url), 'utf8');
+const fx = (name: string) =>
+  readFileSync(new URL(name.startsWith('vm-') ? `../../vm/fixtures/sctp-module/${name}` : `./fixtures/sctp-module/${name}`, import.meta.url), 'utf8');
 
 describe('sctp module probe classification', () => {
   it('this machine (captured): no SCTP in the kernel, evidence names CONFIG_IP_SCTP', () => {
@@ -62,7 +63,9 @@ describe('sctp module probe classification', () => {
   });
 
   it('unreadable /proc/modules on a modular kernel without config is unknown', () => {
-    const out = '== uname\n6.1.0\n== proc-modules\nabsent\n== sys-module-sctp\nabsent\n== proc-net-sctp\nabsent\n== config\nsource none\n== lib-modules\nabsent\n== end\n';
+    const out =
+      '== uname\n6.1.0\n== proc-modules\nabsent\n== sys-module-sctp\nabsent\n== proc-net-sctp\nabsent\n== config\nsource ' +
+      'none\n== lib-modules\nabsent\n== end\n';
     const c = classifySctpModule(out, 0);
     expect(c.state).to.equal('unknown');
     expect(c.evidence).to.include('/proc/modules absent');

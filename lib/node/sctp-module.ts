@@ -49,17 +49,20 @@ export const SCTP_MODULE_PROBE_SCRIPT = [
   'echo "== proc-modules"',
   'if [ -r /proc/modules ]; then echo present; grep -E "^(sctp|sctp_diag|nf_conntrack_sctp|xt_sctp|libcrc32c) " /proc/modules; else echo absent; fi',
   'echo "== sys-module-sctp"',
-  'if [ -d /sys/module/sctp ]; then echo present; for f in initstate refcnt; do if [ -r /sys/module/sctp/$f ]; then echo "$f $(cat /sys/module/sctp/$f)"; fi; done; else echo absent; fi',
+  'if [ -d /sys/module/sctp ]; then echo present; for f in initstate refcnt; do if [ -r /sys/module/sctp/$f ]; then ' +
+    'echo "$f $(cat /sys/module/sctp/$f)"; fi; done; else echo absent; fi',
   'echo "== proc-net-sctp"',
   'if [ -d /proc/net/sctp ]; then echo present; else echo absent; fi',
   'echo "== config"',
-  'if [ -r /proc/config.gz ]; then echo "source /proc/config.gz"; { zcat /proc/config.gz 2>/dev/null || gzip -dc /proc/config.gz; } | grep -E "^(# )?CONFIG_(IP_SCTP|MODULES)[ =]";',
+  'if [ -r /proc/config.gz ]; then echo "source /proc/config.gz"; { zcat /proc/config.gz 2>/dev/null || gzip -dc ' +
+    '/proc/config.gz; } | grep -E "^(# )?CONFIG_(IP_SCTP|MODULES)[ =]";',
   'elif [ -n "$r" ] && [ -r "/boot/config-$r" ]; then echo "source /boot/config-$r"; grep -E "^(# )?CONFIG_(IP_SCTP|MODULES)[ =]" "/boot/config-$r";',
   'else echo "source none"; fi',
   'echo "== lib-modules"',
   'd="/lib/modules/$r"',
   'if [ -n "$r" ] && [ -d "$d" ]; then echo present;',
-  '  if [ -r "$d/modules.builtin" ]; then if grep -qE "(^|/)net/sctp/sctp\\.ko" "$d/modules.builtin"; then echo "builtin-lists-sctp yes"; else echo "builtin-lists-sctp no"; fi; fi;',
+  '  if [ -r "$d/modules.builtin" ]; then if grep -qE "(^|/)net/sctp/sctp\\.ko" "$d/modules.builtin"; then echo ' +
+    '"builtin-lists-sctp yes"; else echo "builtin-lists-sctp no"; fi; fi;',
   '  for f in "$d"/kernel/net/sctp/sctp.ko*; do if [ -e "$f" ]; then echo "file $f"; fi; done;',
   'else echo absent; fi',
   'echo "== end"',
@@ -171,9 +174,12 @@ export function classifySctpModule(output: string, code?: number | null): SctpMo
   // 4. Loadable and not loaded: needs /proc/modules readable (the authoritative list).
   if (f.procModules === 'present') {
     if (f.sysModule === 'absent' && f.procNetSctp !== 'present') {
-      const avail = f.configIpSctp === 'm' ? configEvidence(f)
-        : f.sctpKoFiles.length > 0 ? `${f.sctpKoFiles[0]} exists`
-        : `kernel config unknown and no sctp.ko found, so SCTP may be unavailable`;
+      const avail =
+        f.configIpSctp === 'm'
+          ? configEvidence(f)
+          : f.sctpKoFiles.length > 0
+            ? `${f.sctpKoFiles[0]} exists`
+            : `kernel config unknown and no sctp.ko found, so SCTP may be unavailable`;
       return done('not-loaded', `/proc/modules has no sctp line and /sys/module/sctp is absent; ${avail}`);
     }
     return done('unknown', `/proc/modules has no sctp line but /sys/module/sctp is ${f.sysModule} and /proc/net/sctp is ${f.procNetSctp}`);
@@ -213,19 +219,30 @@ export interface SctpModuleViolation {
  * Compares two probes of the same node. A violation when sctp.ko went from not-loaded to loaded;
  * also when it was not-loaded before and the second probe cannot tell (that is not a pass).
  */
-export function compareSctpModule(before: SctpModuleClassification & { node?: string }, after: SctpModuleClassification & { node?: string }): SctpModuleViolation | undefined {
+export function compareSctpModule(
+  before: SctpModuleClassification & { node?: string },
+  after: SctpModuleClassification & { node?: string },
+): SctpModuleViolation | undefined {
   const node = after.node ?? before.node ?? '?';
   if (before.state !== 'not-loaded') return undefined;
   if (after.state === 'loaded') {
     return {
-      kind: 'loaded-during-test', node, before, after,
+      kind: 'loaded-during-test',
+      node,
+      before,
+      after,
       message: `sctp.ko was loaded on node ${node} during the test: before: not-loaded (${before.evidence}); after: loaded (${after.evidence})`,
     };
   }
   if (after.state === 'unknown') {
     return {
-      kind: 'cannot-tell-after', node, before, after,
-      message: `cannot tell whether sctp.ko was loaded on node ${node} during the test: before: not-loaded (${before.evidence}); after: unknown (${after.evidence})`,
+      kind: 'cannot-tell-after',
+      node,
+      before,
+      after,
+      message:
+        `cannot tell whether sctp.ko was loaded on node ${node} during the test: before: not-loaded (${before.evidence}); ` +
+        `after: unknown (${after.evidence})`,
     };
   }
   return undefined;

@@ -12,7 +12,10 @@ describe('ss SCTP sockets', () => {
   it('parses sockets, ports and owning processes', () => {
     const r = parseSsSctp(out);
     expect(r.rc).to.equal(0);
-    expect(r.sockets.map((s) => [s.port, s.processes[0]?.name])).to.deep.equal([[5060, 'agnhost-sctp'], [30080, 'kube-proxy']]);
+    expect(r.sockets.map((s) => [s.port, s.processes[0]?.name])).to.deep.equal([
+      [5060, 'agnhost-sctp'],
+      [30080, 'kube-proxy'],
+    ]);
   });
   it('flags component-held sockets and sockets on the reserved ports, not a pod server elsewhere', () => {
     const r = parseSsSctp(out);

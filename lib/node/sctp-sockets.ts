@@ -21,7 +21,10 @@ export function parseSsSctp(out: string): { sockets: SctpSocket[]; rc?: number; 
   const sockets: SctpSocket[] = [];
   for (const line of lines) {
     if (/^State\s/.test(line)) continue;
-    const t = line.trim().replace(/^`-\s*/, '').split(/\s+/);
+    const t = line
+      .trim()
+      .replace(/^`-\s*/, '')
+      .split(/\s+/);
     if (t.length < 5) continue;
     const [state, , , local, peer] = t;
     const port = Number(/:(\d+)$/.exec(local ?? '')?.[1] ?? NaN);

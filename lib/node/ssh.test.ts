@@ -46,7 +46,10 @@ describe('ssh host keys (pure)', () => {
     expect(c.ok).to.equal(false);
     if (c.ok) return;
     expect(c.kind).to.equal('unknown-host');
-    expect(c.message).to.include('node node7 (10.199.0.77) is not known').and.include(fingerprintOf(hostKey)).and.include('ssh-keyscan -t ed25519 10.199.0.77 >> fixtures/ssh/known_hosts');
+    expect(c.message)
+      .to.include('node node7 (10.199.0.77) is not known')
+      .and.include(fingerprintOf(hostKey))
+      .and.include('ssh-keyscan -t ed25519 10.199.0.77 >> fixtures/ssh/known_hosts');
   });
 
   it('mismatch: refused, with both fingerprints', () => {
@@ -54,7 +57,9 @@ describe('ssh host keys (pure)', () => {
     expect(c.ok).to.equal(false);
     if (c.ok) return;
     expect(c.kind).to.equal('mismatch');
-    expect(c.message).to.include(`offered ssh-ed25519 ${fingerprintOf(otherKey)}`).and.include(fingerprintOf(hostKey));
+    expect(c.message)
+      .to.include(`offered ssh-ed25519 ${fingerprintOf(otherKey)}`)
+      .and.include(fingerprintOf(hostKey));
   });
 
   it('@revoked key: refused even if no other entry exists', () => {
@@ -70,8 +75,9 @@ describe('ssh host keys (pure)', () => {
 
 describe('ssh options from the environment', () => {
   it('upstream defaults: KUBE_SSH_USER, else $USER, else root; key ~/.ssh/id_rsa; missing key is one sentence', () => {
-    expect(() => resolveSsh({ node: 'n', host: 'h', env: { HOME: '/nonexistent-home', USER: 'alice' } }))
-      .to.throw('SSH private key /nonexistent-home/.ssh/id_rsa (from the default ~/.ssh/id_rsa) cannot be read (no such file); set KUBE_SSH_KEY_PATH or pass keyPath');
+    expect(() => resolveSsh({ node: 'n', host: 'h', env: { HOME: '/nonexistent-home', USER: 'alice' } })).to.throw(
+      'SSH private key /nonexistent-home/.ssh/id_rsa (from the default ~/.ssh/id_rsa) cannot be read (no such file); set KUBE_SSH_KEY_PATH or pass keyPath',
+    );
   });
   it('a public key given as the private key is refused clearly', () => {
     expect(() => resolveSsh({ node: 'n', host: 'h', privateKey: fx('host_ed25519.pub'), env: {} })).to.throw(/holds no private key/);

@@ -5,11 +5,13 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
+import type { ClientChannel, ConnectConfig, ParsedKey, Client as SshClient } from 'ssh2';
 import ssh2 from 'ssh2';
-import type { Client as SshClient, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
+
 const { Client, utils } = ssh2; // ssh2 is CommonJS
-import { DEFAULT_NODE_EXEC_TIMEOUT_MS, NodeExecError, NodeExecTimeout, shortCommand, type ExecResult, type NodeExec, type RunOptions } from './exec.ts';
+
 import { formatDuration } from '../framework/duration.ts';
+import { DEFAULT_NODE_EXEC_TIMEOUT_MS, type ExecResult, type NodeExec, NodeExecError, NodeExecTimeout, type RunOptions, shortCommand } from './exec.ts';
 
 export const DEFAULT_SSH_CONNECT_TIMEOUT_MS = 15_000;
 
@@ -59,7 +61,13 @@ export function knownHostsName(host: string, port: number): string {
 }
 
 function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return re.test(s);
 }
 
@@ -92,9 +100,7 @@ export function keyTypeOf(keyBlob: Buffer): string {
   return keyBlob.subarray(4, 4 + n).toString('latin1');
 }
 
-export type HostKeyCheck =
-  | { ok: true; how: string }
-  | { ok: false; kind: 'unknown-host' | 'mismatch' | 'revoked'; message: string };
+export type HostKeyCheck = { ok: true; how: string } | { ok: false; kind: 'unknown-host' | 'mismatch' | 'revoked'; message: string };
 
 export interface HostKeyPolicy {
   knownHostsPath?: string;
@@ -110,13 +116,24 @@ export function checkHostKey(keyBlob: Buffer, host: string, port: number, label:
   if (policy.fingerprint) {
     const want = policy.fingerprint.startsWith('SHA256:') ? policy.fingerprint : `SHA256:${policy.fingerprint}`;
     if (want.replace(/=+$/, '') === offered) return { ok: true, how: `pinned ${offered}` };
-    return { ok: false, kind: 'mismatch', message: `SSH host key mismatch for ${label} (${name}): it offered ${type} ${offered} but the pinned fingerprint is ${want}; refusing to connect (if the host was legitimately re-keyed, update the pin)` };
+    return {
+      ok: false,
+      kind: 'mismatch',
+      message:
+        `SSH host key mismatch for ${label} (${name}): it offered ${type} ${offered} but the pinned fingerprint is ${want}; ` +
+        `refusing to connect (if the host was legitimately re-keyed, update the pin)`,
+    };
   }
   const file = policy.knownHostsPath ?? '(known_hosts)';
   const entries = parseKnownHosts(policy.knownHostsText ?? '').filter((e) => hostFieldMatches(e.hosts, name));
   const blob64 = keyBlob.toString('base64');
   const revoked = entries.find((e) => e.marker === '@revoked' && e.keyBase64 === blob64);
-  if (revoked) return { ok: false, kind: 'revoked', message: `SSH host key for ${label} (${name}) is marked @revoked in ${file}:${revoked.line} (${type} ${offered}); refusing to connect` };
+  if (revoked)
+    return {
+      ok: false,
+      kind: 'revoked',
+      message: `SSH host key for ${label} (${name}) is marked @revoked in ${file}:${revoked.line} (${type} ${offered}); refusing to connect`,
+    };
   const plain = entries.filter((e) => !e.marker);
   if (plain.some((e) => e.keyType === type && e.keyBase64 === blob64)) {
     const e = plain.find((x) => x.keyType === type && x.keyBase64 === blob64)!;
@@ -124,20 +141,45 @@ export function checkHostKey(keyBlob: Buffer, host: string, port: number, label:
   }
   if (plain.length === 0) {
     const scan = `ssh-keyscan ${port === 22 ? '' : `-p ${port} `}-t ${type.replace(/^ssh-/, '')} ${host} >> ${file}`;
-    return { ok: false, kind: 'unknown-host', message: `SSH host key for ${label} (${name}) is not known: no entry in ${file}; it offered ${type} ${offered}. If that fingerprint is right (check it on the host: ssh-keygen -lf /etc/ssh/ssh_host_${type.replace(/^ssh-/, '')}_key.pub), add it with \`${scan}\` or pin it with SCTP_E2E_SSH_HOST_KEY=${offered}` };
+    return {
+      ok: false,
+      kind: 'unknown-host',
+      message:
+        `SSH host key for ${label} (${name}) is not known: no entry in ${file}; it offered ${type} ${offered}. If that ` +
+        `fingerprint is right (check it on the host: ssh-keygen -lf /etc/ssh/ssh_host_${type.replace(/^ssh-/, '')}_key.pub), ` +
+        `add it with \`${scan}\` or pin it with SCTP_E2E_SSH_HOST_KEY=${offered}`,
+    };
   }
-  const known = plain.map((e) => {
-    let fp = '?';
-    try { fp = fingerprintOf(Buffer.from(e.keyBase64, 'base64')); } catch { /* keep ? */ }
-    return `${e.keyType} ${fp} (${file}:${e.line})`;
-  }).join(', ');
-  return { ok: false, kind: 'mismatch', message: `SSH host key mismatch for ${label} (${name}): it offered ${type} ${offered} but ${file} has ${known}; refusing to connect (possible man-in-the-middle, or the host was re-keyed: remove the old entry with ssh-keygen -R '${name}' -f ${file})` };
+  const known = plain
+    .map((e) => {
+      let fp = '?';
+      try {
+        fp = fingerprintOf(Buffer.from(e.keyBase64, 'base64'));
+      } catch {
+        /* keep ? */
+      }
+      return `${e.keyType} ${fp} (${file}:${e.line})`;
+    })
+    .join(', ');
+  return {
+    ok: false,
+    kind: 'mismatch',
+    message:
+      `SSH host key mismatch for ${label} (${name}): it offered ${type} ${offered} but ${file} has ${known}; refusing ` +
+      `to connect (possible man-in-the-middle, or the host was re-keyed: remove the old entry with ssh-keygen -R '${name}' -f ${file})`,
+  };
 }
 
 /** Host key algorithms to ask for, preferring the types known_hosts holds for this host. */
 function hostKeyAlgorithms(text: string | undefined, name: string): string[] | undefined {
   if (!text) return undefined;
-  const types = [...new Set(parseKnownHosts(text).filter((e) => !e.marker && hostFieldMatches(e.hosts, name)).map((e) => e.keyType))];
+  const types = [
+    ...new Set(
+      parseKnownHosts(text)
+        .filter((e) => !e.marker && hostFieldMatches(e.hosts, name))
+        .map((e) => e.keyType),
+    ),
+  ];
   if (types.length === 0) return undefined;
   const algs: string[] = [];
   for (const t of types) {
@@ -180,7 +222,9 @@ export function resolveSsh(o: SshOptions): ResolvedSsh {
       raw = readFileSync(keyPath!);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new Error(`SSH private key ${keyPath} (from ${keySource}) cannot be read (${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message}); set KUBE_SSH_KEY_PATH or pass keyPath`);
+      throw new Error(
+        `SSH private key ${keyPath} (from ${keySource}) cannot be read (${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)}); set KUBE_SSH_KEY_PATH or pass keyPath`,
+      );
     }
   }
   const parsed = utils.parseKey(raw, o.passphrase);
@@ -205,7 +249,16 @@ export function resolveSsh(o: SshOptions): ResolvedSsh {
     }
   }
   const b = o.bastion ?? env.KUBE_SSH_BASTION;
-  return { user, keyPath, key: raw, passphrase: o.passphrase, knownHostsPath, knownHostsText, fingerprint, bastion: b ? parseHostPort(b, 'KUBE_SSH_BASTION') : undefined };
+  return {
+    user,
+    keyPath,
+    key: raw,
+    passphrase: o.passphrase,
+    knownHostsPath,
+    knownHostsText,
+    fingerprint,
+    bastion: b ? parseHostPort(b, 'KUBE_SSH_BASTION') : undefined,
+  };
 }
 
 // ------------------------------------------------------------------ the transport
@@ -241,10 +294,17 @@ export function sshExec(o: SshOptions): NodeExec {
         if (settled) return;
         settled = true;
         c.end();
-        reject(fail(`ssh connect to ${label} ${endpoint(r.user, host, hostPort)} timed out after ${formatDuration(deadlineMs)} (no SSH handshake and login in time)`));
+        reject(
+          fail(
+            `ssh connect to ${label} ${endpoint(r.user, host, hostPort)} timed out after ${formatDuration(deadlineMs)} (no SSH handshake and login in time)`,
+          ),
+        );
       }, deadlineMs);
       c.on('ready', () => {
-        if (settled) { c.end(); return; }
+        if (settled) {
+          c.end();
+          return;
+        }
         settled = true;
         clearTimeout(timer);
         resolve(c);
@@ -255,7 +315,15 @@ export function sshExec(o: SshOptions): NodeExec {
         clearTimeout(timer);
         c.end();
         if (rejection) reject(fail(rejection, undefined, err));
-        else if (err.level === 'client-authentication') reject(fail(`ssh login to ${label} ${endpoint(r.user, host, hostPort)} was refused for key ${r.keyPath ?? '(inline)'} (all authentication methods failed; is the public key in ~${r.user}/.ssh/authorized_keys?)`, undefined, err));
+        else if (err.level === 'client-authentication')
+          reject(
+            fail(
+              `ssh login to ${label} ${endpoint(r.user, host, hostPort)} was refused for key ${r.keyPath ?? '(inline)'} (all ` +
+                `authentication methods failed; is the public key in ~${r.user}/.ssh/authorized_keys?)`,
+              undefined,
+              err,
+            ),
+          );
         else reject(fail(`ssh connection to ${label} ${endpoint(r.user, host, hostPort)} failed: ${err.message}`, undefined, err));
       });
       const name = knownHostsName(host, hostPort);
@@ -272,7 +340,11 @@ export function sshExec(o: SshOptions): NodeExec {
         keepaliveCountMax: 3,
         algorithms: algs ? { serverHostKey: algs as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } : undefined,
         hostVerifier: (key: Buffer) => {
-          const check = checkHostKey(key, host, hostPort, label, { knownHostsPath: r.knownHostsPath, knownHostsText: r.knownHostsText, fingerprint: r.fingerprint });
+          const check = checkHostKey(key, host, hostPort, label, {
+            knownHostsPath: r.knownHostsPath,
+            knownHostsText: r.knownHostsText,
+            fingerprint: r.fingerprint,
+          });
           if (!check.ok) rejection = check.message;
           return check.ok;
         },
@@ -287,7 +359,10 @@ export function sshExec(o: SshOptions): NodeExec {
     try {
       const left = Math.max(1, deadlineMs - (Date.now() - started));
       const stream = await new Promise<ClientChannel>((resolve, reject) => {
-        const t = setTimeout(() => reject(fail(`ssh bastion ${r.bastion!.host}:${r.bastion!.port} did not open a forward to ${o.host}:${port} within ${formatDuration(left)}`)), left);
+        const t = setTimeout(
+          () => reject(fail(`ssh bastion ${r.bastion!.host}:${r.bastion!.port} did not open a forward to ${o.host}:${port} within ${formatDuration(left)}`)),
+          left,
+        );
         b.forwardOut('127.0.0.1', 0, o.host, port, (err, ch) => {
           clearTimeout(t);
           if (err) reject(fail(`ssh bastion ${r.bastion!.host}:${r.bastion!.port} refused to forward to ${o.host}:${port}: ${err.message}`, undefined, err));
@@ -305,11 +380,18 @@ export function sshExec(o: SshOptions): NodeExec {
   function getConn(deadlineMs: number): Promise<Conn> {
     if (!conn) {
       conn = connect(deadlineMs);
-      conn.then((c) => {
-        const drop = () => { conn = undefined; };
-        c.client.once('close', drop);
-        c.client.once('end', drop);
-      }, () => { conn = undefined; });
+      conn.then(
+        (c) => {
+          const drop = () => {
+            conn = undefined;
+          };
+          c.client.once('close', drop);
+          c.client.once('end', drop);
+        },
+        () => {
+          conn = undefined;
+        },
+      );
     }
     return conn;
   }
@@ -339,11 +421,23 @@ export function sshExec(o: SshOptions): NodeExec {
           clearTimeout(timer);
           ro.signal?.removeEventListener('abort', onAbort);
           if (err) {
-            try { channel?.signal('KILL'); } catch { /* ignore */ }
+            try {
+              channel?.signal('KILL');
+            } catch {
+              /* ignore */
+            }
             channel?.close();
             reject(err);
           } else {
-            resolve({ command, node: o.node, transport: 'ssh', code, stdout, stderr: stderr + (signal ? `[killed by SIG${signal}]\n` : ''), durationMs: Date.now() - started });
+            resolve({
+              command,
+              node: o.node,
+              transport: 'ssh',
+              code,
+              stdout,
+              stderr: stderr + (signal ? `[killed by SIG${signal}]\n` : ''),
+              durationMs: Date.now() - started,
+            });
           }
         };
         // The session shell is a session/process-group leader (sshd setsid()s it); it records its
@@ -359,18 +453,36 @@ export function sshExec(o: SshOptions): NodeExec {
               ch.resume();
               ch.stderr.resume();
             });
-          } catch { /* connection gone: nothing to kill through it */ }
+          } catch {
+            /* connection gone: nothing to kill through it */
+          }
         };
-        const timer = setTimeout(() => { finish(new NodeExecTimeout(command, o.node, description, timeoutMs, { stdout, stderr })); killRemote(); }, left);
-        const onAbort = () => { finish(fail(`nodeExec aborted: ${shortCommand(command)} on ${o.node} (${description})`, command)); killRemote(); };
+        const timer = setTimeout(() => {
+          finish(new NodeExecTimeout(command, o.node, description, timeoutMs, { stdout, stderr }));
+          killRemote();
+        }, left);
+        const onAbort = () => {
+          finish(fail(`nodeExec aborted: ${shortCommand(command)} on ${o.node} (${description})`, command));
+          killRemote();
+        };
         ro.signal?.addEventListener('abort', onAbort, { once: true });
         c.client.exec(wrapped, (err, ch) => {
           if (err) return finish(fail(`ssh exec on ${o.node} failed to open a channel (${description}): ${err.message}`, command, err));
-          if (done) { ch.close(); return; }
+          if (done) {
+            ch.close();
+            return;
+          }
           channel = ch;
-          ch.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
-          ch.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
-          ch.on('exit', (c2: number | null, sig?: string) => { code = typeof c2 === 'number' ? c2 : null; signal = sig ?? undefined; });
+          ch.on('data', (d: Buffer) => {
+            stdout += d.toString('utf8');
+          });
+          ch.stderr.on('data', (d: Buffer) => {
+            stderr += d.toString('utf8');
+          });
+          ch.on('exit', (c2: number | null, sig?: string) => {
+            code = typeof c2 === 'number' ? c2 : null;
+            signal = sig ?? undefined;
+          });
           ch.on('close', () => finish());
         });
       });
@@ -384,12 +496,18 @@ export function sshExec(o: SshOptions): NodeExec {
         const c = await p;
         c.client.end();
         c.bastion?.end();
-      } catch { /* connect failed: nothing to close */ }
+      } catch {
+        /* connect failed: nothing to close */
+      }
     },
   };
 }
 
 /** True when the file exists (for select.ts). */
 export function fileExists(p: string): boolean {
-  try { return statSync(p).isFile(); } catch { return false; }
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }

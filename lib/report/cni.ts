@@ -57,7 +57,8 @@ export function guessCni(ev: CniEvidence): CniGuess {
     why.push(`conflist ${c.path}: ${plugins}`);
   }
   const uniq = [...new Set(found)];
-  const looked = `looked at ${ev.daemonSets.length} DaemonSet(s), ${ev.nodeAnnotationKeys.length} node annotation key(s), ${ev.conflists.length} local conflist(s)`;
+  const looked =
+    `looked at ${ev.daemonSets.length} DaemonSet(s), ${ev.nodeAnnotationKeys.length} node annotation key(s), ${ev.conflists.length} ` + `local conflist(s)`;
   const errors = ev.errors.length ? `; could not read: ${ev.errors.join('; ')}` : '';
   if (!uniq.length) return { name: 'unknown', evidence: `no known CNI found (${looked})${errors}` };
   return { name: uniq.join(', '), evidence: `${why.join('; ')} (${looked})${errors}` };
@@ -69,12 +70,16 @@ export function readLocalConflists(stateDir: string, nodes: string[]): CniEviden
   for (const node of nodes) {
     const dir = join(stateDir, node, 'cni', 'net.d');
     if (!existsSync(dir)) continue;
-    for (const f of readdirSync(dir).filter((x) => /\.conf(list)?$/.test(x)).sort()) {
+    for (const f of readdirSync(dir)
+      .filter((x) => /\.conf(list)?$/.test(x))
+      .sort()) {
       try {
         const doc = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { type?: string; plugins?: Array<{ type?: string }> };
         const plugins = (doc.plugins ?? [doc]).map((p) => p.type).filter((t): t is string => !!t);
         out.push({ path: join(dir, f), plugins });
-      } catch { /* not JSON: not a conflist we can read */ }
+      } catch {
+        /* not JSON: not a conflist we can read */
+      }
     }
   }
   return out;
@@ -84,15 +89,21 @@ export function readLocalConflists(stateDir: string, nodes: string[]): CniEviden
 export async function detectCni(c: Cluster, local?: { stateDir: string; nodes: string[] }): Promise<CniGuess> {
   const ev: CniEvidence = { daemonSets: [], nodeAnnotationKeys: [], conflists: [], errors: [] };
   await Promise.all([
-    api('list daemonsets', () => c.apps.listDaemonSetForAllNamespaces()).then((l) => {
-      ev.daemonSets = l.items.map((d) => ({
-        name: `${d.metadata?.namespace}/${d.metadata?.name}`,
-        images: (d.spec?.template.spec?.containers ?? []).map((x) => x.image ?? ''),
-      }));
-    }, (e) => ev.errors.push(errorMessage(e))),
-    api('list nodes', () => c.core.listNode()).then((l) => {
-      ev.nodeAnnotationKeys = [...new Set(l.items.flatMap((n) => Object.keys(n.metadata?.annotations ?? {})))];
-    }, (e) => ev.errors.push(errorMessage(e))),
+    api('list daemonsets', () => c.apps.listDaemonSetForAllNamespaces()).then(
+      (l) => {
+        ev.daemonSets = l.items.map((d) => ({
+          name: `${d.metadata?.namespace}/${d.metadata?.name}`,
+          images: (d.spec?.template.spec?.containers ?? []).map((x) => x.image ?? ''),
+        }));
+      },
+      (e) => ev.errors.push(errorMessage(e)),
+    ),
+    api('list nodes', () => c.core.listNode()).then(
+      (l) => {
+        ev.nodeAnnotationKeys = [...new Set(l.items.flatMap((n) => Object.keys(n.metadata?.annotations ?? {})))];
+      },
+      (e) => ev.errors.push(errorMessage(e)),
+    ),
   ]);
   if (local) {
     try {

@@ -2,12 +2,10 @@
 // file://. Every text from the run (titles, messages, evidence) goes through escapeHtml.
 
 import { formatDuration } from '../framework/duration.ts';
-import { VERDICTS, type ReportModel, type ReportTest, type RunStatus } from './model.ts';
+import { type ReportModel, type ReportTest, type RunStatus, VERDICTS } from './model.ts';
 
 export function escapeHtml(s: string): string {
-  return s
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 const e = escapeHtml;
@@ -44,8 +42,9 @@ details summary{cursor:pointer;color:#57606a}
 `;
 
 function table(head: string[], rows: string[][], rowClass: (i: number) => string = () => ''): string {
-  return `<table>\n<thead><tr>${head.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead>\n<tbody>\n${
-    rows.map((r, i) => `<tr${rowClass(i) ? ` class="${rowClass(i)}"` : ''}>${r.join('')}</tr>`).join('\n')}\n</tbody>\n</table>`;
+  return `<table>\n<thead><tr>${head.map((h) => `<th>${e(h)}</th>`).join('')}</tr></thead>\n<tbody>\n${rows
+    .map((r, i) => `<tr${rowClass(i) ? ` class="${rowClass(i)}"` : ''}>${r.join('')}</tr>`)
+    .join('\n')}\n</tbody>\n</table>`;
 }
 const td = (s: string, cls = '') => `<td${cls ? ` class="${cls}"` : ''}>${e(s)}</td>`;
 const tdHtml = (html: string) => `<td>${html}</td>`;
@@ -55,13 +54,19 @@ const evidence = (summary: string, text: string) => `${e(summary)}<details><summ
 export function bannerSentence(m: ReportModel): string {
   const c = m.counts;
   switch (m.run.status) {
-    case 'passed': return `${c.passed} of ${c.total} results passed${c.skipped + c.pending ? `, ${c.skipped + c.pending} skipped or pending (reasons below)` : ''}.`;
-    case 'failed': return `${c.failed} of ${c.total} results failed (see Failures below).`;
+    case 'passed':
+      return `${c.passed} of ${c.total} results passed${c.skipped + c.pending ? `, ${c.skipped + c.pending} skipped or pending (reasons below)` : ''}.`;
+    case 'failed':
+      return `${c.failed} of ${c.total} results failed (see Failures below).`;
     case 'nothing-verified': {
       const tests = m.tests.filter((t) => t.kind === 'test').length;
-      return `Nothing was verified: ${tests ? `every one of the ${tests} selected tests skipped` : 'no test ran (the selection matched no test)'}. This run is not green.`;
+      return (
+        `Nothing was verified: ${tests ? `every one of the ${tests} selected tests skipped` : 'no test ran (the selection matched no test)'}. ` +
+        `This run is not green.`
+      );
     }
-    default: return m.run.sentence ?? m.run.exitMeaning;
+    default:
+      return m.run.sentence ?? m.run.exitMeaning;
   }
 }
 
@@ -75,26 +80,41 @@ function banner(m: ReportModel): string {
 }
 
 function counts(m: ReportModel): string {
-  return `<p class="counts" id="counts">${VERDICTS.map((v) => `<span class="v-${v}">${m.counts[v]} ${v}</span>`).join('')}<span>${m.counts.total} results</span></p>`;
+  return (
+    `<p class="counts" id="counts">${VERDICTS.map((v) => `<span class="v-${v}">${m.counts[v]} ${v}</span>`).join('')}<span>${m.counts.total} ` +
+    `results</span></p>`
+  );
 }
 
 function runSection(m: ReportModel): string {
   const kv: Array<[string, string]> = [
-    ['command', m.run.command], ['run', m.run.id], ['started', m.run.startedAt],
-    ['wall time', formatDuration(m.run.wallMs)], ['exit code', `${m.run.exitCode} — ${m.run.exitMeaning}`],
+    ['command', m.run.command],
+    ['run', m.run.id],
+    ['started', m.run.startedAt],
+    ['wall time', formatDuration(m.run.wallMs)],
+    ['exit code', `${m.run.exitCode} — ${m.run.exitMeaning}`],
   ];
   return `<h2>Run</h2>\n<dl class="kv">${kv.map(([k, v]) => `<dt>${e(k)}</dt><dd>${k === 'command' ? `<code>${e(v)}</code>` : e(v)}</dd>`).join('')}</dl>`;
 }
 
 function clusterSection(m: ReportModel): string {
   const c = m.cluster;
-  const kv = `<dl class="kv"><dt>API server</dt><dd>${e(c.server)}</dd><dt>Kubernetes</dt><dd>${e(c.version)}</dd>`
-    + `<dt>CNI</dt><dd>${evidence(c.cni.name, c.cni.evidence)}</dd><dt>node access</dt><dd>${e(`${c.nodeAccess.mode}: ${c.nodeAccess.reason}`)}</dd></dl>`;
+  const kv =
+    `<dl class="kv"><dt>API server</dt><dd>${e(c.server)}</dd><dt>Kubernetes</dt><dd>${e(c.version)}</dd>` +
+    `<dt>CNI</dt><dd>${evidence(c.cni.name, c.cni.evidence)}</dd><dt>node access</dt><dd>${e(`${c.nodeAccess.mode}: ${c.nodeAccess.reason}`)}</dd></dl>`;
   const nodes = c.nodes.length
-    ? table(['node', 'role', 'ready', 'schedulable', 'kernel', 'kernel SCTP', 'proxy mode'], c.nodes.map((n) => [
-      td(n.node), td(n.controlPlane ? 'control plane' : 'worker'), td(n.ready ? 'yes' : 'NO'), td(n.schedulable ? 'yes' : 'no'), td(n.kernel),
-      tdHtml(evidence(n.kernelSctp, n.kernelSctpEvidence)), tdHtml(evidence(n.proxyMode, n.proxyModeEvidence)),
-    ]))
+    ? table(
+        ['node', 'role', 'ready', 'schedulable', 'kernel', 'kernel SCTP', 'proxy mode'],
+        c.nodes.map((n) => [
+          td(n.node),
+          td(n.controlPlane ? 'control plane' : 'worker'),
+          td(n.ready ? 'yes' : 'NO'),
+          td(n.schedulable ? 'yes' : 'no'),
+          td(n.kernel),
+          tdHtml(evidence(n.kernelSctp, n.kernelSctpEvidence)),
+          tdHtml(evidence(n.proxyMode, n.proxyModeEvidence)),
+        ]),
+      )
     : `<p>Nodes: unknown (${e(m.capabilities.missing ?? 'no capability report')}).</p>`;
   return `<h2>Cluster</h2>\n${kv}\n${nodes}`;
 }
@@ -102,14 +122,18 @@ function clusterSection(m: ReportModel): string {
 function capabilitiesSection(m: ReportModel): string {
   const cap = m.capabilities;
   if (!cap.rows.length) return `<h2>Capabilities</h2>\n<p class="warning">No capability table: ${e(cap.missing ?? 'no capability report')}.</p>`;
-  return `<h2>Capabilities</h2>\n${cap.probedInMs !== undefined ? `<p>Probed in ${e(formatDuration(cap.probedInMs))} before the first test.</p>\n` : ''}${
-    table(['capability', 'status', 'required', 'detail'], cap.rows.map((r) => [
-      td(r.capability), td(r.status), td(r.required ? (r.status === 'no' ? 'REQUIRED, missing' : 'required') : ''), td(r.detail),
-    ]), (i) => (cap.rows[i]!.required && cap.rows[i]!.status === 'no' ? 'failed' : ''))}`;
+  return `<h2>Capabilities</h2>\n${cap.probedInMs !== undefined ? `<p>Probed in ${e(formatDuration(cap.probedInMs))} before the first test.</p>\n` : ''}${table(
+    ['capability', 'status', 'required', 'detail'],
+    cap.rows.map((r) => [td(r.capability), td(r.status), td(r.required ? (r.status === 'no' ? 'REQUIRED, missing' : 'required') : ''), td(r.detail)]),
+    (i) => (cap.rows[i]!.required && cap.rows[i]!.status === 'no' ? 'failed' : ''),
+  )}`;
 }
 
 function tagSection(m: ReportModel): string {
-  return `<h2>By tag</h2>\n${table(['tag', ...VERDICTS], m.tags.map((t) => [td(t.tag), ...VERDICTS.map((v) => td(String(t[v]), 'n'))]))}`;
+  return `<h2>By tag</h2>\n${table(
+    ['tag', ...VERDICTS],
+    m.tags.map((t) => [td(t.tag), ...VERDICTS.map((v) => td(String(t[v]), 'n'))]),
+  )}`;
 }
 
 const tags = (t: ReportTest) => t.tags.map((x) => `<span class="tag">${e(x)}</span>`).join('');
@@ -117,28 +141,45 @@ const tags = (t: ReportTest) => t.tags.map((x) => `<span class="tag">${e(x)}</sp
 function failuresSection(m: ReportModel): string {
   const failed = m.tests.filter((t) => t.verdict === 'failed');
   if (!failed.length) return '';
-  return `<h2 id="failures">Failures (${failed.length})</h2>\n${failed.map((t) =>
-    `<section class="failure"><h3 class="v-failed">✗ ${e(t.fullTitle)}</h3><pre>${e(t.message ?? '')}</pre></section>`).join('\n')}`;
+  return `<h2 id="failures">Failures (${failed.length})</h2>\n${failed
+    .map((t) => `<section class="failure"><h3 class="v-failed">✗ ${e(t.fullTitle)}</h3><pre>${e(t.message ?? '')}</pre></section>`)
+    .join('\n')}`;
 }
 
 function testsSection(m: ReportModel): string {
   const detail = (t: ReportTest) => (t.verdict === 'failed' ? `<pre>${e(t.message ?? '')}</pre>` : t.reason ? `<pre>${e(t.reason)}</pre>` : '');
-  return `<h2 id="tests">Tests (${m.tests.length})</h2>\n${table(['verdict', 'test', 'tags', 'duration', 'message / skip reason'], m.tests.map((t) => [
-    td(t.verdict, `v-${t.verdict}`), tdHtml(`${e(t.fullTitle)}${t.kind === 'phase-check' ? ' <em>(run-level check)</em>' : ''}`), tdHtml(tags(t)),
-    td(formatDuration(t.durationMs), 'n'), tdHtml(detail(t)),
-  ]), (i) => m.tests[i]!.verdict)}`;
+  return `<h2 id="tests">Tests (${m.tests.length})</h2>\n${table(
+    ['verdict', 'test', 'tags', 'duration', 'message / skip reason'],
+    m.tests.map((t) => [
+      td(t.verdict, `v-${t.verdict}`),
+      tdHtml(`${e(t.fullTitle)}${t.kind === 'phase-check' ? ' <em>(run-level check)</em>' : ''}`),
+      tdHtml(tags(t)),
+      td(formatDuration(t.durationMs), 'n'),
+      tdHtml(detail(t)),
+    ]),
+    (i) => m.tests[i]!.verdict,
+  )}`;
 }
 
 function notesSection(m: ReportModel): string {
   if (!m.notes.length) return `<h2>Run notes</h2>\n<p>None.</p>`;
   const byTopic = new Map<string, ReportModel['notes']>();
   for (const n of m.notes) byTopic.set(n.topic, [...(byTopic.get(n.topic) ?? []), n]);
-  return `<h2>Run notes</h2>\n${[...byTopic].map(([topic, ns]) => `<h3>${e(topic)}</h3>\n<ul>${ns.map((n) =>
-    `<li${n.level === 'warning' ? ' class="warning"' : ''}>${n.level === 'warning' ? '! warning: ' : ''}${e(n.text)}</li>`).join('')}</ul>`).join('\n')}`;
+  return `<h2>Run notes</h2>\n${[...byTopic]
+    .map(
+      ([topic, ns]) =>
+        `<h3>${e(topic)}</h3>\n<ul>${ns
+          .map((n) => `<li${n.level === 'warning' ? ' class="warning"' : ''}>${n.level === 'warning' ? '! warning: ' : ''}${e(n.text)}</li>`)
+          .join('')}</ul>`,
+    )
+    .join('\n')}`;
 }
 
 export function reportTitle(m: ReportModel): string {
-  return `SCTP conformance ${HEADLINE[m.run.status]}: ${m.counts.passed} passed, ${m.counts.failed} failed, ${m.counts.skipped} skipped, ${m.counts.pending} pending — Kubernetes ${m.cluster.version}`;
+  return (
+    `SCTP conformance ${HEADLINE[m.run.status]}: ${m.counts.passed} passed, ${m.counts.failed} failed, ${m.counts.skipped} ` +
+    `skipped, ${m.counts.pending} pending — Kubernetes ${m.cluster.version}`
+  );
 }
 
 export function renderReportHtml(m: ReportModel): string {

@@ -6,8 +6,8 @@
 import type { CapabilityReport, CapabilityRow, NodeCapabilities } from '../capabilities.ts';
 import { ExitCode, exitCodeMeaning } from '../framework/errors.ts';
 import type { Result, Verdict } from '../framework/reporter.ts';
-import type { RunResult } from '../framework/runner.ts';
 import type { RunNote } from '../framework/run-notes.ts';
+import type { RunResult } from '../framework/runner.ts';
 import { tagsOf } from '../framework/tags.ts';
 
 export const REPORT_SCHEMA = 'sctp-e2e/report/v1';
@@ -118,8 +118,14 @@ export function buildReport(i: ReportInput): ReportModel {
   const tests: ReportTest[] = i.results.map((r) => {
     const verdict = verdictOfResult(r);
     return {
-      fullTitle: r.fullTitle, title: r.title, suite: r.suite, ...(r.file ? { file: r.file } : {}),
-      verdict, durationMs: r.durationMs, tags: tagsOf(r.fullTitle), kind: r.kind ?? 'test',
+      fullTitle: r.fullTitle,
+      title: r.title,
+      suite: r.suite,
+      ...(r.file ? { file: r.file } : {}),
+      verdict,
+      durationMs: r.durationMs,
+      tags: tagsOf(r.fullTitle),
+      kind: r.kind ?? 'test',
       ...(verdict === 'failed' ? { message: r.message ?? '(no message)' } : {}),
       ...(verdict === 'skipped' ? { reason: r.reason ?? '(no reason given: a skip without a reason is a bug in the spec)' } : {}),
       ...(verdict === 'pending' ? { reason: r.reason ?? 'pending: declared without a body (not written yet)' } : {}),
@@ -145,9 +151,7 @@ export function buildReport(i: ReportInput): ReportModel {
       nodeAccess: caps?.nodeAccess ?? { mode: UNKNOWN, reason: i.capabilitiesMissing ?? 'no capability report' },
       nodes: caps?.nodes ?? [],
     },
-    capabilities: caps
-      ? { rows: caps.rows, probedInMs: caps.probedInMs }
-      : { rows: [], missing: i.capabilitiesMissing ?? 'no capability report' },
+    capabilities: caps ? { rows: caps.rows, probedInMs: caps.probedInMs } : { rows: [], missing: i.capabilitiesMissing ?? 'no capability report' },
     counts: { ...countVerdicts(tests), total: tests.length },
     tags: summarizeTags(tests),
     tests,
@@ -179,7 +183,7 @@ export function commandLine(argv: readonly string[], env: Record<string, string 
   const own = (env.npm_lifecycle_script ?? '').split(/\s+/).filter(Boolean);
   const at = own.findIndex((w) => script.endsWith(w));
   const ownArgs = at >= 0 ? own.slice(at + 1) : undefined;
-  if (npmScript && ownArgs && ownArgs.every((w, i) => args[i] === w)) {
+  if (npmScript && ownArgs?.every((w, i) => args[i] === w)) {
     const rest = args.slice(ownArgs.length);
     return `npm run ${npmScript}${rest.length ? ` -- ${rest.map(shellQuote).join(' ')}` : ''}`;
   }

@@ -25,8 +25,14 @@ describe('report card model (real run 20261204t215606)', () => {
 
   it('the run: exit code 1 with its meaning and sentence, status failed, start and wall time, command', () => {
     expect(m.run).to.deep.equal({
-      id: '20261204t215606', command: 'bin/sctp-e2e.ts run --tag SCTP', startedAt: '2026-12-04T21:56:06.000Z', wallMs: 84_000,
-      exitCode: 1, exitMeaning: 'tests failed', status: 'failed', sentence: '1 of 19 results failed (see Failed: above)',
+      id: '20261204t215606',
+      command: 'bin/sctp-e2e.ts run --tag SCTP',
+      startedAt: '2026-12-04T21:56:06.000Z',
+      wallMs: 84_000,
+      exitCode: 1,
+      exitMeaning: 'tests failed',
+      status: 'failed',
+      sentence: '1 of 19 results failed (see Failed: above)',
     });
   });
 
@@ -51,7 +57,10 @@ describe('report card model (real run 20261204t215606)', () => {
 
   it('a declared-pending test and an untagged one are counted as such', () => {
     const t = (x: Partial<Result>): Result => ({ title: 'x', fullTitle: 'x', suite: 's', outcome: 'passed', durationMs: 1, ...x });
-    const mm = buildReport({ ...realRunInput(), results: [t({ fullTitle: 'a [Feature:SCTPConnectivity]', outcome: 'skipped', pending: true }), t({ fullTitle: 'b' })] });
+    const mm = buildReport({
+      ...realRunInput(),
+      results: [t({ fullTitle: 'a [Feature:SCTPConnectivity]', outcome: 'skipped', pending: true }), t({ fullTitle: 'b' })],
+    });
     expect(mm.tests[0]).to.include({ verdict: 'pending', reason: 'pending: declared without a body (not written yet)' });
     expect(summarizeTags(mm.tests)).to.deep.equal([
       { tag: '(untagged)', passed: 1, failed: 0, skipped: 0, pending: 0 },
@@ -60,7 +69,12 @@ describe('report card model (real run 20261204t215606)', () => {
   });
 
   it('no capability report (the probe failed): says why instead of inventing nodes', () => {
-    const mm = buildReport({ ...realRunInput(), capabilities: undefined, capabilitiesMissing: 'capability probe failed: list nodes timed out after 20s', cluster: undefined });
+    const mm = buildReport({
+      ...realRunInput(),
+      capabilities: undefined,
+      capabilitiesMissing: 'capability probe failed: list nodes timed out after 20s',
+      cluster: undefined,
+    });
     expect(mm.capabilities).to.deep.equal({ rows: [], missing: 'capability probe failed: list nodes timed out after 20s' });
     expect(mm.cluster).to.include({ version: 'unknown', server: 'unknown' });
     expect(mm.cluster.cni.name).to.equal('unknown');
@@ -79,9 +93,15 @@ describe('report card HTML', () => {
   });
 
   it('a failure message with <script> and & appears escaped, never as markup; the page has no script at all', () => {
-    const html = renderReportHtml(realRunModel((i) => ({
-      ...i, results: [...i.results, { title: 'hostile', fullTitle: 'hostile <b>title</b> [Feature:SCTP]', suite: 's', outcome: 'failed', durationMs: 5, message: HOSTILE }],
-    })));
+    const html = renderReportHtml(
+      realRunModel((i) => ({
+        ...i,
+        results: [
+          ...i.results,
+          { title: 'hostile', fullTitle: 'hostile <b>title</b> [Feature:SCTP]', suite: 's', outcome: 'failed', durationMs: 5, message: HOSTILE },
+        ],
+      })),
+    );
     expect(html).to.contain('expected &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39; in rule -A KUBE-SVC');
     expect(html).to.contain('hostile &lt;b&gt;title&lt;/b&gt; [Feature:SCTP]');
     expect(html).not.to.match(/<script|<b>title/i);
@@ -106,9 +126,13 @@ describe('report card HTML', () => {
 
   it('a run that verified nothing says so in the banner, not green', () => {
     const sentence = 'every one of the 2 selected tests skipped, so nothing was verified (reasons under Skipped: above)';
-    const html = renderReportHtml(realRunModel((i) => ({
-      ...i, results: i.results.filter((r) => r.outcome === 'skipped'), verdict: { exitCode: ExitCode.nothingVerified, sentence },
-    })));
+    const html = renderReportHtml(
+      realRunModel((i) => ({
+        ...i,
+        results: i.results.filter((r) => r.outcome === 'skipped'),
+        verdict: { exitCode: ExitCode.nothingVerified, sentence },
+      })),
+    );
     expect(html).to.contain('<header class="banner status-nothing-verified" id="banner">\n<h1>SCTP conformance: NOTHING VERIFIED</h1>');
     expect(html).to.contain('<p>Nothing was verified: every one of the 2 selected tests skipped. This run is not green.</p>');
     expect(html).to.contain('exit code 8: nothing verified (no test ran, or every selected test skipped)');
@@ -126,7 +150,9 @@ describe('report card HTML', () => {
   it('per-tag table rows, the capability rows, the run notes by topic, the command line', () => {
     const html = renderReportHtml(realRunModel());
     expect(html).to.contain('<tr><td>[Feature:SCTP]</td><td class="n">16</td><td class="n">1</td><td class="n">2</td><td class="n">0</td></tr>');
-    expect(html).to.contain('<tr><td>kernel-sctp</td><td>yes</td><td></td><td>on sctp-e2e-vm (loadable); not on sctp-e2e-node1 (none), sctp-e2e-node2 (none)</td></tr>');
+    expect(html).to.contain(
+      '<tr><td>kernel-sctp</td><td>yes</td><td></td><td>on sctp-e2e-vm (loadable); not on sctp-e2e-node1 (none), sctp-e2e-node2 (none)</td></tr>',
+    );
     expect(html).to.contain('<h3>sctp.ko module check</h3>');
     expect(html).to.contain('<code>bin/sctp-e2e.ts run --tag SCTP</code>');
   });
@@ -135,8 +161,9 @@ describe('report card HTML', () => {
 describe('report card command line', () => {
   const argv = ['/x/node', '/w/bin/sctp-e2e.ts', 'run', '--tag', 'SCTP', '--report', 'out dir', '--grep', '\\[Feature:SCTP\\]'];
   it('as typed through npm: the npm script, then only the arguments after --, shell-quoted', () => {
-    expect(commandLine(argv, { npm_lifecycle_event: 'e2e:basic', npm_lifecycle_script: 'tsx bin/sctp-e2e.ts run --tag SCTP' }))
-      .to.equal(`npm run e2e:basic -- --report 'out dir' --grep '\\[Feature:SCTP\\]'`);
+    expect(commandLine(argv, { npm_lifecycle_event: 'e2e:basic', npm_lifecycle_script: 'tsx bin/sctp-e2e.ts run --tag SCTP' })).to.equal(
+      `npm run e2e:basic -- --report 'out dir' --grep '\\[Feature:SCTP\\]'`,
+    );
     expect(commandLine(argv.slice(0, 3), { npm_lifecycle_event: 'e2e', npm_lifecycle_script: 'tsx bin/sctp-e2e.ts run' })).to.equal('npm run e2e');
   });
   it('without npm: the script and its arguments', () => {

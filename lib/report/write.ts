@@ -5,7 +5,7 @@ import { accessSync, constants, mkdirSync, renameSync, statSync, unlinkSync, wri
 import { join } from 'node:path';
 import { UserError } from '../framework/errors.ts';
 import { renderReportHtml } from './html.ts';
-import { renderReportJson, type ReportModel } from './model.ts';
+import { type ReportModel, renderReportJson } from './model.ts';
 
 export const REPORT_FILES = { json: 'report.json', html: 'report.html' } as const;
 

@@ -6,8 +6,8 @@
 import type { E2E } from '../../lib/e2e.ts';
 import { errorMessage } from '../../lib/framework/errors.ts';
 import { shq } from '../../lib/framework/shell.ts';
-import type { ServiceQuery } from '../../lib/node/netfilter/find.ts';
 import { movedRules, parseCounters } from '../../lib/node/counters.ts';
+import type { ServiceQuery } from '../../lib/node/netfilter/find.ts';
 import { probeHostname } from './helpers.ts';
 
 export interface DiagnoseInput {
@@ -28,12 +28,20 @@ export async function diagnoseSctpFailure(f: E2E, d: DiagnoseInput): Promise<str
   const lines: string[] = ['Diagnosis:'];
   const ctl = d.control ?? { host: d.host, port: d.port };
   // 1. the same pods, other protocols
-  const [tcp, udp] = await Promise.all((['TCP', 'UDP'] as const).map((protocol) =>
-    probeHostname(f, { from: d.client, fromNs: d.clientNs, host: ctl.host, port: ctl.port, protocol }).catch((e: Error) => ({ state: 'error', render: () => e.message }))));
+  const [tcp, udp] = await Promise.all(
+    (['TCP', 'UDP'] as const).map((protocol) =>
+      probeHostname(f, { from: d.client, fromNs: d.clientNs, host: ctl.host, port: ctl.port, protocol }).catch((e: Error) => ({
+        state: 'error',
+        render: () => e.message,
+      })),
+    ),
+  );
   const ok = (p: { state: string }) => p.state === 'allowed';
   if (f.config.flavor === 'agnhost') lines.push('  (--flavor agnhost: upstream netexec serves no TCP on the SCTP port, so the TCP control cannot answer)');
-  lines.push(`  control: TCP ${ctl.host}:${ctl.port} ${tcp!.state}, UDP ${ctl.host}:${ctl.port} ${udp!.state} from the same client` +
-    (ok(tcp!) && ok(udp!) ? ' — only SCTP fails between these pods' : ok(tcp!) || ok(udp!) ? '' : ' — the path fails for every protocol, not only SCTP'));
+  lines.push(
+    `  control: TCP ${ctl.host}:${ctl.port} ${tcp!.state}, UDP ${ctl.host}:${ctl.port} ${udp!.state} from the same client` +
+      (ok(tcp!) && ok(udp!) ? ' — only SCTP fails between these pods' : ok(tcp!) || ok(udp!) ? '' : ' — the path fails for every protocol, not only SCTP'),
+  );
   if (!ok(tcp!)) lines.push(`    ${tcp!.render().split('\n')[0]}`);
   if (!ok(udp!)) lines.push(`    ${udp!.render().split('\n')[0]}`);
 
@@ -41,10 +49,12 @@ export async function diagnoseSctpFailure(f: E2E, d: DiagnoseInput): Promise<str
   const nodes = [...new Set(d.nodes)];
   let execs: Array<{ node: string; run: (c: string) => Promise<string> }> = [];
   try {
-    execs = await Promise.all(nodes.map(async (n) => {
-      const e = await f.node.exec(n);
-      return { node: n, run: async (c: string) => (await e.run(c)).stdout };
-    }));
+    execs = await Promise.all(
+      nodes.map(async (n) => {
+        const e = await f.node.exec(n);
+        return { node: n, run: async (c: string) => (await e.run(c)).stdout };
+      }),
+    );
   } catch (e) {
     lines.push(`  rule counters and conntrack not read: ${errorMessage(e)}`);
   }
@@ -59,7 +69,11 @@ export async function diagnoseSctpFailure(f: E2E, d: DiagnoseInput): Promise<str
         lines.push(`    ${x.node}: ${moved.length ? '' : 'no SCTP, DROP or REJECT rule counted it'}`, ...moved.slice(0, 12).map((l) => `      ${l}`));
       });
       const ct = await Promise.all(execs.map((x) => x.run(`conntrack -L -p sctp 2>&1 | grep -F -- ${shq(d.host)} | head -5`)));
-      execs.forEach((x, i) => lines.push(`  conntrack -L -p sctp on ${x.node}: ${ct[i]!.trim() ? `\n      ${ct[i]!.trim().split('\n').join('\n      ')}` : 'no entry for ' + d.host}`));
+      for (const [i, x] of execs.entries()) {
+        lines.push(
+          `  conntrack -L -p sctp on ${x.node}: ${ct[i]!.trim() ? `\n      ${ct[i]!.trim().split('\n').join('\n      ')}` : 'no entry for ' + d.host}`,
+        );
+      }
     } catch (e) {
       lines.push(`  rule counters not read: ${errorMessage(e)}`);
     }
@@ -67,7 +81,14 @@ export async function diagnoseSctpFailure(f: E2E, d: DiagnoseInput): Promise<str
       for (const x of execs) {
         try {
           const r = await f.node.serviceRules(x.node, d.service);
-          lines.push(`  Service rules on ${x.node}:`, ...r.render().split('\n').slice(0, 20).map((l) => `    ${l}`));
+          lines.push(
+            `  Service rules on ${x.node}:`,
+            ...r
+              .render()
+              .split('\n')
+              .slice(0, 20)
+              .map((l) => `    ${l}`),
+          );
         } catch (e) {
           lines.push(`  Service rules on ${x.node} not read: ${errorMessage(e)}`);
         }

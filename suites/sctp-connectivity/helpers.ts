@@ -3,9 +3,9 @@
 // "every backend reached". With --flavor agnhost the client pod runs netexec (clientArgs): upstream
 // agnhost's connect exchanges no data, so the probe asks the client's netexec /dial endpoint.
 
-import { type E2E, timeouts } from '../../lib/e2e.ts';
 import type { Protocol } from '../../lib/connectivity/model.ts';
 import { HTTP_PORT, type ProbeOutcome } from '../../lib/connectivity/probe.ts';
+import { type E2E, timeouts } from '../../lib/e2e.ts';
 
 export { HTTP_PORT };
 
@@ -40,17 +40,25 @@ function renderReached(r: Omit<Reached, 'render'>, want: readonly string[]): str
   const seen = [...r.seen].map(([h, n]) => `${h}×${n}`).join(', ') || 'none';
   const missing = want.filter((w) => !r.seen.has(w));
   const strangers = [...r.seen.keys()].filter((h) => !want.includes(h));
-  return `after ${r.tries} probe(s): answered by ${seen}; expected exactly {${want.join(', ')}}` +
+  return (
+    `after ${r.tries} probe(s): answered by ${seen}; expected exactly {${want.join(', ')}}` +
     (missing.length ? `; never reached: ${missing.join(', ')}` : '') +
     (strangers.length ? `; answers from pods that are not backends: ${strangers.join(', ')}` : '') +
-    (r.last ? `\nlast probe: ${r.last.render()}` : '');
+    (r.last ? `\nlast probe: ${r.last.render()}` : '')
+  );
 }
 
 /**
  * Probe until every expected backend has answered (upstream's "hostnames seen == endpoints"):
  * fails on a hostname that is not a backend, and when some backend was never reached.
  */
-export async function expectEveryBackend(f: E2E, what: string, want: readonly string[], probe: () => Promise<ProbeOutcome>, timeout = timeouts.proxySync): Promise<Reached> {
+export async function expectEveryBackend(
+  f: E2E,
+  what: string,
+  want: readonly string[],
+  probe: () => Promise<ProbeOutcome>,
+  timeout = timeouts.proxySync,
+): Promise<Reached> {
   const acc: Omit<Reached, 'render'> = { seen: new Map(), tries: 0 };
   const r = await f.eventually(`${what}: every backend {${want.join(', ')}} answers`, {
     timeout,
@@ -72,7 +80,13 @@ export async function expectEveryBackend(f: E2E, what: string, want: readonly st
 }
 
 /** Wait until one exchange succeeds with the expected pod answering (readiness, with the probe the test uses). */
-export async function eventuallyAnsweredBy(f: E2E, what: string, who: string, probe: () => Promise<ProbeOutcome>, timeout = timeouts.proxySync): Promise<ProbeOutcome> {
+export async function eventuallyAnsweredBy(
+  f: E2E,
+  what: string,
+  who: string,
+  probe: () => Promise<ProbeOutcome>,
+  timeout = timeouts.proxySync,
+): Promise<ProbeOutcome> {
   const r = await f.eventually(`${what} answered by ${who}`, {
     timeout,
     probe,

@@ -22,13 +22,21 @@
 // `required capability "loadbalancer" is missing … the load-balancer provider rejects SCTP … SyncLoadBalancerFailed
 // … SCTP not supported by this load balancer`. On the healthy lane A (lb up) both pass.
 
-import { describeE2E, expect, Tag, timeouts, useE2E, type E2E } from '../../lib/e2e.ts';
+import { findOutside } from '../../lib/connectivity/outside.ts';
+import { describeE2E, type E2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
+import { formatDuration } from '../../lib/framework/duration.ts';
 import { errorMessage } from '../../lib/framework/errors.ts';
 import { EventuallyTimeout } from '../../lib/framework/eventually.ts';
-import { formatDuration } from '../../lib/framework/duration.ts';
-import { classifyLoadBalancer, classifyRouteGet, inClusterPath, ingressPoints, parseEventLine, type IngressPoint, type LbVerdict } from '../../lib/k8s/lb-status.ts';
-import { findOutside } from '../../lib/connectivity/outside.ts';
-import { clientArgs, expectEveryBackend, probeHostname, serverArgs, HTTP_PORT } from './helpers.ts';
+import {
+  classifyLoadBalancer,
+  classifyRouteGet,
+  type IngressPoint,
+  inClusterPath,
+  ingressPoints,
+  type LbVerdict,
+  parseEventLine,
+} from '../../lib/k8s/lb-status.ts';
+import { clientArgs, expectEveryBackend, HTTP_PORT, probeHostname, serverArgs } from './helpers.ts';
 
 const PORT = 5060;
 const TARGET = 5061;
@@ -48,12 +56,18 @@ interface LbState {
  * address within LB_WAIT, saying what was observed.
  */
 async function runLoadBalancer(f: E2E, name: string): Promise<{ lb: IngressPoint; state: LbState }> {
-  const svc = await f.createService({ name, type: 'LoadBalancer', selector: { app: name }, ports: [{ name: 'sip', protocol: 'SCTP', port: PORT, targetPort: TARGET }] });
+  const svc = await f.createService({
+    name,
+    type: 'LoadBalancer',
+    selector: { app: name },
+    ports: [{ name: 'sip', protocol: 'SCTP', port: PORT, targetPort: TARGET }],
+  });
   expect(svc.spec!.ports![0]!.protocol, 'the API server kept the SCTP protocol of a LoadBalancer port').to.equal('SCTP');
   const id = `${f.ns}/${name}`;
   const names = [name, f.ns, id];
   const seen = new Set<string>();
-  const render = (x: LbState) => `ingress: ${x.ingress.map((i) => `${i.address} (${i.isIP ? `ipMode ${i.ipMode}` : 'hostname'})`).join(', ') || 'none'}; status.loadBalancer: ${x.status}\n${x.verdict.lines.join('\n') || '(no events or conditions on the Service)'}`;
+  const render = (x: LbState) =>
+    `ingress: ${x.ingress.map((i) => `${i.address} (${i.isIP ? `ipMode ${i.ipMode}` : 'hostname'})`).join(', ') || 'none'}; status.loadBalancer: ${x.status}\n${x.verdict.lines.join('\n') || '(no events or conditions on the Service)'}`;
   let state: LbState;
   try {
     state = await f.eventually(`an ingress address for LoadBalancer Service ${id} (SCTP ${PORT}), or the provider saying it rejects SCTP`, {
@@ -63,7 +77,11 @@ async function runLoadBalancer(f: E2E, name: string): Promise<{ lb: IngressPoint
         const events = (await f.eventsFor(name)).map(parseEventLine);
         const verdict = classifyLoadBalancer({ events, conditions: s.status?.conditions ?? [], names });
         // progress: each new thing the provider says, when it says it
-        for (const l of verdict.lines) if (!seen.has(l)) { seen.add(l); f.log(`Service ${id}: ${l}`); }
+        for (const l of verdict.lines)
+          if (!seen.has(l)) {
+            seen.add(l);
+            f.log(`Service ${id}: ${l}`);
+          }
         return { ingress: ingressPoints(s.status?.loadBalancer?.ingress), verdict, status: JSON.stringify(s.status?.loadBalancer ?? {}) };
       },
       until: (x) => x.ingress.length > 0 || x.verdict.state === 'rejected',
@@ -74,16 +92,23 @@ async function runLoadBalancer(f: E2E, name: string): Promise<{ lb: IngressPoint
     const last = e.last as LbState | undefined;
     const waited = `within ${formatDuration(LB_WAIT)} (${e.attempts} polls)`;
     if (!last || last.verdict.lines.length === 0) {
-      return f.skipFor('loadbalancer', `no LoadBalancer implementation: Service ${id} (type=LoadBalancer, SCTP ${PORT}) got no ingress address and no event or condition ${waited}; ` +
-        `status.loadBalancer: ${last?.status ?? '(never read)'}${e.lastError ? `; last error: ${errorMessage(e.lastError)}` : ''}`);
+      return f.skipFor(
+        'loadbalancer',
+        `no LoadBalancer implementation: Service ${id} (type=LoadBalancer, SCTP ${PORT}) got no ingress address and no event or condition ${waited}; ` +
+          `status.loadBalancer: ${last?.status ?? '(never read)'}${e.lastError ? `; last error: ${errorMessage(e.lastError)}` : ''}`,
+      );
     }
-    return f.skipFor('loadbalancer', `no ingress address for Service ${id} (type=LoadBalancer, SCTP ${PORT}) ${waited}, and no event or condition says SCTP is rejected; ` +
-      `${last.verdict.warnings.length ? `warnings: ${last.verdict.warnings.join(' | ')}` : 'no warnings'}; everything observed: ${last.verdict.lines.join(' | ')}`);
+    return f.skipFor(
+      'loadbalancer',
+      `no ingress address for Service ${id} (type=LoadBalancer, SCTP ${PORT}) ${waited}, and no event or condition says SCTP is rejected; ` +
+        `${last.verdict.warnings.length ? `warnings: ${last.verdict.warnings.join(' | ')}` : 'no warnings'}; everything observed: ${last.verdict.lines.join(' | ')}`,
+    );
   }
   if (state.ingress.length === 0 && state.verdict.state === 'rejected') {
     return f.skipFor('loadbalancer', `the load-balancer provider rejects SCTP for Service ${id} (type=LoadBalancer, SCTP ${PORT}): ${state.verdict.evidence}`);
   }
-  if (state.verdict.state === 'rejected') f.log(`Service ${id} has ingress ${state.ingress[0]!.address} although the provider said: ${state.verdict.evidence} (probing anyway: the traffic decides)`);
+  if (state.verdict.state === 'rejected')
+    f.log(`Service ${id} has ingress ${state.ingress[0]!.address} although the provider said: ${state.verdict.evidence} (probing anyway: the traffic decides)`);
   return { lb: state.ingress[0]!, state };
 }
 
@@ -97,12 +122,23 @@ describeE2E('SCTPConnectivity LoadBalancer', [Tag.SCTPConnectivity, Tag.LoadBala
     const { lb } = await runLoadBalancer(f, 'sctp-lb');
 
     await Promise.all([
-      ...['backend-a', 'backend-b'].map((name) => f.runPod({ name, image: f.config.images.test, args: serverArgs(TARGET), labels: { app: 'sctp-lb' }, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: TARGET }] })),
+      ...['backend-a', 'backend-b'].map((name) =>
+        f.runPod({
+          name,
+          image: f.config.images.test,
+          args: serverArgs(TARGET),
+          labels: { app: 'sctp-lb' },
+          readinessPort: HTTP_PORT,
+          ports: [{ protocol: 'SCTP', containerPort: TARGET }],
+        }),
+      ),
       f.runPod({ name: 'client', image: f.config.images.test, args: clientArgs(f) }),
     ]);
     // kube-proxy short-circuits an ingress IP (ipMode VIP) on the client's node: say what this probe proves.
     const path = inClusterPath(lb);
-    f.log(`in-cluster probe of ${lb.address}: ${path.text}${path.viaLoadBalancer ? '' : '; the load-balancer path is proven by "A client outside the cluster can connect via SCTP via a Load Balancer"'}`);
+    f.log(
+      `in-cluster probe of ${lb.address}: ${path.text}${path.viaLoadBalancer ? '' : '; the load-balancer path is proven by "A client outside the cluster can connect via SCTP via a Load Balancer"'}`,
+    );
     const what = path.viaLoadBalancer
       ? `SCTP client pod -> LoadBalancer ${lb.address}:${PORT} (through the load balancer: ${path.text})`
       : `SCTP client pod -> LoadBalancer ingress IP ${lb.address}:${PORT} as handled by kube-proxy on the client's node (ipMode ${lb.ipMode}: DNATed before it reaches the load balancer)`;
@@ -125,12 +161,35 @@ describeE2E('SCTPConnectivity LoadBalancer', [Tag.SCTPConnectivity, Tag.LoadBala
     const routeEvidence = `\`ip route get ${lb.address}\` from ${outside.description}: ${route.line}`;
     f.log(`outside vantage point: ${outside.description}; LoadBalancer ingress ${lb.address}; route: ${route.kind} (${route.line})`);
     if (route.kind === 'no-route') {
-      return f.skipFor('outside', `the outside vantage point has no route to the LoadBalancer address ${lb.address} (${routeEvidence}); the load-balancer implementation does not announce its addresses toward it`);
+      return f.skipFor(
+        'outside',
+        `the outside vantage point has no route to the LoadBalancer address ${lb.address} (${routeEvidence}); the load-balancer implementation does not announce its addresses toward it`,
+      );
     }
-    f.skipIf(route.kind === 'local', `the LoadBalancer address ${lb.address} is an address of the outside vantage point itself (${routeEvidence}); a probe would never leave it`);
+    f.skipIf(
+      route.kind === 'local',
+      `the LoadBalancer address ${lb.address} is an address of the outside vantage point itself (${routeEvidence}); a probe would never leave it`,
+    );
 
-    await Promise.all(['backend-a', 'backend-b'].map((name) => f.runPod({ name, image: f.config.images.test, args: serverArgs(TARGET), labels: { app: 'sctp-lb-out' }, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: TARGET }] })));
-    const how = route.kind === 'routed' ? `routed via ${route.via}` : route.kind === 'on-link' ? `on-link on ${route.dev} (layer 2)` : `route unknown: ${route.line}`;
-    await expectEveryBackend(f, `SCTP outside ${outside.ip} -> LoadBalancer ${lb.address}:${PORT} (the load-balancer path; ${how}; ${routeEvidence})`, ['backend-a', 'backend-b'], () => outside.connect(lb.address, PORT, 'SCTP', { data: 'hostname' }));
+    await Promise.all(
+      ['backend-a', 'backend-b'].map((name) =>
+        f.runPod({
+          name,
+          image: f.config.images.test,
+          args: serverArgs(TARGET),
+          labels: { app: 'sctp-lb-out' },
+          readinessPort: HTTP_PORT,
+          ports: [{ protocol: 'SCTP', containerPort: TARGET }],
+        }),
+      ),
+    );
+    const how =
+      route.kind === 'routed' ? `routed via ${route.via}` : route.kind === 'on-link' ? `on-link on ${route.dev} (layer 2)` : `route unknown: ${route.line}`;
+    await expectEveryBackend(
+      f,
+      `SCTP outside ${outside.ip} -> LoadBalancer ${lb.address}:${PORT} (the load-balancer path; ${how}; ${routeEvidence})`,
+      ['backend-a', 'backend-b'],
+      () => outside.connect(lb.address, PORT, 'SCTP', { data: 'hostname' }),
+    );
   });
 });

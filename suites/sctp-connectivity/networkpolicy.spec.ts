@@ -19,12 +19,12 @@
 //   no-netpol             no NetworkPolicy implementation, run with --require networkpolicy: the control
 //                         fails every test with 'required capability "networkpolicy"' instead of skipping
 
-import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { classifyControl } from '../../lib/connectivity/control.ts';
+import { newModel, type Protocol, parsePodKey, podKeys } from '../../lib/connectivity/model.ts';
+import { type ProbeMatrixResult, probeMatrix, settleOptions } from '../../lib/connectivity/probe-matrix.ts';
+import { type Cell, cellKey, compare, Reachability, render } from '../../lib/connectivity/truth-table.ts';
+import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { formatDuration } from '../../lib/framework/duration.ts';
-import { newModel, podKeys, parsePodKey, type Protocol } from '../../lib/connectivity/model.ts';
-import { probeMatrix, settleOptions, type ProbeMatrixResult } from '../../lib/connectivity/probe-matrix.ts';
-import { cellKey, compare, Reachability, render, type Cell } from '../../lib/connectivity/truth-table.ts';
 import type { NetworkPolicyOptions } from '../../lib/k8s/builders.ts';
 
 const PORT = 80;
@@ -50,11 +50,21 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
    */
   async function expectMatrix(title: string, protocol: Protocol, expected: Reachability, inForce?: string): Promise<ProbeMatrixResult> {
     const r = await probeMatrix({
-      cells: expected.allCells(), expected, concurrency: PODS.length * (PODS.length - 1), ...settleOptions(timeouts.matrixProbe),
+      cells: expected.allCells(),
+      expected,
+      concurrency: PODS.length * (PODS.length - 1),
+      ...settleOptions(timeouts.matrixProbe),
       probe: (c) => probeCell(c, protocol),
       ...(inForce ? { inForce } : {}),
     });
-    const text = render({ title: `${title} (${protocol}/${PORT}; namespaces ${Object.entries(nsOf).map(([m, n]) => `${m}=${n}`).join(' ')})`, expected, observed: r.observed, inForce: r.inForce });
+    const text = render({
+      title: `${title} (${protocol}/${PORT}; namespaces ${Object.entries(nsOf)
+        .map(([m, n]) => `${m}=${n}`)
+        .join(' ')})`,
+      expected,
+      observed: r.observed,
+      inForce: r.inForce,
+    });
     f.log(`${text.split('\n')[0]} — ${r.probes} probes in ${formatDuration(r.elapsedMs)}`);
     if (compare(expected, r.observed).wrong.length) expect.fail(text);
     return r;
@@ -72,12 +82,26 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
     // readiness, the control (a one-cell matrix), TCP and UDP open again
     f.budget({ namespace: 2, podStart: 1, matrix: 4, apiCall: 2 });
     for (const n of model.namespaces) nsOf[n.name] = await f.createNamespace(`netpol-${n.name}`, n.labels);
-    const pods = await Promise.all(model.pods.map((p) => f.runPod({
-      name: p.name, image: f.config.images.test, labels: p.labels, readinessPort: PORT,
-      args: ['netexec', `--http-port=${PORT}`, `--udp-port=${PORT}`, `--sctp-port=${PORT}`],
-      ports: [{ protocol: 'TCP', containerPort: PORT }, { protocol: 'UDP', containerPort: PORT }, { protocol: 'SCTP', containerPort: PORT }],
-    }, nsOf[p.namespace])));
-    model.pods.forEach((p, i) => (ipOf[`${p.namespace}/${p.name}`] = pods[i]!.status!.podIP!));
+    const pods = await Promise.all(
+      model.pods.map((p) =>
+        f.runPod(
+          {
+            name: p.name,
+            image: f.config.images.test,
+            labels: p.labels,
+            readinessPort: PORT,
+            args: ['netexec', `--http-port=${PORT}`, `--udp-port=${PORT}`, `--sctp-port=${PORT}`],
+            ports: [
+              { protocol: 'TCP', containerPort: PORT },
+              { protocol: 'UDP', containerPort: PORT },
+              { protocol: 'SCTP', containerPort: PORT },
+            ],
+          },
+          nsOf[p.namespace],
+        ),
+      ),
+    );
+    for (const [i, p] of model.pods.entries()) ipOf[`${p.namespace}/${p.name}`] = pods[i]!.status!.podIP!;
 
     // Readiness, with the probe the tests use: without any policy everything connects.
     await expectMatrix('no policy: every pod reaches every pod', 'SCTP', allowed(), NO_POLICY);
@@ -88,7 +112,10 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
     const control: Cell = { from: 'x/b', to: 'x/a' };
     await f.createNetworkPolicy({ name: 'control-deny-all', podSelector: { pod: 'a' }, ingress: [] }, x);
     const c = await probeMatrix({
-      cells: [control], expected: () => 'blocked', concurrency: 1, ...settleOptions(timeouts.matrixProbe),
+      cells: [control],
+      expected: () => 'blocked',
+      concurrency: 1,
+      ...settleOptions(timeouts.matrixProbe),
       probe: (cell) => probeCell(cell, 'TCP'),
     }).finally(() => f.deleteNetworkPolicy('control-deny-all', x));
     const verdict = classifyControl({
@@ -130,9 +157,17 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
     await applyPolicy('x', { name: 'allow-sctp-80', podSelector: { pod: 'a' }, ingress: [{ ports: [{ protocol: 'SCTP', port: PORT }] }] });
     // allow-sctp-80 only adds: the cells into x/a were each accepted blocked by the previous matrix, so each
     // of them accepted allowed here is allow-sctp-80 in force.
-    const into = denied.allCells().filter((c) => denied.get(c.from, c.to) === 'blocked').map((c) => cellKey(c.from, c.to)).join(', ');
-    await expectMatrix(`x/a also admits SCTP/${PORT}: allowed again`, 'SCTP', allowed(),
-      `allow-sctp-80 only adds to allow-sctp-81-only: ${into} were each observed blocked twice in a row by the previous matrix, so allowed here is allow-sctp-80 in force`);
+    const into = denied
+      .allCells()
+      .filter((c) => denied.get(c.from, c.to) === 'blocked')
+      .map((c) => cellKey(c.from, c.to))
+      .join(', ');
+    await expectMatrix(
+      `x/a also admits SCTP/${PORT}: allowed again`,
+      'SCTP',
+      allowed(),
+      `allow-sctp-80 only adds to allow-sctp-81-only: ${into} were each observed blocked twice in a row by the previous matrix, so allowed here is allow-sctp-80 in force`,
+    );
   });
 
   f.it('NetworkPolicy can be used to allow or deny traffic to SCTP ports: SCTP allowed on a port leaves TCP and UDP on that port denied', async () => {
@@ -147,7 +182,8 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
   f.it('NetworkPolicy can be used to allow or deny traffic to SCTP ports: allow from a pod in another namespace by pod and namespace selector', async () => {
     f.budget({ matrix: 1, apiCall: 1 });
     await applyPolicy('x', {
-      name: 'allow-y-b', podSelector: { pod: 'a' },
+      name: 'allow-y-b',
+      podSelector: { pod: 'a' },
       ingress: [{ from: [{ namespaceSelector: nsSelector('y'), podSelector: { pod: 'b' } }], ports: [{ protocol: 'SCTP', port: PORT }] }],
     });
     await expectMatrix('x/a admits SCTP only from y/b', 'SCTP', allowed().expectAllIngress('x/a', false).expect('y/b', 'x/a', true));
@@ -156,9 +192,15 @@ describeE2E('SCTPConnectivity NetworkPolicy', [Tag.SCTPConnectivity, Tag.Network
   f.it('NetworkPolicy can be used to allow or deny traffic to SCTP ports: egress to SCTP in one namespace', async () => {
     f.budget({ matrix: 1, apiCall: 1 });
     await applyPolicy('x', {
-      name: 'egress-sctp-to-y', podSelector: { pod: 'a' }, policyTypes: ['Egress'],
+      name: 'egress-sctp-to-y',
+      podSelector: { pod: 'a' },
+      policyTypes: ['Egress'],
       egress: [{ to: [{ namespaceSelector: nsSelector('y') }], ports: [{ protocol: 'SCTP', port: PORT }] }],
     });
-    await expectMatrix('x/a may send SCTP only to namespace y', 'SCTP', allowed().expectAllEgress('x/a', false).expect('x/a', 'y/a', true).expect('x/a', 'y/b', true));
+    await expectMatrix(
+      'x/a may send SCTP only to namespace y',
+      'SCTP',
+      allowed().expectAllEgress('x/a', false).expect('x/a', 'y/a', true).expect('x/a', 'y/b', true),
+    );
   });
 });

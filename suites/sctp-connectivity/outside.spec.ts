@@ -3,10 +3,10 @@
 // Each answer carries the backend's hostname, so a wrong backend cannot pass.
 
 import type * as k8s from '@kubernetes/client-node';
-import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { findOutside, type OutsideClient } from '../../lib/connectivity/outside.ts';
 import type { ProbeOutcome } from '../../lib/connectivity/probe.ts';
-import { serverArgs, HTTP_PORT } from './helpers.ts';
+import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
+import { HTTP_PORT, serverArgs } from './helpers.ts';
 
 const PORT = 5060;
 const TARGET = 5061;
@@ -36,8 +36,13 @@ describeE2E('SCTPConnectivity from outside the cluster', [Tag.SCTPConnectivity, 
     f.skipIf(!ip, `node ${node.metadata!.name} has no InternalIP address`);
     nodeIP = ip!;
     await f.runPod({
-      name: 'backend', image: f.config.images.test, args: serverArgs(TARGET), labels: { app: 'sctp-outside' }, readinessPort: HTTP_PORT,
-      nodeName: node.metadata!.name, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: TARGET, hostPort: HOST_PORT }],
+      name: 'backend',
+      image: f.config.images.test,
+      args: serverArgs(TARGET),
+      labels: { app: 'sctp-outside' },
+      readinessPort: HTTP_PORT,
+      nodeName: node.metadata!.name,
+      ports: [{ name: 'sip', protocol: 'SCTP', containerPort: TARGET, hostPort: HOST_PORT }],
     });
   });
 
@@ -55,13 +60,18 @@ describeE2E('SCTPConnectivity from outside the cluster', [Tag.SCTPConnectivity, 
 
   f.it('A client outside the cluster can connect via SCTP to a NodePort Service', async () => {
     f.budget({ proxySync: 1, endpoints: 1, apiCall: 1 });
-    const svc = await f.createService({ name: 'sctp-nodeport', type: 'NodePort', selector: { app: 'sctp-outside' }, ports: [{ name: 'sip', protocol: 'SCTP', port: PORT, targetPort: TARGET }] });
+    const svc = await f.createService({
+      name: 'sctp-nodeport',
+      type: 'NodePort',
+      selector: { app: 'sctp-outside' },
+      ports: [{ name: 'sip', protocol: 'SCTP', port: PORT, targetPort: TARGET }],
+    });
     const nodePort = svc.spec!.ports![0]!.nodePort!;
     await f.waitForEndpointSlices('sctp-nodeport', 'the backend ready', (s) => s.some((x) => (x.endpoints ?? []).some((e) => e.conditions?.ready)));
     await expectFromOutside(`NodePort ${nodePort} on node ${node.metadata!.name}`, nodeIP, nodePort);
   });
 
-  f.it('A client outside the cluster can connect via SCTP to a pod\'s hostPort', async () => {
+  f.it("A client outside the cluster can connect via SCTP to a pod's hostPort", async () => {
     f.budget({ proxySync: 1, apiCall: 1 });
     await expectFromOutside(`hostPort ${HOST_PORT} -> ${TARGET} on node ${node.metadata!.name}`, nodeIP, HOST_PORT);
   });
@@ -74,7 +84,10 @@ describeE2E('SCTPConnectivity from outside the cluster', [Tag.SCTPConnectivity, 
     if (outside.kind === 'netns') {
       externalIP = LOCAL_EXTERNAL_IP;
       const taken = (f.config.localCluster?.nodes ?? []).map((n) => n.ip).concat(outside.ip);
-      f.skipIf(taken.includes(externalIP), `the externalIP ${externalIP} chosen for the local cluster is already an address of a node or of the outside netns (${taken.join(', ')})`);
+      f.skipIf(
+        taken.includes(externalIP),
+        `the externalIP ${externalIP} chosen for the local cluster is already an address of a node or of the outside netns (${taken.join(', ')})`,
+      );
       const before = await outside.routeTo(externalIP);
       if (!before.includes(`via ${nodeIP}`)) {
         const remove = await outside.addHostRoute(externalIP, nodeIP);
@@ -83,7 +96,12 @@ describeE2E('SCTPConnectivity from outside the cluster', [Tag.SCTPConnectivity, 
       const route = await outside.routeTo(externalIP);
       expect(route, `route from outside to the externalIP must go via node ${nodeIP}`).to.include(`via ${nodeIP}`);
     }
-    await f.createService({ name: 'sctp-externalip', selector: { app: 'sctp-outside' }, externalIPs: [externalIP], ports: [{ name: 'sip', protocol: 'SCTP', port: PORT, targetPort: TARGET }] });
+    await f.createService({
+      name: 'sctp-externalip',
+      selector: { app: 'sctp-outside' },
+      externalIPs: [externalIP],
+      ports: [{ name: 'sip', protocol: 'SCTP', port: PORT, targetPort: TARGET }],
+    });
     await f.waitForEndpointSlices('sctp-externalip', 'the backend ready', (s) => s.some((x) => (x.endpoints ?? []).some((e) => e.conditions?.ready)));
     await expectFromOutside(`externalIP ${externalIP}:${PORT}`, externalIP, PORT);
   });

@@ -4,8 +4,8 @@
 // Fault-lane recipe that must turn the cross-node test red: `forward-drop-sctp` (npm run lab:break -- forward-drop-sctp).
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
-import { clientArgs, eventuallyAnsweredBy, probeHostname, serverArgs, HTTP_PORT } from './helpers.ts';
 import { withDiagnosis } from './diagnose.ts';
+import { clientArgs, eventuallyAnsweredBy, HTTP_PORT, probeHostname, serverArgs } from './helpers.ts';
 
 const PORT = 5060;
 
@@ -15,13 +15,23 @@ describeE2E('SCTPConnectivity Pods', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.
   async function podToPod(serverNode: string, clientNode: string, suffix = '') {
     const [serverName, clientName] = [`server${suffix}`, `client${suffix}`];
     const [server] = await Promise.all([
-      f.runPod({ name: serverName, image: f.config.images.test, args: serverArgs(PORT, { tcp: true, udp: true, flavor: f.config.flavor }), nodeName: serverNode, readinessPort: HTTP_PORT, ports: [{ protocol: 'SCTP', containerPort: PORT }] }),
+      f.runPod({
+        name: serverName,
+        image: f.config.images.test,
+        args: serverArgs(PORT, { tcp: true, udp: true, flavor: f.config.flavor }),
+        nodeName: serverNode,
+        readinessPort: HTTP_PORT,
+        ports: [{ protocol: 'SCTP', containerPort: PORT }],
+      }),
       f.runPod({ name: clientName, image: f.config.images.test, args: clientArgs(f), nodeName: clientNode }),
     ]);
     const ip = server.status!.podIP!;
     const probe = () => probeHostname(f, { from: clientName, host: ip, port: PORT });
-    const r = await withDiagnosis(f, () => ({ client: clientName, host: ip, port: PORT, nodes: [clientNode, serverNode] }),
-      () => eventuallyAnsweredBy(f, `SCTP client (${clientNode}) -> server pod ${ip}:${PORT} (${serverNode})`, serverName, probe, timeouts.proxySync));
+    const r = await withDiagnosis(
+      f,
+      () => ({ client: clientName, host: ip, port: PORT, nodes: [clientNode, serverNode] }),
+      () => eventuallyAnsweredBy(f, `SCTP client (${clientNode}) -> server pod ${ip}:${PORT} (${serverNode})`, serverName, probe, timeouts.proxySync),
+    );
     expect(r.reply, r.render()).to.equal(serverName);
   }
 
@@ -36,7 +46,10 @@ describeE2E('SCTPConnectivity Pods', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.
   f.it('A pod can connect directly to another pod via SCTP on another node', async () => {
     f.budget({ podStart: 3 });
     const nodes = await f.sctpPodNodes();
-    f.skipIf(nodes.length < 2, `cross-node pod-to-pod needs 2 ready schedulable nodes; the cluster has ${nodes.length} (${nodes.map((x) => x.metadata!.name).join(', ') || 'none'})${f.placementNote() ? `; ${f.placementNote()}` : ''}`);
+    f.skipIf(
+      nodes.length < 2,
+      `cross-node pod-to-pod needs 2 ready schedulable nodes; the cluster has ${nodes.length} (${nodes.map((x) => x.metadata!.name).join(', ') || 'none'})${f.placementNote() ? `; ${f.placementNote()}` : ''}`,
+    );
     await podToPod(nodes[0]!.metadata!.name!, nodes[1]!.metadata!.name!);
   });
 
@@ -48,7 +61,10 @@ describeE2E('SCTPConnectivity Pods', [Tag.SCTPConnectivity, Tag.Disruptive, Tag.
     const kernel = (n: (typeof nodes)[number]) => n.status?.nodeInfo?.kernelVersion ?? '?';
     const a = nodes[0];
     const b = nodes.find((n) => kernel(n) !== kernel(a!));
-    f.skipIf(!a || !b, `needs two ready schedulable nodes with different kernels; all run ${[...new Set(nodes.map(kernel))].join(', ') || 'no node'} (${nodes.map((n) => n.metadata!.name).join(', ')})${f.placementNote() ? `; ${f.placementNote()}` : ''}`);
+    f.skipIf(
+      !a || !b,
+      `needs two ready schedulable nodes with different kernels; all run ${[...new Set(nodes.map(kernel))].join(', ') || 'no node'} (${nodes.map((n) => n.metadata!.name).join(', ')})${f.placementNote() ? `; ${f.placementNote()}` : ''}`,
+    );
     const [an, bn] = [a!.metadata!.name!, b!.metadata!.name!];
     f.log(`kernels: ${an} ${kernel(a!)}, ${bn} ${kernel(b!)}`);
     await podToPod(an, bn, '-ab');

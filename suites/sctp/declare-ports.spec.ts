@@ -9,7 +9,12 @@ describeE2E('SCTP', [Tag.SCTP, Tag.LinuxOnly], () => {
 
   describe('Pods, Services, and NetworkPolicies can declare SCTP ports', () => {
     f.it('a Pod declares an SCTP containerPort and keeps it', async () => {
-      await f.createPod({ name: 'sctp-port', image: f.config.images.test, args: f.pauseArgs(), ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }] });
+      await f.createPod({
+        name: 'sctp-port',
+        image: f.config.images.test,
+        args: f.pauseArgs(),
+        ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }],
+      });
       const p = await f.readPod('sctp-port');
       expect(p.spec?.containers[0]?.ports, 'ports read back from the API').to.deep.equal([{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }]);
     });
@@ -30,7 +35,12 @@ describeE2E('SCTP', [Tag.SCTP, Tag.LinuxOnly], () => {
         });
         const back = await f.readService(svc.metadata!.name!);
         const port = back.spec?.ports?.[0];
-        expect(port, `ports of ${variant.kind} Service ${f.ns}/${back.metadata?.name}`).to.include({ name: 'sip', protocol: 'SCTP', port: 5060, targetPort: 5061 });
+        expect(port, `ports of ${variant.kind} Service ${f.ns}/${back.metadata?.name}`).to.include({
+          name: 'sip',
+          protocol: 'SCTP',
+          port: 5060,
+          targetPort: 5061,
+        });
         if (variant.kind === 'headless') expect(back.spec?.clusterIP).to.equal('None');
         else expect(back.spec?.clusterIP, 'a ClusterIP was allocated').to.match(/^\d+\.\d+\.\d+\.\d+$|:/);
         if (variant.kind === 'NodePort' || variant.kind === 'LoadBalancer') {
@@ -42,9 +52,17 @@ describeE2E('SCTP', [Tag.SCTP, Tag.LinuxOnly], () => {
 
     f.it('a Service without selector takes a hand-made EndpointSlice with an SCTP port', async () => {
       await f.createService({ name: 'sctp-noselector', ports: [{ name: 'sip', protocol: 'SCTP', port: 5060, targetPort: 5061 }] });
-      await f.createEndpointSlice({ name: 'sctp-noselector-1', serviceName: 'sctp-noselector', addresses: ['192.0.2.20'], ports: [{ name: 'sip', protocol: 'SCTP', port: 5061 }] });
+      await f.createEndpointSlice({
+        name: 'sctp-noselector-1',
+        serviceName: 'sctp-noselector',
+        addresses: ['192.0.2.20'],
+        ports: [{ name: 'sip', protocol: 'SCTP', port: 5061 }],
+      });
       const slices = await f.endpointSlicesFor('sctp-noselector');
-      expect(slices.map((s) => s.ports), 'EndpointSlice ports read back').to.deep.equal([[{ name: 'sip', protocol: 'SCTP', port: 5061 }]]);
+      expect(
+        slices.map((s) => s.ports),
+        'EndpointSlice ports read back',
+      ).to.deep.equal([[{ name: 'sip', protocol: 'SCTP', port: 5061 }]]);
     });
 
     f.it('a NetworkPolicy declares SCTP ports (ingress and egress) and keeps them', async () => {
@@ -52,26 +70,54 @@ describeE2E('SCTP', [Tag.SCTP, Tag.LinuxOnly], () => {
         name: 'sctp-policy',
         podSelector: { app: 'sctp' },
         policyTypes: ['Ingress', 'Egress'],
-        ingress: [{ ports: [{ protocol: 'SCTP', port: 5060 }, { protocol: 'SCTP', port: 'sip' }] }],
+        ingress: [
+          {
+            ports: [
+              { protocol: 'SCTP', port: 5060 },
+              { protocol: 'SCTP', port: 'sip' },
+            ],
+          },
+        ],
         egress: [{ ports: [{ protocol: 'SCTP', port: 6000, endPort: 6010 }] }],
       });
       const np = await f.readNetworkPolicy('sctp-policy');
-      expect(np.spec?.ingress?.[0]?.ports).to.deep.equal([{ protocol: 'SCTP', port: 5060 }, { protocol: 'SCTP', port: 'sip' }]);
+      expect(np.spec?.ingress?.[0]?.ports).to.deep.equal([
+        { protocol: 'SCTP', port: 5060 },
+        { protocol: 'SCTP', port: 'sip' },
+      ]);
       expect(np.spec?.egress?.[0]?.ports).to.deep.equal([{ protocol: 'SCTP', port: 6000, endPort: 6010 }]);
     });
 
     f.it('EndpointSlices of a selector Service carry the SCTP port of a ready backend, and drop it when the pod goes', async () => {
-      await f.createService({ name: 'sctp-endpoints', selector: { app: 'sctp-backend' }, ports: [{ name: 'sip', protocol: 'SCTP', port: 5060, targetPort: 5060 }] });
+      await f.createService({
+        name: 'sctp-endpoints',
+        selector: { app: 'sctp-backend' },
+        ports: [{ name: 'sip', protocol: 'SCTP', port: 5060, targetPort: 5060 }],
+      });
       await f.waitForEndpointSlices('sctp-endpoints', 'no endpoints before any backend', (s) => s.every((x) => !(x.endpoints ?? []).length));
-      const pod = await f.runPod({ name: 'backend', image: f.config.images.test, args: f.pauseArgs(), labels: { app: 'sctp-backend' }, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }] });
+      const pod = await f.runPod({
+        name: 'backend',
+        image: f.config.images.test,
+        args: f.pauseArgs(),
+        labels: { app: 'sctp-backend' },
+        ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }],
+      });
       const ip = pod.status!.podIP!;
       const slices = await f.waitForEndpointSlices('sctp-endpoints', `ready endpoint ${ip} on port sip 5060/SCTP`, (s) =>
-        s.some((x) => (x.ports ?? []).some((p) => p.protocol === 'SCTP' && p.port === 5060 && p.name === 'sip') &&
-          (x.endpoints ?? []).some((ep) => ep.addresses.includes(ip) && ep.conditions?.ready)));
-      expect(slices.flatMap((s) => s.ports ?? []).every((p) => p.protocol === 'SCTP'), 'every EndpointSlice port is SCTP').to.equal(true);
+        s.some(
+          (x) =>
+            (x.ports ?? []).some((p) => p.protocol === 'SCTP' && p.port === 5060 && p.name === 'sip') &&
+            (x.endpoints ?? []).some((ep) => ep.addresses.includes(ip) && ep.conditions?.ready),
+        ),
+      );
+      expect(
+        slices.flatMap((s) => s.ports ?? []).every((p) => p.protocol === 'SCTP'),
+        'every EndpointSlice port is SCTP',
+      ).to.equal(true);
       await f.deletePod('backend');
       await f.waitForEndpointSlices('sctp-endpoints', `endpoint ${ip} gone after the pod was deleted`, (s) =>
-        s.every((x) => !(x.endpoints ?? []).some((ep) => ep.addresses.includes(ip))));
+        s.every((x) => !(x.endpoints ?? []).some((ep) => ep.addresses.includes(ip))),
+      );
     });
   });
 });

@@ -13,8 +13,17 @@ describeE2E('SCTP DNS', [Tag.SCTP, Tag.LinuxOnly], () => {
   f.before(async () => {
     f.budget({ podStart: 2 });
     f.skipIf(f.config.flavor !== 'agnhost-sctp', `DNS lookups use the busybox nslookup in agnhost-sctp; flavor ${f.config.flavor} has none`);
-    const pods = await Promise.all(['a', 'b'].map((n) =>
-      f.runPod({ name: `backend-${n}`, image: f.config.images.test, args: f.pauseArgs(), labels: { app: 'sctp-dns' }, ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }] })));
+    const pods = await Promise.all(
+      ['a', 'b'].map((n) =>
+        f.runPod({
+          name: `backend-${n}`,
+          image: f.config.images.test,
+          args: f.pauseArgs(),
+          labels: { app: 'sctp-dns' },
+          ports: [{ name: 'sip', protocol: 'SCTP', containerPort: 5060 }],
+        }),
+      ),
+    );
     for (const p of pods) backends[p.metadata!.name!] = p.status!.podIP!;
     clientPod = (await f.runPod({ name: 'client', image: f.config.images.test, args: f.pauseArgs() })).metadata!.name!;
     await f.createService({ name: 'sctp-headless', headless: true, selector: { app: 'sctp-dns' }, ports: [{ name: 'sip', protocol: 'SCTP', port: 5060 }] });
@@ -35,7 +44,10 @@ describeE2E('SCTP DNS', [Tag.SCTP, Tag.LinuxOnly], () => {
   f.it('a named SCTP port of a ClusterIP Service has a _sip._sctp SRV record', async () => {
     const fqdn = `sctp-clusterip.${f.ns}.svc.${f.config.clusterDomain}`;
     const r = await lookup(`_sip._sctp.${fqdn}`, 'SRV');
-    expect(r.srv.map((s) => ({ port: s.port, target: s.target.replace(/\.$/, '') })), r.raw).to.deep.equal([{ port: 5060, target: fqdn }]);
+    expect(
+      r.srv.map((s) => ({ port: s.port, target: s.target.replace(/\.$/, '') })),
+      r.raw,
+    ).to.deep.equal([{ port: 5060, target: fqdn }]);
   });
 
   f.it('a named SCTP port of a headless Service has one _sip._sctp SRV record per ready pod', async () => {
@@ -49,8 +61,14 @@ describeE2E('SCTP DNS', [Tag.SCTP, Tag.LinuxOnly], () => {
       until: (x) => x.srv.length === 2,
       describe: (x) => x.raw,
     });
-    expect(r.srv.every((s) => s.port === 5060), r.raw).to.equal(true);
-    expect(r.srv.every((s) => s.target.replace(/\.$/, '').endsWith(`.${fqdn}`)), `SRV targets are pod names under ${fqdn}\n${r.raw}`).to.equal(true);
+    expect(
+      r.srv.every((s) => s.port === 5060),
+      r.raw,
+    ).to.equal(true);
+    expect(
+      r.srv.every((s) => s.target.replace(/\.$/, '').endsWith(`.${fqdn}`)),
+      `SRV targets are pod names under ${fqdn}\n${r.raw}`,
+    ).to.equal(true);
   });
 
   f.it('the TCP SRV name of an SCTP-only port does not exist', async () => {
@@ -68,7 +86,7 @@ describeE2E('SCTP DNS', [Tag.SCTP, Tag.LinuxOnly], () => {
     expect(r.srv, `_sip._tcp.${fqdn} must not resolve for an SCTP port\n${r.raw}`).to.be.empty;
   });
 
-  f.it('a headless SCTP Service resolves to its pods\' IPs', async () => {
+  f.it("a headless SCTP Service resolves to its pods' IPs", async () => {
     const fqdn = `sctp-headless.${f.ns}.svc.${f.config.clusterDomain}`;
     const r = await lookup(fqdn, 'A');
     expect([...r.addresses].sort(), r.raw).to.deep.equal(Object.values(backends).sort());

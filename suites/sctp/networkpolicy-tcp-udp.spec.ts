@@ -15,12 +15,12 @@
 //   no-netpol             no NetworkPolicy implementation, run with --require networkpolicy: the control
 //                         fails with 'required capability "networkpolicy"' instead of skipping
 
-import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { classifyControl } from '../../lib/connectivity/control.ts';
-import { formatDuration } from '../../lib/framework/duration.ts';
+import type { Protocol } from '../../lib/connectivity/model.ts';
 import { probeMatrix, settleOptions } from '../../lib/connectivity/probe-matrix.ts';
 import { type Cell, compareList, renderList, type Verdict } from '../../lib/connectivity/truth-table.ts';
-import type { Protocol } from '../../lib/connectivity/model.ts';
+import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
+import { formatDuration } from '../../lib/framework/duration.ts';
 
 const PORT = 5060;
 
@@ -31,9 +31,15 @@ describeE2E('SCTP NetworkPolicy', [Tag.SCTP, Tag.NetworkPolicy, Tag.LinuxOnly], 
     // four steps, each cells settling: open, the control, open again, the policy under test
     f.budget({ podStart: 2, cellsSettle: 4, apiCall: 4 });
     const server = await f.runPod({
-      name: 'server', image: f.config.images.test, labels: { app: 'server' },
-      args: f.porterArgs(), env: { [`SERVE_PORT_${PORT}`]: 'tcp-ok', [`SERVE_UDP_PORT_${PORT}`]: 'udp-ok' },
-      ports: [{ protocol: 'TCP', containerPort: PORT }, { protocol: 'UDP', containerPort: PORT }],
+      name: 'server',
+      image: f.config.images.test,
+      labels: { app: 'server' },
+      args: f.porterArgs(),
+      env: { [`SERVE_PORT_${PORT}`]: 'tcp-ok', [`SERVE_UDP_PORT_${PORT}`]: 'udp-ok' },
+      ports: [
+        { protocol: 'TCP', containerPort: PORT },
+        { protocol: 'UDP', containerPort: PORT },
+      ],
     });
     await f.runPod({ name: 'client', image: f.config.images.test, args: f.pauseArgs() });
     const ip = server.status!.podIP!;
@@ -44,7 +50,10 @@ describeE2E('SCTP NetworkPolicy', [Tag.SCTP, Tag.NetworkPolicy, Tag.LinuxOnly], 
     const observe = async (title: string, want: Verdict, protocols: Protocol[], inForce?: string) => {
       const cells = protocols.map(cell);
       const r = await probeMatrix({
-        cells, expected: () => want, concurrency: cells.length, ...settleOptions(timeouts.probe),
+        cells,
+        expected: () => want,
+        concurrency: cells.length,
+        ...settleOptions(timeouts.probe),
         probe: (c) => f.probe({ from: 'client', host: ip, port: PORT, protocol: protocolOf(c) }),
         ...(inForce ? { inForce } : {}),
       });
@@ -54,13 +63,19 @@ describeE2E('SCTP NetworkPolicy', [Tag.SCTP, Tag.NetworkPolicy, Tag.LinuxOnly], 
     };
 
     // 1. Without any policy both protocols reach the server: otherwise "blocked" later would prove nothing.
-    const open = await observe(`TCP and UDP client -> server ${ip}:${PORT} before any policy`, 'allowed', ['TCP', 'UDP'], 'no policy is applied yet (readiness)');
+    const open = await observe(
+      `TCP and UDP client -> server ${ip}:${PORT} before any policy`,
+      'allowed',
+      ['TCP', 'UDP'],
+      'no policy is applied yet (readiness)',
+    );
     if (open.wrong) expect.fail(open.text);
 
     // 2. Is any NetworkPolicy enforced here at all? A deny-all ingress control, observed across one sync period.
     await f.createNetworkPolicy({ name: 'control-deny-all', podSelector: { app: 'server' }, ingress: [] });
-    const c = await observe(`TCP client -> server ${ip}:${PORT} under the deny-all control`, 'blocked', ['TCP'])
-      .finally(() => f.deleteNetworkPolicy('control-deny-all'));
+    const c = await observe(`TCP client -> server ${ip}:${PORT} under the deny-all control`, 'blocked', ['TCP']).finally(() =>
+      f.deleteNetworkPolicy('control-deny-all'),
+    );
     const control = classifyControl({
       what: `TCP ${cell('TCP').from} -> ${cell('TCP').to}`,
       policy: `a deny-all ingress policy on ${f.ns}/server (control-deny-all)`,
@@ -71,8 +86,12 @@ describeE2E('SCTP NetworkPolicy', [Tag.SCTP, Tag.NetworkPolicy, Tag.LinuxOnly], 
     f.log(control.text);
 
     // 3. The control is gone: both protocols must be proven open again before the policy under test.
-    const reopened = await observe(`TCP and UDP client -> server ${ip}:${PORT} after the control was deleted`, 'allowed', ['TCP', 'UDP'],
-      'control-deny-all was deleted; nothing to prove in force: each protocol must answer twice in a row before the next step');
+    const reopened = await observe(
+      `TCP and UDP client -> server ${ip}:${PORT} after the control was deleted`,
+      'allowed',
+      ['TCP', 'UDP'],
+      'control-deny-all was deleted; nothing to prove in force: each protocol must answer twice in a row before the next step',
+    );
     if (reopened.wrong) expect.fail(reopened.text);
 
     // 4. The SCTP-only policy: selects the server, admits SCTP on the port, nothing else. Policies add up,
@@ -80,7 +99,9 @@ describeE2E('SCTP NetworkPolicy', [Tag.SCTP, Tag.NetworkPolicy, Tag.LinuxOnly], 
     await f.createNetworkPolicy({ name: 'allow-only-sctp', podSelector: { app: 'server' }, ingress: [{ ports: [{ protocol: 'SCTP', port: PORT }] }] });
     const leaks = await observe(`TCP and UDP client -> server ${ip}:${PORT} with a policy that admits only SCTP/${PORT}`, 'blocked', ['TCP', 'UDP']);
     if (leaks.wrong) {
-      expect.fail(`a policy that admits only SCTP/${PORT} lets other protocols through — a security hole, while the cluster enforces NetworkPolicy (${control.text}):\n${leaks.text}`);
+      expect.fail(
+        `a policy that admits only SCTP/${PORT} lets other protocols through — a security hole, while the cluster enforces NetworkPolicy (${control.text}):\n${leaks.text}`,
+      );
     }
   });
 });

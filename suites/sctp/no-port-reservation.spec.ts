@@ -2,7 +2,7 @@
 // hostPorts, NodePorts or externalIPs (that would load sctp.ko and break userspace SCTP stacks).
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
-import { SCTP_SOCKETS_SCRIPT, offendingSockets, parseSsSctp } from '../../lib/node/sctp-sockets.ts';
+import { offendingSockets, parseSsSctp, SCTP_SOCKETS_SCRIPT } from '../../lib/node/sctp-sockets.ts';
 
 const HOST_PORT = 5062;
 const PORT = 5063;
@@ -17,10 +17,20 @@ describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
     const nodeName = node!.metadata!.name!;
     await f.node.access();
     const pod = await f.runPod({
-      name: 'backend', image: f.config.images.test, args: f.pauseArgs(), nodeName, labels: { app: 'sctp-noreserve' },
+      name: 'backend',
+      image: f.config.images.test,
+      args: f.pauseArgs(),
+      nodeName,
+      labels: { app: 'sctp-noreserve' },
       ports: [{ protocol: 'SCTP', containerPort: PORT, hostPort: HOST_PORT }],
     });
-    const svc = await f.createService({ name: 'sctp-noreserve', type: 'NodePort', selector: { app: 'sctp-noreserve' }, externalIPs: ['192.0.2.11'], ports: [{ protocol: 'SCTP', port: PORT }] });
+    const svc = await f.createService({
+      name: 'sctp-noreserve',
+      type: 'NodePort',
+      selector: { app: 'sctp-noreserve' },
+      externalIPs: ['192.0.2.11'],
+      ports: [{ protocol: 'SCTP', port: PORT }],
+    });
     const nodePort = svc.spec!.ports![0]!.nodePort!;
     // The rules exist, so the components have acted on both objects.
     await f.eventually(`hostPort ${HOST_PORT} and NodePort ${nodePort} rules on ${nodeName}`, {
@@ -37,15 +47,27 @@ describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
     for (const n of await f.readySchedulableNodes()) {
       const name = n.metadata!.name!;
       const mod = await f.node.sctpModule(name);
-      if (mod.state === 'no-sctp') { reasons.push(`${name}: kernel has no SCTP (${mod.evidence})`); continue; }
-      if (mod.state === 'not-loaded') { reasons.push(`${name}: sctp.ko not loaded (${mod.evidence}), so no SCTP socket exists`); continue; }
-      if (mod.state === 'unknown') { reasons.push(`${name}: cannot tell the sctp.ko state (${mod.evidence})`); continue; }
+      if (mod.state === 'no-sctp') {
+        reasons.push(`${name}: kernel has no SCTP (${mod.evidence})`);
+        continue;
+      }
+      if (mod.state === 'not-loaded') {
+        reasons.push(`${name}: sctp.ko not loaded (${mod.evidence}), so no SCTP socket exists`);
+        continue;
+      }
+      if (mod.state === 'unknown') {
+        reasons.push(`${name}: cannot tell the sctp.ko state (${mod.evidence})`);
+        continue;
+      }
       const exec = await f.node.exec(name);
       const r = await exec.run(SCTP_SOCKETS_SCRIPT);
       const parsed = parseSsSctp(r.stdout);
       expect(parsed.error, `\`ss -S -a -n -p\` on ${name} (${exec.description}) failed`).to.equal(undefined);
       const bad = offendingSockets(parsed.sockets, [HOST_PORT, nodePort, PORT]);
-      expect(bad.map((s) => s.line), `SCTP sockets held by cluster components or on the reserved ports on ${name} (sctp.ko ${mod.state}):\n${r.stdout}`).to.be.empty;
+      expect(
+        bad.map((s) => s.line),
+        `SCTP sockets held by cluster components or on the reserved ports on ${name} (sctp.ko ${mod.state}):\n${r.stdout}`,
+      ).to.be.empty;
       checked.push(`${name} (${mod.state}, ${parsed.sockets.length} SCTP socket(s), none reserved)`);
     }
     f.log(`checked: ${checked.join('; ') || 'none'}`);

@@ -31,7 +31,8 @@ const EXTERNAL_IP = '192.0.2.10'; // TEST-NET-1: rules only, never a destination
 function problemsWith(found: RuleSearch, what: string, expected: string, translation: string): string[] {
   const out: string[] = [];
   const where = `${what} on node ${found.node} (proxy mode ${found.mode})`;
-  if (found.mismatches.length) out.push(`${where}: ${found.mismatches.length} rule(s) on the SCTP path match another protocol:\n  ${found.mismatches.map((m) => m.message).join('\n  ')}`);
+  if (found.mismatches.length)
+    out.push(`${where}: ${found.mismatches.length} rule(s) on the SCTP path match another protocol:\n  ${found.mismatches.map((m) => m.message).join('\n  ')}`);
   if (found.tcpOrUdp.length) out.push(`${where}: ${found.tcpOrUdp.length} rule(s) match TCP/UDP for an SCTP-only port`);
   if (!found.dnatTargets.includes(expected)) out.push(`${where}: ${describeDnatExpectation(found, expected)} (${translation})`);
   if (!found.sctp.length) out.push(`${where}: no rule matches SCTP`);
@@ -47,7 +48,10 @@ describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
     const [node] = await f.readySchedulableNodes();
     f.skipIf(!node, 'the cluster has no ready schedulable node');
     const pod = await f.runPod({
-      name: 'hostport', image: f.config.images.test, args: f.pauseArgs(), nodeName: node!.metadata!.name,
+      name: 'hostport',
+      image: f.config.images.test,
+      args: f.pauseArgs(),
+      nodeName: node!.metadata!.name,
       ports: [{ protocol: 'SCTP', containerPort: CONTAINER_PORT, hostPort: HOST_PORT }],
     });
     const nodeName = pod.spec!.nodeName!;
@@ -78,16 +82,29 @@ describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
       for (const node of nodes) modes.push({ node, ...(await f.node.proxyMode(node)) });
       const modeTable = modes.map((m) => `  ${m.node}: ${m.mode} — ${m.evidence}`).join('\n');
       const unknown = modes.filter((m) => m.mode === 'unknown');
-      expect(unknown.map((m) => m.node), `the proxy mode of ${unknown.length} node(s) could not be determined, so no Service-rule verdict can be trusted there:\n${modeTable}`).to.be.empty;
+      expect(
+        unknown.map((m) => m.node),
+        `the proxy mode of ${unknown.length} node(s) could not be determined, so no Service-rule verdict can be trusted there:\n${modeTable}`,
+      ).to.be.empty;
       const inMode = modes.filter((m) => m.mode === mode).map((m) => m.node);
       // 'none' (an eBPF Service dataplane, or no kube-proxy) is shown as such, never as a missing rule.
       if (!inMode.length) f.skipFor(mode, `no ready node runs kube-proxy in ${mode} mode; proxy mode per node:\n${modeTable}`);
       const others = modes.filter((m) => m.mode !== mode);
       if (others.length) f.log(`not checked in this test (other proxy modes):\n${others.map((m) => `  ${m.node}: ${m.mode} — ${m.evidence}`).join('\n')}`);
 
-      const pod = await f.runPod({ name: 'backend', image: f.config.images.test, args: f.pauseArgs(), labels: { app: 'sctp-rules' }, nodeName: inMode[0], ports: [{ protocol: 'SCTP', containerPort: TARGET }] });
+      const pod = await f.runPod({
+        name: 'backend',
+        image: f.config.images.test,
+        args: f.pauseArgs(),
+        labels: { app: 'sctp-rules' },
+        nodeName: inMode[0],
+        ports: [{ protocol: 'SCTP', containerPort: TARGET }],
+      });
       const svc = await f.createService({
-        name: 'sctp-rules', type: 'NodePort', selector: { app: 'sctp-rules' }, externalIPs: [EXTERNAL_IP],
+        name: 'sctp-rules',
+        type: 'NodePort',
+        selector: { app: 'sctp-rules' },
+        externalIPs: [EXTERNAL_IP],
         ports: [{ protocol: 'SCTP', port: PORT, targetPort: TARGET }],
       });
       const clusterIP = svc.spec!.clusterIP!;
@@ -119,7 +136,10 @@ describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
           }
         }
       }
-      expect(problems, `${problems.length} problem(s) with the ${mode} rules of SCTP Service ${svc.metadata!.name} (endpoint ${endpoint}) on ${inMode.length} node(s) [${inMode.join(', ')}]:\n\n${problems.join('\n\n')}`).to.be.empty;
+      expect(
+        problems,
+        `${problems.length} problem(s) with the ${mode} rules of SCTP Service ${svc.metadata!.name} (endpoint ${endpoint}) on ${inMode.length} node(s) [${inMode.join(', ')}]:\n\n${problems.join('\n\n')}`,
+      ).to.be.empty;
     });
   }
 });

@@ -1,20 +1,24 @@
 // lib/image archives are accepted by a real containerd: imported under the full name with the
 // digest writeImageArchive reported, and run with runc.
-import { expect } from 'chai';
+
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeImageArchive } from '../../lib/image/archive.ts';
-import { startPrivateContainerd, type PrivateContainerd } from '../../agnhost-sctp/testing/containerd.ts';
-import { AGNHOST_DIR, Lab, ensureBinary, must, run } from '../../agnhost-sctp/testing/lab.ts';
-import { readFileSync, statSync } from 'node:fs';
+import { expect } from 'chai';
+import { type PrivateContainerd, startPrivateContainerd } from '../../agnhost-sctp/testing/containerd.ts';
+import { AGNHOST_DIR, ensureBinary, Lab, must, run } from '../../agnhost-sctp/testing/lab.ts';
 import { skipTest } from '../../lib/framework/skip.ts';
+import { writeImageArchive } from '../../lib/image/archive.ts';
 
 function missing(): string | undefined {
   if (process.getuid?.() !== 0) return `needs root (uid ${process.getuid?.()})`;
   for (const bin of ['containerd', 'ctr', 'runc', 'containerd-shim-runc-v2']) {
-    try { execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }); } catch { return `${bin} not on PATH (run .ci/install-deps.sh)`; }
+    try {
+      execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
+    } catch {
+      return `${bin} not on PATH (run .ci/install-deps.sh)`;
+    }
   }
   return undefined;
 }
@@ -27,7 +31,9 @@ describe('lib/image archive in containerd', function () {
 
   before(async function () {
     const why = missing();
-    if (why) { skipTest(this, `${why}`); }
+    if (why) {
+      skipTest(this, `${why}`);
+    }
     dir = mkdtempSync(join(tmpdir(), 'agt-image-'));
     cd = await startPrivateContainerd(ns);
   });
@@ -40,12 +46,20 @@ describe('lib/image archive in containerd', function () {
   });
 
   it('ctr images import registers the full name with the reported manifest digest, and ctr run executes it', async () => {
-    const r = writeImageArchive({
-      name: `registry.local/agt-busybox:${process.pid}`,
-      files: [{ src: '/bin/busybox', dest: '/bin/busybox', mode: 0o755 }],
-      symlinks: [{ target: 'busybox', dest: '/bin/sh' }, { target: 'busybox', dest: '/bin/cat' }],
-      env: ['PATH=/bin'], entrypoint: ['/bin/sh'], labels: { 'org.example.test': 'yes' },
-    }, join(dir, 'img.tar'));
+    const r = writeImageArchive(
+      {
+        name: `registry.local/agt-busybox:${process.pid}`,
+        files: [{ src: '/bin/busybox', dest: '/bin/busybox', mode: 0o755 }],
+        symlinks: [
+          { target: 'busybox', dest: '/bin/sh' },
+          { target: 'busybox', dest: '/bin/cat' },
+        ],
+        env: ['PATH=/bin'],
+        entrypoint: ['/bin/sh'],
+        labels: { 'org.example.test': 'yes' },
+      },
+      join(dir, 'img.tar'),
+    );
     const imp = await cd!.ctr(['images', 'import', r.path]);
     expect(imp.stdout).to.contain(`${r.name} (${r.digest})`);
     const ls = await cd!.ctr(['images', 'ls']);
@@ -66,7 +80,9 @@ describe('lib/image archive in containerd', function () {
     await must(['bash', `${AGNHOST_DIR}/build.sh`], 300_000);
     const again = JSON.parse(readFileSync(`${AGNHOST_DIR}/out/image.json`, 'utf8'));
     expect(again.digest, 'build.sh twice from the same sources gives the same image digest').to.equal(meta.digest);
-    expect(statSync(archive).size).to.equal(meta.size).and.to.be.below(5 * 1024 * 1024);
+    expect(statSync(archive).size)
+      .to.equal(meta.size)
+      .and.to.be.below(5 * 1024 * 1024);
     const version = readFileSync(`${AGNHOST_DIR}/VERSION`, 'utf8').trim();
     expect(meta.name).to.equal(`registry.local/agnhost-sctp:${version}`);
     const imp = await cd!.ctr(['images', 'import', archive]);
@@ -81,14 +97,18 @@ describe('lib/image archive in containerd', function () {
     ].join('\n');
     const ran = await cd!.ctr(['run', '--rm', '--with-ns', `network:/run/netns/${ns}`, meta.name, `agt-sctp-${process.pid}`, '/bin/sh', '-c', script], 60_000);
     expect(ran.stdout.trim().split('\n')).to.deep.equal([
-      'from-container', 'rc=0',
-      'agnhost-sctp: sctp stack: userspace (usrsctp over raw IP, blackhole=2; --sctp-stack=auto; kernel SCTP: socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP): Protocol not supported)',
+      'from-container',
+      'rc=0',
+      'agnhost-sctp: sctp stack: userspace (usrsctp over raw IP, blackhole=2; --sctp-stack=auto; kernel SCTP: socket(AF_INET, ' +
+        'SOCK_STREAM, IPPROTO_SCTP): Protocol not supported)',
     ]);
     await cd!.ctr(['images', 'rm', meta.name]);
   });
 
   it('skopeo reads the same archive as docker-archive: and as oci-archive: (digest, platform, labels, entrypoint)', async function () {
-    if ((await run(['sh', '-c', 'command -v skopeo'])).code !== 0) { skipTest(this, 'skopeo not installed (.ci/install-deps.sh installs it)'); }
+    if ((await run(['sh', '-c', 'command -v skopeo'])).code !== 0) {
+      skipTest(this, 'skopeo not installed (.ci/install-deps.sh installs it)');
+    }
     await ensureBinary();
     await must(['bash', `${AGNHOST_DIR}/build.sh`], 300_000);
     const meta = JSON.parse(readFileSync(`${AGNHOST_DIR}/out/image.json`, 'utf8'));

@@ -1,13 +1,13 @@
 // The netfilter readers run for real: rules shaped like kube-proxy (iptables, nftables) and CNI
 // portmap are loaded into a network namespace created here, then read back through the `local`
 // NodeExec (nsenter --net) exactly as a node would be read. Everything dies with the netns.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { expect } from 'chai';
+import { execa } from 'execa';
+import { skipTest } from '../../lib/framework/skip.ts';
 import { localExec } from '../../lib/node/exec.ts';
 import { nodeNetfilter } from '../../lib/node/netfilter/index.ts';
-import { skipTest } from '../../lib/framework/skip.ts';
 
 const rules = (n: string) => fileURLToPath(new URL(`../../lib/node/fixtures/netfilter/rules/${n}`, import.meta.url));
 
@@ -21,7 +21,7 @@ async function missing(): Promise<string | undefined> {
   return undefined;
 }
 
-describe('netfilter readers against rules in a network namespace (integration)', function () {
+describe('netfilter readers against rules in a network namespace (integration)', () => {
   const ns = `nfread-${process.pid}`;
   let created = false;
   let fakeProxy: ChildProcess | undefined;
@@ -50,7 +50,11 @@ describe('netfilter readers against rules in a network namespace (integration)',
       await execa('ip', ['netns', 'exec', ns, 'iptables-restore'], { inputFile: rules('kube-proxy-and-portmap.iptables'), timeout: 15_000 });
     });
     after(async () => {
-      await execa('ip', ['netns', 'exec', ns, 'sh', '-c', 'iptables -t nat -F; iptables -t nat -X; iptables -t filter -F; iptables -t filter -X; nft flush ruleset'], { reject: false, timeout: 15_000 });
+      await execa(
+        'ip',
+        ['netns', 'exec', ns, 'sh', '-c', 'iptables -t nat -F; iptables -t nat -X; iptables -t filter -F; iptables -t filter -X; nft flush ruleset'],
+        { reject: false, timeout: 15_000 },
+      );
     });
 
     it('detects iptables mode from the rules when /proxyMode does not answer', async () => {
@@ -63,11 +67,21 @@ describe('netfilter readers against rules in a network namespace (integration)',
     it('finds ClusterIP, NodePort and externalIP SCTP rules with their DNAT targets', async () => {
       const nf = nodeNetfilter(localExec({ netns: ns, node: 'node-a' }), { mode: 'iptables' });
       const cip = await nf.serviceRules({ ip: '10.96.44.3', port: 5060 });
-      console.log(cip.render().split('\n').slice(0, 4).map((l) => `      ${l}`).join('\n'));
+      console.log(
+        cip
+          .render()
+          .split('\n')
+          .slice(0, 4)
+          .map((l) => `      ${l}`)
+          .join('\n'),
+      );
       expect(cip.sctp.length).to.equal(8);
       expect(cip.tcpOrUdp).to.deep.equal([]);
       expect(cip.dnatTargets).to.deep.equal(['10.244.1.5:5061', '10.244.2.7:5061']);
-      expect(cip.commands.map((c) => [c.command, c.code])).to.deep.equal([['iptables-save -t nat', 0], ['iptables-save -t filter', 0]]);
+      expect(cip.commands.map((c) => [c.command, c.code])).to.deep.equal([
+        ['iptables-save -t nat', 0],
+        ['iptables-save -t filter', 0],
+      ]);
       expect((await nf.serviceRules({ nodePort: 30060 })).dnatTargets).to.deep.equal(['10.244.1.5:5061', '10.244.2.7:5061']);
       expect((await nf.serviceRules({ ip: '192.0.2.50', port: 5060 })).sctp[0]!.where).to.equal('nat KUBE-SERVICES');
       const mixed = await nf.serviceRules({ ip: '10.96.44.4', port: 5060 });
@@ -96,7 +110,11 @@ describe('netfilter readers against rules in a network namespace (integration)',
       await execa('ip', ['netns', 'exec', ns, 'iptables-legacy-restore'], { inputFile: rules('kube-proxy-and-portmap.iptables'), timeout: 15_000 });
     });
     after(async () => {
-      await execa('ip', ['netns', 'exec', ns, 'sh', '-c', 'iptables-legacy -t nat -F; iptables-legacy -t nat -X; iptables-legacy -t filter -F; iptables-legacy -t filter -X'], { reject: false, timeout: 15_000 });
+      await execa(
+        'ip',
+        ['netns', 'exec', ns, 'sh', '-c', 'iptables-legacy -t nat -F; iptables-legacy -t nat -X; iptables-legacy -t filter -F; iptables-legacy -t filter -X'],
+        { reject: false, timeout: 15_000 },
+      );
     });
 
     it('falls back to iptables-legacy-save, says so, and finds the same rules', async () => {
@@ -105,7 +123,14 @@ describe('netfilter readers against rules in a network namespace (integration)',
       expect(m.mode).to.equal('iptables');
       expect(m.evidence).to.include('rules read with iptables-legacy-save');
       const r = await nf.serviceRules({ ip: '10.96.44.3', port: 5060 });
-      console.log(r.render().split('\n').slice(0, 5).map((l) => `      ${l}`).join('\n'));
+      console.log(
+        r
+          .render()
+          .split('\n')
+          .slice(0, 5)
+          .map((l) => `      ${l}`)
+          .join('\n'),
+      );
       expect(r.dnatTargets).to.deep.equal(['10.244.1.5:5061', '10.244.2.7:5061']);
       expect(r.commands.map((c) => c.command)).to.deep.equal(['iptables-save -t nat', 'iptables-legacy-save -t nat', 'iptables-legacy-save -t filter']);
     });
@@ -140,7 +165,10 @@ describe('netfilter readers against rules in a network namespace (integration)',
       fakeProxy = spawn('ip', ['netns', 'exec', ns, node, '-e', js], { stdio: ['ignore', 'pipe', 'inherit'] });
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error('stand-in /proxyMode server did not start in 10s')), 10_000);
-        fakeProxy!.stdout!.once('data', () => { clearTimeout(t); resolve(); });
+        fakeProxy!.stdout!.once('data', () => {
+          clearTimeout(t);
+          resolve();
+        });
       });
       const m = await nodeNetfilter(localExec({ netns: ns, node: 'node-b' })).detectProxyMode();
       console.log(`      ${m.mode}: ${m.evidence}`);

@@ -2,12 +2,13 @@
 // headless Chromium (Debian package `chromium`, .ci/install-deps.sh) with JavaScript off and every request but
 // the page itself refused, driven by playwright-core. Leaves the page and a screenshot in artifacts/report-card/.
 // Without Chromium: fails under CI=true (saying how to install it), else skips with that reason.
-import { expect } from 'chai';
+
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'chai';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { skipTest } from '../../lib/framework/skip.ts';
 import { reportTitle } from '../../lib/report/html.ts';
 import type { ReportModel } from '../../lib/report/model.ts';
@@ -16,8 +17,16 @@ import { writeReport } from '../../lib/report/write.ts';
 
 const CHROMIUM = process.env.SCTP_E2E_CHROMIUM ?? '/usr/bin/chromium';
 // Chromium's own background connections are refused by a closed network; these flags keep it from trying.
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const OUT = resolve('artifacts/report-card');
 const HOSTILE = 'expected <script>alert("x")</script> & an SCTP DNAT rule';
 
@@ -32,24 +41,45 @@ describe('report card in a browser (integration: headless Chromium, file://, no 
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
-      const how = `${CHROMIUM} not found: install it with \`apt-get install -y chromium\` (or \`bash .ci/install-deps.sh\`), or point SCTP_E2E_CHROMIUM at a Chromium binary`;
+      const how =
+        `${CHROMIUM} not found: install it with \`apt-get install -y chromium\` (or \`bash .ci/install-deps.sh\`), or ` +
+        `point SCTP_E2E_CHROMIUM at a Chromium binary`;
       if (process.env.CI === 'true') throw new Error(how);
       skipTest(this, how);
     }
     m = realRunModel((i) => ({
-      ...i, results: [...i.results, { title: 'hostile', fullTitle: 'report card renders hostile text [Feature:SCTP]', suite: 'report card', outcome: 'failed', durationMs: 7, message: HOSTILE }],
+      ...i,
+      results: [
+        ...i.results,
+        {
+          title: 'hostile',
+          fullTitle: 'report card renders hostile text [Feature:SCTP]',
+          suite: 'report card',
+          outcome: 'failed',
+          durationMs: 7,
+          message: HOSTILE,
+        },
+      ],
     }));
     const { html } = writeReport(OUT, m);
     profile = mkdtempSync(join(tmpdir(), 'sctp-e2e-chromium-'));
     ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, args: ARGS, javaScriptEnabled: false, viewport: { width: 1280, height: 900 }, timeout: 15_000,
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      javaScriptEnabled: false,
+      viewport: { width: 1280, height: 900 },
+      timeout: 15_000,
     });
-    page = ctx.pages()[0] ?? await ctx.newPage();
+    page = ctx.pages()[0] ?? (await ctx.newPage());
     await page.route('**/*', (route) => {
       requests.push(route.request().url());
       return route.request().url() === pathToFileURL(html).href ? route.continue() : route.abort();
     });
-    page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
     await page.goto(pathToFileURL(html).href, { waitUntil: 'load', timeout: 10_000 });
   });
 
@@ -74,7 +104,9 @@ describe('report card in a browser (integration: headless Chromium, file://, no 
     expect(await failures.count()).to.equal(2);
     const real = await failures.nth(0).innerText();
     expect(real).to.contain('[Feature:SCTP] basic phase: sctp.ko module check at end of phase');
-    expect(real).to.contain('sctp.ko was loaded on node sctp-e2e-vm between after "a headless SCTP Service resolves to its pods\' IPs" (21:56:51.710 UTC: not loaded)');
+    expect(real).to.contain(
+      'sctp.ko was loaded on node sctp-e2e-vm between after "a headless SCTP Service resolves to its pods\' IPs" (21:56:51.710 UTC: not loaded)',
+    );
     expect(await failures.nth(0).locator('pre').isVisible()).to.equal(true);
     expect(await failures.nth(1).locator('pre').innerText()).to.equal(HOSTILE);
     expect(await page.locator('script').count()).to.equal(0);

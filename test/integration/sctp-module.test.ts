@@ -2,12 +2,12 @@
 // network namespace created here. Expected state is derived independently from /proc/config.gz.
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { execa } from 'execa';
 import { expect } from 'chai';
-import { localExec, NodeExecError } from '../../lib/node/exec.ts';
-import { sshExec } from '../../lib/node/ssh.ts';
-import { classifySctpModule, probeSctpModule, SCTP_MODULE_PROBE_SCRIPT } from '../../lib/node/sctp-module.ts';
+import { execa } from 'execa';
 import { skipTest } from '../../lib/framework/skip.ts';
+import { localExec, NodeExecError } from '../../lib/node/exec.ts';
+import { classifySctpModule, probeSctpModule, SCTP_MODULE_PROBE_SCRIPT } from '../../lib/node/sctp-module.ts';
+import { sshExec } from '../../lib/node/ssh.ts';
 
 function kernelConfigIpSctp(): string | undefined {
   if (!existsSync('/proc/config.gz')) return undefined;
@@ -16,7 +16,7 @@ function kernelConfigIpSctp(): string | undefined {
   return m ? m[1] : 'not set';
 }
 
-describe('sctp module probe on this machine (integration)', function () {
+describe('sctp module probe on this machine (integration)', () => {
   const ns = `sctpmod-${process.pid}`;
   let nsCreated = false;
 
@@ -79,7 +79,7 @@ describe('sctp module probe through SSH in the kernel-lane VM (integration, when
     }
     try {
       // One exec: the probe, then an independent look at /proc/modules (the shared VM may reboot between two execs).
-      let r;
+      let r: Awaited<ReturnType<typeof e.run>>;
       try {
         r = await e.run(`${SCTP_MODULE_PROBE_SCRIPT}\necho "== crosscheck"; grep -c '^sctp ' /proc/modules || true`);
       } catch (err) {

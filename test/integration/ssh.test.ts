@@ -5,17 +5,17 @@
 // The bastion test reaches node1 at 127.0.0.1:2201 *inside* the netns, which this process cannot
 // reach directly, so it only works through the hop. sshds are stopped by PID, the netns (and the
 // veth with it) and the temp dir are removed in after().
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { expect } from 'chai';
-import { NodeExecError, NodeExecTimeout, type NodeExec } from '../../lib/node/exec.ts';
-import { sshExec } from '../../lib/node/ssh.ts';
-import { probeSctpModule } from '../../lib/node/sctp-module.ts';
+import { execa } from 'execa';
 import { skipTest } from '../../lib/framework/skip.ts';
+import { type NodeExec, NodeExecError, NodeExecTimeout } from '../../lib/node/exec.ts';
+import { probeSctpModule } from '../../lib/node/sctp-module.ts';
+import { sshExec } from '../../lib/node/ssh.ts';
 
 const NS = `sshit-${process.pid}`;
 const HOST_IP = '10.213.77.2';
@@ -32,9 +32,19 @@ async function waitForBanner(host: string, port: number, ms: number): Promise<vo
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect({ host, port });
-      const t = setTimeout(() => { s.destroy(); resolve(false); }, 500);
-      s.once('data', (d) => { clearTimeout(t); s.destroy(); resolve(d.toString().startsWith('SSH-')); });
-      s.once('error', () => { clearTimeout(t); resolve(false); });
+      const t = setTimeout(() => {
+        s.destroy();
+        resolve(false);
+      }, 500);
+      s.once('data', (d) => {
+        clearTimeout(t);
+        s.destroy();
+        resolve(d.toString().startsWith('SSH-'));
+      });
+      s.once('error', () => {
+        clearTimeout(t);
+        resolve(false);
+      });
     });
     if (ok) return;
     if (Date.now() > until) throw new Error(`sshd at ${host}:${port} did not answer with an SSH banner within ${ms}ms`);
@@ -59,14 +69,24 @@ describe('ssh NodeExec against real sshd (integration)', function () {
   const sshds: ChildProcess[] = [];
   const execs: NodeExec[] = [];
   let blackhole: Server | undefined;
-  let clientKey = '', otherKey = '', knownHosts = '', emptyKnownHosts = '', wrongKnownHosts = '', nodeHostPub = '';
+  let clientKey = '',
+    otherKey = '',
+    knownHosts = '',
+    emptyKnownHosts = '',
+    wrongKnownHosts = '',
+    nodeHostPub = '';
 
-  const track = (e: NodeExec) => { execs.push(e); return e; };
+  const track = (e: NodeExec) => {
+    execs.push(e);
+    return e;
+  };
   const env = () => ({ KUBE_SSH_USER: 'root', KUBE_SSH_KEY_PATH: clientKey, HOME: dir });
 
   before(async function () {
     const w = await why();
-    if (w) { skipTest(this, `${w}`); }
+    if (w) {
+      skipTest(this, `${w}`);
+    }
     dir = mkdtempSync(join(tmpdir(), 'sctp-e2e-sshit-'));
     const keygen = (f: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', f, '-f', join(dir, f)]);
     for (const k of ['node_host', 'bastion_host', 'other_host', 'client', 'stranger']) keygen(k);
@@ -74,7 +94,11 @@ describe('ssh NodeExec against real sshd (integration)', function () {
     otherKey = join(dir, 'stranger');
     nodeHostPub = join(dir, 'node_host.pub');
     writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`));
-    const hostPub = (k: string) => readFileSync(join(dir, `${k}.pub`), 'utf8').split(' ').slice(0, 2).join(' ');
+    const hostPub = (k: string) =>
+      readFileSync(join(dir, `${k}.pub`), 'utf8')
+        .split(' ')
+        .slice(0, 2)
+        .join(' ');
     // known_hosts: plain entry for node1 on the veth; hashed entries for the bastion and for node1 as seen from inside.
     knownHosts = join(dir, 'known_hosts');
     const toHash = join(dir, 'known_hosts_hashed');
@@ -91,19 +115,44 @@ describe('ssh NodeExec against real sshd (integration)', function () {
     const sh = (c: string) => execa('sh', ['-c', c], { timeout: 10_000 });
     await sh(`ip link add sshit${process.pid % 10000}a type veth peer name sshit${process.pid % 10000}b netns ${NS}`);
     await sh(`ip addr add ${ROOT_IP}/30 dev sshit${process.pid % 10000}a && ip link set sshit${process.pid % 10000}a up`);
-    await sh(`ip -n ${NS} addr add ${HOST_IP}/30 dev sshit${process.pid % 10000}b && ip -n ${NS} link set sshit${process.pid % 10000}b up && ip -n ${NS} link set lo up`);
-    try { execFileSync('test', ['-d', '/run/sshd']); } catch { execFileSync('mkdir', ['-p', '/run/sshd']); createdRunSshd = true; }
+    await sh(
+      `ip -n ${NS} addr add ${HOST_IP}/30 dev sshit${process.pid % 10000}b && ip -n ${NS} link set sshit${process.pid % 10000}b ` +
+        `up && ip -n ${NS} link set lo up`,
+    );
+    try {
+      execFileSync('test', ['-d', '/run/sshd']);
+    } catch {
+      execFileSync('mkdir', ['-p', '/run/sshd']);
+      createdRunSshd = true;
+    }
 
     const conf = (name: string, hostKey: string, listen: string[]) => {
       const f = join(dir, `${name}.conf`);
-      writeFileSync(f, [...listen.map((l) => `ListenAddress ${l}`), `HostKey ${join(dir, hostKey)}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-        'PidFile none', 'UsePAM no', 'StrictModes no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
-        'PermitRootLogin prohibit-password', 'AllowTcpForwarding yes', 'LogLevel ERROR', 'PrintMotd no', ''].join('\n'));
+      writeFileSync(
+        f,
+        [
+          ...listen.map((l) => `ListenAddress ${l}`),
+          `HostKey ${join(dir, hostKey)}`,
+          `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+          'PidFile none',
+          'UsePAM no',
+          'StrictModes no',
+          'PasswordAuthentication no',
+          'KbdInteractiveAuthentication no',
+          'PermitRootLogin prohibit-password',
+          'AllowTcpForwarding yes',
+          'LogLevel ERROR',
+          'PrintMotd no',
+          '',
+        ].join('\n'),
+      );
       return f;
     };
     const start = (f: string) => {
       const p = spawn('ip', ['netns', 'exec', NS, '/usr/sbin/sshd', '-D', '-e', '-f', f], { stdio: ['ignore', 'ignore', 'pipe'] });
-      p.stderr!.on('data', (d) => { if (process.env.SSHIT_DEBUG) process.stderr.write(d); });
+      p.stderr!.on('data', (d) => {
+        if (process.env.SSHIT_DEBUG) process.stderr.write(d);
+      });
       sshds.push(p);
     };
     start(conf('node1', 'node_host', [`${HOST_IP}:${NODE_PORT}`, `127.0.0.1:${NODE_PORT}`]));
@@ -120,7 +169,13 @@ describe('ssh NodeExec against real sshd (integration)', function () {
       // Session processes our sshds started (e.g. the remote `sleep 10` that outlives its timed-out
       // channel) keep the netns alive; they all live in our netns, so stop them by PID.
       const pids = (await execa('ip', ['netns', 'pids', NS], { reject: false })).stdout.split('\n').filter(Boolean).map(Number);
-      for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
       await new Promise((r) => setTimeout(r, 200));
       await execa('ip', ['netns', 'del', NS], { reject: false }); // removes the veth pair with the netns
     }
@@ -147,7 +202,11 @@ describe('ssh NodeExec against real sshd (integration)', function () {
     expect(b).to.equal(a);
     await e.close();
     let err: unknown;
-    try { await e.run('true'); } catch (x) { err = x; }
+    try {
+      await e.run('true');
+    } catch (x) {
+      err = x;
+    }
     expect(err).to.be.instanceOf(NodeExecError);
     expect(String(err)).to.include('used after close()');
   });
@@ -155,7 +214,11 @@ describe('ssh NodeExec against real sshd (integration)', function () {
   it('refuses an unknown host key with the host, the offered fingerprint and how to fix it', async () => {
     const e = node1({ knownHostsPath: emptyKnownHosts });
     let err: unknown;
-    try { await e.run('true'); } catch (x) { err = x; }
+    try {
+      await e.run('true');
+    } catch (x) {
+      err = x;
+    }
     expect(err).to.be.instanceOf(NodeExecError);
     const msg = (err as Error).message;
     console.log(`      ${msg}`);
@@ -167,7 +230,11 @@ describe('ssh NodeExec against real sshd (integration)', function () {
   it('refuses a host-key mismatch, naming both fingerprints', async () => {
     const e = node1({ knownHostsPath: wrongKnownHosts });
     let err: unknown;
-    try { await e.run('true'); } catch (x) { err = x; }
+    try {
+      await e.run('true');
+    } catch (x) {
+      err = x;
+    }
     const msg = (err as Error).message;
     console.log(`      ${msg}`);
     expect(msg).to.include('SSH host key mismatch for node node1');
@@ -181,29 +248,55 @@ describe('ssh NodeExec against real sshd (integration)', function () {
     expect((await ok.run('echo pinned')).stdout).to.equal('pinned\n');
     const bad = node1({ hostKeyFingerprint: fp(join(dir, 'other_host.pub')) });
     let err: unknown;
-    try { await bad.run('true'); } catch (x) { err = x; }
+    try {
+      await bad.run('true');
+    } catch (x) {
+      err = x;
+    }
     expect((err as Error).message).to.match(/mismatch .* offered ssh-ed25519 SHA256:\S+ but the pinned fingerprint is SHA256:/);
   });
 
   it('a bad key path, a public key file and an unauthorized key each give one clear sentence', async () => {
-    expect(() => sshExec({ node: 'node1', host: HOST_IP, env: { ...env(), KUBE_SSH_KEY_PATH: join(dir, 'nope') } }))
-      .to.throw(`SSH private key ${join(dir, 'nope')} (from KUBE_SSH_KEY_PATH) cannot be read (no such file); set KUBE_SSH_KEY_PATH or pass keyPath`);
-    expect(() => sshExec({ node: 'node1', host: HOST_IP, keyPath: `${clientKey}.pub`, env: env() })).to.throw(/holds no private key \(is it the \.pub file\?\)/);
+    expect(() => sshExec({ node: 'node1', host: HOST_IP, env: { ...env(), KUBE_SSH_KEY_PATH: join(dir, 'nope') } })).to.throw(
+      `SSH private key ${join(dir, 'nope')} (from KUBE_SSH_KEY_PATH) cannot be read (no such file); set KUBE_SSH_KEY_PATH or pass keyPath`,
+    );
+    expect(() => sshExec({ node: 'node1', host: HOST_IP, keyPath: `${clientKey}.pub`, env: env() })).to.throw(
+      /holds no private key \(is it the \.pub file\?\)/,
+    );
     const stranger = node1({ keyPath: otherKey });
     let err: unknown;
-    try { await stranger.run('true'); } catch (x) { err = x; }
-    expect((err as Error).message).to.equal(`ssh login to node node1 root@${HOST_IP}:${NODE_PORT} was refused for key ${otherKey} (all authentication methods failed; is the public key in ~root/.ssh/authorized_keys?)`);
+    try {
+      await stranger.run('true');
+    } catch (x) {
+      err = x;
+    }
+    expect((err as Error).message).to.equal(
+      `ssh login to node node1 root@${HOST_IP}:${NODE_PORT} was refused for key ${otherKey} (all authentication methods ` +
+        `failed; is the public key in ~root/.ssh/authorized_keys?)`,
+    );
   });
 
   it('hops through KUBE_SSH_BASTION (forwardOut) to a node reachable only from the bastion; hashed known_hosts entries', async () => {
-    const e = track(sshExec({ node: 'node1', host: '127.0.0.1', port: NODE_PORT, knownHostsPath: knownHosts, env: { ...env(), KUBE_SSH_BASTION: `${HOST_IP}:${BASTION_PORT}` } }));
+    const e = track(
+      sshExec({
+        node: 'node1',
+        host: '127.0.0.1',
+        port: NODE_PORT,
+        knownHostsPath: knownHosts,
+        env: { ...env(), KUBE_SSH_BASTION: `${HOST_IP}:${BASTION_PORT}` },
+      }),
+    );
     expect(e.description).to.equal(`ssh root@127.0.0.1:${NODE_PORT} (known_hosts) via bastion root@${HOST_IP}:${BASTION_PORT}`);
     const r = await e.run('echo $SSH_CONNECTION');
     console.log(`      via bastion: SSH_CONNECTION=${r.stdout.trim()}`);
     expect(r.stdout).to.match(new RegExp(`^127\\.0\\.0\\.1 \\d+ 127\\.0\\.0\\.1 ${NODE_PORT}\\n$`));
     // The same address without the hop is this process's own loopback, where no sshd listens.
     let direct: unknown;
-    try { await node1({ host: '127.0.0.1', connectTimeoutMs: 2000 }).run('true'); } catch (x) { direct = x; }
+    try {
+      await node1({ host: '127.0.0.1', connectTimeoutMs: 2000 }).run('true');
+    } catch (x) {
+      direct = x;
+    }
     expect(String(direct)).to.match(/ssh connection to node node1 root@127\.0\.0\.1:2201 failed: .*ECONNREFUSED/);
   });
 
@@ -212,7 +305,11 @@ describe('ssh NodeExec against real sshd (integration)', function () {
     await e.run('true');
     const t0 = Date.now();
     let err: unknown;
-    try { await e.run('sleep 10', { timeoutMs: 1000 }); } catch (x) { err = x; }
+    try {
+      await e.run('sleep 10', { timeoutMs: 1000 });
+    } catch (x) {
+      err = x;
+    }
     const took = Date.now() - t0;
     expect(err).to.be.instanceOf(NodeExecTimeout);
     expect((err as Error).message).to.equal(`nodeExec timed out after 1s: sleep 10 on node1 (ssh root@${HOST_IP}:${NODE_PORT} (known_hosts))`);
@@ -220,20 +317,30 @@ describe('ssh NodeExec against real sshd (integration)', function () {
     expect((await e.run('echo still')).stdout).to.equal('still\n');
     // the remote command tree was killed too (a second exec kills the session's process group)
     let err2: unknown;
-    try { await e.run('sleep 17 | cat; echo never', { timeoutMs: 500 }); } catch (x) { err2 = x; }
+    try {
+      await e.run('sleep 17 | cat; echo never', { timeoutMs: 500 });
+    } catch (x) {
+      err2 = x;
+    }
     expect(err2).to.be.instanceOf(NodeExecTimeout);
     await new Promise((r) => setTimeout(r, 500));
     expect((await e.run("ps -eo args | grep -c '^[s]leep 17$' || true")).stdout.trim()).to.equal('0');
   });
 
   it('a server that never speaks SSH ends at the connect deadline', async () => {
-    blackhole = createServer(() => { /* accept and say nothing */ });
+    blackhole = createServer(() => {
+      /* accept and say nothing */
+    });
     await new Promise<void>((r) => blackhole!.listen(0, '127.0.0.1', () => r()));
     const port = (blackhole.address() as { port: number }).port;
     const e = node1({ host: '127.0.0.1', port, connectTimeoutMs: 1000 });
     const t0 = Date.now();
     let err: unknown;
-    try { await e.run('true'); } catch (x) { err = x; }
+    try {
+      await e.run('true');
+    } catch (x) {
+      err = x;
+    }
     expect((err as Error).message).to.equal(`ssh connect to node node1 root@127.0.0.1:${port} timed out after 1s (no SSH handshake and login in time)`);
     expect(Date.now() - t0).to.be.lessThan(3000);
   });
@@ -241,7 +348,10 @@ describe('ssh NodeExec against real sshd (integration)', function () {
   it('the sctp module probe runs through SSH and gives the same answer as locally', async () => {
     const s = await probeSctpModule(node1(), { timeoutMs: 10_000 });
     console.log(`      over ssh: ${s.state} (${s.evidence})`);
-    const local = readFileSync('/proc/config.gz').length > 0 ? execFileSync('sh', ['-c', 'zcat /proc/config.gz | grep -E "^(# )?CONFIG_IP_SCTP[ =]"'], { encoding: 'utf8' }).trim() : '';
+    const local =
+      readFileSync('/proc/config.gz').length > 0
+        ? execFileSync('sh', ['-c', 'zcat /proc/config.gz | grep -E "^(# )?CONFIG_IP_SCTP[ =]"'], { encoding: 'utf8' }).trim()
+        : '';
     if (local === '# CONFIG_IP_SCTP is not set') expect(s.state).to.equal('no-sctp');
     else expect(s.state).to.not.equal('unknown');
     expect(s.evidence).to.include(`via ssh root@${HOST_IP}:${NODE_PORT}`);

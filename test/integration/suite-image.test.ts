@@ -3,12 +3,13 @@
 // from the image's own glibc, the entrypoint works, a dry run hands over e2e.log/e2e.tar.gz/done, and the
 // in-cluster path (a service account token, KUBERNETES_SERVICE_HOST) is taken. No cluster: the API server
 // of the in-cluster case is a closed loopback port. Needs root (chroot); skips with the reason otherwise.
-import { expect } from 'chai';
+
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { expect } from 'chai';
 import { readTar, type TarEntry } from '../../lib/image/archive.ts';
 
 const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
@@ -33,7 +34,10 @@ describe('suite image (registry.local/sctp-e2e-suite): built offline, reproducib
     image = build(join(work, 'a'));
     const again = build(join(work, 'b'));
     expect(again.digest, 'same inputs, same digest').to.equal(image.digest);
-    expect(readFileSync(join(work, 'b', `sctp-e2e-suite-${version}.tar`)).equals(readFileSync(join(work, 'a', `sctp-e2e-suite-${version}.tar`))), 'byte-identical archives').to.equal(true);
+    expect(
+      readFileSync(join(work, 'b', `sctp-e2e-suite-${version}.tar`)).equals(readFileSync(join(work, 'a', `sctp-e2e-suite-${version}.tar`))),
+      'byte-identical archives',
+    ).to.equal(true);
     rmSync(join(work, 'b'), { recursive: true, force: true });
     const archive = readTar(readFileSync(join(work, 'a', `sctp-e2e-suite-${version}.tar`)));
     const blob = (d: string) => archive.find((e) => e.path === `blobs/sha256/${d.slice(7)}`)!.data!;
@@ -43,23 +47,55 @@ describe('suite image (registry.local/sctp-e2e-suite): built offline, reproducib
     const x = spawnSync('tar', ['-xzf', '-', '-C', rootfs], { input: blob(image.layerDigest) });
     if (x.status !== 0) throw new Error(`unpacking the layer failed: ${x.stderr}`);
   });
-  after(() => { if (work) rmSync(work, { recursive: true, force: true }); });
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
 
   /** Runs argv in the rootfs as the image's user with the image's environment only. */
-  const run = (argv: string[], env: Record<string, string> = {}) => spawnSync('chroot', ['--userspec=65534:65534', rootfs, '/bin/env', '-i',
-    'PATH=/usr/local/bin:/bin', 'RESULTS_DIR=/tmp/results', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), '/bin/sh', '-c', `cd /usr/local/lib/sctp-e2e && exec "$@"`, 'sh', ...argv],
-  { encoding: 'utf8', timeout: 120_000 });
+  const run = (argv: string[], env: Record<string, string> = {}) =>
+    spawnSync(
+      'chroot',
+      [
+        '--userspec=65534:65534',
+        rootfs,
+        '/bin/env',
+        '-i',
+        'PATH=/usr/local/bin:/bin',
+        'RESULTS_DIR=/tmp/results',
+        ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        '/bin/sh',
+        '-c',
+        `cd /usr/local/lib/sctp-e2e && exec "$@"`,
+        'sh',
+        ...argv,
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
   const entry = ['/usr/local/bin/node', '--import', 'tsx', '/usr/local/lib/sctp-e2e/bin/conformance-entry.ts'];
 
-  it('is named after package.json\'s version and holds node, its libraries, busybox, the suite and its runtime modules only', () => {
+  it("is named after package.json's version and holds node, its libraries, busybox, the suite and its runtime modules only", () => {
     expect(image.name).to.equal(`registry.local/sctp-e2e-suite:${version}`);
     const paths = new Set(layer.map((e) => e.path));
-    for (const p of ['usr/local/bin/node', 'lib64/ld-linux-x86-64.so.2', 'lib/x86_64-linux-gnu/libc.so.6', 'lib/x86_64-linux-gnu/libstdc++.so.6',
-      'bin/busybox', 'bin/sh', 'bin/cat', 'usr/local/bin/e2e.test', 'usr/local/lib/sctp-e2e/bin/conformance-entry.ts',
-      'usr/local/lib/sctp-e2e/lib/cli/conformance-entry.ts', 'usr/local/lib/sctp-e2e/suites/sctp/node-rules.spec.ts',
-      'usr/local/lib/sctp-e2e/node_modules/tsx/package.json', 'usr/local/lib/sctp-e2e/node_modules/@esbuild/linux-x64/bin/esbuild',
-      'usr/local/lib/sctp-e2e/node_modules/@kubernetes/client-node/dist/index.js', 'usr/local/lib/sctp-e2e/node_modules/mocha/package.json',
-      'etc/passwd', 'tmp/', 'licenses/node']) {
+    for (const p of [
+      'usr/local/bin/node',
+      'lib64/ld-linux-x86-64.so.2',
+      'lib/x86_64-linux-gnu/libc.so.6',
+      'lib/x86_64-linux-gnu/libstdc++.so.6',
+      'bin/busybox',
+      'bin/sh',
+      'bin/cat',
+      'usr/local/bin/e2e.test',
+      'usr/local/lib/sctp-e2e/bin/conformance-entry.ts',
+      'usr/local/lib/sctp-e2e/lib/cli/conformance-entry.ts',
+      'usr/local/lib/sctp-e2e/suites/sctp/node-rules.spec.ts',
+      'usr/local/lib/sctp-e2e/node_modules/tsx/package.json',
+      'usr/local/lib/sctp-e2e/node_modules/@esbuild/linux-x64/bin/esbuild',
+      'usr/local/lib/sctp-e2e/node_modules/@kubernetes/client-node/dist/index.js',
+      'usr/local/lib/sctp-e2e/node_modules/mocha/package.json',
+      'etc/passwd',
+      'tmp/',
+      'licenses/node',
+    ]) {
       expect(paths, p).to.include(p);
     }
     const unwanted = [...paths].filter((p) => /\.test\.ts$|\.d\.ts$|\.map$|node_modules\/(typescript|playwright-core|@types|node)\/|\/testdata\//.test(p));
@@ -68,7 +104,7 @@ describe('suite image (registry.local/sctp-e2e-suite): built offline, reproducib
     expect(image.size, 'archive size').to.be.below(80e6);
   });
 
-  it('runs Node from the image\'s own loader and glibc, as user 65534 with a clean environment', () => {
+  it("runs Node from the image's own loader and glibc, as user 65534 with a clean environment", () => {
     const v = run(['/usr/local/bin/node', '-e', 'console.log(process.version, process.getuid())']);
     expect(v.stderr).to.equal('');
     expect(v.stdout.trim()).to.equal(`v${nodeVersion} 65534`);
@@ -79,7 +115,7 @@ describe('suite image (registry.local/sctp-e2e-suite): built offline, reproducib
     expect(run(['sh', '-c', 'echo hello > /tmp/results/x && cat /tmp/results/x && rm /tmp/results/x']).stdout).to.equal('hello\n');
   });
 
-  it('a dry run of the whole suite (hydrophone\'s default focus) hands over e2e.log, e2e.tar.gz and done', () => {
+  it("a dry run of the whole suite (hydrophone's default focus) hands over e2e.log, e2e.tar.gz and done", () => {
     const r = run(entry, { E2E_DRYRUN: 'true', E2E_FOCUS: '\\[Conformance\\]', E2E_PROVIDER: 'skeleton' });
     expect(r.status, r.stdout + r.stderr).to.equal(0);
     const res = join(rootfs, 'tmp/results');
@@ -104,7 +140,10 @@ describe('suite image (registry.local/sctp-e2e-suite): built offline, reproducib
       expect(r.status, r.stdout + r.stderr).to.equal(4);
       const log = readFileSync(join(rootfs, 'tmp/results/e2e.log'), 'utf8');
       expect(log).to.match(/^sctp-e2e conformance: Will run 1 of \d+ specs/);
-      expect(log).to.contain('cannot reach the API server at https://127.0.0.1:1 (kubeconfig in-cluster service account (/var/run/secrets/kubernetes.io/serviceaccount, API server 127.0.0.1:1))');
+      expect(log).to.contain(
+        'cannot reach the API server at https://127.0.0.1:1 (kubeconfig in-cluster service account (/var/run/secrets/kubernetes.io/serviceaccount, ' +
+          'API server 127.0.0.1:1))',
+      );
       expect(log).to.match(/exit 4 \(API server unreachable\); .*Ginkgo ran 1 suite/);
     } finally {
       rmSync(join(rootfs, 'var'), { recursive: true, force: true });

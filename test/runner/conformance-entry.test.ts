@@ -3,21 +3,28 @@
 // Sonobuoy's worker and hydrophone read: e2e.log (first line "Will run N of M specs", one "•" per test, both
 // streams), junit_01.xml, e2e.tar.gz, the done file, the exit code, the "Ginkgo ran 1 suite" marker in the
 // last lines of the output, and the progress POSTs to a local server standing in for Sonobuoy's worker.
-import { expect } from 'chai';
+
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { readTar } from '../../lib/image/archive.ts';
+import { expect } from 'chai';
 import type { ProgressUpdate } from '../../lib/framework/progress.ts';
+import { readTar } from '../../lib/image/archive.ts';
 
 const SPECS = JSON.stringify(['test/runner/fixtures/report/report.spec.ts']);
 const SUITE = JSON.stringify([process.execPath, '--import', 'tsx', 'test/runner/conformance-fixture-suite.ts']);
 
-interface Entry { code: number | null; stdout: string; stderr: string; dir: string; argv: string[][] }
+interface Entry {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  dir: string;
+  argv: string[][];
+}
 
 function entry(env: Record<string, string>): Promise<Entry> {
   const dir = mkdtempSync(join(tmpdir(), 'sctp-e2e-conformance-'));
@@ -29,13 +36,22 @@ function entry(env: Record<string, string>): Promise<Entry> {
     });
     let stdout = '';
     let stderr = '';
-    c.stdout.on('data', (b) => { stdout += b; });
-    c.stderr.on('data', (b) => { stderr += b; });
+    c.stdout.on('data', (b) => {
+      stdout += b;
+    });
+    c.stderr.on('data', (b) => {
+      stderr += b;
+    });
     const t = setTimeout(() => c.kill('SIGKILL'), 90_000);
     c.on('error', reject);
     c.on('close', (code) => {
       clearTimeout(t);
-      const argv = existsSync(argvOut) ? readFileSync(argvOut, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]) : [];
+      const argv = existsSync(argvOut)
+        ? readFileSync(argvOut, 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as string[])
+        : [];
       rmSync(argvOut, { force: true });
       resolve({ code, stdout, stderr, dir: join(dir, 'results'), argv });
     });
@@ -51,8 +67,13 @@ describe('conformance entrypoint over fixture specs (no cluster)', function () {
   before(async () => {
     server = createServer((req, res) => {
       let b = '';
-      req.on('data', (c) => { b += c; });
-      req.on('end', () => { posts.push({ path: `${req.method} ${req.url}`, body: JSON.parse(b) as ProgressUpdate }); res.end('ok'); });
+      req.on('data', (c) => {
+        b += c;
+      });
+      req.on('end', () => {
+        posts.push({ path: `${req.method} ${req.url}`, body: JSON.parse(b) as ProgressUpdate });
+        res.end('ok');
+      });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     port = (server.address() as AddressInfo).port;
@@ -62,8 +83,14 @@ describe('conformance entrypoint over fixture specs (no cluster)', function () {
     for (const d of cleanup) rmSync(join(d, '..'), { recursive: true, force: true });
   });
 
-  it('maps the environment, writes e2e.log/junit_01.xml/e2e.tar.gz/done, posts progress, exits with the suite\'s code', async () => {
-    const r = await entry({ E2E_FOCUS: 'report', E2E_SKIP: 'nftables', E2E_PARALLEL: 'y', E2E_EXTRA_ARGS: `--node-access=hostpod --image 'reg.local/x:1'`, SONOBUOY_PROGRESS_PORT: String(port) });
+  it("maps the environment, writes e2e.log/junit_01.xml/e2e.tar.gz/done, posts progress, exits with the suite's code", async () => {
+    const r = await entry({
+      E2E_FOCUS: 'report',
+      E2E_SKIP: 'nftables',
+      E2E_PARALLEL: 'y',
+      E2E_EXTRA_ARGS: `--node-access=hostpod --image 'reg.local/x:1'`,
+      SONOBUOY_PROGRESS_PORT: String(port),
+    });
     cleanup.push(r.dir);
     expect(r.code, r.stdout + r.stderr).to.equal(1); // one fixture test fails
     // the suite got the mapped flags (dry-run pre-pass, then the run)
@@ -71,7 +98,18 @@ describe('conformance entrypoint over fixture specs (no cluster)', function () {
     expect(r.argv[0]).to.include('--dry-run');
     const run = r.argv[1]!;
     expect(run.slice(0, 1)).to.deep.equal(['run']);
-    expect(run).to.include.members(['--grep', 'report', '--skip', 'nftables', '--junit', join(r.dir, 'junit_01.xml'), '--node-access=hostpod', '--image', 'reg.local/x:1', '--no-cluster-up']);
+    expect(run).to.include.members([
+      '--grep',
+      'report',
+      '--skip',
+      'nftables',
+      '--junit',
+      join(r.dir, 'junit_01.xml'),
+      '--node-access=hostpod',
+      '--image',
+      'reg.local/x:1',
+      '--no-cluster-up',
+    ]);
     expect(run).not.to.include('--dry-run');
 
     const log = readFileSync(join(r.dir, 'e2e.log'), 'utf8');
@@ -84,13 +122,21 @@ describe('conformance entrypoint over fixture specs (no cluster)', function () {
     expect(lines[lines.length - 1]).to.match(/finished after .*, exit 1 \(tests failed\); .*Ginkgo ran 1 suite/);
     // hydrophone's regexes (v0.8.0 pkg/conformance/client/logs.go)
     expect(/Will run (0|[1-9]\d{0,3}|10000) of (0|[1-9]\d{0,3}|10000) specs/.exec(log)?.slice(1)).to.deep.equal(['4', '5']);
-    expect(r.stdout.trimEnd().split('\n').slice(-30).some((l) => /Ginkgo ran (00|[1-9]\d{0,2}) suite/.test(l))).to.equal(true);
+    expect(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .slice(-30)
+        .some((l) => /Ginkgo ran (00|[1-9]\d{0,2}) suite/.test(l)),
+    ).to.equal(true);
 
     const junit = readFileSync(join(r.dir, 'junit_01.xml'), 'utf8');
     expect(junit).to.contain('tests="4" failures="1" skipped="1"');
     const done = readFileSync(join(r.dir, 'done'), 'utf8');
     expect(done).to.equal(join(r.dir, 'e2e.tar.gz'));
-    const files = readTar(gunzipSync(readFileSync(done))).filter((e) => e.type === 'file').map((e) => e.path);
+    const files = readTar(gunzipSync(readFileSync(done)))
+      .filter((e) => e.type === 'file')
+      .map((e) => e.path);
     expect(files).to.include.members(['e2e.log', 'junit_01.xml', 'report/report.html', 'report/report.json', 'artifacts/fixtures/summary.json']);
     expect(files).not.to.include.members(['done', 'e2e.tar.gz']);
 
@@ -109,7 +155,7 @@ describe('conformance entrypoint over fixture specs (no cluster)', function () {
     expect(posts[1]!.body).to.deep.equal({ msg: posts[1]!.body.msg, total: 4, completed: 1 });
   });
 
-  it('E2E_DRYRUN lists the selection and runs nothing (exit 0); upstream\'s default focus selects the whole suite', async () => {
+  it("E2E_DRYRUN lists the selection and runs nothing (exit 0); upstream's default focus selects the whole suite", async () => {
     const r = await entry({ E2E_DRYRUN: 'true', E2E_FOCUS: '\\[Conformance\\]' });
     cleanup.push(r.dir);
     expect(r.code, r.stdout + r.stderr).to.equal(0);

@@ -1,10 +1,11 @@
 // `npm run e2e` input that is checked before any cluster is touched: --require, --config, and the usage text
 // (exit codes). The real CLI in a child process; no cluster needed.
-import { expect } from 'chai';
+
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { CAPABILITIES } from '../../lib/framework/capabilities.ts';
 import { mergeConfigFile, parseConfigFile } from '../../lib/framework/config.ts';
 import { ExitCode } from '../../lib/framework/errors.ts';
@@ -12,7 +13,8 @@ import { ExitCode } from '../../lib/framework/errors.ts';
 function e2e(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
   const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig', ...extraEnv };
   delete env.SCTP_E2E_REQUIRE;
-  for (const k of ['SCTP_E2E_IMAGE', 'SCTP_E2E_FLAVOR', 'SCTP_E2E_IMAGE_REPO', 'SCTP_E2E_IMAGE_REPO_LIST', 'SCTP_E2E_SERVER_VERSION', 'ARTIFACTS']) delete env[k];
+  for (const k of ['SCTP_E2E_IMAGE', 'SCTP_E2E_FLAVOR', 'SCTP_E2E_IMAGE_REPO', 'SCTP_E2E_IMAGE_REPO_LIST', 'SCTP_E2E_SERVER_VERSION', 'ARTIFACTS'])
+    delete env[k];
   if (!extraEnv.KUBE_TEST_REPO_LIST) delete env.KUBE_TEST_REPO_LIST;
   const p = spawnSync(process.execPath, ['--import', 'tsx', 'bin/sctp-e2e.ts', ...args], { env, encoding: 'utf8', timeout: 60_000 });
   return { code: p.status, stdout: p.stdout, stderr: p.stderr };
@@ -21,7 +23,9 @@ function e2e(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
 describe('e2e CLI: --require, --config and --report', function () {
   this.timeout(60_000);
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'sctp-e2e-cli-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sctp-e2e-cli-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, text: string) => {
     const p = join(dir, name);
@@ -62,7 +66,10 @@ describe('e2e CLI: --require, --config and --report', function () {
 
   it('--report DIR that cannot be a writable directory: one sentence, usage exit code, no stack, before any cluster', () => {
     const notDir = file('plain-file', 'x');
-    for (const [args, why] of [[['--report', join(notDir, 'out')], 'ENOTDIR'], [['--report', notDir], 'EEXIST']] as const) {
+    for (const [args, why] of [
+      [['--report', join(notDir, 'out')], 'ENOTDIR'],
+      [['--report', notDir], 'EEXIST'],
+    ] as const) {
       const r = e2e(['run', ...args]);
       expect(r.code, r.stderr).to.equal(ExitCode.usage);
       expect(r.stderr).to.equal(`sctp-e2e: --report ${args[1]} is not a writable directory: ${why}\n`);
@@ -78,13 +85,21 @@ describe('e2e CLI: --require, --config and --report', function () {
   });
 
   it('config file: YAML and JSON, lists or comma strings; flags override it', () => {
-    expect(parseConfigFile('require: node-access, dns\ntag: [SCTP]\nnodeAccess: ssh\n', 'x.yaml')).to.deep.equal({ require: ['node-access', 'dns'], tag: ['SCTP'], nodeAccess: 'ssh' });
+    expect(parseConfigFile('require: node-access, dns\ntag: [SCTP]\nnodeAccess: ssh\n', 'x.yaml')).to.deep.equal({
+      require: ['node-access', 'dns'],
+      tag: ['SCTP'],
+      nodeAccess: 'ssh',
+    });
     expect(parseConfigFile('{"skipTag": ["Disruptive"], "junit": "out/j.xml"}', 'x.json')).to.deep.equal({ skipTag: ['Disruptive'], junit: 'out/j.xml' });
     expect(parseConfigFile('', 'empty.yaml')).to.deep.equal({});
     expect(() => parseConfigFile('tag: [SCTP', 'broken.yaml')).to.throw(/--config broken\.yaml is not valid YAML or JSON/);
     expect(() => parseConfigFile('junit: [a]', 'x.yaml')).to.throw('junit in --config x.yaml must be a string');
-    const merged = mergeConfigFile({ require: ['dns'], tag: undefined, 'node-access': 'none' } as Record<string, unknown>,
-      { require: ['loadbalancer'], tag: ['SCTP'], nodeAccess: 'ssh', junit: 'out/j.xml' });
+    const merged = mergeConfigFile({ require: ['dns'], tag: undefined, 'node-access': 'none' } as Record<string, unknown>, {
+      require: ['loadbalancer'],
+      tag: ['SCTP'],
+      nodeAccess: 'ssh',
+      junit: 'out/j.xml',
+    });
     expect(merged).to.deep.equal({ require: ['dns'], tag: ['SCTP'], 'node-access': 'none', junit: 'out/j.xml' });
   });
 });
@@ -92,7 +107,9 @@ describe('e2e CLI: --require, --config and --report', function () {
 describe('e2e CLI: --list-images, --image-repo, --image-repo-list (no cluster contacted)', function () {
   this.timeout(60_000);
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'sctp-e2e-images-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sctp-e2e-images-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, text: string) => {
     const p = join(dir, name);
@@ -100,19 +117,19 @@ describe('e2e CLI: --list-images, --image-repo, --image-repo-list (no cluster co
     return p;
   };
 
-  it('prints the selection\'s images one per line and exits 0, with no kubeconfig to read', () => {
+  it("prints the selection's images one per line and exits 0, with no kubeconfig to read", () => {
     const r = e2e(['run', '--list-images']);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.equal('registry.local/agnhost-sctp:0.1.0\n');
     expect(r.stderr).to.match(/^sctp-e2e: \d+ selected tests use test, hostExec, outside \(agnhost-sctp default\)\n$/);
   });
 
-  it('--flavor agnhost without a cluster: the newest known minor\'s tag, and stderr says no cluster was contacted', () => {
+  it("--flavor agnhost without a cluster: the newest known minor's tag, and stderr says no cluster was contacted", () => {
     const r = e2e(['run', '--list-images', '--flavor', 'agnhost', '--tag', 'SCTP', '--node-access', 'ssh']);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.equal('registry.k8s.io/e2e-test-images/agnhost:2.63.0\n');
     expect(r.stderr).to.contain('selected tests use test (upstream agnhost, cluster version unknown: the tag of Kubernetes 1.36, the newest minor known)');
-    expect(r.stderr).to.contain('no cluster contacted: a run picks the agnhost tag of the cluster\'s Kubernetes minor');
+    expect(r.stderr).to.contain("no cluster contacted: a run picks the agnhost tag of the cluster's Kubernetes minor");
   });
 
   it('a selection that matches no test uses no image', () => {
@@ -127,8 +144,12 @@ describe('e2e CLI: --list-images, --image-repo, --image-repo-list (no cluster co
     const list = file('repo-list.yaml', 'promoterE2eRegistry: mirror.example/e2e-test-images\nagnhostSctpRegistry: mirror.example/sctp\n');
     expect(e2e(['run', '--list-images', '--flavor', 'agnhost', '--image-repo-list', list]).stdout).to.equal('mirror.example/e2e-test-images/agnhost:2.63.0\n');
     expect(e2e(['run', '--list-images', '--config', file('c.yaml', `imageRepoList: ${list}\n`)]).stdout).to.equal('mirror.example/sctp/agnhost-sctp:0.1.0\n');
-    expect(e2e(['run', '--list-images', '--flavor', 'agnhost'], { KUBE_TEST_REPO_LIST: list }).stdout).to.equal('mirror.example/e2e-test-images/agnhost:2.63.0\n');
-    expect(e2e(['run', '--list-images', '--image', 'registry.example/agnhost-sctp:dev', '--image-repo', 'mirror.example']).stdout).to.equal('mirror.example/agnhost-sctp:dev\n');
+    expect(e2e(['run', '--list-images', '--flavor', 'agnhost'], { KUBE_TEST_REPO_LIST: list }).stdout).to.equal(
+      'mirror.example/e2e-test-images/agnhost:2.63.0\n',
+    );
+    expect(e2e(['run', '--list-images', '--image', 'registry.example/agnhost-sctp:dev', '--image-repo', 'mirror.example']).stdout).to.equal(
+      'mirror.example/agnhost-sctp:dev\n',
+    );
   });
 
   it('an unknown key or a malformed repo-list file: one line, usage exit code, no stack', () => {
@@ -145,7 +166,12 @@ describe('e2e CLI: --list-images, --image-repo, --image-repo-list (no cluster co
 
   it('--help documents the image flags and the $ARTIFACTS JUnit path', () => {
     const r = e2e(['--help']);
-    expect(r.stdout).to.contain('--image-repo REG').and.contain('--image-repo-list F').and.contain('--list-images')
-      .and.contain('$KUBE_TEST_REPO_LIST').and.contain('$ARTIFACTS/junit_sctp-e2e.xml').and.contain('imageRepo, imageRepoList');
+    expect(r.stdout)
+      .to.contain('--image-repo REG')
+      .and.contain('--image-repo-list F')
+      .and.contain('--list-images')
+      .and.contain('$KUBE_TEST_REPO_LIST')
+      .and.contain('$ARTIFACTS/junit_sctp-e2e.xml')
+      .and.contain('imageRepo, imageRepoList');
   });
 });

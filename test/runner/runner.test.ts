@@ -1,11 +1,12 @@
 // The real runner (lib/framework/runner.ts runMocha, in a child process) over fixture specs that need no
 // cluster: skips never mask verdicts, skipFor honours --require, a run that verified nothing is not green,
 // and the basic phase runs first whatever the file names.
-import { expect } from 'chai';
+
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { expect } from 'chai';
 import { ExitCode } from '../../lib/framework/errors.ts';
 import { PROW_JUNIT, PROW_SUMMARY, reportPaths } from '../../lib/framework/report-paths.ts';
 import type { Result } from '../../lib/framework/reporter.ts';
@@ -42,12 +43,19 @@ function runFixtures(files: string[], o: { env?: Record<string, string>; grep?: 
     try {
       summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
       junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
-      if (o.report) report = { model: JSON.parse(readFileSync(join(dir, 'report/report.json'), 'utf8')), html: readFileSync(join(dir, 'report/report.html'), 'utf8') };
+      if (o.report)
+        report = { model: JSON.parse(readFileSync(join(dir, 'report/report.json'), 'utf8')), html: readFileSync(join(dir, 'report/report.html'), 'utf8') };
     } catch {
       throw new Error(`the runner wrote no summary (exit ${p.status})\nstdout:\n${p.stdout}\nstderr:\n${p.stderr}`);
     }
     return {
-      code: p.status, stdout: p.stdout, stderr: p.stderr, junit, results: summary.results, notes: summary.notes, report,
+      code: p.status,
+      stdout: p.stdout,
+      stderr: p.stderr,
+      junit,
+      results: summary.results,
+      notes: summary.notes,
+      report,
       outcome(title) {
         const r = summary.results.find((x) => x.title === title);
         if (!r) throw new Error(`no result "${title}" among ${summary.results.map((x) => x.title).join(', ')}\n${p.stdout}`);
@@ -133,12 +141,18 @@ describe('runner over fixture specs (no cluster)', function () {
 
   describe('phases', () => {
     const files = [`${FIX}/phases/*.spec.ts`];
-    const ran = (out: string) => out.split('\n').filter((l) => l.startsWith('RAN ')).map((l) => l.slice(4));
+    const ran = (out: string) =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('RAN '))
+        .map((l) => l.slice(4));
 
     it('basic tests run first, then untagged, then connectivity, whatever the file names; one line says so', () => {
       const run = runFixtures(files);
       expect(ran(run.stdout)).to.deep.equal(['basic-1', 'basic-2', 'phase-end', 'other-1', 'connectivity-1', 'connectivity-2']);
-      expect(run.stdout).to.contain('phase 1: 2 basic tests ([Feature:SCTP]) before phase 2: 2 connectivity tests ([Feature:SCTPConnectivity]); 1 untagged tests in between');
+      expect(run.stdout).to.contain(
+        'phase 1: 2 basic tests ([Feature:SCTP]) before phase 2: 2 connectivity tests ([Feature:SCTPConnectivity]); 1 untagged tests in between',
+      );
       expect(run.outcome('[Feature:SCTP] basic phase: fixture module check at end of phase')).to.include({ outcome: 'passed', kind: 'phase-check' });
       expect(run.code, run.stderr).to.equal(ExitCode.ok);
     });
@@ -158,16 +172,33 @@ describe('runner over fixture specs (no cluster)', function () {
 
     it('a phase-end check that cannot run is a skipped result with its reason and a warning run note', () => {
       const run = runFixtures(files, { env: { FIXTURE_PHASE_END: 'skip' } });
-      expect(run.outcome('[Feature:SCTP] basic phase: fixture module check at end of phase')).to.include({ outcome: 'skipped', reason: 'no node access: --node-access none' });
-      expect(run.notes).to.deep.include({ topic: 'basic phase', text: 'fixture module check not performed: no node access: --node-access none', level: 'warning' });
+      expect(run.outcome('[Feature:SCTP] basic phase: fixture module check at end of phase')).to.include({
+        outcome: 'skipped',
+        reason: 'no node access: --node-access none',
+      });
+      expect(run.notes).to.deep.include({
+        topic: 'basic phase',
+        text: 'fixture module check not performed: no node access: --node-access none',
+        level: 'warning',
+      });
       expect(run.stdout).to.match(/Run notes:\n[\s\S]*basic phase\n\s+! warning: fixture module check not performed/);
-      expect(run.junit).to.contain('<property name="note:basic phase" value="warning: fixture module check not performed: no node access: --node-access none"/>');
+      expect(run.junit).to.contain(
+        '<property name="note:basic phase" value="warning: fixture module check not performed: no node access: --node-access none"/>',
+      );
       expect(run.code, run.stderr).to.equal(ExitCode.ok);
     });
 
     it('each test line ends with its position in the selection, the elapsed time and an ETA', () => {
       const run = runFixtures(files);
-      const tags = run.stdout.split('\n').filter((l) => /^\s*[✓✗-] /.test(l) && / \(\d+m?s\)/.test(l)).map((l) => l.match(/\[(\d+)\/(\d+) · [^\]]+\]/)?.slice(1, 3).join('/'));
+      const tags = run.stdout
+        .split('\n')
+        .filter((l) => /^\s*[✓✗-] /.test(l) && / \(\d+m?s\)/.test(l))
+        .map((l) =>
+          l
+            .match(/\[(\d+)\/(\d+) · [^\]]+\]/)
+            ?.slice(1, 3)
+            .join('/'),
+        );
       expect(tags).to.deep.equal(['1/5', '2/5', '3/5', '4/5', '5/5']);
       expect(run.stdout).to.match(/✓ .* \[1\/5 · \S+ · ETA ~\S+\]/);
       expect(run.stdout).to.match(/\[5\/5 · [^·\]]+\]/); // no ETA on the last one
@@ -177,17 +208,39 @@ describe('runner over fixture specs (no cluster)', function () {
       const withLate = [...files, `${FIX}/late/netpol.spec.ts`];
       it('its describes run last, after one setup that precedes their own hooks, then one teardown; the basic-phase check stays after the other basic tests', () => {
         const run = runFixtures(withLate, { late: '[Feature:NetworkPolicy]' });
-        expect(ran(run.stdout)).to.deep.equal(['basic-1', 'basic-2', 'phase-end', 'other-1', 'connectivity-1', 'connectivity-2',
-          'late-setup', 'np-basic-before', 'np-basic', 'np-connectivity', 'late-teardown']);
+        expect(ran(run.stdout)).to.deep.equal([
+          'basic-1',
+          'basic-2',
+          'phase-end',
+          'other-1',
+          'connectivity-1',
+          'connectivity-2',
+          'late-setup',
+          'np-basic-before',
+          'np-basic',
+          'np-connectivity',
+          'late-teardown',
+        ]);
         expect(run.stdout).to.contain('the 2 [Feature:NetworkPolicy] tests last (fixture setup before them)');
         expect(run.code, run.stderr).to.equal(ExitCode.ok);
       });
       it('a failed setup fails every test of the group with its message, and nothing else; the teardown still undoes what it did', () => {
         const run = runFixtures(withLate, { late: '[Feature:NetworkPolicy]', env: { FIXTURE_LATE: 'fail' } });
-        expect(ran(run.stdout)).to.deep.equal(['basic-1', 'basic-2', 'phase-end', 'other-1', 'connectivity-1', 'connectivity-2', 'late-setup', 'late-teardown']);
+        expect(ran(run.stdout)).to.deep.equal([
+          'basic-1',
+          'basic-2',
+          'phase-end',
+          'other-1',
+          'connectivity-1',
+          'connectivity-2',
+          'late-setup',
+          'late-teardown',
+        ]);
         for (const t of ['declares a policy', 'enforces a policy']) {
           expect(run.outcome(t).outcome).to.equal('failed');
-          expect(run.outcome(t).message).to.contain('before all hook "fixture setup (before the [Feature:NetworkPolicy] tests)" failed: the fixture add-on did not come up (agent not ready on node-2)');
+          expect(run.outcome(t).message).to.contain(
+            'before all hook "fixture setup (before the [Feature:NetworkPolicy] tests)" failed: the fixture add-on did not come up (agent not ready on node-2)',
+          );
         }
         expect(run.outcome('sends SCTP one').outcome).to.equal('passed');
         expect(run.code).to.equal(ExitCode.testsFailed);
@@ -206,14 +259,18 @@ describe('runner over fixture specs (no cluster)', function () {
   });
 
   describe('Prow: $ARTIFACTS', () => {
-    it('without --junit, JUnit goes to $ARTIFACTS/junit_sctp-e2e.xml and the summary beside it (and to the run\'s own path)', () => {
+    it("without --junit, JUnit goes to $ARTIFACTS/junit_sctp-e2e.xml and the summary beside it (and to the run's own path)", () => {
       const dir = mkdtempSync(join(tmpdir(), 'sctp-e2e-prow-'));
       try {
         const prow = join(dir, 'prow-artifacts');
         const own = join(dir, 'run', 'summary.json');
         const env: NodeJS.ProcessEnv = { ...process.env, ARTIFACTS: prow };
         delete env.SCTP_E2E_REQUIRE;
-        const p = spawnSync(process.execPath, ['--import', 'tsx', 'test/runner/run-fixtures.ts', '--summary', own, `${FIX}/skips.spec.ts`], { env, encoding: 'utf8', timeout: 60_000 });
+        const p = spawnSync(process.execPath, ['--import', 'tsx', 'test/runner/run-fixtures.ts', '--summary', own, `${FIX}/skips.spec.ts`], {
+          env,
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
         expect(p.stdout).to.contain(`$ARTIFACTS is set: JUnit to ${join(prow, PROW_JUNIT)}`);
         expect(readdirSync(prow).sort()).to.deep.equal(['junit_sctp-e2e.xml', 'sctp-e2e-summary.json']);
         expect(PROW_JUNIT).to.match(/^junit_.*\.xml$/); // the name TestGrid collects
@@ -230,10 +287,13 @@ describe('runner over fixture specs (no cluster)', function () {
     });
 
     it('an explicit --junit wins over $ARTIFACTS', () => {
-      expect(reportPaths({ junit: 'out/j.xml', defaultJunit: 'artifacts/junit.xml', runSummary: 'artifacts/r/summary.json' }, { ARTIFACTS: '/logs/artifacts' }))
-        .to.deep.equal({ junit: 'out/j.xml', summaryJson: ['artifacts/r/summary.json'] });
-      expect(reportPaths({ defaultJunit: 'artifacts/junit.xml', runSummary: 'artifacts/r/summary.json' }, {}))
-        .to.deep.equal({ junit: 'artifacts/junit.xml', summaryJson: ['artifacts/r/summary.json'] });
+      expect(
+        reportPaths({ junit: 'out/j.xml', defaultJunit: 'artifacts/junit.xml', runSummary: 'artifacts/r/summary.json' }, { ARTIFACTS: '/logs/artifacts' }),
+      ).to.deep.equal({ junit: 'out/j.xml', summaryJson: ['artifacts/r/summary.json'] });
+      expect(reportPaths({ defaultJunit: 'artifacts/junit.xml', runSummary: 'artifacts/r/summary.json' }, {})).to.deep.equal({
+        junit: 'artifacts/junit.xml',
+        summaryJson: ['artifacts/r/summary.json'],
+      });
     });
   });
 
@@ -246,11 +306,16 @@ describe('runner over fixture specs (no cluster)', function () {
     it('report.json holds every fixture test with its verdict, the failure message in full and the skip reason', () => {
       const m = run.report!.model;
       expect(m.tests.map((t) => [t.title, t.verdict])).to.deep.equal([
-        ['declares an SCTP port', 'passed'], ['finds the SCTP rule', 'failed'], ['reads the nftables rules', 'skipped'],
-        ['connects pod to pod', 'passed'], ['is not written yet', 'pending'],
+        ['declares an SCTP port', 'passed'],
+        ['finds the SCTP rule', 'failed'],
+        ['reads the nftables rules', 'skipped'],
+        ['connects pod to pod', 'passed'],
+        ['is not written yet', 'pending'],
       ]);
       const byTitle = (t: string) => m.tests.find((x) => x.title === t)!;
-      expect(byTitle('finds the SCTP rule').message).to.equal('expected <script>alert("x")</script> & an SCTP DNAT rule on node-1\nobserved: -A KUBE-SEP-X -p tcp -j DNAT --to-destination 10.244.1.5:5060');
+      expect(byTitle('finds the SCTP rule').message).to.equal(
+        'expected <script>alert("x")</script> & an SCTP DNAT rule on node-1\nobserved: -A KUBE-SEP-X -p tcp -j DNAT --to-destination 10.244.1.5:5060',
+      );
       expect(byTitle('reads the nftables rules').reason).to.equal('no ready node runs kube-proxy in nftables mode');
       expect(byTitle('is not written yet').reason).to.equal('pending: declared without a body (not written yet)');
       expect(m.counts).to.deep.equal({ passed: 2, failed: 1, skipped: 1, pending: 1, total: 5 });
@@ -261,7 +326,9 @@ describe('runner over fixture specs (no cluster)', function () {
       expect(m.tests.map((t) => t.fullTitle)).to.deep.equal(run.results.map((r) => r.fullTitle));
       expect(m.notes).to.deep.equal(run.notes);
       expect(m.run).to.include({ exitCode: ExitCode.testsFailed, status: 'failed', exitMeaning: 'tests failed', id: 'fixtures' });
-      expect(m.run.command).to.match(/run-fixtures\.ts --junit \S+ --summary \S+ --report \S+ --capabilities lib\/report\/testdata\/capabilities-20261204t215606\.json 'test\/runner\/fixtures\/report\/\*\.spec\.ts'$/);
+      expect(m.run.command).to.match(
+        /run-fixtures\.ts --junit \S+ --summary \S+ --report \S+ --capabilities lib\/report\/testdata\/capabilities-20261204t215606\.json 'test\/runner\/fixtures\/report\/\*\.spec\.ts'$/,
+      );
       expect(m.run.wallMs).to.be.greaterThan(0);
       expect(Date.now() - Date.parse(m.run.startedAt)).to.be.within(0, 120_000);
       expect(m.tags).to.deep.equal([

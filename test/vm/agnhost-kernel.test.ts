@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { execa } from 'execa';
 import { expect } from 'chai';
+import { execa } from 'execa';
 import type { NodeExec } from '../../lib/node/exec.ts';
-import { REPO, must, openLane, skipWith, type Lane } from './lane.ts';
+import { type Lane, must, openLane, REPO, skipWith } from './lane.ts';
 
 const BIN = join(REPO, 'agnhost-sctp', 'out', 'agnhost-sctp');
 const VM_BIN = '/root/agnhost-sctp';
@@ -40,7 +40,11 @@ async function startDaemon(exec: NodeExec, cmd: string, log: string, netns?: str
 /** Waits until an SCTP endpoint listens on `port` (kernel's /proc/net/sctp/eps, in the netns if given). */
 async function waitListening(exec: NodeExec, port: number, log: string, netns?: string): Promise<void> {
   const pre = netns ? `ip netns exec ${netns} ` : '';
-  const r = await exec.run(`for i in $(seq 1 100); do ${pre}awk '$6 == ${port} {f=1} END {exit !f}' /proc/net/sctp/eps 2>/dev/null && exit 0; sleep 0.1; done; echo "no SCTP listener on port ${port} after 10s; server log:"; cat ${log}; exit 1`, { timeoutMs: 30_000 });
+  const r = await exec.run(
+    `for i in $(seq 1 100); do ${pre}awk '$6 == ${port} {f=1} END {exit !f}' /proc/net/sctp/eps 2>/dev/null && exit ` +
+      `0; sleep 0.1; done; echo "no SCTP listener on port ${port} after 10s; server log:"; cat ${log}; exit 1`,
+    { timeoutMs: 30_000 },
+  );
   if (r.code !== 0) throw new Error(r.stdout.trim());
 }
 
@@ -76,7 +80,10 @@ describe('kernel lane: agnhost-sctp over the kernel SCTP stack in the VM (integr
     const inVm = await must(exec(), `${VM_BIN} --sctp-stack=auto stack`);
     expect(inVm.trim()).to.equal('kernel');
     // Expectation on the host derived independently: can this kernel open an SCTP socket at all?
-    const hostKernel = await execa('python3', ['-c', 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 132)'], { reject: false, timeout: 10_000 });
+    const hostKernel = await execa('python3', ['-c', 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 132)'], {
+      reject: false,
+      timeout: 10_000,
+    });
     const onHost = await execa(BIN, ['--sctp-stack=auto', 'stack'], { reject: false, timeout: 10_000 });
     console.log(`      VM: ${inVm.trim()}; host: ${onHost.stdout.trim()} (${onHost.stderr.trim()})`);
     expect(onHost.stdout.trim(), onHost.stderr).to.equal(hostKernel.exitCode === 0 ? 'kernel' : 'userspace');
@@ -88,7 +95,9 @@ describe('kernel lane: agnhost-sctp over the kernel SCTP stack in the VM (integr
     undo.push({ what: 'stop loopback server', cmd: `kill ${pid} 2>/dev/null; true` });
     await waitListening(exec(), 5070, log);
     const before = await activeEstabs(exec());
-    const r = await exec().run(`${VM_BIN} --sctp-stack=kernel connect 127.0.0.1:5070 --protocol=sctp --timeout=5s --data='echo hello-kernel-sctp'`, { timeoutMs: 20_000 });
+    const r = await exec().run(`${VM_BIN} --sctp-stack=kernel connect 127.0.0.1:5070 --protocol=sctp --timeout=5s --data='echo hello-kernel-sctp'`, {
+      timeoutMs: 20_000,
+    });
     expect(r.code, r.stdout + r.stderr).to.equal(0);
     expect(r.stdout.trim()).to.equal('hello-kernel-sctp');
     expect(await activeEstabs(exec()), 'SctpActiveEstabs in /proc/net/sctp/snmp').to.equal(before + 1);
@@ -100,31 +109,43 @@ describe('kernel lane: agnhost-sctp over the kernel SCTP stack in the VM (integr
     before(async () => {
       // pod-style netns: veth 10.244.1.1 (VM) <-> 10.244.1.2 (pod), default route back through the VM
       undo.push({ what: `delete netns ${NS}`, cmd: `ip netns del ${NS} 2>/dev/null; true` });
-      await must(exec(), [
-        `ip netns add ${NS}`, `ip link add sctpe2e-veth0 type veth peer name eth0 netns ${NS}`,
-        'ip addr add 10.244.1.1/24 dev sctpe2e-veth0', 'ip link set sctpe2e-veth0 up',
-        `ip -n ${NS} link set lo up`, `ip -n ${NS} addr add 10.244.1.2/24 dev eth0`, `ip -n ${NS} link set eth0 up`,
-        `ip -n ${NS} route add default via 10.244.1.1`,
-        // the VM has no default route (user-mode net, restrict=on): give the Service CIDR one, as a node's would be
-        'ip route add 10.96.0.0/16 dev sctpe2e-veth0',
-      ].join(' && '));
+      await must(
+        exec(),
+        [
+          `ip netns add ${NS}`,
+          `ip link add sctpe2e-veth0 type veth peer name eth0 netns ${NS}`,
+          'ip addr add 10.244.1.1/24 dev sctpe2e-veth0',
+          'ip link set sctpe2e-veth0 up',
+          `ip -n ${NS} link set lo up`,
+          `ip -n ${NS} addr add 10.244.1.2/24 dev eth0`,
+          `ip -n ${NS} link set eth0 up`,
+          `ip -n ${NS} route add default via 10.244.1.1`,
+          // the VM has no default route (user-mode net, restrict=on): give the Service CIDR one, as a node's would be
+          'ip route add 10.96.0.0/16 dev sctpe2e-veth0',
+        ].join(' && '),
+      );
       const pid = await startDaemon(exec(), `${VM_BIN} --sctp-stack=kernel netexec --http-port=-1 --udp-port=-1 --sctp-port=5061`, log, NS);
       undo.push({ what: 'stop pod server', cmd: `kill ${pid} 2>/dev/null; true` });
       await waitListening(exec(), 5061, log, NS);
       undo.push({ what: 'delete nft table ip sctpe2e', cmd: 'nft delete table ip sctpe2e 2>/dev/null; true' });
-      await must(exec(), `nft -f - <<'EOF'
+      await must(
+        exec(),
+        `nft -f - <<'EOF'
 table ip sctpe2e {
   chain out {
     type nat hook output priority -100; policy accept;
     ip daddr 10.96.0.11 sctp dport 5060 dnat to 10.244.1.2:5061
   }
 }
-EOF`);
+EOF`,
+      );
     });
 
     it('connects to 10.96.0.11:5060 and is answered by 10.244.1.2:5061; conntrack shows the translation', async () => {
       await exec().run('conntrack -D -p sctp 2>/dev/null; true');
-      const r = await exec().run(`${VM_BIN} --sctp-stack=kernel connect 10.96.0.11:5060 --protocol=sctp --timeout=5s --data=serveraddress`, { timeoutMs: 20_000 });
+      const r = await exec().run(`${VM_BIN} --sctp-stack=kernel connect 10.96.0.11:5060 --protocol=sctp --timeout=5s --data=serveraddress`, {
+        timeoutMs: 20_000,
+      });
       expect(r.code, r.stdout + r.stderr).to.equal(0);
       expect(r.stdout.trim()).to.match(/^\[?(::ffff:)?10\.244\.1\.2\]?:5061$/);
       const ct = await must(exec(), 'conntrack -L -p sctp 2>/dev/null');
@@ -135,7 +156,11 @@ EOF`);
 
     it('serves 8 concurrent clients, each getting its own reply', async () => {
       const n = 8;
-      const script = `for i in $(seq 1 ${n}); do (${VM_BIN} --sctp-stack=kernel connect 10.96.0.11:5060 --protocol=sctp --timeout=10s --data="echo client-$i" > /tmp/agnhost-c$i.out 2>/tmp/agnhost-c$i.err; echo "rc=$?" >> /tmp/agnhost-c$i.out) & done; wait; for i in $(seq 1 ${n}); do echo "$i: $(tr '\\n' ' ' < /tmp/agnhost-c$i.out)"; done; rm -f /tmp/agnhost-c*.out /tmp/agnhost-c*.err`;
+      const script =
+        `for i in $(seq 1 ${n}); do (${VM_BIN} --sctp-stack=kernel connect 10.96.0.11:5060 --protocol=sctp --timeout=10s ` +
+        `--data="echo client-$i" > /tmp/agnhost-c$i.out 2>/tmp/agnhost-c$i.err; echo "rc=$?" >> /tmp/agnhost-c$i.out) & ` +
+        `done; wait; for i in $(seq 1 ${n}); do echo "$i: $(tr '\\n' ' ' < /tmp/agnhost-c$i.out)"; done; rm -f /tmp/agnhost-c*.out ` +
+        `/tmp/agnhost-c*.err`;
       const out = await must(exec(), script, 60_000);
       const lines = out.trim().split('\n');
       expect(lines, out).to.have.length(n);

@@ -1,15 +1,18 @@
 // Shared by test/vm/*.test.ts: find the kernel-lane VM (vm.json) and open the suite's real SSH
 // transport (lib/node/ssh.ts) to it. Every failure becomes a precise skip reason, never a pass.
 import { join } from 'node:path';
+import { skipTest } from '../../lib/framework/skip.ts';
 import type { NodeExec } from '../../lib/node/exec.ts';
 import { sshExec } from '../../lib/node/ssh.ts';
-import { readVmJson, vmStateDir, type VmJson } from '../../vm/vm.ts';
-import { skipTest } from '../../lib/framework/skip.ts';
+import { readVmJson, type VmJson, vmStateDir } from '../../vm/vm.ts';
 
 export const VM_NODE = 'sctp-e2e-vm';
 export const REPO = join(import.meta.dirname, '..', '..');
 
-export interface Lane { vm: VmJson; exec: NodeExec }
+export interface Lane {
+  vm: VmJson;
+  exec: NodeExec;
+}
 
 /** The running VM and an open NodeExec to it, or the reason why not (for this.skip()). */
 export async function openLane(): Promise<Lane | string> {
@@ -24,7 +27,10 @@ export async function openLane(): Promise<Lane | string> {
   }
   try {
     const r = await exec.run('uname -r', { timeoutMs: 20_000 });
-    if (r.code !== 0) { await exec.close(); return `ssh to the VM at ${vm.ssh.host}:${vm.ssh.port} works but uname -r exited ${r.code}: ${r.stderr.trim()}`; }
+    if (r.code !== 0) {
+      await exec.close();
+      return `ssh to the VM at ${vm.ssh.host}:${vm.ssh.port} works but uname -r exited ${r.code}: ${r.stderr.trim()}`;
+    }
   } catch (e) {
     await exec.close().catch(() => {});
     return `ssh to the VM at ${vm.ssh.host}:${vm.ssh.port} failed (${(e as Error).message}); is it up? npm run vm:status`;

@@ -5,16 +5,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { nodeNetfilter } from '../../lib/node/netfilter/index.ts';
-import { REPO, must, openLane, skipWith, type Lane } from './lane.ts';
+import { type Lane, must, openLane, REPO, skipWith } from './lane.ts';
 
 const IPVS_SETUP = [
-  'modprobe ip_vs', 'ipvsadm -C',
+  'modprobe ip_vs',
+  'ipvsadm -C',
   'ipvsadm -A --sctp-service 10.96.0.11:5060 -s rr',
   'ipvsadm -a --sctp-service 10.96.0.11:5060 -r 10.244.1.2:5061 -m -w 1',
   'ipvsadm -a --sctp-service 10.96.0.11:5060 -r 10.244.2.2:5061 -m -w 1',
   'ipvsadm -A --sctp-service 10.0.2.15:30060 -s rr',
   'ipvsadm -a --sctp-service 10.0.2.15:30060 -r 10.244.1.2:5061 -m -w 1',
-  'ipvsadm -A -t 10.96.0.12:80 -s rr', 'ipvsadm -a -t 10.96.0.12:80 -r 10.244.1.3:8080 -m -w 1',
+  'ipvsadm -A -t 10.96.0.12:80 -s rr',
+  'ipvsadm -a -t 10.96.0.12:80 -r 10.244.1.3:8080 -m -w 1',
 ].join(' && ');
 
 describe('kernel lane: netfilter readers on real ipvs and nftables state in the VM (integration)', function () {
@@ -26,15 +28,27 @@ describe('kernel lane: netfilter readers on real ipvs and nftables state in the 
     if (typeof l === 'string') skipWith(this, l);
     lane = l;
   });
-  after(async () => { await lane?.exec.close(); });
+  after(async () => {
+    await lane?.exec.close();
+  });
 
   describe('ipvs (ipvsadm -Ln)', () => {
-    before(async () => { await must(lane!.exec, IPVS_SETUP); });
-    after(async () => { await lane?.exec.run('ipvsadm -C', { timeoutMs: 20_000 }); });
+    before(async () => {
+      await must(lane!.exec, IPVS_SETUP);
+    });
+    after(async () => {
+      await lane?.exec.run('ipvsadm -C', { timeoutMs: 20_000 });
+    });
 
     it('finds the SCTP ClusterIP virtual service and both real servers, and nothing TCP/UDP for it', async () => {
       const rules = await nodeNetfilter(lane!.exec, { mode: 'ipvs', timeoutMs: 20_000 }).serviceRules({ ip: '10.96.0.11', port: 5060 });
-      console.log(rules.render().split('\n').map((l) => `      ${l}`).join('\n'));
+      console.log(
+        rules
+          .render()
+          .split('\n')
+          .map((l) => `      ${l}`)
+          .join('\n'),
+      );
       expect(rules.errors).to.deep.equal([]);
       expect(rules.sctp.map((r) => r.role)).to.deep.equal(['virtual-service', 'real-server', 'real-server']);
       expect(rules.sctp[0]!.text).to.match(/^SCTP\s+10\.96\.0\.11:5060 rr/);
@@ -59,11 +73,20 @@ describe('kernel lane: netfilter readers on real ipvs and nftables state in the 
       const nft = readFileSync(join(REPO, 'vm', 'kube-proxy-like.nft'), 'utf8');
       await must(lane!.exec, `nft -f - <<'SCTPE2E_EOF'\n${nft}\nSCTPE2E_EOF`);
     });
-    after(async () => { await lane?.exec.run('nft delete table ip kube-proxy; nft delete table inet sctp-e2e-filter', { timeoutMs: 20_000 }); });
+    after(async () => {
+      await lane?.exec.run('nft delete table ip kube-proxy; nft delete table inet sctp-e2e-filter', { timeoutMs: 20_000 });
+    });
 
     it('follows the service-ips verdict map to `meta l4proto sctp dnat to 10.244.1.2:5061`', async () => {
       const rules = await nodeNetfilter(lane!.exec, { mode: 'nftables', timeoutMs: 20_000 }).serviceRules({ ip: '10.96.0.11', port: 5060 });
-      console.log(rules.render().split('\n').slice(0, 12).map((l) => `      ${l}`).join('\n'));
+      console.log(
+        rules
+          .render()
+          .split('\n')
+          .slice(0, 12)
+          .map((l) => `      ${l}`)
+          .join('\n'),
+      );
       expect(rules.errors).to.deep.equal([]);
       expect(rules.tcpOrUdp).to.deep.equal([]);
       expect(rules.dnatTargets).to.deep.equal(['10.244.1.2:5061']);

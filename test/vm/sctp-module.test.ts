@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { compareSctpModule, probeSctpModule, type SctpModuleState } from '../../lib/node/sctp-module.ts';
 import { reboot } from '../../vm/cli.ts';
-import { VM_NODE, must, openLane, skipWith, type Lane } from './lane.ts';
+import { type Lane, must, openLane, skipWith, VM_NODE } from './lane.ts';
 
 const OPEN_SCTP_SOCKET = `python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 132).close()'`;
 
@@ -30,7 +30,9 @@ describe('kernel lane: sctp module probe on a kernel with loadable sctp.ko (inte
     fresh = await probeSctpModule(lane.exec, { timeoutMs: 30_000 });
   });
 
-  after(async () => { await lane?.exec.close(); });
+  after(async () => {
+    await lane?.exec.close();
+  });
 
   it("reports 'not-loaded' on a freshly booted VM, with the kernel config as evidence", () => {
     show('fresh VM', fresh);
@@ -44,7 +46,10 @@ describe('kernel lane: sctp module probe on a kernel with loadable sctp.ko (inte
     expect(again.state, again.output).to.equal('not-loaded');
     expect(compareSctpModule(fresh, again)).to.equal(undefined);
     const lsmod = await must(lane!.exec, 'lsmod');
-    expect(lsmod.split('\n').some((l) => /^sctp\s/.test(l)), lsmod).to.equal(false);
+    expect(
+      lsmod.split('\n').some((l) => /^sctp\s/.test(l)),
+      lsmod,
+    ).to.equal(false);
   });
 
   it("reports 'loaded' after a step opened an SCTP socket, and the comparison is a violation naming the node and the evidence", async () => {

@@ -1,9 +1,10 @@
 // Finders: which rules program a Service (ClusterIP / externalIP / NodePort) or a hostPort, by
 // address, port and protocol, in captured iptables-save / nft -j / ipvsadm output. Pure.
-import { chainRules, ruleHasDport, type IptablesDump, type IptRule } from './iptables.ts';
-import { chainKey, type NftRule, type NftRuleset } from './nft.ts';
-import type { IpvsService } from './ipvs.ts';
+
 import { effectiveEndpoint, endpointKey, parseEndpoint } from './endpoint.ts';
+import { chainRules, type IptablesDump, type IptRule, ruleHasDport } from './iptables.ts';
+import type { IpvsService } from './ipvs.ts';
+import { chainKey, type NftRule, type NftRuleset } from './nft.ts';
 
 export type ProxyMode = 'iptables' | 'nftables' | 'ipvs' | 'none' | 'unknown';
 
@@ -92,8 +93,16 @@ const pathName = (proto: string, ctx: PathCtx) => `${proto.toUpperCase()} ${ctx.
  * Records DNAT targets (SCTP only), protocol mismatches and DNATs without a port. Returns the protocol of
  * what passes the rule (the path's protocol for the rules it leads to).
  */
-function place(f: FoundRules, base: Omit<FoundRule, 'protocol'>, own: string[], negated: string | undefined, pathProto: string | undefined,
-  ctx: PathCtx, dnat: string[], jump?: string): string | undefined {
+function place(
+  f: FoundRules,
+  base: Omit<FoundRule, 'protocol'>,
+  own: string[],
+  negated: string | undefined,
+  pathProto: string | undefined,
+  ctx: PathCtx,
+  dnat: string[],
+  jump?: string,
+): string | undefined {
   let eff: string | undefined;
   let clash: string | undefined;
   if (negated !== undefined) {
@@ -111,24 +120,45 @@ function place(f: FoundRules, base: Omit<FoundRule, 'protocol'>, own: string[], 
   const targets = dnat.map((t) => ({ t, ...effectiveEndpoint(t, ctx.dport) }));
   if (clash !== undefined && pathProto !== undefined) {
     const P = pathProto.toUpperCase();
-    const consequence = targets.length ? `${P} is never DNATed to ${targets.map((x) => x.key).join(', ')}`
-      : jump ? `${P} never takes it (to ${jump})` : `${P} never matches it`;
+    const consequence = targets.length
+      ? `${P} is never DNATed to ${targets.map((x) => x.key).join(', ')}`
+      : jump
+        ? `${P} never takes it (to ${jump})`
+        : `${P} never matches it`;
     f.mismatches.push({
-      rule, path: pathName(pathProto, ctx), pathProtocol: pathProto, ruleProtocol: clash,
+      rule,
+      path: pathName(pathProto, ctx),
+      pathProtocol: pathProto,
+      ruleProtocol: clash,
       message: `rule \`${rule.text}\` (${rule.where}) on the path of ${pathName(pathProto, ctx)} matches ${clash}: ${consequence}`,
     });
   } else if (eff === 'sctp') {
     for (const x of targets) {
       f.dnatTargets.push(x.key);
       if (x.portKept) {
-        f.explanations.push(`rule \`${rule.text}\` (${rule.where}) on the path of ${pathName('sctp', ctx)} DNATs without a port: SCTP goes to ${x.key} (the destination port is kept)`);
+        f.explanations.push(
+          `rule \`${rule.text}\` (${rule.where}) on the path of ${pathName('sctp', ctx)} DNATs without a port: SCTP goes ` +
+            `to ${x.key} (the destination port is kept)`,
+        );
       }
     }
   }
   return eff;
 }
 
-const IPT_NOFOLLOW = new Set(['KUBE-MARK-MASQ', 'KUBE-MARK-DROP', 'CNI-HOSTPORT-SETMARK', 'RETURN', 'ACCEPT', 'DROP', 'REJECT', 'DNAT', 'SNAT', 'MASQUERADE', 'MARK']);
+const IPT_NOFOLLOW = new Set([
+  'KUBE-MARK-MASQ',
+  'KUBE-MARK-DROP',
+  'CNI-HOSTPORT-SETMARK',
+  'RETURN',
+  'ACCEPT',
+  'DROP',
+  'REJECT',
+  'DNAT',
+  'SNAT',
+  'MASQUERADE',
+  'MARK',
+]);
 
 function placeIpt(f: FoundRules, r: IptRule, role: RuleRole, pathProto: string | undefined, ctx: PathCtx): string | undefined {
   const own = r.protocol && !r.protocolNegated ? [r.protocol] : [];
@@ -173,7 +203,8 @@ function followIpt(dump: IptablesDump, entry: IptRule, f: FoundRules, seen: Set<
 export function findIptablesServiceRules(dump: IptablesDump, q: ServiceQuery): FoundRules {
   const f = empty();
   const seen = new Set<IptRule>();
-  const ipMatch = (r: IptRule) => r.destination !== undefined && !r.destinationNegated && q.ip !== undefined && endpointKey(stripHost(r.destination)) === endpointKey(q.ip);
+  const ipMatch = (r: IptRule) =>
+    r.destination !== undefined && !r.destinationNegated && q.ip !== undefined && endpointKey(stripHost(r.destination)) === endpointKey(q.ip);
   if (q.ip && q.port !== undefined) {
     const ctx: PathCtx = { label: endpointKey(q.ip, q.port), dport: q.port };
     for (const r of chainRules(dump, 'nat', 'KUBE-SERVICES')) if (ipMatch(r) && ruleHasDport(r, q.port)) followIpt(dump, r, f, seen, ctx);
@@ -235,7 +266,16 @@ function placeNft(f: FoundRules, r: NftRule, role: RuleRole, pathProto: string |
   return place(f, { source: 'nft', where: `${r.family} ${r.table} ${r.chain}`, text: r.text, role }, r.l4proto, undefined, pathProto, ctx, r.dnat, jump);
 }
 
-function followNft(rs: NftRuleset, family: string, table: string, start: string[], proto: string | undefined, f: FoundRules, seen: Set<string>, ctx: PathCtx): void {
+function followNft(
+  rs: NftRuleset,
+  family: string,
+  table: string,
+  start: string[],
+  proto: string | undefined,
+  f: FoundRules,
+  seen: Set<string>,
+  ctx: PathCtx,
+): void {
   const queue = start.map((name) => ({ name, proto }));
   while (queue.length > 0) {
     const { name, proto: pathProto } = queue.shift()!;
@@ -287,7 +327,16 @@ export function findNftServiceRules(rs: NftRuleset, q: ServiceQuery): FoundRules
       if (seen.has(id) || !r.daddr.some((a) => endpointKey(a) === ipKey) || !r.dports.includes(q.port)) continue;
       seen.add(id);
       const proto = placeNft(f, r, r.dnat.length > 0 ? 'dnat' : 'other', r.l4proto.length === 1 ? r.l4proto[0] : undefined, ctx);
-      followNft(rs, r.family, r.table, r.verdicts.map((v) => v.target), proto, f, seen, ctx);
+      followNft(
+        rs,
+        r.family,
+        r.table,
+        r.verdicts.map((v) => v.target),
+        proto,
+        f,
+        seen,
+        ctx,
+      );
     }
   }
   return f;
@@ -305,7 +354,16 @@ export function findNftHostPortRules(rs: NftRuleset, q: HostPortQuery): FoundRul
     if (q.hostIP && r.daddr.length > 0 && !r.daddr.some((a) => endpointKey(a) === endpointKey(q.hostIP!))) continue;
     seen.add(id);
     const proto = placeNft(f, r, r.dnat.length > 0 ? 'dnat' : 'entry', r.l4proto.length === 1 ? r.l4proto[0] : undefined, ctx);
-    followNft(rs, r.family, r.table, r.verdicts.map((v) => v.target), proto, f, seen, ctx);
+    followNft(
+      rs,
+      r.family,
+      r.table,
+      r.verdicts.map((v) => v.target),
+      proto,
+      f,
+      seen,
+      ctx,
+    );
   }
   return f;
 }
@@ -321,7 +379,9 @@ export function describeDnatExpectation(found: FoundRules, expected: string): st
   const extra = [...(found.mismatches ?? []).map((m) => m.message), ...(found.explanations ?? [])];
   const tail = extra.length ? `; ${extra.join('; ')}` : '';
   if (found.dnatTargets.length === 0) return `expected an SCTP DNAT to ${want}; observed no SCTP DNAT at all${tail}`;
-  const hints = found.dnatTargets.map(parseEndpoint).filter((t) => t.ip === e.ip && t.port !== e.port)
+  const hints = found.dnatTargets
+    .map(parseEndpoint)
+    .filter((t) => t.ip === e.ip && t.port !== e.port)
     .map((t) => `${t.ip} is right, the port is ${t.port ?? 'not translated'}, not ${e.port}`);
   return `expected an SCTP DNAT to ${want}; observed SCTP DNAT targets: ${found.dnatTargets.join(', ')}${hints.length ? ` (${hints.join('; ')})` : ''}${tail}`;
 }

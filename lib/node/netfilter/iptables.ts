@@ -87,16 +87,47 @@ export function parseRuleArgs(table: string, chain: string, line: string, args: 
       continue;
     }
     switch (t) {
-      case '!': neg = true; continue;
-      case '-p': case '--protocol': r.protocol = next().toLowerCase(); r.protocolNegated = neg; break;
-      case '-s': case '--source': r.source = stripHostMask(next()); r.sourceNegated = neg; break;
-      case '-d': case '--destination': r.destination = stripHostMask(next()); r.destinationNegated = neg; break;
-      case '-m': case '--match': r.matches.push(next()); break;
-      case '--dport': case '--destination-port': r.dports.push(next()); break;
-      case '--dports': case '--destination-ports': r.dports.push(...next().split(',')); break;
-      case '--comment': r.comment = next(); break;
-      case '-j': case '--jump': case '-g': case '--goto': r.target = next(); break;
-      default: break;
+      case '!':
+        neg = true;
+        continue;
+      case '-p':
+      case '--protocol':
+        r.protocol = next().toLowerCase();
+        r.protocolNegated = neg;
+        break;
+      case '-s':
+      case '--source':
+        r.source = stripHostMask(next());
+        r.sourceNegated = neg;
+        break;
+      case '-d':
+      case '--destination':
+        r.destination = stripHostMask(next());
+        r.destinationNegated = neg;
+        break;
+      case '-m':
+      case '--match':
+        r.matches.push(next());
+        break;
+      case '--dport':
+      case '--destination-port':
+        r.dports.push(next());
+        break;
+      case '--dports':
+      case '--destination-ports':
+        r.dports.push(...next().split(','));
+        break;
+      case '--comment':
+        r.comment = next();
+        break;
+      case '-j':
+      case '--jump':
+      case '-g':
+      case '--goto':
+        r.target = next();
+        break;
+      default:
+        break;
     }
     neg = false;
   }

@@ -41,11 +41,25 @@ export function parseIpvsadm(text: string): IpvsService[] {
   let cur: IpvsService | undefined;
   for (const raw of text.split('\n')) {
     const line = raw.trimEnd();
-    if (line.trim() === '' || line.startsWith('#') || line.startsWith('IP Virtual Server') || line.startsWith('Prot LocalAddress') || /^\s+-> RemoteAddress/.test(line)) continue;
+    if (
+      line.trim() === '' ||
+      line.startsWith('#') ||
+      line.startsWith('IP Virtual Server') ||
+      line.startsWith('Prot LocalAddress') ||
+      /^\s+-> RemoteAddress/.test(line)
+    )
+      continue;
     const real = /^\s+->\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(line);
     if (real) {
       if (!cur) throw new Error(`ipvsadm output has a real server before any virtual service: ${line.trim()}`);
-      cur.reals.push({ ...splitHostPort(real[1]!), forward: real[2]!, weight: Number(real[3]), activeConn: Number(real[4]), inActConn: Number(real[5]), line: line.trim() });
+      cur.reals.push({
+        ...splitHostPort(real[1]!),
+        forward: real[2]!,
+        weight: Number(real[3]),
+        activeConn: Number(real[4]),
+        inActConn: Number(real[5]),
+        line: line.trim(),
+      });
       continue;
     }
     const svc = /^(TCP|UDP|SCTP|FWM)\s+(\S+)\s+(\S+)\s*(.*)$/.exec(line);

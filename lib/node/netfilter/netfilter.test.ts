@@ -3,9 +3,19 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import {
-  findIptablesHostPortRules, findIptablesServiceRules, findIpvsServiceRules, findNftHostPortRules, findNftServiceRules,
-  makeRuleSearch, mergeIptablesDumps, parseIptablesSave, parseIpvsadm, parseNftJson, parseProxyMode, tokenize,
   type FoundRule,
+  findIptablesHostPortRules,
+  findIptablesServiceRules,
+  findIpvsServiceRules,
+  findNftHostPortRules,
+  findNftServiceRules,
+  makeRuleSearch,
+  mergeIptablesDumps,
+  parseIptablesSave,
+  parseIpvsadm,
+  parseNftJson,
+  parseProxyMode,
+  tokenize,
 } from './index.ts';
 
 const fx = (n: string) => readFileSync(new URL(`../fixtures/netfilter/${n}`, import.meta.url), 'utf8');
@@ -18,8 +28,25 @@ const chains = (rs: FoundRule[]) => [...new Set(rs.map((r) => r.where))];
 
 describe('iptables-save reader', () => {
   it('tokenizes quoted comments with escaped quotes (portmap dnat name)', () => {
-    const t = tokenize('-A CNI-HOSTPORT-DNAT -p sctp -m comment --comment "dnat name: \\"cbr0\\" id: \\"abc\\"" -m multiport --dports 5060,6000:6010 -j CNI-DN-x');
-    expect(t).to.deep.equal(['-A', 'CNI-HOSTPORT-DNAT', '-p', 'sctp', '-m', 'comment', '--comment', 'dnat name: "cbr0" id: "abc"', '-m', 'multiport', '--dports', '5060,6000:6010', '-j', 'CNI-DN-x']);
+    const t = tokenize(
+      '-A CNI-HOSTPORT-DNAT -p sctp -m comment --comment "dnat name: \\"cbr0\\" id: \\"abc\\"" -m multiport --dports 5060,6000:6010 -j CNI-DN-x',
+    );
+    expect(t).to.deep.equal([
+      '-A',
+      'CNI-HOSTPORT-DNAT',
+      '-p',
+      'sctp',
+      '-m',
+      'comment',
+      '--comment',
+      'dnat name: "cbr0" id: "abc"',
+      '-m',
+      'multiport',
+      '--dports',
+      '5060,6000:6010',
+      '-j',
+      'CNI-DN-x',
+    ]);
   });
 
   it('parses tables, chains and rule tokens of a captured nat dump', () => {
@@ -44,7 +71,12 @@ describe('iptables-save reader', () => {
 describe('Service rules in kube-proxy iptables mode (captured)', () => {
   it('ClusterIP 10.96.44.3:5060: KUBE-SERVICES -> KUBE-SVC -> 2x KUBE-SEP DNAT to :5061, no TCP/UDP', () => {
     const f = findIptablesServiceRules(ipt, { ip: '10.96.44.3', port: 5060 });
-    expect(chains(f.sctp)).to.deep.equal(['nat KUBE-SERVICES', 'nat KUBE-SVC-RPNDTKFMKXVDAFZT', 'nat KUBE-SEP-QFQ7M4ALKQHAQTK3', 'nat KUBE-SEP-JMXHQ5ZPMQFUPYNN']);
+    expect(chains(f.sctp)).to.deep.equal([
+      'nat KUBE-SERVICES',
+      'nat KUBE-SVC-RPNDTKFMKXVDAFZT',
+      'nat KUBE-SEP-QFQ7M4ALKQHAQTK3',
+      'nat KUBE-SEP-JMXHQ5ZPMQFUPYNN',
+    ]);
     expect(f.dnatTargets).to.deep.equal(['10.244.1.5:5061', '10.244.2.7:5061']);
     expect(f.tcpOrUdp).to.deep.equal([]);
     expect(f.sctp.filter((r) => r.role === 'dnat')).to.have.length(2);
@@ -108,7 +140,11 @@ describe('hostPort rules (captured)', () => {
 describe('Service rules in kube-proxy nftables mode (captured nft -j)', () => {
   it('ClusterIP: service-ips element -> service- chain -> endpoint- chains with dnat', () => {
     const f = findNftServiceRules(nft, { ip: '10.96.44.3', port: 5060 });
-    expect(f.sctp[0]).to.include({ where: 'ip kube-proxy service-ips', role: 'element', text: '10.96.44.3 . sctp . 5060 : goto service-CG2E2XDO-sctp-test/sctp/sctp/sctp' });
+    expect(f.sctp[0]).to.include({
+      where: 'ip kube-proxy service-ips',
+      role: 'element',
+      text: '10.96.44.3 . sctp . 5060 : goto service-CG2E2XDO-sctp-test/sctp/sctp/sctp',
+    });
     expect(f.dnatTargets).to.deep.equal(['10.244.1.5:5061', '10.244.2.7:5061']);
     expect(f.tcpOrUdp).to.deep.equal([]);
   });
@@ -130,14 +166,21 @@ describe('Service rules in kube-proxy nftables mode (captured nft -j)', () => {
 
   it('no endpoints: no-endpoint-services / no-endpoint-nodeports elements (reject)', () => {
     const f = findNftServiceRules(nft, { ip: '10.96.44.5', port: 5060, nodePort: 30061 });
-    expect(f.sctp.filter((r) => r.role === 'reject').map((r) => r.where)).to.include.members(['ip kube-proxy no-endpoint-services', 'ip kube-proxy no-endpoint-nodeports']);
+    expect(f.sctp.filter((r) => r.role === 'reject').map((r) => r.where)).to.include.members([
+      'ip kube-proxy no-endpoint-services',
+      'ip kube-proxy no-endpoint-nodeports',
+    ]);
     expect(f.dnatTargets).to.deep.equal([]);
   });
 });
 
 describe('ipvsadm -Ln reader (hand-written fixture)', () => {
   it('parses TCP/UDP/SCTP virtual services, real servers and IPv6', () => {
-    expect(ipvs.map((s) => `${s.protocol} ${s.address}:${s.port} ${s.reals.length}`)).to.include.members(['SCTP 10.96.44.3:5060 2', 'SCTP 10.96.44.5:5060 0', 'TCP fd00:10:96::1:443 1']);
+    expect(ipvs.map((s) => `${s.protocol} ${s.address}:${s.port} ${s.reals.length}`)).to.include.members([
+      'SCTP 10.96.44.3:5060 2',
+      'SCTP 10.96.44.5:5060 0',
+      'TCP fd00:10:96::1:443 1',
+    ]);
   });
   it('finds SCTP virtual service and real servers for ClusterIP and NodePort', () => {
     expect(findIpvsServiceRules(ipvs, { ip: '10.96.44.3', port: 5060 }).dnatTargets).to.deep.equal(['10.244.1.5:5061', '10.244.2.7:5061']);
@@ -145,7 +188,7 @@ describe('ipvsadm -Ln reader (hand-written fixture)', () => {
     expect(findIpvsServiceRules(ipvs, { ip: '10.96.44.4', port: 5060 }).tcpOrUdp).to.have.length(2);
   });
   it('refuses unrelated text', () => {
-    expect(() => parseIpvsadm('Can\'t initialize ipvs: Protocol not available\n')).to.throw(/not understood/);
+    expect(() => parseIpvsadm("Can't initialize ipvs: Protocol not available\n")).to.throw(/not understood/);
   });
 });
 
@@ -153,9 +196,17 @@ describe('render() for failure messages', () => {
   it('names node, mode, command with exit code, found rules and the lines mentioning the address or sctp', () => {
     const f = findIptablesServiceRules(ipt, { ip: '10.96.44.3', port: 5060 });
     const lines = fx('iptables-save-nat.txt').split('\n');
-    const s = makeRuleSearch(f, { node: 'worker-1', mode: 'iptables', query: 'Service 10.96.44.3:5060', commands: [{ command: 'iptables-save -t nat', code: 0, stderr: '', lines }], needles: ['10.96.44.3', 'sctp'] });
+    const s = makeRuleSearch(f, {
+      node: 'worker-1',
+      mode: 'iptables',
+      query: 'Service 10.96.44.3:5060',
+      commands: [{ command: 'iptables-save -t nat', code: 0, stderr: '', lines }],
+      needles: ['10.96.44.3', 'sctp'],
+    });
     const text = s.render();
-    expect(text).to.match(/^Service 10\.96\.44\.3:5060 on node worker-1 \(proxy mode iptables\): 8 SCTP rule\(s\), 0 TCP\/UDP rule\(s\); DNAT targets: 10\.244\.1\.5:5061, 10\.244\.2\.7:5061/);
+    expect(text).to.match(
+      /^Service 10\.96\.44\.3:5060 on node worker-1 \(proxy mode iptables\): 8 SCTP rule\(s\), 0 TCP\/UDP rule\(s\); DNAT targets: 10\.244\.1\.5:5061, 10\.244\.2\.7:5061/,
+    );
     expect(text).to.include('$ iptables-save -t nat -> exit 0');
     expect(text).to.include('[nat KUBE-SEP-QFQ7M4ALKQHAQTK3] -A KUBE-SEP-QFQ7M4ALKQHAQTK3 -p sctp');
     expect(text).to.include('TCP/UDP rules:\n  (none)');
@@ -165,7 +216,8 @@ describe('render() for failure messages', () => {
 
 describe('proxy mode detection (pure)', () => {
   const probe = (answer: string, rules: number, nftTable: boolean, ipsets = 0) =>
-    `== proxyMode\ntool curl rc ${answer ? 0 : 7}\nanswer ${answer}\n== iptables\nkube-services-chain 1\nkube-services-rules ${rules}\nipvs-ipsets ${ipsets}\n== nft\nkube-proxy-table ${nftTable ? 'present' : 'absent'}\n== ipvs\nabsent\n== end\n`;
+    `== proxyMode\ntool curl rc ${answer ? 0 : 7}\nanswer ${answer}\n== iptables\nkube-services-chain 1\nkube-services-rules ` +
+    `${rules}\nipvs-ipsets ${ipsets}\n== nft\nkube-proxy-table ${nftTable ? 'present' : 'absent'}\n== ipvs\nabsent\n== end\n`;
   it('trusts kube-proxy /proxyMode', () => {
     expect(parseProxyMode(probe('nftables', 0, true))).to.include({ mode: 'nftables' });
     expect(parseProxyMode(probe('iptables', 9, false)).evidence).to.include('answered "iptables"');
@@ -184,7 +236,9 @@ describe('newer kube-proxy nftables layout: dnat through a numgen map (captured)
   it('finds both endpoints from the single dnat map rule', () => {
     const f = findNftServiceRules(parseNftJson(fx('nft-kube-proxy-dnat-map.json')), { ip: '10.96.44.3', port: 5060 });
     expect(f.dnatTargets).to.deep.equal(['10.244.1.5:5061', '10.244.2.7:5061']);
-    expect(f.sctp.find((r) => r.role === 'dnat')?.text).to.equal('meta l4proto sctp dnat ip to numgen random mod 2 map { 0 : 10.244.1.5 . 5061, 1 : 10.244.2.7 . 5061 }');
+    expect(f.sctp.find((r) => r.role === 'dnat')?.text).to.equal(
+      'meta l4proto sctp dnat ip to numgen random mod 2 map { 0 : 10.244.1.5 . 5061, 1 : 10.244.2.7 . 5061 }',
+    );
   });
 });
 
@@ -192,7 +246,11 @@ describe('outputs captured in the kernel-lane VM (Debian 6.1 with IPVS; vm/fixtu
   it('real ipvsadm -Ln: SCTP ClusterIP with two real servers, NodePort-like, persistent sh service without reals', () => {
     const s = parseIpvsadm(vmFx('ipvs/ipvsadm-Ln.txt'));
     expect(s.map((x) => `${x.protocol} ${x.address}:${x.port} ${x.scheduler} [${x.flags.join(' ')}] ${x.reals.length}`)).to.deep.equal([
-      'TCP 10.96.0.12:80 rr [] 1', 'UDP 10.96.0.10:53 rr [] 1', 'SCTP 10.0.2.15:30060 rr [] 1', 'SCTP 10.96.0.11:5060 rr [] 2', 'SCTP 10.96.0.14:3868 sh [persistent 10800] 0',
+      'TCP 10.96.0.12:80 rr [] 1',
+      'UDP 10.96.0.10:53 rr [] 1',
+      'SCTP 10.0.2.15:30060 rr [] 1',
+      'SCTP 10.96.0.11:5060 rr [] 2',
+      'SCTP 10.96.0.14:3868 sh [persistent 10800] 0',
     ]);
     expect(findIpvsServiceRules(s, { ip: '10.96.0.11', port: 5060 }).dnatTargets).to.deep.equal(['10.244.1.2:5061', '10.244.2.2:5061']);
     expect(parseIpvsadm(vmFx('ipvs/ipvsadm-Ln-empty.txt'))).to.deep.equal([]);
@@ -213,7 +271,11 @@ describe('REAL kube-proxy v1.34.4 (iptables mode) on the local cluster: SCTP Nod
   const real = mergeIptablesDumps(nat, parseIptablesSave(fx('real-kube-proxy-1.34-iptables-save-filter.txt')));
 
   it('chain names match the hashes the synthetic fixtures use (base32(sha256(svcPortName+proto))[:16])', () => {
-    expect([...nat.tables.get('nat')!.chains.keys()]).to.include.members(['KUBE-SVC-QOEGD3IK6AGICXT5', 'KUBE-SEP-IPSK7QDCB4DUOXYR', 'KUBE-EXT-QOEGD3IK6AGICXT5']);
+    expect([...nat.tables.get('nat')!.chains.keys()]).to.include.members([
+      'KUBE-SVC-QOEGD3IK6AGICXT5',
+      'KUBE-SEP-IPSK7QDCB4DUOXYR',
+      'KUBE-EXT-QOEGD3IK6AGICXT5',
+    ]);
   });
   it('ClusterIP, externalIP and NodePort all lead to the one endpoint', () => {
     for (const q of [{ ip: '10.96.189.87', port: 5060 }, { ip: '10.199.0.50', port: 5060 }, { nodePort: 30060 }]) {

@@ -62,20 +62,41 @@ function fmtValue(v: unknown): string {
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return v.map(fmtValue).join(', ');
   const o = v as Record<string, unknown>;
-  if ('prefix' in o) { const p = o.prefix as { addr: string; len: number }; return `${p.addr}/${p.len}`; }
-  if ('range' in o) { const r = o.range as unknown[]; return `${fmtValue(r[0])}-${fmtValue(r[1])}`; }
+  if ('prefix' in o) {
+    const p = o.prefix as { addr: string; len: number };
+    return `${p.addr}/${p.len}`;
+  }
+  if ('range' in o) {
+    const r = o.range as unknown[];
+    return `${fmtValue(r[0])}-${fmtValue(r[1])}`;
+  }
   if ('concat' in o) return (o.concat as unknown[]).map(fmtValue).join(' . ');
-  if ('payload' in o) { const p = o.payload as { protocol: string; field: string }; return `${p.protocol} ${p.field}`; }
+  if ('payload' in o) {
+    const p = o.payload as { protocol: string; field: string };
+    return `${p.protocol} ${p.field}`;
+  }
   if ('meta' in o) return `meta ${(o.meta as { key: string }).key}`;
   if ('ct' in o) return `ct ${(o.ct as { key: string }).key}`;
-  if ('fib' in o) { const f = o.fib as { result: string; flags?: string[] }; return `fib ${(f.flags ?? []).join(' . ')} ${f.result}`; }
-  if ('numgen' in o) { const n = o.numgen as { mode: string; mod: number }; return `numgen ${n.mode} mod ${n.mod}`; }
+  if ('fib' in o) {
+    const f = o.fib as { result: string; flags?: string[] };
+    return `fib ${(f.flags ?? []).join(' . ')} ${f.result}`;
+  }
+  if ('numgen' in o) {
+    const n = o.numgen as { mode: string; mod: number };
+    return `numgen ${n.mode} mod ${n.mod}`;
+  }
   if ('set' in o) {
     const s = o.set as unknown[];
     return `{ ${s.map((e) => (Array.isArray(e) && e.length === 2 ? `${fmtValue(e[0])} : ${fmtValue(e[1])}` : fmtValue(e))).join(', ')} }`;
   }
-  if ('map' in o) { const m = o.map as { key: unknown; data: unknown }; return `${fmtValue(m.key)} map ${fmtValue(m.data)}`; }
-  if ('elem' in o) { const e = o.elem as { val: unknown; comment?: string }; return `${fmtValue(e.val)}${e.comment ? ` comment "${e.comment}"` : ''}`; }
+  if ('map' in o) {
+    const m = o.map as { key: unknown; data: unknown };
+    return `${fmtValue(m.key)} map ${fmtValue(m.data)}`;
+  }
+  if ('elem' in o) {
+    const e = o.elem as { val: unknown; comment?: string };
+    return `${fmtValue(e.val)}${e.comment ? ` comment "${e.comment}"` : ''}`;
+  }
   if ('goto' in o) return `goto ${(o.goto as { target: string }).target}`;
   if ('jump' in o) return `jump ${(o.jump as { target: string }).target}`;
   for (const k of ['accept', 'drop', 'continue', 'return']) if (k in o) return k;
@@ -95,26 +116,49 @@ function renderExpr(e: NftExpr): string {
       const op = m.op === '==' || m.op === 'in' ? '' : ` ${m.op}`;
       return `${fmtValue(m.left)}${op} ${fmtValue(m.right)}`;
     }
-    case 'vmap': { const m = o as { key: unknown; data: unknown }; return `${fmtValue(m.key)} vmap ${fmtValue(m.data)}`; }
-    case 'jump': case 'goto': return `${k} ${(o as { target: string }).target}`;
-    case 'dnat': case 'snat': {
+    case 'vmap': {
+      const m = o as { key: unknown; data: unknown };
+      return `${fmtValue(m.key)} vmap ${fmtValue(m.data)}`;
+    }
+    case 'jump':
+    case 'goto':
+      return `${k} ${(o as { target: string }).target}`;
+    case 'dnat':
+    case 'snat': {
       const d = o as { family?: string; addr?: unknown; port?: unknown };
       const fam = d.family ? ` ${d.family}` : '';
       return `${k}${fam} to ${fmtValue(d.addr)}${d.port !== undefined ? `:${fmtValue(d.port)}` : ''}`;
     }
-    case 'xt': { const x = o as { type: string; name: string }; return `xt ${x.type} ${x.name}`; }
-    case 'counter': return 'counter';
-    case 'mangle': { const m = o as { key: unknown; value: unknown }; return `${fmtValue(m.key)} set ${fmtValue(m.value)}`; }
-    case 'masquerade': return 'masquerade';
-    case 'reject': return 'reject';
-    case 'accept': case 'drop': case 'return': case 'continue': return k;
-    default: return `${k} ${JSON.stringify(v)}`;
+    case 'xt': {
+      const x = o as { type: string; name: string };
+      return `xt ${x.type} ${x.name}`;
+    }
+    case 'counter':
+      return 'counter';
+    case 'mangle': {
+      const m = o as { key: unknown; value: unknown };
+      return `${fmtValue(m.key)} set ${fmtValue(m.value)}`;
+    }
+    case 'masquerade':
+      return 'masquerade';
+    case 'reject':
+      return 'reject';
+    case 'accept':
+    case 'drop':
+    case 'return':
+    case 'continue':
+      return k;
+    default:
+      return `${k} ${JSON.stringify(v)}`;
   }
 }
 
 function collectVerdicts(v: unknown, out: { kind: 'jump' | 'goto'; target: string }[]): void {
   if (!v || typeof v !== 'object') return;
-  if (Array.isArray(v)) { v.forEach((x) => collectVerdicts(x, out)); return; }
+  if (Array.isArray(v)) {
+    for (const x of v) collectVerdicts(x, out);
+    return;
+  }
   const o = v as Record<string, unknown>;
   for (const kind of ['jump', 'goto'] as const) {
     const t = o[kind] as { target?: string } | undefined;
@@ -140,9 +184,20 @@ function dnatTargets(d: { addr?: unknown; port?: unknown }): string[] {
 function summarise(r: { family: string; table: string; chain: string; handle?: number; expr?: NftExpr[]; comment?: string }): NftRule {
   const expr = r.expr ?? [];
   const rule: NftRule = {
-    family: r.family, table: r.table, chain: r.chain, handle: r.handle, expr, comment: r.comment,
+    family: r.family,
+    table: r.table,
+    chain: r.chain,
+    handle: r.handle,
+    expr,
+    comment: r.comment,
     text: expr.map(renderExpr).join(' ') + (r.comment ? ` comment "${r.comment}"` : ''),
-    daddr: [], saddr: [], l4proto: [], dports: [], verdicts: [], dnat: [], opaqueXt: [],
+    daddr: [],
+    saddr: [],
+    l4proto: [],
+    dports: [],
+    verdicts: [],
+    dnat: [],
+    opaqueXt: [],
   };
   for (const e of expr) {
     if ('match' in e) {
@@ -189,28 +244,46 @@ export function parseNftJson(json: string): NftRuleset {
     if (kind === 'metainfo') rs.version = String(o.version);
     else if (kind === 'table') rs.tables.push({ family: String(o.family), name: String(o.name) });
     else if (kind === 'chain') {
-      const c: NftChain = { family: String(o.family), table: String(o.table), name: String(o.name), hook: o.hook as string | undefined, type: o.type as string | undefined, prio: o.prio as number | undefined, rules: [] };
+      const c: NftChain = {
+        family: String(o.family),
+        table: String(o.table),
+        name: String(o.name),
+        hook: o.hook as string | undefined,
+        type: o.type as string | undefined,
+        prio: o.prio as number | undefined,
+        rules: [],
+      };
       rs.chains.set(chainKey(c.family, c.table, c.name), c);
     } else if (kind === 'rule') {
       const r = summarise(o as unknown as NftRule);
       rs.rules.push(r);
       const key = chainKey(r.family, r.table, r.chain);
       let c = rs.chains.get(key);
-      if (!c) { c = { family: r.family, table: r.table, name: r.chain, rules: [] }; rs.chains.set(key, c); }
+      if (!c) {
+        c = { family: r.family, table: r.table, name: r.chain, rules: [] };
+        rs.chains.set(key, c);
+      }
       c.rules.push(r);
     } else if (kind === 'set' || kind === 'map') {
-      const family = String(o.family), table = String(o.table), name = String(o.name);
+      const family = String(o.family),
+        table = String(o.table),
+        name = String(o.name);
       rs.sets.push({ family, table, name, type: o.type, map: o.map, comment: o.comment as string | undefined });
       for (const el of (o.elem as unknown[] | undefined) ?? []) {
-        let keyRaw: unknown = el, data: unknown;
-        if (kind === 'map' && Array.isArray(el)) { keyRaw = el[0]; data = el[1]; }
+        let keyRaw: unknown = el,
+          data: unknown;
+        if (kind === 'map' && Array.isArray(el)) {
+          keyRaw = el[0];
+          data = el[1];
+        }
         let comment: string | undefined;
         if (keyRaw && typeof keyRaw === 'object' && 'elem' in (keyRaw as object)) {
           const ee = (keyRaw as { elem: { val: unknown; comment?: string } }).elem;
           comment = ee.comment;
           keyRaw = ee.val;
         }
-        const concat = keyRaw && typeof keyRaw === 'object' && Array.isArray((keyRaw as { concat?: unknown }).concat) ? (keyRaw as { concat: unknown[] }).concat : undefined;
+        const concat =
+          keyRaw && typeof keyRaw === 'object' && Array.isArray((keyRaw as { concat?: unknown }).concat) ? (keyRaw as { concat: unknown[] }).concat : undefined;
         const key = (concat ?? [keyRaw]).map((x) => (typeof x === 'number' ? x : fmtValue(x)));
         let verdict: NftElement['verdict'];
         if (o.map === 'verdict' && data && typeof data === 'object') {
@@ -218,7 +291,13 @@ export function parseNftJson(json: string): NftRuleset {
           verdict = { kind: String(vk), target: (vv as { target?: string } | null)?.target };
         }
         rs.elements.push({
-          family, table, set: name, key, comment, verdict, data: verdict ? undefined : data,
+          family,
+          table,
+          set: name,
+          key,
+          comment,
+          verdict,
+          data: verdict ? undefined : data,
           text: `${family} ${table} ${name}: ${key.join(' . ')}${comment ? ` comment "${comment}"` : ''}${data !== undefined ? ` : ${fmtValue(data)}` : ''}`,
         });
       }

@@ -28,8 +28,14 @@ describe('verdicts: the endpoint DNAT rewritten to TCP (fault dnat-to-tcp)', () 
     for (const q of [KP134_CLUSTER, KP134_EXTERNAL, KP134_NODEPORT]) {
       const f = nf.findIptablesServiceRules(dump, q);
       expect(f.dnatTargets, JSON.stringify(q)).to.deep.equal([]);
-      expect(f.tcpOrUdp.map((r) => `${r.role} ${r.text}`), JSON.stringify(q)).to.deep.equal([`dnat ${dnatRule}`]);
-      expect(f.sctp.map((r) => r.text), JSON.stringify(q)).to.not.include(dnatRule);
+      expect(
+        f.tcpOrUdp.map((r) => `${r.role} ${r.text}`),
+        JSON.stringify(q),
+      ).to.deep.equal([`dnat ${dnatRule}`]);
+      expect(
+        f.sctp.map((r) => r.text),
+        JSON.stringify(q),
+      ).to.not.include(dnatRule);
     }
   });
 
@@ -42,8 +48,12 @@ describe('verdicts: the endpoint DNAT rewritten to TCP (fault dnat-to-tcp)', () 
 
   it('render() says it in the header part of the failure message', () => {
     const f = nf.findIptablesServiceRules(dump, KP134_CLUSTER);
-    const text = nf.makeRuleSearch(f, { node: 'node-1', mode: 'iptables', query: 'Service 10.96.189.87:5060', commands: [], needles: ['10.96.189.87'] }).render();
-    expect(text).to.include(`rule \`${dnatRule}\` (nat KUBE-SEP-IPSK7QDCB4DUOXYR) on the path of SCTP 10.96.189.87:5060 matches tcp: SCTP is never DNATed to 10.244.0.77:5061`);
+    const text = nf
+      .makeRuleSearch(f, { node: 'node-1', mode: 'iptables', query: 'Service 10.96.189.87:5060', commands: [], needles: ['10.96.189.87'] })
+      .render();
+    expect(text).to.include(
+      `rule \`${dnatRule}\` (nat KUBE-SEP-IPSK7QDCB4DUOXYR) on the path of SCTP 10.96.189.87:5060 matches tcp: SCTP is never DNATed to 10.244.0.77:5061`,
+    );
     expect(text.split('\n')[0]).to.include('DNAT targets: none');
   });
 
@@ -52,7 +62,10 @@ describe('verdicts: the endpoint DNAT rewritten to TCP (fault dnat-to-tcp)', () 
     for (const q of [{ ip: '10.96.44.3', port: 5060 }, { ip: '192.0.2.50', port: 5060 }, { nodePort: 30060 }]) {
       const f = nf.findIptablesServiceRules(d, q);
       expect(f.dnatTargets, JSON.stringify(q)).to.deep.equal([]);
-      expect(f.tcpOrUdp.filter((r) => r.role === 'dnat'), JSON.stringify(q)).to.have.length(2);
+      expect(
+        f.tcpOrUdp.filter((r) => r.role === 'dnat'),
+        JSON.stringify(q),
+      ).to.have.length(2);
       expect(mismatchMessages(f), JSON.stringify(q)).to.have.length(2);
     }
     // the healthy mixed Service next to it is unaffected
@@ -64,11 +77,16 @@ describe('verdicts: the endpoint DNAT rewritten to TCP (fault dnat-to-tcp)', () 
     for (const q of [{ ip: '10.96.44.3', port: 5060 }, { nodePort: 30060 }, { ip: '192.0.2.50', port: 5060 }]) {
       const f = nf.findNftServiceRules(rs, q);
       expect(f.dnatTargets, JSON.stringify(q)).to.deep.equal([]);
-      expect(f.tcpOrUdp.map((r) => r.text), JSON.stringify(q)).to.have.members(['meta l4proto tcp dnat to 10.244.1.5:5061', 'meta l4proto tcp dnat to 10.244.2.7:5061']);
+      expect(
+        f.tcpOrUdp.map((r) => r.text),
+        JSON.stringify(q),
+      ).to.have.members(['meta l4proto tcp dnat to 10.244.1.5:5061', 'meta l4proto tcp dnat to 10.244.2.7:5061']);
     }
     expect(mismatchMessages(nf.findNftServiceRules(rs, { ip: '10.96.44.3', port: 5060 }))).to.deep.equal([
-      'rule `meta l4proto tcp dnat to 10.244.1.5:5061` (ip kube-proxy endpoint-NM4N7EFS-sctp-test/sctp/sctp/sctp__10.244.1.5/5061) on the path of SCTP 10.96.44.3:5060 matches tcp: SCTP is never DNATed to 10.244.1.5:5061',
-      'rule `meta l4proto tcp dnat to 10.244.2.7:5061` (ip kube-proxy endpoint-TKLXOEHC-sctp-test/sctp/sctp/sctp__10.244.2.7/5061) on the path of SCTP 10.96.44.3:5060 matches tcp: SCTP is never DNATed to 10.244.2.7:5061',
+      'rule `meta l4proto tcp dnat to 10.244.1.5:5061` (ip kube-proxy endpoint-NM4N7EFS-sctp-test/sctp/sctp/sctp__10.244.1.5/5061) ' +
+        'on the path of SCTP 10.96.44.3:5060 matches tcp: SCTP is never DNATed to 10.244.1.5:5061',
+      'rule `meta l4proto tcp dnat to 10.244.2.7:5061` (ip kube-proxy endpoint-TKLXOEHC-sctp-test/sctp/sctp/sctp__10.244.2.7/5061) ' +
+        'on the path of SCTP 10.96.44.3:5060 matches tcp: SCTP is never DNATed to 10.244.2.7:5061',
     ]);
   });
 
@@ -87,7 +105,9 @@ describe('verdicts: DNAT without port translation (fault dnat-no-port) and to th
     expect(nf.findIptablesServiceRules(d, KP134_NODEPORT).dnatTargets).to.deep.equal(['10.244.0.77:30060']);
     const f = nf.findIptablesServiceRules(d, KP134_CLUSTER);
     expect((f as Explained).explanations).to.deep.equal([
-      'rule `-A KUBE-SEP-IPSK7QDCB4DUOXYR -p sctp -m comment --comment "nodeprobe-demo/sctp:sctp" -m sctp -j DNAT --to-destination 10.244.0.77` (nat KUBE-SEP-IPSK7QDCB4DUOXYR) on the path of SCTP 10.96.189.87:5060 DNATs without a port: SCTP goes to 10.244.0.77:5060 (the destination port is kept)',
+      'rule `-A KUBE-SEP-IPSK7QDCB4DUOXYR -p sctp -m comment --comment "nodeprobe-demo/sctp:sctp" -m sctp -j DNAT --to-destination ' +
+        '10.244.0.77` (nat KUBE-SEP-IPSK7QDCB4DUOXYR) on the path of SCTP 10.96.189.87:5060 DNATs without a port: SCTP ' +
+        'goes to 10.244.0.77:5060 (the destination port is kept)',
     ]);
   });
 
@@ -95,14 +115,17 @@ describe('verdicts: DNAT without port translation (fault dnat-no-port) and to th
     const f = nf.findIptablesServiceRules(kp134('variants/kp134-nat-dnat-wrong-port.txt'), KP134_CLUSTER);
     expect(f.dnatTargets).to.deep.equal(['10.244.0.77:5062']);
     expect(nf.describeDnatExpectation(f, '10.244.0.77:5061')).to.equal(
-      'expected an SCTP DNAT to 10.244.0.77:5061; observed SCTP DNAT targets: 10.244.0.77:5062 (10.244.0.77 is right, the port is 5062, not 5061)');
+      'expected an SCTP DNAT to 10.244.0.77:5061; observed SCTP DNAT targets: 10.244.0.77:5062 (10.244.0.77 is right, the port is 5062, not 5061)',
+    );
   });
 
   it('nft: `dnat to IP` without a port keeps the Service port', () => {
     const rs = nftOf('variants/nft-dnat-no-port.json');
     const f = nf.findNftServiceRules(rs, { ip: '10.96.44.3', port: 5060 });
     expect(f.dnatTargets).to.deep.equal(['10.244.1.5:5060', '10.244.2.7:5060']);
-    expect((f as Explained).explanations?.[0]).to.match(/^rule `meta l4proto sctp dnat to 10\.244\.1\.5` \(ip kube-proxy endpoint-NM4N7EFS-.*\) on the path of SCTP 10\.96\.44\.3:5060 DNATs without a port: SCTP goes to 10\.244\.1\.5:5060/);
+    expect((f as Explained).explanations?.[0]).to.match(
+      /^rule `meta l4proto sctp dnat to 10\.244\.1\.5` \(ip kube-proxy endpoint-NM4N7EFS-.*\) on the path of SCTP 10\.96\.44\.3:5060 DNATs without a port: SCTP goes to 10\.244\.1\.5:5060/,
+    );
     expect(nf.describeDnatExpectation(f, '10.244.1.5:5061')).to.include('the port is 5060, not 5061').and.include('without a port');
   });
 });
@@ -113,7 +136,8 @@ describe('verdicts: hostPort rules (CNI portmap)', () => {
     expect(f.dnatTargets).to.deep.equal([]);
     expect(f.tcpOrUdp.map((r) => `${r.where} ${r.role}`)).to.deep.equal(['nat CNI-DN-ad0874a68f44dfe7390b6 dnat']);
     expect(mismatchMessages(f)).to.deep.equal([
-      'rule `-A CNI-DN-ad0874a68f44dfe7390b6 -p tcp -m tcp --dport 5060 -j DNAT --to-destination 10.244.1.9:5060` (nat CNI-DN-ad0874a68f44dfe7390b6) on the path of SCTP hostPort 5060 matches tcp: SCTP is never DNATed to 10.244.1.9:5060',
+      'rule `-A CNI-DN-ad0874a68f44dfe7390b6 -p tcp -m tcp --dport 5060 -j DNAT --to-destination 10.244.1.9:5060` (nat ' +
+        'CNI-DN-ad0874a68f44dfe7390b6) on the path of SCTP hostPort 5060 matches tcp: SCTP is never DNATed to 10.244.1.9:5060',
     ]);
   });
 
@@ -172,19 +196,26 @@ describe('verdicts: IPv6 endpoints compare as [ip]:port', () => {
   });
 
   it('ipvs real servers use the same key', () => {
-    const s = nf.parseIpvsadm('IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nSCTP  [fd00:10:96::bd57]:5060 rr\n  -> [fd00:10:244::4d]:5061        Masq    1      0          0\n');
+    const s = nf.parseIpvsadm(
+      'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port ' +
+        '          Forward Weight ActiveConn InActConn\nSCTP  [fd00:10:96::bd57]:5060 rr\n  -> [fd00:10:244::4d]:5061  ' +
+        '      Masq    1      0          0\n',
+    );
     expect(nf.findIpvsServiceRules(s, { ip: 'fd00:10:96::bd57', port: 5060 }).dnatTargets).to.deep.equal(['[fd00:10:244::4d]:5061']);
   });
 });
 
 describe('verdicts: an eBPF dataplane without kube-proxy rules is its own proxy mode', () => {
   const probe = (o: { chain: number; rules: number; nft: 'present' | 'absent' | 'missing'; ipvs: string }) =>
-    `== proxyMode\ntool curl rc 7\nanswer \n== iptables\nkube-services-chain ${o.chain}\nkube-services-rules ${o.rules}\nipvs-ipsets 0\n== nft\n${o.nft === 'missing' ? 'missing' : `kube-proxy-table ${o.nft}`}\n== ipvs\n${o.ipvs}\n== end\n`;
+    `== proxyMode\ntool curl rc 7\nanswer \n== iptables\nkube-services-chain ${o.chain}\nkube-services-rules ${o.rules}\nipvs-ipsets ` +
+    `0\n== nft\n${o.nft === 'missing' ? 'missing' : `kube-proxy-table ${o.nft}`}\n== ipvs\n${o.ipvs}\n== end\n`;
 
   it('no KUBE-SERVICES chain, no nft kube-proxy table, no IPVS services -> none', () => {
     const r = nf.parseProxyMode(probe({ chain: 0, rules: 0, nft: 'absent', ipvs: 'absent' }));
     expect(r.mode).to.equal('none');
-    expect(r.evidence).to.include('no kube-proxy rules (iptables KUBE-SERVICES absent, no nft table kube-proxy, no ipvs services): eBPF service dataplane or kube-proxy not running');
+    expect(r.evidence).to.include(
+      'no kube-proxy rules (iptables KUBE-SERVICES absent, no nft table kube-proxy, no ipvs services): eBPF service dataplane or kube-proxy not running',
+    );
     expect(nf.parseProxyMode(probe({ chain: 0, rules: 0, nft: 'absent', ipvs: 'services 0' })).mode).to.equal('none');
   });
 
@@ -195,7 +226,10 @@ describe('verdicts: an eBPF dataplane without kube-proxy rules is its own proxy 
   });
 
   it('an IPv6-only node in iptables mode is iptables, not none (ip6tables is looked at too)', () => {
-    const out = fx('variants/proxy-mode-probe-empty-netns.txt').replace('kube-services-chain6 0\nkube-services-rules6 0', 'kube-services-chain6 1\nkube-services-rules6 4');
+    const out = fx('variants/proxy-mode-probe-empty-netns.txt').replace(
+      'kube-services-chain6 0\nkube-services-rules6 0',
+      'kube-services-chain6 1\nkube-services-rules6 4',
+    );
     expect(nf.parseProxyMode(out).mode).to.equal('iptables');
   });
 
@@ -203,6 +237,8 @@ describe('verdicts: an eBPF dataplane without kube-proxy rules is its own proxy 
     expect(nf.parseProxyMode(probe({ chain: 0, rules: 0, nft: 'missing', ipvs: 'absent' })).mode).to.equal('unknown'); // no nft binary: a table may exist
     expect(nf.parseProxyMode(probe({ chain: 1, rules: 0, nft: 'absent', ipvs: 'absent' })).mode).to.equal('unknown'); // chain without rules
     expect(nf.parseProxyMode(probe({ chain: 0, rules: 0, nft: 'absent', ipvs: 'services 3' })).mode).to.equal('unknown');
-    expect(nf.parseProxyMode('== proxyMode\ntool curl rc 7\nanswer \n== iptables\nmissing\n== nft\nkube-proxy-table absent\n== ipvs\nabsent\n== end\n').mode).to.equal('unknown');
+    expect(
+      nf.parseProxyMode('== proxyMode\ntool curl rc 7\nanswer \n== iptables\nmissing\n== nft\nkube-proxy-table absent\n== ipvs\nabsent\n== end\n').mode,
+    ).to.equal('unknown');
   });
 });

@@ -11,12 +11,20 @@ const read = <T>(name: string): T => JSON.parse(readFileSync(new URL(`./${name}-
 export function realRunInput(): ReportInput {
   const summary = read<{ results: Result[]; notes: RunNote[]; verdict: Verdict }>('summary');
   return {
-    results: summary.results, notes: summary.notes, verdict: summary.verdict,
+    results: summary.results,
+    notes: summary.notes,
+    verdict: summary.verdict,
     // not in that run's summary.json (older format): its run id is its start time; its files are ~1m apart
-    startedAt: '2026-12-04T21:56:06Z', wallMs: 84_000,
-    runId: RUN, command: 'bin/sctp-e2e.ts run --tag SCTP',
+    startedAt: '2026-12-04T21:56:06Z',
+    wallMs: 84_000,
+    runId: RUN,
+    command: 'bin/sctp-e2e.ts run --tag SCTP',
     capabilities: read<CapabilityReport>('capabilities'),
-    cluster: { server: 'https://10.199.0.2:6443', version: 'v1.34.4', cni: { name: 'bridge + portmap (CNI plugins)', evidence: 'conflist sctpe2e: bridge + portmap' } },
+    cluster: {
+      server: 'https://10.199.0.2:6443',
+      version: 'v1.34.4',
+      cni: { name: 'bridge + portmap (CNI plugins)', evidence: 'conflist sctpe2e: bridge + portmap' },
+    },
   };
 }
 

@@ -1,0 +1,95 @@
+// The local cluster's topology: names, address ranges, node specs and the state dir layout. Pure, imports nothing;
+// cluster/contract.ts re-exports what readers of the state dir need; components.ts and render.ts build on it.
+
+/** kube-proxy's mode in the local cluster; cluster.json names it (cluster/contract.ts). */
+export const PROXY_MODES = ['iptables', 'nftables'] as const;
+export type ProxyMode = (typeof PROXY_MODES)[number];
+/** A node's own kube-proxy mode: the cluster's, or ipvs on the kernel-lane node (vm/join.ts), whose kernel has IPVS. */
+export const NODE_PROXY_MODES = [...PROXY_MODES, 'ipvs'] as const;
+export type NodeProxyMode = (typeof NODE_PROXY_MODES)[number];
+
+export const CLUSTER_NAME = 'sctp-e2e';
+export const SERVICE_CIDR = '10.96.0.0/16';
+export const KUBERNETES_SERVICE_IP = '10.96.0.1';
+export const POD_CIDR = '10.244.0.0/16';
+export const DNS_IP = '10.96.0.10';
+export const CLUSTER_DOMAIN = 'cluster.local';
+export const HOST_IP = '10.199.0.1';
+export const LINK_PREFIX = 24;
+/** Addresses for Service externalIPs in tests: the host and the outside netns route them to node1. */
+export const EXTERNAL_IP_RANGE = '10.199.1.0/24';
+export const BRIDGE = 'sctpe2e-br0';
+export const OUTSIDE = { netns: 'sctpe2e-outside', ip: '10.199.0.100', hostVeth: 'sctpe2e-out' } as const;
+export const IMAGES = {
+  pause: 'registry.local/pause:sctp-e2e',
+  coredns: 'registry.local/coredns:v1.14.7',
+  busybox: 'registry.local/busybox:sctp-e2e',
+} as const;
+export const API_PORT = 6443;
+
+export interface NodeSpec {
+  index: number; // 1-based
+  name: string; // Kubernetes node name
+  netns: string;
+  ip: string;
+  hostVeth: string; // host end of the veth pair; the node end is eth0
+  podSubnet: string; // host-local range of this node, inside POD_CIDR
+  controlPlane: boolean;
+}
+
+export function nodeSpec(index: number): NodeSpec {
+  if (!Number.isInteger(index) || index < 1 || index > 9) throw new Error(`node index must be 1..9, got ${index}`);
+  return {
+    index,
+    name: `${CLUSTER_NAME}-node${index}`,
+    netns: `sctpe2e-node${index}`,
+    ip: `10.199.0.${1 + index}`,
+    hostVeth: `sctpe2e-n${index}`,
+    podSubnet: `10.244.${index}.0/24`,
+    controlPlane: index === 1,
+  };
+}
+
+export function apiServerURL(): string {
+  return `https://${nodeSpec(1).ip}:${API_PORT}`;
+}
+
+/** Directory layout under the state dir. */
+export function layout(dir: string) {
+  return {
+    dir,
+    clusterJson: `${dir}/cluster.json`,
+    stateJson: `${dir}/state.json`,
+    adminKubeconfig: `${dir}/admin.kubeconfig`,
+    pki: `${dir}/pki`,
+    ssh: `${dir}/ssh`,
+    logs: `${dir}/logs`,
+    pids: `${dir}/pids`,
+    etcd: `${dir}/etcd`,
+    images: `${dir}/images`,
+    manifests: `${dir}/manifests`,
+    node: (n: NodeSpec) => {
+      const d = `${dir}/${n.name}`;
+      return {
+        dir: d,
+        containerdRoot: `${d}/containerd/root`,
+        containerdState: `${d}/containerd/state`,
+        containerdSock: `${d}/containerd/containerd.sock`,
+        containerdConfig: `${d}/containerd/config.toml`,
+        runcRoot: `${d}/runc`,
+        optDir: `${d}/containerd/opt`,
+        cniConfDir: `${d}/cni/net.d`,
+        cniIpamDir: `${d}/cni/ipam`,
+        kubeletRoot: `${d}/kubelet`,
+        kubeletConfig: `${d}/kubelet.yaml`,
+        kubeletKubeconfig: `${d}/kubelet.kubeconfig`,
+        podLogs: `${d}/pod-logs`,
+        resolvConf: `${d}/resolv.conf`,
+        proxyConfig: `${d}/kube-proxy.yaml`,
+        proxyKubeconfig: `${d}/kube-proxy.kubeconfig`,
+        sshdConfig: `${d}/sshd_config`,
+      };
+    },
+  };
+}
+export type Layout = ReturnType<typeof layout>;
