@@ -1,11 +1,16 @@
 // The known-results checker (known.ts) on the captured real run of the whole suite with Cilium v1.15.19
 // (testdata/cilium-2node/, see testdata/README.md) and the file cluster/netpol/known-results/cilium-v1.15.19.yaml.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { escapeHtml, renderReportHtml } from './html.ts';
+import { mainKnown } from './known-cli.ts';
 import {
   KNOWN_VERDICTS, KnownResultsError, checkKnown, parseKnownResults, parseRunResults, readKnownResults, readRunResults, renderCheckTable,
-  type RunResults,
+  withKnownResults, type RunResults,
 } from './known.ts';
+import { renderReportJson, type ReportModel } from './model.ts';
 
 const CILIUM = new URL('../../cluster/netpol/known-results/cilium-v1.15.19.yaml', import.meta.url).pathname;
 const RUN = (f: string) => new URL(`./testdata/cilium-2node/${f}`, import.meta.url).pathname;
@@ -132,5 +137,94 @@ describe('known results: bad files say what is wrong', () => {
   it('results that are neither JUnit nor summary/report JSON', () => {
     expect(() => parseRunResults('{"x":1}', 'r.json')).to.throw(KnownResultsError, 'r.json: JSON with neither "results" (summary.json) nor "tests" of a report (report.json)');
     expect(() => parseRunResults('nope', 'r')).to.throw(KnownResultsError, /^r is neither JUnit XML nor JSON/);
+  });
+});
+
+describe('known results on the report card (report.json + report.html of the captured run)', () => {
+  const model = () => JSON.parse(readFileSync(RUN('report.json'), 'utf8')) as ReportModel;
+  const carded = (run: RunResults = readRunResults(RUN('report.json')), m: ReportModel = model()) => withKnownResults(m, checkKnown(run, known()), known());
+
+  it('report.json: the per-plugin verdict, and each known failure marked with why, cause, evidence and link; other tests untouched', () => {
+    const m = carded();
+    expect(m.known).to.deep.include({ plugin: 'Cilium v1.15.19', ok: true, line: 'Cilium v1.15.19: 30 passed, 6 known failures (Services with port ≠ targetPort), 0 unexpected, 4 skipped', missing: [], problems: [] });
+    const marked = m.tests.filter((t) => t.known);
+    expect(marked.map((t) => [t.verdict, t.known!.verdict])).to.deep.equal(Array(6).fill(['failed', 'matches']));
+    expect(marked.find((t) => t.fullTitle === HAIRPIN)!.known).to.deep.include({
+      plugin: 'Cilium v1.15.19', cause: 'Services with port ≠ targetPort', link: 'https://docs.cilium.io/en/stable/configuration/sctp/', issue: 'https://github.com/cilium/cilium/issues/20490',
+      why: 'The backend\'s SCTP INIT to its own ClusterIP:5060 needs the same rewrite to :5061 in its own bpf_lxc program and is dropped there.',
+    });
+    expect(m.tests.filter((t) => !t.known)).to.deep.equal(model().tests.filter((t) => !marked.some((k) => k.fullTitle === t.fullTitle)));
+    expect(JSON.parse(renderReportJson(m))).to.deep.equal(m);
+  });
+
+  it('report.html: the verdict line in the banner, no unexpected failure, the six under "Known failures of Cilium v1.15.19" with why and link', () => {
+    const html = renderReportHtml(carded());
+    expect(html).to.contain('<p>6 of 40 results failed: 6 known failures of Cilium v1.15.19, 0 unexpected (see Failures below).</p>');
+    expect(html).to.contain('<p class="known-verdict" id="known-verdict">Cilium v1.15.19: 30 passed, 6 known failures (Services with port ≠ targetPort), 0 unexpected, 4 skipped — every failure is a known failure of Cilium v1.15.19, each failed as described</p>');
+    expect(html).to.contain('<h2 id="failures">Unexpected failures (0)</h2>\n<p>None: every failure is a known failure of Cilium v1.15.19.</p>');
+    expect(html).to.contain('<h2 id="known-failures">Known failures of Cilium v1.15.19 (6)</h2>');
+    expect(html).to.contain(`<h3 class="v-known">known failure of Cilium v1.15.19: ${escapeHtml(CLUSTERIP)}</h3><p>The client&#39;s SCTP INIT to ClusterIP:5060`);
+    expect(html).to.contain('documented: <a href="https://docs.cilium.io/en/stable/configuration/sctp/">https://docs.cilium.io/en/stable/configuration/sctp/</a> · upstream: <a href="https://github.com/cilium/cilium/issues/20490">');
+    expect(html.match(/<tr class="known"><td><span class="v-known">known failure of Cilium v1.15.19<\/span>/g)).to.have.length(6);
+    expect(html).not.to.contain('<tr class="failed">');
+    expect(html).not.to.match(/<(script|link|img|iframe)\b/i);
+  });
+
+  it('an unexpected failure beside the known ones stays red and apart; a known failure with another message is not counted as known', () => {
+    const run = edit(edit(readRunResults(RUN('report.json')), POD_POD, { outcome: 'failed', message: 'pod to pod blocked' }), HAIRPIN, { message: 'ErrImagePull' });
+    const m0 = model();
+    const t = m0.tests.find((x) => x.fullTitle === POD_POD)!;
+    Object.assign(t, { verdict: 'failed', message: 'pod to pod blocked' });
+    Object.assign(m0.tests.find((x) => x.fullTitle === HAIRPIN)!, { message: 'ErrImagePull' });
+    Object.assign(m0.counts, { passed: 29, failed: 7 });
+    const m = carded(run, m0);
+    expect(m.known!.ok).to.equal(false);
+    const html = renderReportHtml(m);
+    expect(html).to.contain('<p>7 of 40 results failed: 5 known failures of Cilium v1.15.19, 2 unexpected (see Failures below).</p>');
+    expect(html).to.contain('<h2 id="failures">Unexpected failures (2)</h2>');
+    expect(html).to.contain(`<h3 class="v-failed">✗ ${escapeHtml(POD_POD)}</h3><pre>pod to pod blocked</pre>`);
+    expect(html).to.contain('<span class="v-failed">UNEXPECTED failure</span><br><small>listed as a known failure of Cilium v1.15.19, but failed with a different message</small>');
+    expect(html).to.contain(`! ${escapeHtml(HAIRPIN)}: known failure failed with a different message — did not match`);
+    expect(html).to.contain('<h2 id="known-failures">Known failures of Cilium v1.15.19 (5)</h2>');
+    expect(html).to.contain('NOT as known: see Failures below');
+  });
+});
+
+describe('known results CLI (tsx lib/report/known-cli.ts)', () => {
+  const run = (args: string[]) => {
+    let out = '';
+    let err = '';
+    const code = mainKnown(args, (s) => { out += s; }, (s) => { err += s; });
+    return { code, out, err };
+  };
+  it('the captured run: prints the table, exit 0; with --report rewrites the card and writes known-results.txt', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'known-cli-'));
+    try {
+      copyFileSync(RUN('report.json'), join(dir, 'report.json'));
+      const r = run(['--known', CILIUM, '--results', RUN('junit.xml'), '--report', dir]);
+      expect(r.code, r.err).to.equal(0);
+      expect(r.out).to.contain('Cilium v1.15.19: 30 passed, 6 known failures (Services with port ≠ targetPort), 0 unexpected, 4 skipped\nok: ');
+      expect((JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ReportModel).known!.ok).to.equal(true);
+      expect(readFileSync(join(dir, 'report.html'), 'utf8')).to.contain('Known failures of Cilium v1.15.19 (6)');
+      expect(readFileSync(join(dir, 'known-results.txt'), 'utf8')).to.contain('known failure (matches)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('not as known: exit 1; bad input: exit 2 with one sentence', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'known-cli-'));
+    try {
+      const xml = readFileSync(RUN('junit.xml'), 'utf8').replace(/(A pod can connect directly to another pod via SCTP on another node" time="[\d.]+")\/>/, '$1><failure message="blocked">blocked</failure></testcase>');
+      writeFileSync(join(dir, 'j.xml'), xml);
+      const r = run(['--known', CILIUM, '--results', join(dir, 'j.xml')]);
+      expect(r.code).to.equal(1);
+      expect(r.out).to.contain(`UNEXPECTED failure${' '.repeat(40)}${POD_POD}`);
+      expect(run(['--known', CILIUM]).code).to.equal(2);
+      expect(run(['--known', '/nonexistent.yaml', '--results', RUN('junit.xml')])).to.deep.include({ code: 2, err: 'known-results: cannot read known-results file /nonexistent.yaml: ENOENT\n' });
+      expect(run(['--known', CILIUM, '--report', dir]).err).to.equal(`known-results: cannot read results ${join(dir, 'report.json')}: ENOENT\n`);
+      expect(run(['--bogus']).code).to.equal(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { parseJUnit } from '../../cluster/lab/junit.ts';
+import type { ReportKnownTest, ReportModel } from './model.ts';
 
 export const KNOWN_SCHEMA = 'sctp-e2e/known-results/v1';
 
@@ -280,4 +281,35 @@ export function renderCheckTable(r: CheckResult): string {
   for (const p of r.problems) lines.push(`! ${p}`);
   lines.push(r.line, r.ok ? 'ok: every failure is known and matched, every known failure failed as described' : 'NOT OK: see the rows above that are not "passed", "skipped" or "known failure (matches)"');
   return lines.join('\n');
+}
+
+// ---- the report card ----
+
+const REPORT_VERDICT: Partial<Record<KnownVerdict, ReportKnownTest['verdict']>> = {
+  [KNOWN_VERDICTS.known]: 'matches',
+  [KNOWN_VERDICTS.differentMessage]: 'different message',
+  [KNOWN_VERDICTS.didNotFail]: 'did not fail',
+};
+
+/** The report card with the check in it: each listed test marked, and the per-plugin verdict (model.known). */
+export function withKnownResults(m: ReportModel, r: CheckResult, known: KnownResults): ReportModel {
+  const byTitle = new Map(r.rows.filter((x) => x.known).map((x) => [x.title, x]));
+  const tests = m.tests.map((t) => {
+    const row = byTitle.get(t.fullTitle);
+    const verdict = row && REPORT_VERDICT[row.verdict];
+    if (!row || !verdict) return t;
+    const k = row.known!;
+    const entry: ReportKnownTest = {
+      plugin: known.label, verdict, cause: k.cause.summary, why: k.why, causeWhy: k.cause.why, evidence: k.cause.evidence, link: k.cause.link,
+      ...(k.cause.issue ? { issue: k.cause.issue } : {}), ...(verdict === 'matches' ? {} : { detail: row.detail ?? '' }),
+    };
+    return { ...t, known: entry };
+  });
+  return {
+    ...m, tests,
+    known: {
+      plugin: known.label, config: known.plugin.config, file: known.file, ok: r.ok, line: r.line, counts: r.counts,
+      missing: r.rows.filter((x) => x.verdict === KNOWN_VERDICTS.missing).map((x) => x.title), problems: r.problems,
+    },
+  };
 }
