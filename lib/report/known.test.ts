@@ -1,7 +1,7 @@
 // The known-results checker (known.ts) on the captured real run of the whole suite with Cilium v1.15.19
 // (testdata/cilium-2node/, see testdata/README.md) and the file cluster/netpol/known-results/cilium-v1.15.19.yaml.
 import { expect } from 'chai';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { escapeHtml, renderReportHtml } from './html.ts';
@@ -225,6 +225,27 @@ describe('known results CLI (tsx lib/report/known-cli.ts)', () => {
       expect(run(['--bogus']).code).to.equal(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('known results files: every listed test still exists', () => {
+  it('each title of every file under cluster/netpol/known-results/ is a describeE2E title + an it title of suites/ (a rename breaks here, not at lane time)', () => {
+    const root = new URL('../../', import.meta.url).pathname;
+    const specs = readdirSync(join(root, 'suites'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile() && d.name.endsWith('.spec.ts'))
+      .map((d) => readFileSync(join(d.parentPath, d.name), 'utf8'));
+    const lit = String.raw`(['\`])((?:(?!\1).)*)\1`;
+    const toRe = (s: string) => s.replace(/\$\{[^}]+\}|[.*+?^${}()|[\]\\]/g, (m) => (m.startsWith('${') ? '.+' : `\\${m}`));
+    const describes = specs.flatMap((s) => [...s.matchAll(new RegExp(String.raw`describeE2E\(${lit}`, 'g'))].map((m) => toRe(m[2]!)));
+    const its = specs.flatMap((s) => [...s.matchAll(new RegExp(String.raw`\bit\(${lit}`, 'g'))].map((m) => toRe(m[2]!)));
+    const dir = join(root, 'cluster/netpol/known-results');
+    const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
+    expect(files).to.include('cilium-v1.15.19.yaml');
+    for (const f of files) {
+      for (const k of readKnownResults(join(dir, f)).failures) {
+        const found = describes.some((d) => its.some((i) => new RegExp(`^${d} (\\[[^\\]]+\\] )*${i}$`).test(k.title)));
+        expect(found, `${f}: no describeE2E + it in suites/ gives "${k.title}"`).to.equal(true);
+      }
     }
   });
 });
