@@ -40,7 +40,7 @@ describe('Cilium lane: the plan', () => {
       'npm run --silent cluster:up -- --nodes 2',
       'npm run --silent lb:up',
       'npm run --silent netpol:up',
-      'npm run --silent e2e -- --no-cluster-up --kubeconfig /var/lib/sctp-e2e/cluster/admin.kubeconfig --junit artifacts/lane-cilium/junit.xml --report artifacts/lane-cilium/report',
+      'npm run --silent e2e -- --no-cluster-up --kubeconfig /var/lib/sctp-e2e/cluster/admin.kubeconfig --require multi-node,networkpolicy,loadbalancer --junit artifacts/lane-cilium/junit.xml --report artifacts/lane-cilium/report',
       'tsx lib/report/known-cli.ts --known cluster/netpol/known-results/cilium-v1.15.19.yaml --results artifacts/lane-cilium/junit.xml --report artifacts/lane-cilium/report',
     ]);
     expect(p.steps.find((s) => s.name === 'e2e')!.okCodes).to.deep.equal([0, 1]);

@@ -16,6 +16,8 @@ import { clusterDir, layout } from '../contract.ts';
 
 export const DEFAULT_KNOWN = 'cluster/netpol/known-results/cilium-v1.15.19.yaml';
 export const DEFAULT_OUT = 'artifacts/lane-cilium';
+/** What the lane brings up, so the run must find it (cluster:up --nodes 2, netpol:up, lb:up). */
+export const LANE_REQUIRES = 'multi-node,networkpolicy,loadbalancer';
 
 export interface Step {
   /** The npm script (or, for `check`, the tsx script) and its arguments. */
@@ -55,10 +57,11 @@ export function lanePlan(o: LaneOptions): LanePlan {
       { name: 'cluster:up', argv: npm('cluster:up', '--nodes', '2'), role: 'setup', okCodes: [0], undo: 'cluster:down' },
       { name: 'lb:up', argv: npm('lb:up'), role: 'setup', okCodes: [0], undo: 'lb:down' },
       { name: 'netpol:up', argv: npm('netpol:up'), role: 'setup', okCodes: [0], undo: 'netpol:down' },
-      // --kubeconfig: this lane's cluster, whatever KUBECONFIG or ~/.kube/config name; exit 1 = tests failed (expected)
+      // --kubeconfig: this lane's cluster, whatever KUBECONFIG or ~/.kube/config name; --require: what the lane brought
+      // up must be there (its absence fails those tests instead of skipping them); exit 1 = tests failed (expected)
       {
         name: 'e2e', role: 'run', okCodes: [0, 1],
-        argv: npm('e2e', '--no-cluster-up', '--kubeconfig', layout(o.stateDir).adminKubeconfig, '--junit', junit, '--report', report),
+        argv: npm('e2e', '--no-cluster-up', '--kubeconfig', layout(o.stateDir).adminKubeconfig, '--require', LANE_REQUIRES, '--junit', junit, '--report', report),
       },
       { name: 'known-results', argv: ['tsx', 'lib/report/known-cli.ts', '--known', o.known, '--results', junit, '--report', report], role: 'check', okCodes: [0] },
     ],
