@@ -34,6 +34,8 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;border:1px sol
 .v-passed{color:#1a7f37;font-weight:600}.v-failed{color:#cf222e;font-weight:600}
 .v-skipped{color:#9a6700;font-weight:600}.v-pending{color:#6e7781;font-weight:600}
 tr.failed td{background:#ffebe9}
+.v-known{color:#9a6700;font-weight:600}tr.known td{background:#fff8c5}
+p.known-verdict{font-weight:600}
 .counts span{display:inline-block;margin-right:1.2rem;font-size:1.1rem}
 .warning{color:#9a6700;font-weight:600}
 .tag{display:inline-block;background:#eaeef2;border-radius:3px;padding:0 .3rem;margin:0 .2rem .1rem 0;font-size:12px}
@@ -56,14 +58,15 @@ export function bannerSentence(m: ReportModel): string {
   switch (m.run.status) {
     case 'passed':
       return `${c.passed} of ${c.total} results passed${c.skipped + c.pending ? `, ${c.skipped + c.pending} skipped or pending (reasons below)` : ''}.`;
-    case 'failed':
-      return `${c.failed} of ${c.total} results failed (see Failures below).`;
+    case 'failed': {
+      const k = m.known;
+      if (!k) return `${c.failed} of ${c.total} results failed (see Failures below).`;
+      const unexpected = c.failed - k.counts.known;
+      return `${c.failed} of ${c.total} results failed: ${k.counts.known} known failure${k.counts.known === 1 ? '' : 's'} of ${k.plugin}, ${unexpected} unexpected (see Failures below).`;
+    }
     case 'nothing-verified': {
       const tests = m.tests.filter((t) => t.kind === 'test').length;
-      return (
-        `Nothing was verified: ${tests ? `every one of the ${tests} selected tests skipped` : 'no test ran (the selection matched no test)'}. ` +
-        `This run is not green.`
-      );
+      return `Nothing was verified: ${tests ? `every one of the ${tests} selected tests skipped` : 'no test ran (the selection matched no test)'}. This run is not green.`;
     }
     default:
       return m.run.sentence ?? m.run.exitMeaning;
@@ -75,15 +78,12 @@ function banner(m: ReportModel): string {
   return `<header class="banner status-${m.run.status}" id="banner">
 <h1>SCTP conformance: ${HEADLINE[m.run.status]}</h1>
 <p>${e(what)}</p>
-<p>exit code ${m.run.exitCode}: ${e(m.run.exitMeaning)} · Kubernetes ${e(m.cluster.version)} · CNI ${e(m.cluster.cni.name)}</p>
+${m.known ? `<p class="known-verdict" id="known-verdict">${e(m.known.line)} — ${m.known.ok ? `every failure is a known failure of ${e(m.known.plugin)}, each failed as described` : 'NOT as known: see Failures below'}</p>\n` : ''}<p>exit code ${m.run.exitCode}: ${e(m.run.exitMeaning)} · Kubernetes ${e(m.cluster.version)} · CNI ${e(m.cluster.cni.name)}</p>
 </header>`;
 }
 
 function counts(m: ReportModel): string {
-  return (
-    `<p class="counts" id="counts">${VERDICTS.map((v) => `<span class="v-${v}">${m.counts[v]} ${v}</span>`).join('')}<span>${m.counts.total} ` +
-    `results</span></p>`
-  );
+  return `<p class="counts" id="counts">${VERDICTS.map((v) => `<span class="v-${v}">${m.counts[v]} ${v}</span>`).join('')}<span>${m.counts.total} results</span></p>`;
 }
 
 function runSection(m: ReportModel): string {
@@ -138,7 +138,62 @@ function tagSection(m: ReportModel): string {
 
 const tags = (t: ReportTest) => t.tags.map((x) => `<span class="tag">${e(x)}</span>`).join('');
 
+/** A failed test that its plugin's known-results file lists, failing as described. */
+const isKnownFailure = (t: ReportTest) => t.verdict === 'failed' && t.known?.verdict === 'matches';
+const link = (url: string) => (/^https?:\/\//.test(url) ? `<a href="${e(url)}">${e(url)}</a>` : e(url));
+
+function knownSection(m: ReportModel): string {
+  const k = m.known!;
+  const unexpected = m.tests.filter((t) => t.verdict === 'failed' && !isKnownFailure(t));
+  const known = m.tests.filter(isKnownFailure);
+  const notAsKnown = m.tests.filter((t) => t.known && t.known.verdict !== 'matches');
+  const problems = [
+    ...k.problems,
+    ...notAsKnown.map(
+      (t) =>
+        `${t.fullTitle}: known failure ${t.known!.verdict === 'did not fail' ? 'did not fail (now passes? update the list)' : 'failed with a different message'} — ${t.known!.detail ?? ''}`,
+    ),
+    ...k.missing.map((t) => `${t}: known failure missing from the run (no test with this exact title)`),
+  ];
+  const out = [
+    `<h2 id="known">Known results of ${e(k.plugin)}</h2>`,
+    `<p class="known-verdict">${e(k.line)}</p>`,
+    `<dl class="kv"><dt>applies to</dt><dd>${e(k.config)}</dd><dt>file</dt><dd><code>${e(k.file)}</code></dd><dt>verdict</dt><dd>${k.ok ? 'ok: every failure is known and matched, every known failure failed as described' : '<span class="v-failed">NOT OK</span>'}</dd></dl>`,
+  ];
+  if (problems.length) out.push(`<ul>${problems.map((p) => `<li class="warning">! ${e(p)}</li>`).join('')}</ul>`);
+  out.push(`<h2 id="failures">Unexpected failures (${unexpected.length})</h2>`);
+  out.push(
+    unexpected.length
+      ? unexpected.map((t) => `<section class="failure"><h3 class="v-failed">✗ ${e(t.fullTitle)}</h3><pre>${e(t.message ?? '')}</pre></section>`).join('\n')
+      : `<p>None: every failure is a known failure of ${e(k.plugin)}.</p>`,
+  );
+  if (known.length) {
+    out.push(`<h2 id="known-failures">Known failures of ${e(k.plugin)} (${known.length})</h2>`);
+    const byCause = new Map<string, ReportTest[]>();
+    for (const t of known) byCause.set(t.known!.cause, [...(byCause.get(t.known!.cause) ?? []), t]);
+    for (const [cause, ts] of byCause) {
+      const c = ts[0]!.known!;
+      out.push(
+        `<section class="known-cause"><h3 class="v-known">${e(cause)} (${ts.length})</h3><p>${e(c.causeWhy)}</p>` +
+          `<p>documented: ${link(c.link)}${c.issue ? ` · upstream: ${link(c.issue)}` : ''}</p>` +
+          `<details><summary>evidence</summary><ul>${c.evidence.map((x) => `<li>${e(x)}</li>`).join('')}</ul></details></section>`,
+      );
+      out.push(
+        ts
+          .map(
+            (t) =>
+              `<section class="failure known"><h3 class="v-known">known failure of ${e(k.plugin)}: ${e(t.fullTitle)}</h3><p>${e(t.known!.why)}</p>` +
+              `<details><summary>failure message</summary><pre>${e(t.message ?? '')}</pre></details></section>`,
+          )
+          .join('\n'),
+      );
+    }
+  }
+  return out.join('\n');
+}
+
 function failuresSection(m: ReportModel): string {
+  if (m.known) return knownSection(m);
   const failed = m.tests.filter((t) => t.verdict === 'failed');
   if (!failed.length) return '';
   return `<h2 id="failures">Failures (${failed.length})</h2>\n${failed
@@ -146,18 +201,37 @@ function failuresSection(m: ReportModel): string {
     .join('\n')}`;
 }
 
+/** The verdict cell: a listed test says how it fared against its plugin's known results. */
+function verdictCell(t: ReportTest): string {
+  const k = t.known;
+  if (!k) return td(t.verdict, `v-${t.verdict}`);
+  if (isKnownFailure(t)) return tdHtml(`<span class="v-known">known failure of ${e(k.plugin)}</span><br><small>${e(k.cause)} · ${link(k.link)}</small>`);
+  if (k.verdict === 'did not fail')
+    return tdHtml(
+      `<span class="v-${t.verdict}">${e(t.verdict)}</span><br><small class="warning">known failure of ${e(k.plugin)} did not fail: update the list</small>`,
+    );
+  return tdHtml(
+    `<span class="v-failed">UNEXPECTED failure</span><br><small>listed as a known failure of ${e(k.plugin)}, but failed with a different message</small>`,
+  );
+}
+
 function testsSection(m: ReportModel): string {
-  const detail = (t: ReportTest) => (t.verdict === 'failed' ? `<pre>${e(t.message ?? '')}</pre>` : t.reason ? `<pre>${e(t.reason)}</pre>` : '');
+  const detail = (t: ReportTest) =>
+    t.verdict === 'failed'
+      ? `${isKnownFailure(t) ? `<p>${e(t.known!.why)}</p>` : ''}<pre>${e(t.message ?? '')}</pre>`
+      : t.reason
+        ? `<pre>${e(t.reason)}</pre>`
+        : '';
   return `<h2 id="tests">Tests (${m.tests.length})</h2>\n${table(
     ['verdict', 'test', 'tags', 'duration', 'message / skip reason'],
     m.tests.map((t) => [
-      td(t.verdict, `v-${t.verdict}`),
+      verdictCell(t),
       tdHtml(`${e(t.fullTitle)}${t.kind === 'phase-check' ? ' <em>(run-level check)</em>' : ''}`),
       tdHtml(tags(t)),
       td(formatDuration(t.durationMs), 'n'),
       tdHtml(detail(t)),
     ]),
-    (i) => m.tests[i]!.verdict,
+    (i) => (isKnownFailure(m.tests[i]!) ? 'known' : m.tests[i]!.verdict),
   )}`;
 }
 
@@ -176,10 +250,7 @@ function notesSection(m: ReportModel): string {
 }
 
 export function reportTitle(m: ReportModel): string {
-  return (
-    `SCTP conformance ${HEADLINE[m.run.status]}: ${m.counts.passed} passed, ${m.counts.failed} failed, ${m.counts.skipped} ` +
-    `skipped, ${m.counts.pending} pending — Kubernetes ${m.cluster.version}`
-  );
+  return `SCTP conformance ${HEADLINE[m.run.status]}: ${m.counts.passed} passed, ${m.counts.failed} failed, ${m.counts.skipped} skipped, ${m.counts.pending} pending — Kubernetes ${m.cluster.version}`;
 }
 
 export function renderReportHtml(m: ReportModel): string {

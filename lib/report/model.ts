@@ -33,6 +33,41 @@ export interface ReportTest {
   reason?: string;
   /** 'phase-check': a run-level check (end of the basic phase), not a test of the selection. */
   kind: 'test' | 'phase-check';
+  /** Listed in the known-results file of the run's plugin (lib/report/known.ts); absent otherwise. */
+  known?: ReportKnownTest;
+}
+
+/** How a test listed in a plugin's known-results file fared against it. */
+export interface ReportKnownTest {
+  /** "Cilium v1.15.19" */
+  plugin: string;
+  /** matches: failed as described (a known failure); the other two are not ok. */
+  verdict: 'matches' | 'different message' | 'did not fail';
+  /** The cause in a few words: "Services with port ≠ targetPort". */
+  cause: string;
+  /** Why this test fails on that plugin (one sentence), then the cause's why. */
+  why: string;
+  causeWhy: string;
+  evidence: string[];
+  link: string;
+  issue?: string;
+  /** What did not match, for the two verdicts that are not ok. */
+  detail?: string;
+}
+
+/** The per-plugin verdict of a run checked against a known-results file. */
+export interface ReportKnown {
+  plugin: string;
+  config: string;
+  file: string;
+  ok: boolean;
+  /** "Cilium v1.15.19: 30 passed, 6 known failures (Services with port ≠ targetPort), 0 unexpected, 4 skipped" */
+  line: string;
+  counts: { passed: number; skipped: number; known: number; unexpected: number; didNotFail: number; differentMessage: number; missing: number };
+  /** Known failures whose title is not in the run. */
+  missing: string[];
+  /** Problems not tied to a test (the run's CNI is not the file's plugin). */
+  problems: string[];
 }
 
 export interface TagSummary extends VerdictCounts {
@@ -65,6 +100,8 @@ export interface ReportModel {
   tags: TagSummary[];
   tests: ReportTest[];
   notes: RunNote[];
+  /** Present when the run was checked against a plugin's known-results file (lib/report/known.ts). */
+  known?: ReportKnown;
 }
 
 export interface ReportInput {

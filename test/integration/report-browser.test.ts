@@ -3,7 +3,7 @@
 // the page itself refused, driven by playwright-core. Leaves the page and a screenshot in artifacts/report-card/.
 // Without Chromium: fails under CI=true (saying how to install it), else skips with that reason.
 
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { skipTest } from '../../lib/framework/skip.ts';
 import { reportTitle } from '../../lib/report/html.ts';
+import { checkKnown, readKnownResults, readRunResults, withKnownResults } from '../../lib/report/known.ts';
 import type { ReportModel } from '../../lib/report/model.ts';
 import { realRunModel } from '../../lib/report/testdata/real-run.ts';
 import { writeReport } from '../../lib/report/write.ts';
@@ -41,9 +42,7 @@ describe('report card in a browser (integration: headless Chromium, file://, no 
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
-      const how =
-        `${CHROMIUM} not found: install it with \`apt-get install -y chromium\` (or \`bash .ci/install-deps.sh\`), or ` +
-        `point SCTP_E2E_CHROMIUM at a Chromium binary`;
+      const how = `${CHROMIUM} not found: install it with \`apt-get install -y chromium\` (or \`bash .ci/install-deps.sh\`), or point SCTP_E2E_CHROMIUM at a Chromium binary`;
       if (process.env.CI === 'true') throw new Error(how);
       skipTest(this, how);
     }
@@ -123,5 +122,67 @@ describe('report card in a browser (integration: headless Chromium, file://, no 
   it('needs nothing but the file: no other request, readable with JavaScript off', () => {
     expect(requests).to.have.length(1);
     expect(requests[0]).to.match(/^file:\/\/.*\/report\.html$/);
+  });
+});
+
+describe("report card in a browser: a run held to its plugin's known results (the captured Cilium v1.15.19 run)", function () {
+  this.timeout(20_000);
+  const dir = resolve('artifacts/report-card-known');
+  let ctx: BrowserContext | undefined;
+  let page: Page;
+  let profile: string | undefined;
+  const requests: string[] = [];
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      const how = `${CHROMIUM} not found: install it with \`apt-get install -y chromium\` (or \`bash .ci/install-deps.sh\`), or point SCTP_E2E_CHROMIUM at a Chromium binary`;
+      if (process.env.CI === 'true') throw new Error(how);
+      skipTest(this, how);
+    }
+    const data = resolve('lib/report/testdata/cilium-2node');
+    const known = readKnownResults(resolve('cluster/netpol/known-results/cilium-v1.15.19.yaml'));
+    const model = JSON.parse(readFileSync(join(data, 'report.json'), 'utf8')) as ReportModel;
+    const { html } = writeReport(dir, withKnownResults(model, checkKnown(readRunResults(join(data, 'junit.xml')), known), known));
+    profile = mkdtempSync(join(tmpdir(), 'sctp-e2e-chromium-'));
+    ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      javaScriptEnabled: false,
+      viewport: { width: 1280, height: 900 },
+      timeout: 15_000,
+    });
+    page = ctx.pages()[0] ?? (await ctx.newPage());
+    await page.route('**/*', (route) => {
+      requests.push(route.request().url());
+      return route.request().url() === pathToFileURL(html).href ? route.continue() : route.abort();
+    });
+    await page.goto(pathToFileURL(html).href, { waitUntil: 'load', timeout: 10_000 });
+  });
+
+  after(async () => {
+    if (page && !page.isClosed()) await page.screenshot({ path: join(dir, 'report.png'), fullPage: true }).catch(() => {});
+    await ctx?.close().catch(() => {});
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it("the banner carries the plugin's verdict line; no unexpected failure; six known failures apart, each row marked", async () => {
+    expect(await page.locator('#known-verdict').innerText()).to.equal(
+      'Cilium v1.15.19: 30 passed, 6 known failures (Services with port ≠ targetPort), 0 unexpected, 4 skipped — every failure is a known failure of Cilium v1.15.19, each failed as described',
+    );
+    expect(await page.locator('#failures').innerText()).to.equal('Unexpected failures (0)');
+    expect(await page.locator('section.failure.known').count()).to.equal(6);
+    expect(await page.locator('tr.known').count()).to.equal(6);
+    expect(await page.locator('tr.known td').first().innerText()).to.equal(
+      'known failure of Cilium v1.15.19\nServices with port ≠ targetPort · https://docs.cilium.io/en/stable/configuration/sctp/',
+    );
+    expect(
+      await page
+        .locator('tr.known td')
+        .first()
+        .evaluate((el) => getComputedStyle(el).backgroundColor),
+    ).to.equal('rgb(255, 248, 197)');
+    expect(await page.locator('section.known-cause a').first().getAttribute('href')).to.equal('https://docs.cilium.io/en/stable/configuration/sctp/');
+    expect(requests).to.have.length(1); // links are not fetched: the page still needs nothing but itself
   });
 });

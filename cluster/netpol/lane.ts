@@ -1,0 +1,317 @@
+// The Cilium lane: `npm run lane:cilium [-- --dry-run] [--known FILE] [--out DIR]`. On a machine with no local
+// cluster up: bring up a two-node local cluster, the LoadBalancer add-on and Cilium (from the start, so every
+// test pod is a Cilium endpoint), run the whole suite with JUnit and the report card, then hold the run to
+// Cilium's known-results file (lib/report/known-cli.ts: its exit code is the lane's). Always tears down what it
+// brought up (netpol:down, lb:down, cluster:down), also after a failure or Ctrl-C, and prints per-stage times.
+// The plan (lanePlan) and its execution (runLane, with the runner injected) are pure enough to unit-test.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatDuration } from '../../lib/framework/duration.ts';
+import { runMain } from '../../lib/framework/main.ts';
+import { KnownResultsError, readKnownResults } from '../../lib/report/known.ts';
+import { clusterDir, layout } from '../contract.ts';
+
+export const DEFAULT_KNOWN = 'cluster/netpol/known-results/cilium-v1.15.19.yaml';
+export const DEFAULT_OUT = 'artifacts/lane-cilium';
+/** What the lane brings up, so the run must find it (cluster:up --nodes 2, netpol:up, lb:up). */
+export const LANE_REQUIRES = 'multi-node,networkpolicy,loadbalancer';
+
+export interface Step {
+  /** The npm script (or, for `check`, the tsx script) and its arguments. */
+  name: string;
+  argv: string[];
+  role: 'setup' | 'run' | 'check' | 'teardown';
+  /** Exit codes that let the lane go on (the e2e run exits 1 on the known failures). */
+  okCodes: number[];
+  /** For a setup step: the teardown step that undoes it (run if the setup step was started at all). */
+  undo?: string;
+}
+
+export interface LanePlan {
+  known: string;
+  out: string;
+  /** Removed before the run, so that the checker never reads an earlier lane's results. */
+  clean: string[];
+  steps: Step[];
+  teardown: Step[];
+}
+
+export interface LaneOptions {
+  known: string;
+  out: string;
+  /** The local cluster's state dir ($SCTP_E2E_CLUSTER_DIR): the e2e run is pointed at its admin kubeconfig. */
+  stateDir: string;
+}
+
+const npm = (script: string, ...args: string[]) => ['npm', 'run', '--silent', script, ...(args.length ? ['--', ...args] : [])];
+
+export function lanePlan(o: LaneOptions): LanePlan {
+  const junit = join(o.out, 'junit.xml');
+  const report = join(o.out, 'report');
+  return {
+    known: o.known,
+    out: o.out,
+    clean: [junit, report, join(o.out, 'known-results.txt')],
+    steps: [
+      { name: 'cluster:up', argv: npm('cluster:up', '--nodes', '2'), role: 'setup', okCodes: [0], undo: 'cluster:down' },
+      { name: 'lb:up', argv: npm('lb:up'), role: 'setup', okCodes: [0], undo: 'lb:down' },
+      { name: 'netpol:up', argv: npm('netpol:up'), role: 'setup', okCodes: [0], undo: 'netpol:down' },
+      // --kubeconfig: this lane's cluster, whatever KUBECONFIG or ~/.kube/config name; --require: what the lane brought
+      // up must be there (its absence fails those tests instead of skipping them); exit 1 = tests failed (expected)
+      {
+        name: 'e2e',
+        role: 'run',
+        okCodes: [0, 1],
+        argv: npm(
+          'e2e',
+          '--no-cluster-up',
+          '--kubeconfig',
+          layout(o.stateDir).adminKubeconfig,
+          '--require',
+          LANE_REQUIRES,
+          '--junit',
+          junit,
+          '--report',
+          report,
+        ),
+      },
+      {
+        name: 'known-results',
+        argv: ['tsx', 'lib/report/known-cli.ts', '--known', o.known, '--results', junit, '--report', report],
+        role: 'check',
+        okCodes: [0],
+      },
+    ],
+    teardown: [
+      { name: 'netpol:down', argv: npm('netpol:down'), role: 'teardown', okCodes: [0] },
+      { name: 'lb:down', argv: npm('lb:down'), role: 'teardown', okCodes: [0] },
+      { name: 'cluster:down', argv: npm('cluster:down'), role: 'teardown', okCodes: [0] },
+    ],
+  };
+}
+
+const shq = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+export const renderArgv = (argv: string[]) => argv.map(shq).join(' ');
+
+export function renderPlan(p: LanePlan): string {
+  const lines = [`Cilium lane (known results: ${p.known}; results under ${p.out})`, `  0. remove ${p.clean.join(', ')} (an earlier lane's results)`];
+  for (const [i, s] of p.steps.entries()) {
+    lines.push(
+      `  ${i + 1}. ${renderArgv(s.argv)}${s.role === 'run' ? '   (exit 0 or 1 goes on: 1 = tests failed, the known failures)' : s.role === 'check' ? "   (its exit code is the lane's)" : ''}`,
+    );
+  }
+  lines.push('  always, in this order, for each add-on or cluster whose up was started (also after a failure or Ctrl-C):');
+  for (const s of p.teardown) lines.push(`     ${renderArgv(s.argv)}`);
+  return lines.join('\n');
+}
+
+export interface StageRecord {
+  name: string;
+  code: number | 'skipped';
+  ms: number;
+  ok: boolean;
+  why?: string;
+}
+
+export interface LaneDeps {
+  /** Runs one step to its end; returns its exit code (128+n when killed by signal n, -1 when it could not start). */
+  run(step: Step): Promise<number>;
+  remove(path: string): void;
+  now(): number;
+  log(line: string): void;
+  /** True once the lane was interrupted (Ctrl-C, SIGTERM): the stages left are skipped, teardown still runs. */
+  interrupted(): boolean;
+}
+
+export interface LaneResult {
+  exitCode: number;
+  stages: StageRecord[];
+  sentence: string;
+}
+
+/** Runs the plan: stages in order until one fails or the lane is interrupted, then the teardown of what was started. */
+export async function runLane(p: LanePlan, d: LaneDeps): Promise<LaneResult> {
+  const t0 = d.now();
+  const stages: StageRecord[] = [];
+  const started = new Set<string>();
+  let exitCode: number | undefined;
+  let sentence = '';
+
+  const stage = async (s: Step): Promise<number> => {
+    const t = d.now();
+    d.log(`==== [${formatDuration(t - t0)}] ${s.name}: ${renderArgv(s.argv)}`);
+    let code: number;
+    try {
+      code = await d.run(s);
+    } catch (e) {
+      d.log(`${s.name} could not run: ${(e as Error).message}`);
+      code = -1;
+    }
+    const ok = s.okCodes.includes(code);
+    stages.push({ name: s.name, code, ms: d.now() - t, ok });
+    d.log(`---- ${s.name}: exit ${code} in ${formatDuration(d.now() - t)}${ok ? '' : ' (FAILED)'}`);
+    return code;
+  };
+
+  for (const path of p.clean) d.remove(path);
+  for (const s of p.steps) {
+    if (exitCode !== undefined || d.interrupted()) {
+      stages.push({ name: s.name, code: 'skipped', ms: 0, ok: false, why: d.interrupted() ? 'interrupted' : 'an earlier stage failed' });
+      continue;
+    }
+    if (s.undo) started.add(s.undo);
+    const code = await stage(s);
+    if (d.interrupted()) {
+      exitCode = 130;
+      sentence = `interrupted during ${s.name}`;
+    } else if (s.role === 'check') {
+      exitCode = code;
+      sentence =
+        code === 0
+          ? 'every failure is a known failure of the plugin, each failed as described'
+          : code === 1
+            ? 'the run is not as the known-results file says (see the table above)'
+            : `the checker could not check (exit ${code})`;
+    } else if (!s.okCodes.includes(code)) {
+      exitCode = code > 0 ? code : 1;
+      sentence = s.role === 'run' ? `the e2e run did not complete (exit ${code}), so there is nothing to check` : `${s.name} failed (exit ${code})`;
+    }
+  }
+
+  d.log(`==== [${formatDuration(d.now() - t0)}] teardown${exitCode === 0 ? '' : ` (lane so far: ${sentence})`}`);
+  const failedDowns: string[] = [];
+  for (const s of p.teardown) {
+    if (!started.has(s.name)) {
+      stages.push({ name: s.name, code: 'skipped', ms: 0, ok: true, why: 'its up was never started' });
+      continue;
+    }
+    if (!s.okCodes.includes(await stage(s))) failedDowns.push(s.name);
+  }
+  if (failedDowns.length) {
+    sentence = `${sentence}; teardown failed: ${failedDowns.join(', ')} (run \`npm run ${failedDowns.at(-1)}\` by hand)`;
+    if (!exitCode) exitCode = 1;
+  }
+  return { exitCode: exitCode ?? 1, stages, sentence };
+}
+
+export function renderStages(r: LaneResult, totalMs: number): string {
+  const w = Math.max(5, ...r.stages.map((s) => s.name.length));
+  const lines = ['Cilium lane: stages', `  ${'stage'.padEnd(w)}  exit     time`];
+  for (const s of r.stages)
+    lines.push(
+      `  ${s.name.padEnd(w)}  ${String(s.code).padEnd(7)}  ${s.code === 'skipped' ? `- (${s.why})` : `${formatDuration(s.ms)}${s.ok ? '' : '  FAILED'}`}`,
+    );
+  lines.push(`  ${'total'.padEnd(w)}           ${formatDuration(totalMs)}`, `lane exit ${r.exitCode}: ${r.sentence}`);
+  return lines.join('\n');
+}
+
+/**
+ * Runs a step as a child process with the lane's stdio; its exit code, 128+n when killed by signal n; rejects
+ * when it cannot start. Teardown steps run in their own process group, so a Ctrl-C at the terminal does not
+ * cut them short.
+ */
+export function spawnStep(s: Step, track: (c: ChildProcess | undefined) => void = () => {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(s.argv[0]!, s.argv.slice(1), { stdio: 'inherit', detached: s.role === 'teardown' });
+    track(c);
+    c.on('error', (e) => {
+      track(undefined);
+      reject(e);
+    });
+    c.on('exit', (code, signal) => {
+      track(undefined);
+      resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : -1));
+    });
+  });
+}
+
+// ---- the command ----
+
+const USAGE = `usage: npm run lane:cilium [-- --dry-run] [--known FILE] [--out DIR]
+  brings up a 2-node local cluster + LoadBalancer + Cilium, runs the whole suite, checks it against FILE
+  (default ${DEFAULT_KNOWN}), always tears down; results in DIR (default ${DEFAULT_OUT})`;
+
+/** Refuses to start when a local cluster is already up: this lane brings up its own and takes it down again. */
+export function preflight(stateDir: string, exists: (p: string) => boolean = existsSync): string | undefined {
+  const l = layout(stateDir);
+  const found = [l.clusterJson, l.stateJson].filter(exists);
+  return found.length
+    ? `a local cluster is already up or half torn down (${found.join(', ')}): this lane brings up its own and tears it down, so it will not touch that one; run \`npm run cluster:down\` first`
+    : undefined;
+}
+
+async function main(): Promise<number> {
+  let values: { 'dry-run'?: boolean; known?: string; out?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: process.argv.slice(2),
+      options: { 'dry-run': { type: 'boolean' }, known: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(`lane:cilium: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const plan = lanePlan({ known: values.known ?? DEFAULT_KNOWN, out: values.out ?? DEFAULT_OUT, stateDir: clusterDir() });
+  try {
+    const k = readKnownResults(plan.known); // a bad file ends the lane before anything is brought up
+    process.stdout.write(`${renderPlan(plan)}\n  known failures of ${k.label}: ${k.failures.length}\n`);
+  } catch (e) {
+    if (e instanceof KnownResultsError) {
+      process.stderr.write(`lane:cilium: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (values['dry-run']) return 0;
+  const busy = preflight(clusterDir());
+  if (busy) {
+    process.stderr.write(`lane:cilium: ${busy}\n`);
+    return 2;
+  }
+
+  let interrupted = false;
+  let tearingDown = false;
+  let child: ChildProcess | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (tearingDown) {
+      process.stderr.write(
+        `lane:cilium: ${sig} during teardown: teardown goes on (it runs in its own process group); kill -9 ${process.pid} and \`npm run cluster:down\` to force\n`,
+      );
+      return;
+    }
+    if (!interrupted) process.stderr.write(`lane:cilium: ${sig}: the current stage stops, the stages left are skipped, then teardown\n`);
+    interrupted = true;
+    // Ctrl-C reached the stage's process group from the terminal already; a SIGTERM to us alone is passed on as
+    // one SIGINT, so the e2e run cleans up its namespaces as on Ctrl-C (a second SIGINT would make it exit at once)
+    if (sig === 'SIGTERM' && child?.pid) child.kill('SIGINT');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const t0 = Date.now();
+  const result = await runLane(plan, {
+    run: (s) => {
+      if (s.role === 'teardown') tearingDown = true;
+      return spawnStep(s, (c) => {
+        child = c;
+      });
+    },
+    remove: (p) => rmSync(p, { recursive: true, force: true }),
+    now: Date.now,
+    log: (l) => process.stdout.write(`${l}\n`),
+    interrupted: () => interrupted,
+  });
+  process.stdout.write(`\n${renderStages(result, Date.now() - t0)}\n`);
+  return result.exitCode;
+}
+
+if (process.argv[1]?.endsWith('lane.ts')) runMain('lane:cilium', main);
