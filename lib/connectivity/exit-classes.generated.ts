@@ -8,26 +8,10 @@ export type AgnhostSctpExitClass = 'OK' | 'OTHER' | 'TIMEOUT' | 'REFUSED' | 'PRO
 
 /** Exit code → class. */
 export const AGNHOST_SCTP_EXIT_CLASS: Readonly<Record<number, AgnhostSctpExitClass>> = {
-  0: 'OK',
-  1: 'OTHER',
-  2: 'TIMEOUT',
-  3: 'REFUSED',
-  4: 'PROHIBITED',
-  5: 'DNS',
-  6: 'UNREACHABLE',
-  7: 'NOSTACK',
-  64: 'USAGE',
+  0: 'OK', 1: 'OTHER', 2: 'TIMEOUT', 3: 'REFUSED', 4: 'PROHIBITED', 5: 'DNS', 6: 'UNREACHABLE', 7: 'NOSTACK', 64: 'USAGE',
 };
 
 /** Class → exit code. */
 export const AGNHOST_SCTP_EXIT_CODE: Readonly<Record<AgnhostSctpExitClass, number>> = {
-  OK: 0,
-  OTHER: 1,
-  TIMEOUT: 2,
-  REFUSED: 3,
-  PROHIBITED: 4,
-  DNS: 5,
-  UNREACHABLE: 6,
-  NOSTACK: 7,
-  USAGE: 64,
+  OK: 0, OTHER: 1, TIMEOUT: 2, REFUSED: 3, PROHIBITED: 4, DNS: 5, UNREACHABLE: 6, NOSTACK: 7, USAGE: 64,
 };
