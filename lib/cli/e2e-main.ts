@@ -9,7 +9,7 @@ import { findOutside } from '../connectivity/outside.ts';
 import type { Capability } from '../framework/capabilities.ts';
 import { CAPABILITIES, parseCapabilities } from '../framework/capabilities.ts';
 import type { RunConfig } from '../framework/config.ts';
-import { findKubeconfig, getRunConfig, imageInputs, localClusterDir, mergeConfigFile, noteServerVersion, readConfigFile } from '../framework/config.ts';
+import { findKubeconfig, getRunConfig, imageInputs, localClusterDir, mergeConfigFile, noteServerVersion, readConfigFile, readLocalCluster } from '../framework/config.ts';
 import { ExitCode, errorMessage, UserError } from '../framework/errors.ts';
 import { runMain } from '../framework/main.ts';
 import { NODE_ACCESS_CHOICES } from '../framework/node-access.ts';
@@ -153,7 +153,8 @@ options:
                         and DIR/report.json (cluster, capabilities, every test, per-tag counts, run notes);
                         with $ARTIFACTS set the default is $ARTIFACTS/sctp-e2e-report
   --artifacts DIR       failure dumps and the run's files (default: $ARTIFACTS when set, else artifacts/)
-  --lab KIND            what the run brings up when no kubeconfig is configured (root on Linux, no Docker):
+  --lab KIND            the embedded lab (root on Linux): what the run brings up, or reuses if it is up, when no
+                        kubeconfig is configured, or whenever --lab is given (then KUBECONFIG is not used):
                         full (default: two nodes, the LoadBalancer controller, Cilium for the NetworkPolicy
                         tests, which then run last) or minimal (one node); see README "The embedded lab"
   --no-cluster-up       never bring up the embedded cluster; fail if no kubeconfig
@@ -172,8 +173,8 @@ function parse() {
   }
 }
 
-async function bringUpEmbedded(lab: LabKind): Promise<'local' | 'kind'> {
-  if (await dockerEngineWorks()) {
+async function bringUpEmbedded(lab: LabKind, o: { labAsked: boolean }): Promise<'local' | 'kind'> {
+  if (!o.labAsked && (await dockerEngineWorks())) {
     process.stderr.write('sctp-e2e: no kubeconfig configured and Docker works: creating a kind cluster (kind-config/run-kind.sh)\n');
     if (!existsSync('kind-config/run-kind.sh')) throw new UserError('kind-config/run-kind.sh is missing', ExitCode.prerequisite);
     await execa('bash', ['kind-config/run-kind.sh', 'create'], { stdio: 'inherit' });
@@ -261,12 +262,22 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   else delete env.SCTP_E2E_REQUIRE;
 
   let broughtUp: 'local' | 'kind' | undefined;
-  if (!findKubeconfig(env)) {
-    if (values['no-cluster-up'])
+  // --lab asks for the embedded lab whatever kubeconfig the environment has (not with --kubeconfig: a usage error)
+  const labAsked = values.lab !== undefined;
+  if (labAsked && values.kubeconfig) throw new UserError('--lab brings up (or reuses) the embedded local cluster; it does not go with --kubeconfig');
+  const configured = findKubeconfig(env);
+  if (labAsked || !configured) {
+    if (values['no-cluster-up'] && !readLocalCluster())
       throw new UserError('no kubeconfig: set KUBECONFIG or --kubeconfig (and --no-cluster-up forbids bringing up the embedded cluster)', ExitCode.kubeconfig);
-    broughtUp = await bringUpEmbedded(labKind);
-  } else if (values.lab) {
-    process.stderr.write(`sctp-e2e: --lab ${values.lab} has no effect: a cluster is configured (${findKubeconfig(env)!.source}), so no lab is brought up\n`);
+    if (labAsked && configured) process.stderr.write(`sctp-e2e: --lab ${values.lab}: the embedded local cluster, not the configured ${configured.source}\n`);
+    const up = readLocalCluster();
+    if (up && existsSync(up.kubeconfig)) {
+      if (labAsked) process.stderr.write(`sctp-e2e: --lab ${values.lab}: the local cluster is up already (${localClusterDir()}); using it as it is\n`);
+    } else {
+      broughtUp = await bringUpEmbedded(labKind, { labAsked });
+    }
+    const local = readLocalCluster();
+    if (broughtUp !== 'kind' && local) env.SCTP_E2E_KUBECONFIG = local.kubeconfig;
   }
   const cfg = getRunConfig(env);
   const c = loadCluster(cfg.kubeconfig, cfg.kubeconfigSource);

@@ -57,6 +57,16 @@ describe('e2e CLI: --require, --config and --report', function () {
     expect(missing.stderr).to.contain('cannot be read: ENOENT');
   });
 
+  it('--lab: an unknown kind, or --lab with --kubeconfig, is a usage error before any cluster is touched', () => {
+    const bad = e2e(['run', '--lab', 'huge']);
+    expect(bad.code, bad.stderr).to.equal(ExitCode.usage);
+    expect(bad.stderr).to.contain('--lab must be one of full, minimal, not "huge"');
+    const both = e2e(['run', '--lab', 'full', '--kubeconfig', '/nonexistent/kubeconfig']);
+    expect(both.code, both.stderr).to.equal(ExitCode.usage);
+    expect(both.stderr).to.contain('--lab brings up (or reuses) the embedded local cluster; it does not go with --kubeconfig');
+    expect(e2e(['--help']).stdout).to.contain('--lab KIND').and.contain('full (default: two nodes, the LoadBalancer controller, Cilium');
+  });
+
   it('--help lists --require, --config and every exit code including 8 (nothing verified)', () => {
     const r = e2e(['--help']);
     expect(r.code).to.equal(0);
