@@ -21,6 +21,7 @@ runMain('self-test', async () => {
           'agnhost-sctp/**/*.test.ts',
           'upstream/**/*.test.ts',
           'bench/**/*.test.ts',
+          'suite-image/**/*.test.ts',
           'test/integration/**/*.test.ts',
           'test/runner/**/*.test.ts',
         ],
