@@ -126,10 +126,12 @@ report_host_sctp() {
     log "host kernel: sctp module is LOADED; the [Feature:SCTP] 'must not load sctp.ko' checks will be inconclusive (modprobe -r sctp first to make them meaningful)"
   elif [ -d /sys/module/sctp ]; then
     log "host kernel: sctp is built in (/sys/module/sctp without a /proc/modules entry); module-load checks will be inconclusive"
+  elif zcat /proc/config.gz 2>/dev/null | grep -q '^# CONFIG_IP_SCTP is not set'; then
+    log "host kernel: no SCTP (CONFIG_IP_SCTP is not set): connectivity tests use agnhost-sctp's userspace SCTP over raw IP; module checks skip"
   elif modprobe -n sctp >/dev/null 2>&1; then
     log "host kernel: sctp is not loaded and can be loaded (good: module checks are meaningful, connectivity tests can run)"
   else
-    log "host kernel: sctp is not loaded and 'modprobe -n sctp' fails; [Feature:SCTPConnectivity] tests will fail (blacklisted or missing module)"
+    log "host kernel: sctp is not loaded and 'modprobe -n sctp' fails (blacklisted or missing module); kernel-SCTP tests will skip or fail"
   fi
 }
 
@@ -184,6 +186,20 @@ do_create() {
     else
       log "no default CNI: nodes stay NotReady until you install one (re-run with --cni-install 'CMD' or install it now)"
     fi
+  fi
+  if [ "$byo" != 1 ] || [ -n "$cni_install" ]; then
+    # kind --wait covers the control-plane node only: wait for every node and kube-system pod (CoreDNS:
+    # the suite's dns capability) so that the first tests do not race the cluster's own start-up.
+    local kcw; kcw="$(kubeconfig_file)" || exit $?
+    in_ns kubectl --kubeconfig "$kcw" wait --for=condition=Ready nodes --all --timeout=3m >/dev/null ||
+      die 8 "nodes did not become Ready within 3m."
+    # Two schedulable nodes for the cross-node tests without a third node container on small hosts:
+    # the control plane takes test pods too (kind keeps its NoSchedule taint in multi-node clusters).
+    if [ "${SCTP_KIND_KEEP_TAINT:-}" != 1 ]; then
+      in_ns kubectl --kubeconfig "$kcw" taint nodes -l node-role.kubernetes.io/control-plane node-role.kubernetes.io/control-plane:NoSchedule- >/dev/null 2>&1 || true
+    fi
+    in_ns kubectl --kubeconfig "$kcw" -n kube-system wait --for=condition=Ready pods --all --timeout=3m >/dev/null ||
+      die 8 "kube-system pods did not become Ready within 3m: $(in_ns kubectl --kubeconfig "$kcw" -n kube-system get pods --no-headers 2>&1 | tr '\n' ';')"
   fi
   local archive image
   archive="$(find_archive)" || exit $?
