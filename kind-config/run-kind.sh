@@ -126,7 +126,7 @@ report_host_sctp() {
     log "host kernel: sctp module is LOADED; the [Feature:SCTP] 'must not load sctp.ko' checks will be inconclusive (modprobe -r sctp first to make them meaningful)"
   elif [ -d /sys/module/sctp ]; then
     log "host kernel: sctp is built in (/sys/module/sctp without a /proc/modules entry); module-load checks will be inconclusive"
-  elif zcat /proc/config.gz 2>/dev/null | grep -q '^# CONFIG_IP_SCTP is not set'; then
+  elif zcat /proc/config.gz 2>/dev/null | grep '^# CONFIG_IP_SCTP is not set' >/dev/null; then
     log "host kernel: no SCTP (CONFIG_IP_SCTP is not set): connectivity tests use agnhost-sctp's userspace SCTP over raw IP; module checks skip"
   elif modprobe -n sctp >/dev/null 2>&1; then
     log "host kernel: sctp is not loaded and can be loaded (good: module checks are meaningful, connectivity tests can run)"
