@@ -163,6 +163,11 @@ archive_image_name() {
 }
 
 do_create() {
+  # kube-proxy ipvs needs the host kernel's IPVS (nodes share it); without it kube-proxy exits with
+  # "can't use the IPVS proxier: Ipvs not supported" and the cluster never gets Services. Say so up front.
+  if grep -qE '^\s*kubeProxyMode:\s*ipvs' "$config" && zcat /proc/config.gz 2>/dev/null | grep '^# CONFIG_IP_VS is not set' >/dev/null; then
+    die 7 "$config asks for kube-proxy ipvs but the host kernel has no IPVS (CONFIG_IP_VS is not set in /proc/config.gz); kind nodes share the host kernel, so this config needs a host with ip_vs."
+  fi
   need_tools
   report_host_sctp
   if cluster_exists; then die 8 "kind cluster '$name' already exists; delete it first (bash kind-config/run-kind.sh delete --name $name)."; fi
