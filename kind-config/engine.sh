@@ -77,6 +77,7 @@ CONF
     --containerd "$RUN/containerd/containerd.sock" --exec-opt native.cgroupdriver=cgroupfs --storage-driver overlay2
     --log-level warn)
   if need_wrapper; then
+    command -v jq >/dev/null || die "the runc wrapper needs jq (apt-get install jq): this host's CapBnd lacks capabilities Docker's --privileged asks for"
     log "CapBnd $(awk '/^CapBnd:/{print $2}' /proc/self/status) lacks capabilities --privileged asks for: default runtime = runc-capbnd wrapper"
     args+=(--add-runtime "sctp-kind-runc=$here/engine/runc-capbnd" --default-runtime sctp-kind-runc)
   fi
