@@ -1,10 +1,11 @@
 // Keeps the kind configs correct without kind or Docker: every YAML in this folder is parsed and
 // checked against kind's v1alpha4 schema (validate.ts cites the kind sources), plus what each
 // variant is for; run-kind.sh must parse and document every config.
-import { expect } from 'chai';
+
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { parseDocument } from 'yaml';
 import { cidrFamily, validateKindConfig } from './validate.ts';
 
@@ -19,14 +20,21 @@ type Cfg = {
 
 function load(text: string, where: string): Cfg {
   const doc = parseDocument(text, { uniqueKeys: true });
-  expect(doc.errors.map((e) => e.message), `${where} parses as YAML`).to.deep.equal([]);
+  expect(
+    doc.errors.map((e) => e.message),
+    `${where} parses as YAML`,
+  ).to.deep.equal([]);
   return doc.toJS() as Cfg;
 }
 const read = (f: string) => readFileSync(join(dir, f), 'utf8');
 
 describe('kind-config', () => {
   it('holds exactly the five documented cluster variants', () => {
-    expect(readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()).to.deep.equal(EXPECTED);
+    expect(
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    ).to.deep.equal(EXPECTED);
   });
 
   for (const file of EXPECTED) {
@@ -90,7 +98,9 @@ nodes:
     });
 
     it('a typo in a top-level field', () => {
-      expect(errs(base.replace('networking:', 'netwroking:'))).to.have.lengthOf(1).and.to.match(/unknown field "netwroking"/);
+      expect(errs(base.replace('networking:', 'netwroking:')))
+        .to.have.lengthOf(1)
+        .and.to.match(/unknown field "netwroking"/);
     });
 
     it('a typo in a networking field', () => {
@@ -100,7 +110,10 @@ nodes:
     });
 
     it('a typo in a node field and a lower-case port-mapping protocol', () => {
-      const bad = base.replace('  - role: worker\n', '  - role: worker\n    extraPortMapping: []\n  - role: worker\n    extraPortMappings:\n      - containerPort: 5060\n        protocol: sctp\n');
+      const bad = base.replace(
+        '  - role: worker\n',
+        '  - role: worker\n    extraPortMapping: []\n  - role: worker\n    extraPortMappings:\n      - containerPort: 5060\n        protocol: sctp\n',
+      );
       const e = errs(bad);
       expect(e).to.have.lengthOf(2);
       expect(e[0]).to.match(/nodes\[1\]: unknown field "extraPortMapping"/);
@@ -110,7 +123,10 @@ nodes:
     it('an unknown kubeProxyMode, wrong apiVersion and an unknown role', () => {
       const e = errs(base.replace('iptables', 'userspace').replace('v1alpha4', 'v1alpha3').replace('role: worker', 'role: master'));
       expect(e).to.have.lengthOf(3);
-      expect(e.join('\n')).to.match(/apiVersion/).and.match(/kubeProxyMode must be one of iptables\|nftables\|ipvs\|none, got "userspace"/).and.match(/nodes\[1\]\.role/);
+      expect(e.join('\n'))
+        .to.match(/apiVersion/)
+        .and.match(/kubeProxyMode must be one of iptables\|nftables\|ipvs\|none, got "userspace"/)
+        .and.match(/nodes\[1\]\.role/);
     });
 
     it('dual-stack with two IPv4 subnets, and single-stack with two', () => {

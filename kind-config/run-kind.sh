@@ -173,7 +173,9 @@ do_create() {
   if cluster_exists; then die 8 "kind cluster '$name' already exists; delete it first (bash kind-config/run-kind.sh delete --name $name)."; fi
   ensure_node_image
   local cfg; cfg="$(effective_config)" || exit $?
-  local args=(create cluster --name "$name" --config "$cfg" --image "$node_image")
+  # --kubeconfig: kind must not write ~/.kube/config (the suite and other lanes would pick that up); the
+  # kubeconfig the suite uses comes from `kind get kubeconfig` (kubeconfig_file)
+  local args=(create cluster --name "$name" --config "$cfg" --image "$node_image" --kubeconfig "$(kind_own_kubeconfig)")
   local byo=0
   grep -qE '^\s*disableDefaultCNI:\s*true' "$config" && byo=1
   # Without a CNI the control plane never becomes Ready, so --wait would only time out.
@@ -216,6 +218,9 @@ do_create() {
   log "kind get nodes --name $name: $(in_ns kind get nodes --name "$name" | tr '\n' ' ')"
 }
 
+# The kubeconfig kind itself writes on create and edits on delete (never ~/.kube/config).
+kind_own_kubeconfig() { echo "${TMPDIR:-/tmp}/sctp-kind-own-kubeconfig-$name"; }
+
 kubeconfig_file() {
   local f="${TMPDIR:-/tmp}/kubeconfig-$name"
   in_ns kind get kubeconfig --name "$name" >"$f" || die 8 "kind get kubeconfig failed: is cluster '$name' running? (kind get clusters)"
@@ -247,7 +252,7 @@ do_test() {
 
 do_delete() {
   [ "${#NS_EXEC[@]}" -gt 0 ] || { need_tools >/dev/null 2>&1 || true; }
-  if cluster_exists; then in_ns kind delete cluster --name "$name"; else log "kind cluster '$name' does not exist (nothing to delete)"; fi
+  if cluster_exists; then in_ns kind delete cluster --name "$name" --kubeconfig "$(kind_own_kubeconfig)"; rm -f "$(kind_own_kubeconfig)"; else log "kind cluster '$name' does not exist (nothing to delete)"; fi
   rm -f "${TMPDIR:-/tmp}/kubeconfig-$name" "${TMPDIR:-/tmp}/sctp-kind-config-$name.yaml"
   # our engine goes when its last cluster does (periodic: also when it did not start it)
   if [ "$engine_ours" = 1 ] && [ -z "$(in_ns kind get clusters 2>/dev/null)" ]; then bash "$here/engine.sh" down; fi

@@ -8,10 +8,13 @@
 // has another version than kubeadm's default, which keeps its real tag and is selected with the
 // kubeadmConfigPatches run-kind.sh adds (etcd 3.5.x: kubeadm then passes etcd 3.5's flags; CoreDNS), and
 // the sandbox image, which has the local cluster's name (containerd's sandbox_image in the node names it).
-import { existsSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { writeImageArchive, type ImageFile, type ImageSpec, type ImageSymlink } from '../../lib/image/archive.ts';
+import { UsageError } from '../../lib/framework/errors.ts';
+import { runMain } from '../../lib/framework/main.ts';
+import { type ImageFile, type ImageSpec, type ImageSymlink, writeImageArchive } from '../../lib/image/archive.ts';
 
 export const K8S_VERSION = process.env.K8S_VERSION ?? 'v1.34.4';
 export const ETCD_TAG = `${(process.env.ETCD_VERSION ?? 'v3.5.35').replace(/^v/, '')}-0`;
@@ -74,7 +77,10 @@ export function imageSpecs(bin: string, pause: string): ImageSpec[] {
   const k8s = `k8s.io/kubernetes@${K8S_VERSION}`;
   const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
   const control = (name: string, cmd: string): ImageSpec => ({
-    name, env, dirs: ['tmp:1777'], labels: label(cmd, k8s),
+    name,
+    env,
+    dirs: ['tmp:1777'],
+    labels: label(cmd, k8s),
     files: [{ src: join(bin, cmd), dest: `/usr/local/bin/${cmd}`, mode: 0o755 }],
     entrypoint: [`/usr/local/bin/${cmd}`],
   });
@@ -103,36 +109,55 @@ export function imageSpecs(bin: string, pause: string): ImageSpec[] {
       dirs: ['tmp:1777', 'run', 'var/lib', 'etc'],
     },
     {
-      name: NODE_IMAGES.etcd, env, dirs: ['tmp:1777', 'var/lib/etcd'], labels: label('etcd', `go.etcd.io/etcd/server/v3@v${ETCD_TAG.replace(/-0$/, '')}`),
-      files: [{ src: join(bin, 'etcd'), dest: '/usr/local/bin/etcd', mode: 0o755 }], entrypoint: ['/usr/local/bin/etcd'],
+      name: NODE_IMAGES.etcd,
+      env,
+      dirs: ['tmp:1777', 'var/lib/etcd'],
+      labels: label('etcd', `go.etcd.io/etcd/server/v3@v${ETCD_TAG.replace(/-0$/, '')}`),
+      files: [{ src: join(bin, 'etcd'), dest: '/usr/local/bin/etcd', mode: 0o755 }],
+      entrypoint: ['/usr/local/bin/etcd'],
     },
     {
-      name: NODE_IMAGES.coredns, dirs: ['etc/coredns', 'tmp:1777'], labels: label('coredns', `github.com/coredns/coredns@${COREDNS_TAG}`),
-      files: [{ src: join(bin, 'coredns'), dest: '/coredns', mode: 0o755 }], entrypoint: ['/coredns'],
+      name: NODE_IMAGES.coredns,
+      dirs: ['etc/coredns', 'tmp:1777'],
+      labels: label('coredns', `github.com/coredns/coredns@${COREDNS_TAG}`),
+      files: [{ src: join(bin, 'coredns'), dest: '/coredns', mode: 0o755 }],
+      entrypoint: ['/coredns'],
     },
     { name: NODE_IMAGES.pause, files: [{ src: pause, dest: '/pause', mode: 0o755 }], entrypoint: ['/pause'], labels: label('pause', 'cluster/images/pause.c') },
     {
       // the default CNI's DaemonSet: a shell that chroots into the node (kind-config/node-image/files/kind/bin/sctp-kind-cni)
-      name: NODE_IMAGES.busybox, files: [{ src: '/usr/bin/busybox', dest: '/bin/busybox', mode: 0o755 }], dirs: ['tmp:1777', 'etc'],
-      symlinks: [{ target: 'busybox', dest: '/bin/sh' }], entrypoint: ['/bin/sh'], labels: label('busybox', 'Debian busybox-static'),
+      name: NODE_IMAGES.busybox,
+      files: [{ src: '/usr/bin/busybox', dest: '/bin/busybox', mode: 0o755 }],
+      dirs: ['tmp:1777', 'etc'],
+      symlinks: [{ target: 'busybox', dest: '/bin/sh' }],
+      entrypoint: ['/bin/sh'],
+      labels: label('busybox', 'Debian busybox-static'),
     },
   ];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const args = process.argv.slice(2);
-  const opt = (k: string): string => {
-    const i = args.indexOf(k);
-    if (i < 0 || !args[i + 1]) { process.stderr.write(`images.ts: ${k} is required\n`); process.exit(2); }
-    return args[i + 1]!;
-  };
-  const bin = opt('--bin'), pause = opt('--pause'), out = opt('--out');
-  mkdirSync(out, { recursive: true });
-  const list = imageSpecs(bin, pause).map((spec) => {
-    const file = join(out, `${spec.name.replace(/[^A-Za-z0-9.-]+/g, '_')}.tar`);
-    writeImageArchive(spec, file);
-    return { name: spec.name, file: basename(file) };
-  });
-  writeFileSync(join(out, 'images.json'), JSON.stringify(list, null, 1) + '\n');
-  process.stdout.write(JSON.stringify(list) + '\n');
+  runMain(
+    'images.ts',
+    () => {
+      const args = process.argv.slice(2);
+      const opt = (k: string): string => {
+        const i = args.indexOf(k);
+        if (i < 0 || !args[i + 1]) throw new UsageError(`${k} is required`);
+        return args[i + 1]!;
+      };
+      const bin = opt('--bin');
+      const pause = opt('--pause');
+      const out = opt('--out');
+      mkdirSync(out, { recursive: true });
+      const list = imageSpecs(bin, pause).map((spec) => {
+        const file = join(out, `${spec.name.replace(/[^A-Za-z0-9.-]+/g, '_')}.tar`);
+        writeImageArchive(spec, file);
+        return { name: spec.name, file: basename(file) };
+      });
+      writeFileSync(join(out, 'images.json'), JSON.stringify(list, null, 1) + '\n');
+      process.stdout.write(JSON.stringify(list) + '\n');
+    },
+    { usage: 'usage: tsx kind-config/node-image/images.ts --bin DIR --pause FILE --out DIR' },
+  );
 }

@@ -9,7 +9,16 @@ import { findOutside } from '../connectivity/outside.ts';
 import type { Capability } from '../framework/capabilities.ts';
 import { CAPABILITIES, parseCapabilities } from '../framework/capabilities.ts';
 import type { RunConfig } from '../framework/config.ts';
-import { findKubeconfig, getRunConfig, imageInputs, localClusterDir, mergeConfigFile, noteServerVersion, readConfigFile, readLocalCluster } from '../framework/config.ts';
+import {
+  findKubeconfig,
+  getRunConfig,
+  imageInputs,
+  localClusterDir,
+  mergeConfigFile,
+  noteServerVersion,
+  readConfigFile,
+  readLocalCluster,
+} from '../framework/config.ts';
 import { ExitCode, errorMessage, UserError } from '../framework/errors.ts';
 import { runMain } from '../framework/main.ts';
 import { NODE_ACCESS_CHOICES } from '../framework/node-access.ts';

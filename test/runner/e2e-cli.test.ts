@@ -64,7 +64,9 @@ describe('e2e CLI: --require, --config and --report', function () {
     const both = e2e(['run', '--lab', 'full', '--kubeconfig', '/nonexistent/kubeconfig']);
     expect(both.code, both.stderr).to.equal(ExitCode.usage);
     expect(both.stderr).to.contain('--lab brings up (or reuses) the embedded local cluster; it does not go with --kubeconfig');
-    expect(e2e(['--help']).stdout).to.contain('--lab KIND').and.contain('full (default: two nodes, the LoadBalancer controller, Cilium');
+    expect(e2e(['--help']).stdout)
+      .to.contain('--lab KIND')
+      .and.contain('full (default: two nodes, the LoadBalancer controller, Cilium');
   });
 
   it('--help lists --require, --config and every exit code including 8 (nothing verified)', () => {
