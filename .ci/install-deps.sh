@@ -14,8 +14,8 @@ PKGS=(
   tcpdump dnsutils
   # the report card's browser test (test/integration/report-browser.test.ts): headless Chromium via playwright-core
   chromium
-  # kernel lane
-  qemu-system-x86 qemu-utils mmdebstrap e2fsprogs
+  # kernel lane; kind lane (mmdebstrap for the node image, jq for the runc wrapper on hosts whose CapBnd lacks capabilities)
+  qemu-system-x86 qemu-utils mmdebstrap e2fsprogs jq
 )
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { UsageError } from '../lib/framework/errors.ts';
-import { parseArgs, USAGE } from './args.ts';
+import { parseArgs, proxyModeOf, USAGE } from './args.ts';
 
 describe('cluster/args parseArgs', () => {
   const env = {};
@@ -9,6 +9,13 @@ describe('cluster/args parseArgs', () => {
     const o = parseArgs(['up'], env);
     expect(o).to.deep.include({ command: 'up', proxyMode: 'iptables', nodes: 1, stateDir: '/var/lib/sctp-e2e/cluster', keepOnFailure: false });
     expect(o.binDir).to.equal(undefined);
+  });
+
+  it('--proxy-mode A,B gives node1 A and every further node B (the last repeats); one mode for all otherwise', () => {
+    const o = parseArgs(['up', '--nodes', '2', '--proxy-mode', 'iptables,nftables'], env);
+    expect([o.proxyMode, proxyModeOf(o, 1), proxyModeOf(o, 2), proxyModeOf(o, 3)]).to.deep.equal(['iptables', 'iptables', 'nftables', 'nftables']);
+    const one = parseArgs(['up', '--nodes', '2', '--proxy-mode', 'nftables'], env);
+    expect([proxyModeOf(one, 1), proxyModeOf(one, 2)]).to.deep.equal(['nftables', 'nftables']);
   });
 
   it('reads --proxy-mode in both spellings and the env overrides', () => {
@@ -22,7 +29,11 @@ describe('cluster/args parseArgs', () => {
   const bad: [string[], RegExp][] = [
     [[], /^missing command: expected up, down or status$/],
     [['start'], /^unknown command "start"/],
-    [['up', '--proxy-mode', 'ipvs'], /--proxy-mode must be iptables or nftables \(ipvs is not built into this kernel\), got "ipvs"/],
+    [
+      ['up', '--proxy-mode', 'ipvs'],
+      /--proxy-mode must be iptables or nftables \(ipvs is not built into this kernel\), or a comma list of them per node, got "ipvs"/,
+    ],
+    [['up', '--proxy-mode', 'iptables,ipvs'], /got "ipvs"/],
     [['up', '--proxy-mode'], /option --proxy-mode needs a value/],
     [['up', '--nodes', '3'], /--nodes must be 1 or 2, got "3"/],
     [['up', '--nodes', 'x'], /--nodes must be 1 or 2, got "x"/],

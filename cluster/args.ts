@@ -4,7 +4,10 @@ import type { ProxyMode } from './contract.ts';
 
 export interface Options {
   command: 'up' | 'down' | 'status';
+  /** node1's kube-proxy mode (cluster.json's proxyMode). */
   proxyMode: ProxyMode;
+  /** Per node (index 1 first) when --proxy-mode lists several, e.g. iptables,nftables; the last repeats. */
+  proxyModes?: ProxyMode[];
   nodes: number;
   binDir?: string;
   stateDir: string;
@@ -12,10 +15,15 @@ export interface Options {
   json: boolean;
 }
 
-export const USAGE = `usage: tsx cluster/cli.ts up [--proxy-mode iptables|nftables] [--nodes N] [--bin-dir DIR] [--keep-on-failure]
+export const USAGE = `usage: tsx cluster/cli.ts up [--proxy-mode iptables|nftables[,MODE per further node]] [--nodes N] [--bin-dir DIR] [--keep-on-failure]
        tsx cluster/cli.ts down
        tsx cluster/cli.ts status [--json]
 state dir: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster; binaries: --bin-dir, $SCTP_E2E_BIN_DIR or \`bash cluster/build.sh\``;
+
+/** A node's kube-proxy mode: its entry of --proxy-mode's list (the last repeats), else the one mode. */
+export function proxyModeOf(o: Pick<Options, 'proxyMode' | 'proxyModes'>, index: number): ProxyMode {
+  return o.proxyModes ? (o.proxyModes[index - 1] ?? o.proxyModes[o.proxyModes.length - 1]!) : o.proxyMode;
+}
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined>): Options {
   const [command, ...rest] = argv;
@@ -48,10 +56,15 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     switch (flag) {
       case '--proxy-mode': {
         onlyFor('up');
-        const v = value();
-        if (v !== 'iptables' && v !== 'nftables')
-          throw new UsageError(`--proxy-mode must be iptables or nftables (ipvs is not built into this kernel), got "${v}"`);
-        o.proxyMode = v;
+        const modes = value().split(',');
+        for (const v of modes) {
+          if (v !== 'iptables' && v !== 'nftables')
+            throw new UsageError(
+              `--proxy-mode must be iptables or nftables (ipvs is not built into this kernel), or a comma list of them per node, got "${v}"`,
+            );
+        }
+        o.proxyMode = modes[0] as ProxyMode;
+        if (modes.length > 1) o.proxyModes = modes as ProxyMode[];
         break;
       }
       case '--nodes': {

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDuration } from '../lib/framework/duration.ts';
 import { type ImageSpec, writeImageArchive } from '../lib/image/archive.ts';
-import type { Options } from './args.ts';
+import { type Options, proxyModeOf } from './args.ts';
 import { renderClusterJson } from './contract.ts';
 import { down } from './down.ts';
 import { findAddressClash, findClusterLinks } from './parse.ts';
@@ -102,6 +102,12 @@ function runningBuild(): number | undefined {
     if (c[0]?.endsWith('bash') && c.some((a) => a.endsWith('cluster/build.sh'))) return Number(e);
   }
   return undefined;
+}
+
+/** "iptables", or "sctp-e2e-node1 iptables, sctp-e2e-node2 nftables" when the nodes differ. */
+function modesLine(o: Pick<Options, 'proxyMode' | 'proxyModes'>, nodes: { index: number; name: string }[]): string {
+  const modes = nodes.map((n) => proxyModeOf(o, n.index));
+  return new Set(modes).size <= 1 ? (modes[0] ?? o.proxyMode) : nodes.map((n, i) => `${n.name} ${modes[i]}`).join(', ');
 }
 
 export async function preflight(o: Options): Promise<void> {
@@ -437,7 +443,7 @@ export async function up(o: Options): Promise<UpResult> {
     run(join(bin, 'kubectl'), ['--kubeconfig', l.adminKubeconfig, '--request-timeout=10s', ...args], { timeoutMs: 20_000, ...opts });
 
   try {
-    log(`up: proxy mode ${o.proxyMode}, ${nodes.length} node(s), state ${l.dir}, binaries ${bin}`);
+    log(`up: proxy mode ${modesLine(o, nodes)}, ${nodes.length} node(s), state ${l.dir}, binaries ${bin}`);
     if (state.createdHostDirs.includes('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
     for (const n of nodes) {
       const p = l.node(n);
@@ -455,9 +461,9 @@ export async function up(o: Options): Promise<UpResult> {
       ])
         mkdirSync(d, { recursive: true });
       writeFileSync(p.containerdConfig, renderContainerdConfig(l, n));
-      writeFileSync(`${p.cniConfDir}/10-sctpe2e.conflist`, renderCniConflist(l, n, o.proxyMode));
+      writeFileSync(`${p.cniConfDir}/10-sctpe2e.conflist`, renderCniConflist(l, n, proxyModeOf(o, n.index)));
       writeFileSync(p.kubeletConfig, renderKubeletConfig(l, n));
-      writeFileSync(p.proxyConfig, renderKubeProxyConfig(l, n, o.proxyMode));
+      writeFileSync(p.proxyConfig, renderKubeProxyConfig(l, n, proxyModeOf(o, n.index)));
       writeFileSync(p.sshdConfig, renderSshdConfig(l, n));
       writeFileSync(p.resolvConf, `# no upstream resolver: the cluster has no outside network\nsearch ${CLUSTER_DOMAIN}\n`);
     }
@@ -607,7 +613,7 @@ export async function up(o: Options): Promise<UpResult> {
 
     // SSH to every node, as the suite will.
     for (const n of nodes) {
-      await waitFor(`ssh root@${n.ip} and ${o.proxyMode} rules of kube-proxy there`, {
+      await waitFor(`ssh root@${n.ip} and ${proxyModeOf(o, n.index)} rules of kube-proxy there`, {
         timeoutMs: 20_000,
         watch,
         probe: () =>
@@ -625,7 +631,7 @@ export async function up(o: Options): Promise<UpResult> {
               '-o',
               'ConnectTimeout=3',
               `root@${n.ip}`,
-              `ip -o -4 addr show dev eth0 && ${proxyRulesProbe(o.proxyMode)}`,
+              `ip -o -4 addr show dev eth0 && ${proxyRulesProbe(proxyModeOf(o, n.index))}`,
             ],
             { allowFail: true, timeoutMs: 10_000 },
           ),
@@ -633,7 +639,7 @@ export async function up(o: Options): Promise<UpResult> {
         describe: (r) => `exit ${r?.code}: ${(r?.stdout ?? '').trim()} ${(r?.stderr ?? '').trim()}`,
       });
     }
-    log(`ssh works on ${nodes.map((n) => n.ip).join(', ')}; kube-proxy ${o.proxyMode} rules present`);
+    log(`ssh works on ${nodes.map((n) => n.ip).join(', ')}; kube-proxy rules present (${modesLine(o, nodes)})`);
 
     const ag = await agnhost;
     if (ag) {
@@ -645,7 +651,7 @@ export async function up(o: Options): Promise<UpResult> {
     const seconds = (Date.now() - started) / 1000;
     log(`cluster ready in ${formatDuration(seconds * 1000)}`);
     const out = [
-      `cluster ${cj.name} is up (kube-proxy ${o.proxyMode}, ${nodes.length} node(s), ready in ${formatDuration(seconds * 1000)})`,
+      `cluster ${cj.name} is up (kube-proxy ${modesLine(o, nodes)}, ${nodes.length} node(s), ready in ${formatDuration(seconds * 1000)})`,
       `  cluster.json: ${l.clusterJson}`,
       `  kubeconfig:   ${l.adminKubeconfig}   (apiserver ${apiServerURL()})`,
       ...nodes.map((n) => `  ssh ${n.name}: ssh -i ${l.ssh}/id_ed25519 -o UserKnownHostsFile=${l.ssh}/known_hosts root@${n.ip} -p 22   (netns ${n.netns})`),

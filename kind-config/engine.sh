@@ -33,7 +33,9 @@ dockerd_bin() { # Debian's dockerd, installed or unpacked from the cached .deb
     deb=$(ls "$d"/debs/docker.io_*.deb 2>/dev/null | head -n1 || true)
     if [ -z "$deb" ]; then
       log "fetching Debian's docker.io package (apt-get download; not installed)"
-      (cd "$d/debs" && apt-get download docker.io >/dev/null 2>&1) || die "no dockerd: install docker.io, or let 'apt-get download docker.io' work"
+      # a fresh machine may have no package lists yet (nothing to install, so install-deps never ran apt-get update)
+      (cd "$d/debs" && apt-get download docker.io >/dev/null 2>&1) || { apt-get update -qq >/dev/null 2>&1; (cd "$d/debs" && apt-get download docker.io >/dev/null 2>&1); } ||
+        die "no dockerd: install docker.io, or let 'apt-get download docker.io' work"
       deb=$(ls "$d"/debs/docker.io_*.deb | head -n1)
     fi
     rm -rf "$d/root.tmp"; dpkg-deb -x "$deb" "$d/root.tmp"; rm -rf "$d/root"; mv "$d/root.tmp" "$d/root"

@@ -22,7 +22,7 @@ describe('the embedded lab (lib/cli/lab.ts)', () => {
   it('full: two nodes, the LoadBalancer controller, Cilium built before the run and brought up late; minimal: one node', () => {
     const full = labPlan('full');
     expect(full.steps.map((s) => s.argv.join(' '))).to.deep.equal([
-      'npx tsx cluster/cli.ts up --nodes 2',
+      'npx tsx cluster/cli.ts up --nodes 2 --proxy-mode iptables,nftables',
       'npx tsx cluster/lb/cli.ts up',
       'bash cluster/netpol/build.sh',
     ]);
@@ -52,7 +52,7 @@ describe('the embedded lab (lib/cli/lab.ts)', () => {
     expect(err?.message).to.equal(
       'lab full: the LoadBalancer controller did not come up (`npx tsx cluster/lb/cli.ts up`, output above); `npm run cluster:down` removes what was started',
     );
-    expect(ran).to.deep.equal(['npx tsx cluster/cli.ts up --nodes 2', 'npx tsx cluster/lb/cli.ts up']);
+    expect(ran).to.deep.equal(['npx tsx cluster/cli.ts up --nodes 2 --proxy-mode iptables,nftables', 'npx tsx cluster/lb/cli.ts up']);
   });
 
   it('the late group: Cilium up before the NetworkPolicy tests, down after; taken down first when an earlier run left it up', async () => {
@@ -88,7 +88,9 @@ describe('the embedded lab (lib/cli/lab.ts)', () => {
   it('the last words say the cluster is still up, how to use it and how to remove it', () => {
     const t = stillUpLines('full', '/var/lib/sctp-e2e/cluster', '/var/lib/sctp-e2e/cluster/admin.kubeconfig');
     expect(t)
-      .to.contain('the local cluster is still up (lab full: two nodes, the LoadBalancer controller, Cilium for the NetworkPolicy tests')
+      .to.contain(
+        'the local cluster is still up (lab full: two nodes (kube-proxy iptables and nftables), the LoadBalancer controller, Cilium for the NetworkPolicy tests',
+      )
       .and.contain('KUBECONFIG=/var/lib/sctp-e2e/cluster/admin.kubeconfig kubectl get nodes')
       .and.contain('remove it: npm run cluster:down');
   });

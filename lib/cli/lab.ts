@@ -1,7 +1,8 @@
 // The embedded lab: what `npm run e2e` brings up on a bare Linux host when no kubeconfig is configured, so that a
 // first run exercises every test it can (issue 12), and what it says at the end.
 //
-//   --lab full (default)  the local cluster with two nodes (cluster/), the LoadBalancer controller (cluster/lb),
+//   --lab full (default)  the local cluster with two nodes (cluster/; kube-proxy iptables on node1 and nftables on
+//                         node2, so both proxiers' rules and traffic are checked), the LoadBalancer controller (cluster/lb),
 //                         and Cilium (cluster/netpol) for the NetworkPolicy tests. Cilium is built before the
 //                         run and brought up just before the [Feature:NetworkPolicy] tests, which run last
 //                         (RunOptions.late), then taken down after them: Cilium v1.15 drops SCTP to a Service
@@ -50,7 +51,10 @@ export function labPlan(kind: LabKind): LabPlan {
   return {
     kind,
     steps: [
-      { what: 'the local cluster (two nodes)', argv: tsx('cluster/cli.ts', 'up', '--nodes', '2') },
+      {
+        what: 'the local cluster (two nodes: kube-proxy iptables on node1, nftables on node2)',
+        argv: tsx('cluster/cli.ts', 'up', '--nodes', '2', '--proxy-mode', 'iptables,nftables'),
+      },
       { what: 'the LoadBalancer controller', argv: tsx('cluster/lb/cli.ts', 'up') },
       { what: 'Cilium, built now (cached) and brought up before the NetworkPolicy tests', argv: ['bash', 'cluster/netpol/build.sh'] },
     ],
@@ -60,7 +64,7 @@ export function labPlan(kind: LabKind): LabPlan {
       down: tsx('cluster/netpol/cli.ts', 'down'),
       status: join('netpol', 'state.json'),
     },
-    holds: 'two nodes, the LoadBalancer controller, Cilium for the NetworkPolicy tests',
+    holds: 'two nodes (kube-proxy iptables and nftables), the LoadBalancer controller, Cilium for the NetworkPolicy tests',
   };
 }
 

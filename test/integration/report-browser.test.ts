@@ -28,6 +28,25 @@ const ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/** Headless Chromium on one file: JavaScript off, every request but the page itself aborted (and recorded). */
+async function openOffline(html: string, requests: string[]): Promise<{ profile: string; ctx: BrowserContext; page: Page }> {
+  const profile = mkdtempSync(join(tmpdir(), 'sctp-e2e-chromium-'));
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    javaScriptEnabled: false,
+    viewport: { width: 1280, height: 900 },
+    timeout: 15_000,
+  });
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  await page.route('**/*', (route) => {
+    requests.push(route.request().url());
+    return route.request().url() === pathToFileURL(html).href ? route.continue() : route.abort();
+  });
+  return { profile, ctx, page };
+}
 const OUT = resolve('artifacts/report-card');
 const HOSTILE = 'expected <script>alert("x")</script> & an SCTP DNAT rule';
 
@@ -61,20 +80,7 @@ describe('report card in a browser (integration: headless Chromium, file://, no 
       ],
     }));
     const { html } = writeReport(OUT, m);
-    profile = mkdtempSync(join(tmpdir(), 'sctp-e2e-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      javaScriptEnabled: false,
-      viewport: { width: 1280, height: 900 },
-      timeout: 15_000,
-    });
-    page = ctx.pages()[0] ?? (await ctx.newPage());
-    await page.route('**/*', (route) => {
-      requests.push(route.request().url());
-      return route.request().url() === pathToFileURL(html).href ? route.continue() : route.abort();
-    });
+    ({ profile, ctx, page } = await openOffline(html, requests));
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();
@@ -143,20 +149,7 @@ describe("report card in a browser: a run held to its plugin's known results (th
     const known = readKnownResults(resolve('cluster/netpol/known-results/cilium-v1.15.19.yaml'));
     const model = JSON.parse(readFileSync(join(data, 'report.json'), 'utf8')) as ReportModel;
     const { html } = writeReport(dir, withKnownResults(model, checkKnown(readRunResults(join(data, 'junit.xml')), known), known));
-    profile = mkdtempSync(join(tmpdir(), 'sctp-e2e-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      javaScriptEnabled: false,
-      viewport: { width: 1280, height: 900 },
-      timeout: 15_000,
-    });
-    page = ctx.pages()[0] ?? (await ctx.newPage());
-    await page.route('**/*', (route) => {
-      requests.push(route.request().url());
-      return route.request().url() === pathToFileURL(html).href ? route.continue() : route.abort();
-    });
+    ({ profile, ctx, page } = await openOffline(html, requests));
     await page.goto(pathToFileURL(html).href, { waitUntil: 'load', timeout: 10_000 });
   });
 
