@@ -33,6 +33,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, wr
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { formatDuration } from '../framework/duration.ts';
 import { ExitCode, errorMessage, exitCodeMeaning, exitCodeOf, UserError } from '../framework/errors.ts';
 import { type TarEntry, writeTar } from '../image/archive.ts';
 
@@ -212,11 +213,6 @@ export function suiteCommand(env: NodeJS.ProcessEnv, root: string): string[] {
   return [process.execPath, '--import', 'tsx', join(root, 'bin', 'sctp-e2e.ts')];
 }
 
-const fmtDuration = (ms: number) => {
-  const s = Math.round(ms / 100) / 10;
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${Math.round(s % 60)}s`;
-};
-
 export const USAGE = `usage: conformance-entry     (the image's entrypoint; configured by the environment)
 
 Runs \`sctp-e2e run\` the way upstream's conformance image runs e2e.test, for Sonobuoy and hydrophone:
@@ -305,7 +301,7 @@ export async function main(argv = process.argv.slice(2), env: NodeJS.ProcessEnv 
     return code;
   } finally {
     log(
-      `sctp-e2e conformance: finished after ${fmtDuration(Date.now() - started)}, exit ${code} (${exitCodeMeaning(code)}); ` +
+      `sctp-e2e conformance: finished after ${formatDuration(Date.now() - started)}, exit ${code} (${exitCodeMeaning(code)}); ` +
         `for hydrophone, which waits for this marker: ${HYDROPHONE_DONE_MARKER}`,
     );
     if (logFd !== undefined) closeSync(logFd);

@@ -11,6 +11,7 @@
 //    (Sonobuoy's plugin progress contract; like its Go helper, a failed test goes to failures and does not
 //    count as completed; passed and skipped do).
 
+import { formatDuration } from './duration.ts';
 import { errorMessage } from './errors.ts';
 import type { Outcome } from './reporter.ts';
 
@@ -29,8 +30,6 @@ export interface ProgressSink {
   /** The run ended; resolves when every pending update was delivered or given up (bounded). */
   end(sentence: string): Promise<void>;
 }
-
-const fmt = (ms: number) => (ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(1)}s`);
 
 /** Ginkgo's wording (hydrophone parses "Will run (\d+) of (\d+) specs" and counts "•"). */
 export function willRunLine(selected: number, all: number): string {
@@ -51,7 +50,7 @@ export function ginkgoLines(write: (line: string) => void): ProgressSink {
         return;
       }
       done++;
-      write(`• [${r.outcome.toUpperCase()}] ${r.fullTitle} (${fmt(r.durationMs)}) ${done}/${total}`);
+      write(`• [${r.outcome.toUpperCase()}] ${r.fullTitle} (${formatDuration(r.durationMs)}) ${done}/${total}`);
     },
     async end() {},
   };

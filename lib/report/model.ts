@@ -8,6 +8,7 @@ import { ExitCode, exitCodeMeaning } from '../framework/errors.ts';
 import type { Result, Verdict } from '../framework/reporter.ts';
 import type { RunNote } from '../framework/run-notes.ts';
 import type { RunResult } from '../framework/runner.ts';
+import { shq } from '../framework/shell.ts';
 import { tagsOf } from '../framework/tags.ts';
 
 export const REPORT_SCHEMA = 'sctp-e2e/report/v1';
@@ -205,10 +206,6 @@ export function reportOfRun(r: RunResult, ctx: Omit<ReportInput, 'results' | 'no
   return buildReport({ ...ctx, results: r.results, notes: r.notes, verdict: r.verdict, startedAt: r.startedAt, wallMs: r.wallMs });
 }
 
-function shellQuote(a: string): string {
-  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * The command line as the user typed it, best effort: `npm run e2e -- --report out` when npm ran the script
  * (npm_lifecycle_event/_script say which, and the script's own arguments are left out), else the script and
@@ -222,7 +219,7 @@ export function commandLine(argv: readonly string[], env: Record<string, string 
   const ownArgs = at >= 0 ? own.slice(at + 1) : undefined;
   if (npmScript && ownArgs?.every((w, i) => args[i] === w)) {
     const rest = args.slice(ownArgs.length);
-    return `npm run ${npmScript}${rest.length ? ` -- ${rest.map(shellQuote).join(' ')}` : ''}`;
+    return `npm run ${npmScript}${rest.length ? ` -- ${rest.map(shq).join(' ')}` : ''}`;
   }
-  return [script, ...args].map(shellQuote).join(' ');
+  return [script, ...args].map(shq).join(' ');
 }
