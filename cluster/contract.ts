@@ -180,4 +180,4 @@ export {
 } from './components.ts';
 // What a node joining from elsewhere (vm/join.ts) renders with the cluster's own renderers, so that it is
 // configured exactly as the cluster's nodes are.
-export { apiServerURL, BRIDGE, IMAGES, layout, type NodeSpec, nodeSpec, OUTSIDE, SERVICE_CIDR } from './topology.ts';
+export { apiServerURL, BRIDGE, IMAGES, KUBERNETES_SERVICE_IP, layout, type NodeSpec, nodeSpec, OUTSIDE, SERVICE_CIDR } from './topology.ts';

@@ -25,6 +25,7 @@ import {
   clusterJsonPath,
   IMAGES,
   isNetnsNode,
+  KUBERNETES_SERVICE_IP,
   kubeletArgs,
   kubeProxyArgs,
   layout,
@@ -427,6 +428,20 @@ export async function joinUp(o: { proxyMode?: NodeProxyMode } = {}): Promise<Joi
       throw new VmError(`node ${VM_NODE.name} not Ready after 240s (last: ${last}); kubelet journal tail:\n${tail}`);
     }
     await sleep(2000);
+  }
+  // kube-proxy has programmed the kubernetes Service in its mode (else the suite's first look at the node finds no rules)
+  const rulesProbe = {
+    iptables: 'iptables-save -t nat | grep -q -- "-A KUBE-SERVICES"',
+    nftables: 'nft list chain ip kube-proxy services >/dev/null 2>&1',
+    ipvs: `ipvsadm -Ln | grep -q -- '${KUBERNETES_SERVICE_IP}:443'`,
+  }[mode];
+  const rulesDeadline = Date.now() + 60_000;
+  while (guest(vm, rulesProbe, { allowFail: true }).status !== 0) {
+    if (Date.now() > rulesDeadline) {
+      const tail = guest(vm, 'journalctl -u sctpe2e-kube-proxy --no-pager | tail -n 15', { allowFail: true }).stdout;
+      throw new VmError(`kube-proxy (${mode}) on ${VM_NODE.name} programmed no Service rules within 60s (${rulesProbe}); its journal tail:\n${tail}`);
+    }
+    await sleep(1000);
   }
 
   // 6. Merged cluster.json: the suite's ssh access (lib/node/select.ts) needs ssh parameters for every node.

@@ -37,7 +37,7 @@ import { type CniGuess, detectCni } from '../report/cni.ts';
 import { commandLine, reportOfRun } from '../report/model.ts';
 import { checkReportDir, writeReport } from '../report/write.ts';
 import { parseE2eArgs } from './e2e-options.ts';
-import { bringUpLab, type LabKind, labPlan, lateGroupOf, parseLabKind, readLab, stillUpLines } from './lab.ts';
+import { bringUpLab, JOIN_CLUSTER_DIR, type LabKind, labBaseDir, labDown, labPlan, lateGroupOf, parseLabKind, readLab, stillUpLines } from './lab.ts';
 import { printImageList } from './list-images.ts';
 
 /**
@@ -165,7 +165,8 @@ options:
   --lab KIND            the embedded lab (root on Linux): what the run brings up, or reuses if it is up, when no
                         kubeconfig is configured, or whenever --lab is given (then KUBECONFIG is not used):
                         full (default: two nodes, the LoadBalancer controller, Cilium for the NetworkPolicy
-                        tests, which then run last) or minimal (one node); see README "The embedded lab"
+                        tests, which then run last), minimal (one node) or kernel (full plus the kernel-lane VM
+                        as a third node: kernel SCTP, a loadable sctp.ko, kube-proxy ipvs); README "The embedded lab"
   --no-cluster-up       never bring up the embedded cluster; fail if no kubeconfig
   --down-after          tear the embedded cluster down after the run (if this run brought it up)
 
@@ -182,7 +183,7 @@ function parse() {
   }
 }
 
-async function bringUpEmbedded(lab: LabKind, o: { labAsked: boolean }): Promise<'local' | 'kind'> {
+async function bringUpEmbedded(lab: LabKind, o: { labAsked: boolean; baseDir: string }): Promise<'local' | 'kind'> {
   if (!o.labAsked && (await dockerEngineWorks())) {
     process.stderr.write('sctp-e2e: no kubeconfig configured and Docker works: creating a kind cluster (kind-config/run-kind.sh)\n');
     if (!existsSync('kind-config/run-kind.sh')) throw new UserError('kind-config/run-kind.sh is missing', ExitCode.prerequisite);
@@ -195,12 +196,12 @@ async function bringUpEmbedded(lab: LabKind, o: { labAsked: boolean }): Promise<
       ExitCode.kubeconfig,
     );
   }
-  const plan = labPlan(lab);
+  const plan = labPlan(lab, o.baseDir);
   process.stderr.write(
     `sctp-e2e: no kubeconfig configured and no Docker: bringing up the embedded lab "${lab}" (${plan.holds}; state in ${localClusterDir()}; --lab minimal for one node)\n`,
   );
   try {
-    await bringUpLab(plan, localClusterDir());
+    await bringUpLab(plan, o.baseDir);
   } catch (e) {
     throw new UserError(errorMessage(e), ExitCode.prerequisite);
   }
@@ -275,15 +276,24 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   const labAsked = values.lab !== undefined;
   if (labAsked && values.kubeconfig) throw new UserError('--lab brings up (or reuses) the embedded local cluster; it does not go with --kubeconfig');
   const configured = findKubeconfig(env);
+  const baseDir = localClusterDir();
   if (labAsked || !configured) {
     if (values['no-cluster-up'] && !readLocalCluster())
       throw new UserError('no kubeconfig: set KUBECONFIG or --kubeconfig (and --no-cluster-up forbids bringing up the embedded cluster)', ExitCode.kubeconfig);
     if (labAsked && configured) process.stderr.write(`sctp-e2e: --lab ${values.lab}: the embedded local cluster, not the configured ${configured.source}\n`);
+    // --lab kernel: the suite reads the cluster with the VM node (vm/join.ts writes it); the lab's own steps are pinned to baseDir
+    if (labKind === 'kernel') env.SCTP_E2E_CLUSTER_DIR = JOIN_CLUSTER_DIR;
     const up = readLocalCluster();
     if (up && existsSync(up.kubeconfig)) {
       if (labAsked) process.stderr.write(`sctp-e2e: --lab ${values.lab}: the local cluster is up already (${localClusterDir()}); using it as it is\n`);
     } else {
-      broughtUp = await bringUpEmbedded(labKind, { labAsked });
+      if (labKind === 'kernel' && existsSync(join(baseDir, 'cluster.json'))) {
+        throw new UserError(
+          `--lab kernel: the local cluster is up (${baseDir}) without the kernel-lane node: \`npm run vm:up -- --join-cluster --proxy-mode ipvs\` joins it, or \`npm run cluster:down\` first`,
+          ExitCode.prerequisite,
+        );
+      }
+      broughtUp = await bringUpEmbedded(labKind, { labAsked, baseDir });
     }
     const local = readLocalCluster();
     if (broughtUp !== 'kind' && local) env.SCTP_E2E_KUBECONFIG = local.kubeconfig;
@@ -306,7 +316,13 @@ async function run(flags: ReturnType<typeof parse>['values']) {
 
   // the embedded lab (this run's or an earlier one's): its NetworkPolicy implementation comes up before those tests
   const lab = cfg.localCluster ? readLab(localClusterDir()) : undefined;
-  const late = lab ? await lateGroupOf(labPlan(lab), localClusterDir()) : undefined;
+  const labDir = labBaseDir(localClusterDir());
+  const cordon = async (node: string, on: boolean) => {
+    const n = await api(`read node ${node}`, () => c.core.readNode({ name: node }));
+    n.spec = { ...n.spec, unschedulable: on };
+    await api(`${on ? 'cordon' : 'uncordon'} node ${node}`, () => c.core.replaceNode({ name: node, body: n }));
+  };
+  const late = lab ? await lateGroupOf(labPlan(lab, labDir), labDir, { cordon }) : undefined;
 
   const grep = selectionPattern(greps, skipTags);
   const report = reportPaths({
@@ -344,8 +360,9 @@ async function run(flags: ReturnType<typeof parse>['values']) {
       }
     }
   } finally {
-    if (broughtUp === 'local' && values['down-after']) await execa('npx', ['tsx', 'cluster/cli.ts', 'down'], { stdio: 'inherit', reject: false });
-    else if (lab && cfg.localCluster) process.stdout.write(`${stillUpLines(lab, localClusterDir(), cfg.kubeconfig)}\n`);
+    if (broughtUp === 'local' && values['down-after']) {
+      for (const argv of labDown(lab ?? labKind, labDir)) await execa(argv[0]!, argv.slice(1), { stdio: 'inherit', reject: false });
+    } else if (lab && cfg.localCluster) process.stdout.write(`${stillUpLines(lab, labDir, cfg.kubeconfig)}\n`);
     if (broughtUp === 'kind' && values['down-after']) await execa('bash', ['kind-config/run-kind.sh', 'delete'], { stdio: 'inherit', reject: false });
   }
   // a run that verified nothing (no test ran, every selected test skipped) is not green: exit 8

@@ -60,7 +60,7 @@ describe('e2e CLI: --require, --config and --report', function () {
   it('--lab: an unknown kind, or --lab with --kubeconfig, is a usage error before any cluster is touched', () => {
     const bad = e2e(['run', '--lab', 'huge']);
     expect(bad.code, bad.stderr).to.equal(ExitCode.usage);
-    expect(bad.stderr).to.contain('--lab must be one of full, minimal, not "huge"');
+    expect(bad.stderr).to.contain('--lab must be one of full, minimal, kernel, not "huge"');
     const both = e2e(['run', '--lab', 'full', '--kubeconfig', '/nonexistent/kubeconfig']);
     expect(both.code, both.stderr).to.equal(ExitCode.usage);
     expect(both.stderr).to.contain('--lab brings up (or reuses) the embedded local cluster; it does not go with --kubeconfig');
