@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { readClusterState } from '../../cluster/contract.ts';
 import type { CapabilityReport } from '../capabilities.ts';
 import { probeCapabilities, renderCapabilities } from '../capabilities.ts';
 import { findOutside } from '../connectivity/outside.ts';
@@ -317,10 +318,11 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   // the embedded lab (this run's or an earlier one's): its NetworkPolicy implementation comes up before those tests
   const lab = cfg.localCluster ? readLab(localClusterDir()) : undefined;
   const labDir = labBaseDir(localClusterDir());
+  // the lab's own kubectl and admin kubeconfig (not the suite's client: suite-image/rbac.yaml lists what the suite calls)
   const cordon = async (node: string, on: boolean) => {
-    const n = await api(`read node ${node}`, () => c.core.readNode({ name: node }));
-    n.spec = { ...n.spec, unschedulable: on };
-    await api(`${on ? 'cordon' : 'uncordon'} node ${node}`, () => c.core.replaceNode({ name: node, body: n }));
+    const bin = readClusterState(labDir)?.binDir;
+    if (!bin) throw new Error(`cannot ${on ? 'cordon' : 'uncordon'} ${node}: ${labDir}/state.json names no binDir (kubectl)`);
+    await execa(join(bin, 'kubectl'), ['--kubeconfig', cfg.kubeconfig, on ? 'cordon' : 'uncordon', node], { stdio: 'inherit' });
   };
   const late = lab ? await lateGroupOf(labPlan(lab, labDir), labDir, { cordon }) : undefined;
 
