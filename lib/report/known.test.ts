@@ -204,6 +204,18 @@ describe('known results: bad files say what is wrong', () => {
     expect(bad('schema: [')).to.throw(KnownResultsError, /^k\.yaml is not valid YAML/);
     expect(() => readKnownResults('/nonexistent/k.yaml')).to.throw(KnownResultsError, 'cannot read known-results file /nonexistent/k.yaml: ENOENT');
   });
+  it('a plugin with no known failure says `failures: []` (no causes); a list of causes with no failure, or no failures key, is refused', () => {
+    const head = base.slice(0, base.indexOf('\ncauses:'));
+    const none = parseKnownResults(`${head}\nfailures: []\n`, 'k.yaml');
+    expect(none.failures).to.deep.equal([]);
+    expect(none.causes).to.deep.equal([]);
+    expect(none.label).to.equal('Cilium v1.15.19');
+    expect(bad(`${head}\n`)).to.throw(KnownResultsError, 'k.yaml: failures must be a list (`failures: []` for a plugin with no known failure)');
+    expect(bad(base.replace(/\nfailures:[\s\S]*$/, '\nfailures: []\n'))).to.throw(
+      KnownResultsError,
+      'k.yaml: causes names causes, but failures is empty: list the failures, or drop the causes',
+    );
+  });
   it('results that are neither JUnit nor summary/report JSON', () => {
     expect(() => parseRunResults('{"x":1}', 'r.json')).to.throw(
       KnownResultsError,
@@ -336,7 +348,7 @@ describe('known results CLI (tsx lib/report/known-cli.ts)', () => {
 });
 
 describe('known results files: every listed test still exists', () => {
-  it('each title of every file under cluster/netpol/known-results/ is a describeE2E title + an it title of suites/ (a rename breaks here, not at lane time)', () => {
+  it('each title of every file under cluster/*/known-results/ is a describeE2E title + an it title of suites/ (a rename breaks here, not at lane time)', () => {
     const root = new URL('../../', import.meta.url).pathname;
     const specs = readdirSync(join(root, 'suites'), { recursive: true, withFileTypes: true })
       .filter((d) => d.isFile() && d.name.endsWith('.spec.ts'))
@@ -345,11 +357,10 @@ describe('known results files: every listed test still exists', () => {
     const toRe = (s: string) => s.replace(/\$\{[^}]+\}|[.*+?^${}()|[\]\\]/g, (m) => (m.startsWith('${') ? '.+' : `\\${m}`));
     const describes = specs.flatMap((s) => [...s.matchAll(new RegExp(String.raw`describeE2E\(${lit}`, 'g'))].map((m) => toRe(m[2]!)));
     const its = specs.flatMap((s) => [...s.matchAll(new RegExp(String.raw`\bit\(${lit}`, 'g'))].map((m) => toRe(m[2]!)));
-    const dir = join(root, 'cluster/netpol/known-results');
-    const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
-    expect(files).to.include('cilium-v1.15.19.yaml');
+    const files = readdirSync(join(root, 'cluster'), { recursive: true, encoding: 'utf8' }).filter((f) => /(^|\/)known-results\/[^/]+\.ya?ml$/.test(f));
+    expect(files).to.include('netpol/known-results/cilium-v1.15.19.yaml');
     for (const f of files) {
-      for (const k of readKnownResults(join(dir, f)).failures) {
+      for (const k of readKnownResults(join(root, 'cluster', f)).failures) {
         const found = describes.some((d) => its.some((i) => new RegExp(`^${d} (\\[[^\\]]+\\] )*${i}$`).test(k.title)));
         expect(found, `${f}: no describeE2E + it in suites/ gives "${k.title}"`).to.equal(true);
       }

@@ -1,24 +1,38 @@
-// The Cilium lane: `npm run lane:cilium [-- --dry-run] [--known FILE] [--out DIR]`. On a machine with no local
-// cluster up: bring up a two-node local cluster, the LoadBalancer add-on and Cilium (from the start, so every
-// test pod is a Cilium endpoint), run the whole suite with JUnit and the report card, then hold the run to
-// Cilium's known-results file (lib/report/known-cli.ts: its exit code is the lane's). Always tears down what it
-// brought up (netpol:down, lb:down, cluster:down), also after a failure or Ctrl-C, and prints per-stage times.
+// A plugin lane: `npm run lane:<name> [-- --dry-run] [--known FILE] [--out DIR]` (the lanes: lanes.ts). On a
+// machine with no local cluster up: bring up what the lane's spec says (the local cluster and the plugin's add-ons,
+// before the first test, so every test pod is on the plugin), run the whole suite with JUnit and the report card,
+// then hold the run to the plugin's known-results file (lib/report/known-cli.ts: its exit code is the lane's).
+// Always tears down what it brought up, in reverse order, also after a failure or Ctrl-C, and prints per-stage times.
 // The plan (lanePlan) and its execution (runLane, with the runner injected) are pure enough to unit-test.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { formatDuration } from '../../lib/framework/duration.ts';
-import { runMain } from '../../lib/framework/main.ts';
-import { KnownResultsError, readKnownResults } from '../../lib/report/known.ts';
-import { clusterDir, layout } from '../contract.ts';
+import { layout } from '../contract.ts';
 
-export const DEFAULT_KNOWN = 'cluster/netpol/known-results/cilium-v1.15.19.yaml';
-export const DEFAULT_OUT = 'artifacts/lane-cilium';
-/** What the lane brings up, so the run must find it (cluster:up --nodes 2, netpol:up, lb:up). */
-export const LANE_REQUIRES = 'multi-node,networkpolicy,loadbalancer';
+/** One setup step of a lane and the teardown step that undoes it (run, in reverse order, if the setup was started). */
+export interface LaneSetup {
+  name: string;
+  argv: string[];
+  undo?: { name: string; argv: string[] };
+}
+
+/** A plugin lane: what it brings up, what the run must find, and the plugin's known results. */
+export interface LaneSpec {
+  /** `npm run lane:<name>`; results default to artifacts/lane-<name>. */
+  name: string;
+  /** One line for the plan and the stage table, e.g. "Cilium v1.15.19, 2 nodes, kube-proxy iptables". */
+  title: string;
+  /** The plugin's known-results file (lib/report/known.ts). */
+  known: string;
+  /** The --require list of the e2e run: what the lane brought up must be found, else the tests needing it FAIL. */
+  requires: string;
+  setup: LaneSetup[];
+  /** Extra `npm run e2e` arguments. */
+  e2eArgs?: string[];
+}
 
 export interface Step {
   /** The npm script (or, for `check`, the tsx script) and its arguments. */
@@ -32,6 +46,7 @@ export interface Step {
 }
 
 export interface LanePlan {
+  title: string;
   known: string;
   out: string;
   /** Removed before the run, so that the checker never reads an earlier lane's results. */
@@ -41,25 +56,30 @@ export interface LanePlan {
 }
 
 export interface LaneOptions {
-  known: string;
-  out: string;
+  /** Default: the spec's known-results file. */
+  known?: string;
+  /** Default: artifacts/lane-<name>. */
+  out?: string;
   /** The local cluster's state dir ($SCTP_E2E_CLUSTER_DIR): the e2e run is pointed at its admin kubeconfig. */
   stateDir: string;
 }
 
-const npm = (script: string, ...args: string[]) => ['npm', 'run', '--silent', script, ...(args.length ? ['--', ...args] : [])];
+export const npm = (script: string, ...args: string[]) => ['npm', 'run', '--silent', script, ...(args.length ? ['--', ...args] : [])];
 
-export function lanePlan(o: LaneOptions): LanePlan {
-  const junit = join(o.out, 'junit.xml');
-  const report = join(o.out, 'report');
+export const defaultOut = (spec: LaneSpec) => `artifacts/lane-${spec.name}`;
+
+export function lanePlan(spec: LaneSpec, o: LaneOptions): LanePlan {
+  const known = o.known ?? spec.known;
+  const out = o.out ?? defaultOut(spec);
+  const junit = join(out, 'junit.xml');
+  const report = join(out, 'report');
   return {
-    known: o.known,
-    out: o.out,
-    clean: [junit, report, join(o.out, 'known-results.txt')],
+    title: `${spec.name} lane: ${spec.title}`,
+    known,
+    out,
+    clean: [junit, report, join(out, 'known-results.txt')],
     steps: [
-      { name: 'cluster:up', argv: npm('cluster:up', '--nodes', '2'), role: 'setup', okCodes: [0], undo: 'cluster:down' },
-      { name: 'lb:up', argv: npm('lb:up'), role: 'setup', okCodes: [0], undo: 'lb:down' },
-      { name: 'netpol:up', argv: npm('netpol:up'), role: 'setup', okCodes: [0], undo: 'netpol:down' },
+      ...spec.setup.map((s): Step => ({ name: s.name, argv: s.argv, role: 'setup', okCodes: [0], undo: s.undo?.name })),
       // --kubeconfig: this lane's cluster, whatever KUBECONFIG or ~/.kube/config name; --require: what the lane brought
       // up must be there (its absence fails those tests instead of skipping them); exit 1 = tests failed (expected)
       {
@@ -72,7 +92,8 @@ export function lanePlan(o: LaneOptions): LanePlan {
           '--kubeconfig',
           layout(o.stateDir).adminKubeconfig,
           '--require',
-          LANE_REQUIRES,
+          spec.requires,
+          ...(spec.e2eArgs ?? []),
           '--junit',
           junit,
           '--report',
@@ -81,16 +102,15 @@ export function lanePlan(o: LaneOptions): LanePlan {
       },
       {
         name: 'known-results',
-        argv: ['tsx', 'lib/report/known-cli.ts', '--known', o.known, '--results', junit, '--report', report],
+        argv: ['tsx', 'lib/report/known-cli.ts', '--known', known, '--results', junit, '--report', report],
         role: 'check',
         okCodes: [0],
       },
     ],
-    teardown: [
-      { name: 'netpol:down', argv: npm('netpol:down'), role: 'teardown', okCodes: [0] },
-      { name: 'lb:down', argv: npm('lb:down'), role: 'teardown', okCodes: [0] },
-      { name: 'cluster:down', argv: npm('cluster:down'), role: 'teardown', okCodes: [0] },
-    ],
+    teardown: spec.setup
+      .flatMap((s) => (s.undo ? [s.undo] : []))
+      .reverse()
+      .map((u): Step => ({ name: u.name, argv: u.argv, role: 'teardown', okCodes: [0] })),
   };
 }
 
@@ -98,7 +118,7 @@ const shq = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g,
 export const renderArgv = (argv: string[]) => argv.map(shq).join(' ');
 
 export function renderPlan(p: LanePlan): string {
-  const lines = [`Cilium lane (known results: ${p.known}; results under ${p.out})`, `  0. remove ${p.clean.join(', ')} (an earlier lane's results)`];
+  const lines = [`${p.title} (known results: ${p.known}; results under ${p.out})`, `  0. remove ${p.clean.join(', ')} (an earlier lane's results)`];
   for (const [i, s] of p.steps.entries()) {
     lines.push(
       `  ${i + 1}. ${renderArgv(s.argv)}${s.role === 'run' ? '   (exit 0 or 1 goes on: 1 = tests failed, the known failures)' : s.role === 'check' ? "   (its exit code is the lane's)" : ''}`,
@@ -198,9 +218,9 @@ export async function runLane(p: LanePlan, d: LaneDeps): Promise<LaneResult> {
   return { exitCode: exitCode ?? 1, stages, sentence };
 }
 
-export function renderStages(r: LaneResult, totalMs: number): string {
+export function renderStages(name: string, r: LaneResult, totalMs: number): string {
   const w = Math.max(5, ...r.stages.map((s) => s.name.length));
-  const lines = ['Cilium lane: stages', `  ${'stage'.padEnd(w)}  exit     time`];
+  const lines = [`${name} lane: stages`, `  ${'stage'.padEnd(w)}  exit     time`];
   for (const s of r.stages)
     lines.push(
       `  ${s.name.padEnd(w)}  ${String(s.code).padEnd(7)}  ${s.code === 'skipped' ? `- (${s.why})` : `${formatDuration(s.ms)}${s.ok ? '' : '  FAILED'}`}`,
@@ -229,12 +249,6 @@ export function spawnStep(s: Step, track: (c: ChildProcess | undefined) => void 
   });
 }
 
-// ---- the command ----
-
-const USAGE = `usage: npm run lane:cilium [-- --dry-run] [--known FILE] [--out DIR]
-  brings up a 2-node local cluster + LoadBalancer + Cilium, runs the whole suite, checks it against FILE
-  (default ${DEFAULT_KNOWN}), always tears down; results in DIR (default ${DEFAULT_OUT})`;
-
 /** Refuses to start when a local cluster is already up: this lane brings up its own and takes it down again. */
 export function preflight(stateDir: string, exists: (p: string) => boolean = existsSync): string | undefined {
   const l = layout(stateDir);
@@ -243,75 +257,3 @@ export function preflight(stateDir: string, exists: (p: string) => boolean = exi
     ? `a local cluster is already up or half torn down (${found.join(', ')}): this lane brings up its own and tears it down, so it will not touch that one; run \`npm run cluster:down\` first`
     : undefined;
 }
-
-async function main(): Promise<number> {
-  let values: { 'dry-run'?: boolean; known?: string; out?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: process.argv.slice(2),
-      options: { 'dry-run': { type: 'boolean' }, known: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (e) {
-    process.stderr.write(`lane:cilium: ${(e as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const plan = lanePlan({ known: values.known ?? DEFAULT_KNOWN, out: values.out ?? DEFAULT_OUT, stateDir: clusterDir() });
-  try {
-    const k = readKnownResults(plan.known); // a bad file ends the lane before anything is brought up
-    process.stdout.write(`${renderPlan(plan)}\n  known failures of ${k.label}: ${k.failures.length}\n`);
-  } catch (e) {
-    if (e instanceof KnownResultsError) {
-      process.stderr.write(`lane:cilium: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (values['dry-run']) return 0;
-  const busy = preflight(clusterDir());
-  if (busy) {
-    process.stderr.write(`lane:cilium: ${busy}\n`);
-    return 2;
-  }
-
-  let interrupted = false;
-  let tearingDown = false;
-  let child: ChildProcess | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (tearingDown) {
-      process.stderr.write(
-        `lane:cilium: ${sig} during teardown: teardown goes on (it runs in its own process group); kill -9 ${process.pid} and \`npm run cluster:down\` to force\n`,
-      );
-      return;
-    }
-    if (!interrupted) process.stderr.write(`lane:cilium: ${sig}: the current stage stops, the stages left are skipped, then teardown\n`);
-    interrupted = true;
-    // Ctrl-C reached the stage's process group from the terminal already; a SIGTERM to us alone is passed on as
-    // one SIGINT, so the e2e run cleans up its namespaces as on Ctrl-C (a second SIGINT would make it exit at once)
-    if (sig === 'SIGTERM' && child?.pid) child.kill('SIGINT');
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  const t0 = Date.now();
-  const result = await runLane(plan, {
-    run: (s) => {
-      if (s.role === 'teardown') tearingDown = true;
-      return spawnStep(s, (c) => {
-        child = c;
-      });
-    },
-    remove: (p) => rmSync(p, { recursive: true, force: true }),
-    now: Date.now,
-    log: (l) => process.stdout.write(`${l}\n`),
-    interrupted: () => interrupted,
-  });
-  process.stdout.write(`\n${renderStages(result, Date.now() - t0)}\n`);
-  return result.exitCode;
-}
-
-if (process.argv[1]?.endsWith('lane.ts')) runMain('lane:cilium', main);

@@ -1,12 +1,14 @@
-// The Cilium lane's orchestration (lane.ts) with a fake runner: the order of the stages, which exit codes go
+// A plugin lane's orchestration (lane.ts), on the Cilium lane's spec, with a fake runner: the order of the stages, which exit codes go
 // on, the lane's exit code, and that teardown always runs for what was started (failure, Ctrl-C, a stage that
 // could not start). No cluster, no process is started.
 
 import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
-import { DEFAULT_KNOWN, type LaneDeps, lanePlan, preflight, renderPlan, renderStages, runLane, type Step, spawnStep } from './lane.ts';
+import { type LaneDeps, type LaneSpec, lanePlan, npm, preflight, renderPlan, renderStages, runLane, type Step, spawnStep } from './lane.ts';
+import { cilium } from './lanes/cilium.ts';
+import { LANES } from './lanes.ts';
 
-const plan = () => lanePlan({ known: DEFAULT_KNOWN, out: 'artifacts/lane-cilium', stateDir: '/var/lib/sctp-e2e/cluster' });
+const plan = () => lanePlan(cilium, { stateDir: '/var/lib/sctp-e2e/cluster' });
 
 /** A fake runner: exit codes by step name (default 0); `interruptAt` sets the interrupted flag while that step runs. */
 function fake(codes: Record<string, number | Error> = {}, interruptAt?: string) {
@@ -62,7 +64,10 @@ describe('Cilium lane: the plan', () => {
   });
 
   it('--dry-run prints the steps and exits 0 without running anything', () => {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', 'cluster/netpol/lane.ts', '--dry-run'], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'cluster/lane/cli.ts', 'cilium', '--dry-run'], { encoding: 'utf8' });
+    expect(out).to.match(
+      /^cilium lane: Cilium v1\.15\.19 .* \(known results: cluster\/netpol\/known-results\/cilium-v1\.15\.19\.yaml; results under artifacts\/lane-cilium\)\n/,
+    );
     expect(out).to.contain('  1. npm run --silent cluster:up -- --nodes 2\n');
     expect(out).to.contain('  known failures of Cilium v1.15.19: 6\n');
   });
@@ -77,7 +82,7 @@ describe('Cilium lane: running the plan (fake runner)', () => {
     expect(r.exitCode).to.equal(0);
     expect(r.stages.map((s) => [s.name, s.code, s.ms])).to.deep.equal(ALL.map((n) => [n, n === 'e2e' ? 1 : 0, 1000]));
     expect(f.logs).to.include('---- e2e: exit 1 in 1s');
-    const table = renderStages(r, 8000);
+    const table = renderStages('cilium', r, 8000);
     expect(table).to.contain('  e2e            1        1s\n');
     expect(table.split('\n').slice(-2)).to.deep.equal([
       '  total                   8s',
@@ -140,6 +145,57 @@ describe('Cilium lane: running the plan (fake runner)', () => {
       exitCode: 1,
       sentence: 'every failure is a known failure of the plugin, each failed as described; teardown failed: lb:down (run `npm run lb:down` by hand)',
     });
+  });
+});
+
+describe('plugin lanes: the spec, the registry and the command', () => {
+  const spec: LaneSpec = {
+    name: 'x',
+    title: 'a plugin',
+    known: 'k.yaml',
+    requires: 'networkpolicy',
+    e2eArgs: ['--skip-tag', 'Y'],
+    setup: [
+      { name: 'a:up', argv: npm('a:up', '--n', '1'), undo: { name: 'a:down', argv: npm('a:down') } },
+      { name: 'mark', argv: ['true'] },
+      { name: 'b:up', argv: npm('b:up'), undo: { name: 'b:down', argv: npm('b:down') } },
+    ],
+  };
+  it('setup in order, undo steps in reverse for the setups that have one; e2eArgs before the JUnit and report; --known/--out override', () => {
+    const p = lanePlan(spec, { stateDir: '/s', known: 'other.yaml', out: 'o' });
+    expect(p.steps.map((s) => [s.name, s.role, s.undo])).to.deep.equal([
+      ['a:up', 'setup', 'a:down'],
+      ['mark', 'setup', undefined],
+      ['b:up', 'setup', 'b:down'],
+      ['e2e', 'run', undefined],
+      ['known-results', 'check', undefined],
+    ]);
+    expect(p.steps[3]!.argv.join(' ')).to.equal(
+      'npm run --silent e2e -- --no-cluster-up --kubeconfig /s/admin.kubeconfig --require networkpolicy --skip-tag Y --junit o/junit.xml --report o/report',
+    );
+    expect(p.steps[4]!.argv).to.include('other.yaml');
+    expect(p.teardown.map((s) => s.name)).to.deep.equal(['b:down', 'a:down']);
+    expect(lanePlan(spec, { stateDir: '/s' }).out).to.equal('artifacts/lane-x');
+  });
+
+  it('every registered lane has an npm script lane:<name> that runs it, and a known-results file that exists', async () => {
+    const { existsSync, readFileSync } = await import('node:fs');
+    const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
+    for (const l of Object.values(LANES)) {
+      expect(scripts[`lane:${l.name}`], l.name).to.equal(`tsx cluster/lane/cli.ts ${l.name}`);
+      expect(existsSync(l.known), l.known).to.equal(true);
+    }
+  });
+
+  it('an unknown lane or none: exit 2 naming the lanes', () => {
+    let err: { status?: number; stderr?: string } = {};
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', 'cluster/lane/cli.ts', 'nope'], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      err = e as typeof err;
+    }
+    expect(err.status).to.equal(2);
+    expect(err.stderr).to.match(/^lane: no lane named "nope" \(lanes: .*cilium.*\)\n/);
   });
 });
 
