@@ -34,13 +34,13 @@ export interface RunConfig {
 
 export const DEFAULT_IMAGE = AGNHOST_SCTP_IMAGE;
 
-export function localClusterDir(): string {
-  return process.env.SCTP_E2E_CLUSTER_DIR ?? '/var/lib/sctp-e2e/cluster';
+export function localClusterDir(env = process.env): string {
+  return env.SCTP_E2E_CLUSTER_DIR || '/var/lib/sctp-e2e/cluster';
 }
 
-export function readLocalCluster(): LocalClusterInfo | undefined {
+export function readLocalCluster(env = process.env): LocalClusterInfo | undefined {
   try {
-    return readClusterJson(localClusterDir());
+    return readClusterJson(localClusterDir(env));
   } catch (e) {
     if (e instanceof ContractError)
       throw new UserError(`the local cluster's state is damaged: ${e.message} (npm run cluster:down, then cluster:up)`, ExitCode.prerequisite);
@@ -78,8 +78,8 @@ export function findKubeconfig(env = process.env): { path: string; source: strin
   if (existsSync(home)) return { path: home, source: '~/.kube/config' };
   const pod = inClusterConfig(env);
   if (pod) return pod;
-  const local = readLocalCluster();
-  if (local && existsSync(local.kubeconfig)) return { path: local.kubeconfig, source: `local cluster (${localClusterDir()}/cluster.json)` };
+  const local = readLocalCluster(env);
+  if (local && existsSync(local.kubeconfig)) return { path: local.kubeconfig, source: `local cluster (${localClusterDir(env)}/cluster.json)` };
   return undefined;
 }
 

@@ -11,7 +11,8 @@ import { mergeConfigFile, parseConfigFile } from '../../lib/framework/config.ts'
 import { ExitCode } from '../../lib/framework/errors.ts';
 
 function e2e(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig', ...extraEnv };
+  // SCTP_E2E_CLUSTER_DIR: never this machine's local cluster, whatever state it is in (a lane may be running)
+  const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig', SCTP_E2E_CLUSTER_DIR: '/nonexistent/cluster-dir', ...extraEnv };
   delete env.SCTP_E2E_REQUIRE;
   for (const k of ['SCTP_E2E_IMAGE', 'SCTP_E2E_FLAVOR', 'SCTP_E2E_IMAGE_REPO', 'SCTP_E2E_IMAGE_REPO_LIST', 'SCTP_E2E_SERVER_VERSION', 'ARTIFACTS'])
     delete env[k];
