@@ -1,7 +1,7 @@
 // The suite's entry point: `npm run e2e [-- options]`, `npm run e2e:sweep`.
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { readClusterState } from '../../cluster/contract.ts';
 import type { CapabilityReport } from '../capabilities.ts';
@@ -312,7 +312,14 @@ async function run(flags: ReturnType<typeof parse>['values']) {
   const capabilities = await showCapabilities(c, cfg, nodeAccess.access, required);
   // the CNI as the run found it (before any disruptive test), only for the report card
   const cni: CniGuess | undefined = values.report
-    ? await detectCni(c, cfg.localCluster ? { stateDir: localClusterDir(), nodes: cfg.localCluster.nodes.map((n) => n.name) } : undefined)
+    ? await detectCni(
+        c,
+        // the conflists are under the cluster's own state dir (that of its admin kubeconfig): a cluster.json merged by
+        // `vm join` lives elsewhere; only the netns nodes' conflists are on this host (the VM's are in the VM)
+        cfg.localCluster
+          ? { stateDir: dirname(cfg.localCluster.kubeconfig), nodes: cfg.localCluster.nodes.filter((n) => n.netns).map((n) => n.name) }
+          : undefined,
+      )
     : undefined;
 
   // the embedded lab (this run's or an earlier one's): its NetworkPolicy implementation comes up before those tests
