@@ -18,6 +18,11 @@ describe('cluster/args parseArgs', () => {
     expect([proxyModeOf(one, 1), proxyModeOf(one, 2)]).to.deep.equal(['nftables', 'nftables']);
   });
 
+  it('--proxy-mode none: no kube-proxy on any node (a kube-proxy replacement serves Services)', () => {
+    const o = parseArgs(['up', '--nodes', '2', '--proxy-mode', 'none'], env);
+    expect([o.proxyMode, proxyModeOf(o, 1), proxyModeOf(o, 2)]).to.deep.equal(['none', 'none', 'none']);
+  });
+
   it('reads --proxy-mode in both spellings and the env overrides', () => {
     expect(parseArgs(['up', '--proxy-mode', 'nftables'], env).proxyMode).to.equal('nftables');
     expect(parseArgs(['up', '--proxy-mode=nftables'], env).proxyMode).to.equal('nftables');
@@ -31,7 +36,7 @@ describe('cluster/args parseArgs', () => {
     [['start'], /^unknown command "start"/],
     [
       ['up', '--proxy-mode', 'ipvs'],
-      /--proxy-mode must be iptables or nftables \(ipvs is not built into this kernel\), or a comma list of them per node, got "ipvs"/,
+      /--proxy-mode must be iptables, nftables or none \(no kube-proxy; ipvs is not built into this kernel\), or a comma list of them per node, got "ipvs"/,
     ],
     [['up', '--proxy-mode', 'iptables,ipvs'], /got "ipvs"/],
     [['up', '--proxy-mode'], /option --proxy-mode needs a value/],

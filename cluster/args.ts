@@ -15,7 +15,7 @@ export interface Options {
   json: boolean;
 }
 
-export const USAGE = `usage: tsx cluster/cli.ts up [--proxy-mode iptables|nftables[,MODE per further node]] [--nodes N] [--bin-dir DIR] [--keep-on-failure]
+export const USAGE = `usage: tsx cluster/cli.ts up [--proxy-mode iptables|nftables|none[,MODE per further node]] [--nodes N] [--bin-dir DIR] [--keep-on-failure]
        tsx cluster/cli.ts down
        tsx cluster/cli.ts status [--json]
 state dir: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster; binaries: --bin-dir, $SCTP_E2E_BIN_DIR or \`bash cluster/build.sh\``;
@@ -58,9 +58,9 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
         onlyFor('up');
         const modes = value().split(',');
         for (const v of modes) {
-          if (v !== 'iptables' && v !== 'nftables')
+          if (v !== 'iptables' && v !== 'nftables' && v !== 'none')
             throw new UsageError(
-              `--proxy-mode must be iptables or nftables (ipvs is not built into this kernel), or a comma list of them per node, got "${v}"`,
+              `--proxy-mode must be iptables, nftables or none (no kube-proxy; ipvs is not built into this kernel), or a comma list of them per node, got "${v}"`,
             );
         }
         o.proxyMode = modes[0] as ProxyMode;

@@ -33,7 +33,7 @@ describe('cluster/contract', () => {
   it('accepts what `up` writes and the example in docs/CONTRACTS.md', () => {
     expect(parseClusterJson(JSON.stringify(written()))).to.deep.equal(written());
     const doc = /## Local cluster state[\s\S]*?```json\n([\s\S]*?)```/.exec(readFileSync(join(here, '..', 'docs', 'CONTRACTS.md'), 'utf8'));
-    expect(() => parseClusterJson(doc![1]!.replace('"iptables|nftables"', '"iptables"'), 'docs/CONTRACTS.md')).to.not.throw();
+    expect(() => parseClusterJson(doc![1]!.replace('"iptables|nftables|none"', '"iptables"'), 'docs/CONTRACTS.md')).to.not.throw();
   });
 
   it('is a LocalClusterInfo (lib/framework/config.ts) as it stands', () => {
@@ -63,7 +63,7 @@ describe('cluster/contract', () => {
       without((j) => {
         j.proxyMode = 'ipvs';
       }),
-    ).to.equal('/d/cluster.json: field proxyMode is "ipvs", not one of iptables, nftables');
+    ).to.equal('/d/cluster.json: field proxyMode is "ipvs", not one of iptables, nftables, none');
     expect(without((j) => delete j.outside.ip)).to.equal('/d/cluster.json: field outside.ip is missing');
     expect(errorOf('{"name": ')).to.match(/^\/d\/cluster\.json is not valid JSON: /);
   });

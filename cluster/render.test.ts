@@ -166,11 +166,23 @@ describe('cluster/render', () => {
     expect(docs.find((d) => d.kind === 'Deployment').spec.template.spec.containers[0].image).to.equal(IMAGES.coredns);
   });
 
+  it('CoreDNS with no kube-proxy: reaches the API server at its address (env over the kubelet Service env), not the ClusterIP', () => {
+    const dep = (o?: Parameters<typeof renderCoreDNSManifests>[0]) =>
+      parseAllDocuments(renderCoreDNSManifests(o))
+        .map((d) => d.toJS())
+        .find((d) => d.kind === 'Deployment');
+    expect(dep().spec.template.spec.containers[0].env).to.equal(undefined);
+    expect(dep({ apiServer: { host: '10.199.0.2', port: 6443 } }).spec.template.spec.containers[0].env).to.deep.equal([
+      { name: 'KUBERNETES_SERVICE_HOST', value: '10.199.0.2' },
+      { name: 'KUBERNETES_SERVICE_PORT', value: '6443' },
+    ]);
+  });
+
   it('cluster.json has exactly the shape of the example in docs/CONTRACTS.md', () => {
     const contracts = readFileSync(join(here, '..', 'docs', 'CONTRACTS.md'), 'utf8');
     const block = /## Local cluster state[\s\S]*?```json\n([\s\S]*?)```/.exec(contracts);
     expect(block, 'docs/CONTRACTS.md has a json block under "Local cluster state"').to.not.equal(null);
-    const example = JSON.parse(block![1]!.replace('"iptables|nftables"', '"iptables"'));
+    const example = JSON.parse(block![1]!.replace('"iptables|nftables|none"', '"iptables"'));
     const got = renderClusterJson(l, [n1], 'iptables', 'registry.local/agnhost-sctp:<tag>');
     const shape = (v: unknown): unknown =>
       Array.isArray(v) ? v.map(shape) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)])) : typeof v;

@@ -2,7 +2,7 @@
 // No I/O here; cluster/render.test.ts checks the output.
 // Topology and component renderers live in topology.ts and components.ts; re-exported here for cluster/'s own code.
 import { stringify } from 'yaml';
-import { CLUSTER_DOMAIN, DNS_IP, IMAGES, type ProxyMode } from './topology.ts';
+import { CLUSTER_DOMAIN, DNS_IP, IMAGES, type KUBE_PROXY_MODES } from './topology.ts';
 
 export * from './components.ts';
 export * from './topology.ts';
@@ -21,8 +21,12 @@ export const COREFILE = `.:53 {
 }
 `;
 
-/** CoreDNS as a pod (after cluster/addons/dns/coredns), without forward/loop: there is no upstream DNS. */
-export function renderCoreDNSManifests(): string {
+/**
+ * CoreDNS as a pod (after cluster/addons/dns/coredns), without forward/loop: there is no upstream DNS.
+ * `apiServer`: reach the API server at this address instead of the kubernetes Service's ClusterIP (a cluster with no
+ * kube-proxy has no Service translation for pods that are not under the later kube-proxy replacement).
+ */
+export function renderCoreDNSManifests(o: { apiServer?: { host: string; port: number } } = {}): string {
   const labels = { 'k8s-app': 'kube-dns' };
   const docs: unknown[] = [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'coredns', namespace: 'kube-system' } },
@@ -66,6 +70,15 @@ export function renderCoreDNSManifests(): string {
                 image: IMAGES.coredns,
                 imagePullPolicy: 'Never',
                 args: ['-conf', '/etc/coredns/Corefile'],
+                // The container's env wins over the kubelet's Service env: client-go's in-cluster config reads these.
+                ...(o.apiServer
+                  ? {
+                      env: [
+                        { name: 'KUBERNETES_SERVICE_HOST', value: o.apiServer.host },
+                        { name: 'KUBERNETES_SERVICE_PORT', value: String(o.apiServer.port) },
+                      ],
+                    }
+                  : {}),
                 ports: [
                   { name: 'dns', containerPort: 53, protocol: 'UDP' },
                   { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
@@ -139,6 +152,6 @@ export function renderSmokeManifests(nodeName?: string): string {
 }
 
 /** A command (run over SSH on a node) that succeeds only when kube-proxy has programmed its rules in that mode. */
-export function proxyRulesProbe(mode: ProxyMode): string {
+export function proxyRulesProbe(mode: (typeof KUBE_PROXY_MODES)[number]): string {
   return mode === 'iptables' ? 'iptables-save -t nat | grep -c -- "-A KUBE-SERVICES"' : 'nft list chain ip kube-proxy services | grep -c "vmap @service-ips"';
 }

@@ -1,11 +1,16 @@
 // The local cluster's topology: names, address ranges, node specs and the state dir layout. Pure, imports nothing;
 // cluster/contract.ts re-exports what readers of the state dir need; components.ts and render.ts build on it.
 
-/** kube-proxy's mode in the local cluster; cluster.json names it (cluster/contract.ts). */
-export const PROXY_MODES = ['iptables', 'nftables'] as const;
+/** The modes kube-proxy runs in on this kernel (no IPVS). */
+export const KUBE_PROXY_MODES = ['iptables', 'nftables'] as const;
+/**
+ * kube-proxy's mode in the local cluster; cluster.json names it (cluster/contract.ts). 'none': no kube-proxy runs
+ * (a kube-proxy replacement, e.g. Cilium's, serves Services once its add-on is up: `netpol:up -- --kpr`).
+ */
+export const PROXY_MODES = [...KUBE_PROXY_MODES, 'none'] as const;
 export type ProxyMode = (typeof PROXY_MODES)[number];
 /** A node's own kube-proxy mode: the cluster's, or ipvs on the kernel-lane node (vm/join.ts), whose kernel has IPVS. */
-export const NODE_PROXY_MODES = [...PROXY_MODES, 'ipvs'] as const;
+export const NODE_PROXY_MODES = [...KUBE_PROXY_MODES, 'ipvs'] as const;
 export type NodeProxyMode = (typeof NODE_PROXY_MODES)[number];
 
 export const CLUSTER_NAME = 'sctp-e2e';

@@ -463,7 +463,8 @@ export async function up(o: Options): Promise<UpResult> {
       writeFileSync(p.containerdConfig, renderContainerdConfig(l, n));
       writeFileSync(`${p.cniConfDir}/10-sctpe2e.conflist`, renderCniConflist(l, n, proxyModeOf(o, n.index)));
       writeFileSync(p.kubeletConfig, renderKubeletConfig(l, n));
-      writeFileSync(p.proxyConfig, renderKubeProxyConfig(l, n, proxyModeOf(o, n.index)));
+      const pm = proxyModeOf(o, n.index);
+      if (pm !== 'none') writeFileSync(p.proxyConfig, renderKubeProxyConfig(l, n, pm));
       writeFileSync(p.sshdConfig, renderSshdConfig(l, n));
       writeFileSync(p.resolvConf, `# no upstream resolver: the cluster has no outside network\nsearch ${CLUSTER_DOMAIN}\n`);
     }
@@ -517,10 +518,14 @@ export async function up(o: Options): Promise<UpResult> {
     for (const n of nodes) {
       makeCgroupRoot(n);
       daemon(`kubelet-${n.name}`, join(bin, 'kubelet'), kubeletArgs(l, n), n.netns);
-      daemon(`kube-proxy-${n.name}`, join(bin, 'kube-proxy'), kubeProxyArgs(l, n), n.netns);
+      if (proxyModeOf(o, n.index) !== 'none') daemon(`kube-proxy-${n.name}`, join(bin, 'kube-proxy'), kubeProxyArgs(l, n), n.netns);
+      else log(`${n.name}: no kube-proxy (--proxy-mode none): Services wait for a kube-proxy replacement`);
     }
 
-    writeFileSync(`${l.manifests}/coredns.yaml`, renderCoreDNSManifests());
+    const noProxy = (n: NodeSpec) => proxyModeOf(o, n.index) === 'none';
+    // Without kube-proxy on some node, CoreDNS there could not reach the kubernetes Service: give it the API server.
+    const apiServer = nodes.some(noProxy) ? { host: cp.ip, port: API_PORT } : undefined;
+    writeFileSync(`${l.manifests}/coredns.yaml`, renderCoreDNSManifests({ apiServer }));
     writeFileSync(`${l.manifests}/smoke.yaml`, renderSmokeManifests(nodes.length > 1 ? nodes[nodes.length - 1]!.name : undefined));
     for (const m of ['coredns', 'smoke']) {
       await waitFor(`kubectl apply -f ${m}.yaml (needs the default ServiceAccount)`, {
@@ -560,12 +565,27 @@ export async function up(o: Options): Promise<UpResult> {
           { allowFail: true },
         )
       ).stdout.trim();
-    await waitFor(`DNS: dig @${DNS_IP} kubernetes.default.svc.${CLUSTER_DOMAIN} from netns ${cp.netns}`, {
+    // No kube-proxy on the control-plane node: no ClusterIP answers from its netns until a kube-proxy replacement
+    // is up, so DNS, the smoke pod and NodePorts are checked at the pods' own addresses (the Service checks deferred).
+    const podIP = async (ns: string, sel: string) =>
+      (await kubectl(['get', 'pods', '-n', ns, '-l', sel, '-o', 'jsonpath={.items[0].status.podIP}'], { allowFail: true })).stdout.trim();
+    let dnsAt = DNS_IP;
+    if (noProxy(cp)) {
+      await waitFor('a CoreDNS pod IP', {
+        timeoutMs: 120_000,
+        watch,
+        probe: () => podIP('kube-system', 'k8s-app=kube-dns'),
+        until: (ip) => ip !== '',
+      });
+      dnsAt = await podIP('kube-system', 'k8s-app=kube-dns');
+      log(`deferred: DNS via the ClusterIP ${DNS_IP} (no kube-proxy on ${cp.name}, --proxy-mode none); asking the CoreDNS pod ${dnsAt} itself`);
+    }
+    await waitFor(`DNS: dig @${dnsAt} kubernetes.default.svc.${CLUSTER_DOMAIN} from netns ${cp.netns}`, {
       timeoutMs: 120_000,
       watch,
       intervalMs: 1_000,
       probe: () =>
-        run('dig', ['+short', '+time=1', '+tries=1', `@${DNS_IP}`, `kubernetes.default.svc.${CLUSTER_DOMAIN}`, 'A'], {
+        run('dig', ['+short', '+time=1', '+tries=1', `@${dnsAt}`, `kubernetes.default.svc.${CLUSTER_DOMAIN}`, 'A'], {
           netns: cp.netns,
           allowFail: true,
           timeoutMs: 5_000,
@@ -574,22 +594,32 @@ export async function up(o: Options): Promise<UpResult> {
       describe: (r) => `expected ${KUBERNETES_SERVICE_IP}, got "${(r?.stdout ?? '').trim()}"; coredns pods: ${'(see kubectl -n kube-system get pods)'}`,
     });
     log(`DNS answers: kubernetes.default.svc.${CLUSTER_DOMAIN} -> ${KUBERNETES_SERVICE_IP}`);
-    const svcIP = (await kubectl(['get', 'svc', '-n', SMOKE_NAMESPACE, 'smoke', '-o', 'jsonpath={.spec.clusterIP}'])).stdout.trim();
+    let svcAt = `${(await kubectl(['get', 'svc', '-n', SMOKE_NAMESPACE, 'smoke', '-o', 'jsonpath={.spec.clusterIP}'])).stdout.trim()}:80`;
     let lastPods = '';
-    await waitFor(`smoke pod reachable through ClusterIP ${svcIP}:80 from netns ${cp.netns}`, {
+    if (noProxy(cp)) {
+      await waitFor('the smoke pod IP', { timeoutMs: 120_000, watch, probe: () => podIP(SMOKE_NAMESPACE, 'app=smoke'), until: (ip) => ip !== '' });
+      const ip = await podIP(SMOKE_NAMESPACE, 'app=smoke');
+      log(`deferred: the smoke pod through its ClusterIP ${svcAt} (no kube-proxy on ${cp.name}, --proxy-mode none); checking the pod at ${ip}:8080`);
+      svcAt = `${ip}:8080`;
+    }
+    await waitFor(`smoke pod reachable through ${svcAt} from netns ${cp.netns}`, {
       timeoutMs: 120_000,
       watch,
       intervalMs: 1_000,
       probe: async () => {
         lastPods = await podState(SMOKE_NAMESPACE, 'app=smoke');
-        return run('busybox', ['wget', '-q', '-O', '-', `http://${svcIP}/index.html`], { netns: cp.netns, allowFail: true, timeoutMs: 5_000 });
+        return run('busybox', ['wget', '-q', '-O', '-', `http://${svcAt}/index.html`], { netns: cp.netns, allowFail: true, timeoutMs: 5_000 });
       },
       until: (r) => r.stdout.trim() === 'smoke-ok',
       describe: (r) => `wget said "${(r?.stderr ?? '').trim()}"; pod: ${lastPods || '(none)'}`,
     });
-    log(`ClusterIP Service ${svcIP}:80 -> smoke pod answers`);
+    log(`${svcAt} -> smoke pod answers`);
     const nodePort = (await kubectl(['get', 'svc', '-n', SMOKE_NAMESPACE, 'smoke', '-o', 'jsonpath={.spec.ports[0].nodePort}'])).stdout.trim();
     for (const n of nodes) {
+      if (noProxy(n)) {
+        log(`skipped: NodePort ${n.ip}:${nodePort} (no kube-proxy on ${n.name}, --proxy-mode none)`);
+        continue;
+      }
       await waitFor(`NodePort ${n.ip}:${nodePort} from netns ${OUTSIDE.netns}`, {
         timeoutMs: 30_000,
         watch,
@@ -600,7 +630,8 @@ export async function up(o: Options): Promise<UpResult> {
         describe: (r) => `wget said "${(r?.stderr ?? '').trim()}"`,
       });
     }
-    log(`NodePort ${nodePort} answers from ${OUTSIDE.netns} (${OUTSIDE.ip}) on ${nodes.map((n) => n.ip).join(', ')}`);
+    const proxied = nodes.filter((n) => !noProxy(n));
+    if (proxied.length) log(`NodePort ${nodePort} answers from ${OUTSIDE.netns} (${OUTSIDE.ip}) on ${proxied.map((n) => n.ip).join(', ')}`);
     // The kubelet rewrote machine-wide kernel.panic/panic_on_oops/overcommit at start-up (once). This VM is shared:
     // put them back now rather than only at down.
     for (const [k, v] of Object.entries(state.savedSysctls)) {
@@ -613,7 +644,8 @@ export async function up(o: Options): Promise<UpResult> {
 
     // SSH to every node, as the suite will.
     for (const n of nodes) {
-      await waitFor(`ssh root@${n.ip} and ${proxyModeOf(o, n.index)} rules of kube-proxy there`, {
+      const pm = proxyModeOf(o, n.index);
+      await waitFor(pm === 'none' ? `ssh root@${n.ip} (no kube-proxy there: no rules to check)` : `ssh root@${n.ip} and ${pm} rules of kube-proxy there`, {
         timeoutMs: 20_000,
         watch,
         probe: () =>
@@ -631,7 +663,7 @@ export async function up(o: Options): Promise<UpResult> {
               '-o',
               'ConnectTimeout=3',
               `root@${n.ip}`,
-              `ip -o -4 addr show dev eth0 && ${proxyRulesProbe(proxyModeOf(o, n.index))}`,
+              `ip -o -4 addr show dev eth0${pm === 'none' ? '' : ` && ${proxyRulesProbe(pm)}`}`,
             ],
             { allowFail: true, timeoutMs: 10_000 },
           ),
@@ -639,7 +671,7 @@ export async function up(o: Options): Promise<UpResult> {
         describe: (r) => `exit ${r?.code}: ${(r?.stdout ?? '').trim()} ${(r?.stderr ?? '').trim()}`,
       });
     }
-    log(`ssh works on ${nodes.map((n) => n.ip).join(', ')}; kube-proxy rules present (${modesLine(o, nodes)})`);
+    log(`ssh works on ${nodes.map((n) => n.ip).join(', ')}; kube-proxy rules present where it runs (${modesLine(o, nodes)})`);
 
     const ag = await agnhost;
     if (ag) {

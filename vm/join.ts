@@ -223,8 +223,10 @@ export async function joinUp(o: { proxyMode?: NodeProxyMode } = {}): Promise<Joi
     kubectl,
     clusterJson: join(d, 'cluster', 'cluster.json'),
   };
+  if (!o.proxyMode && cj.proxyMode === 'none')
+    throw new VmError('the cluster runs no kube-proxy (cluster up --proxy-mode none): pass the VM node its own --proxy-mode', 2);
   writeJoin(st);
-  const mode: NodeProxyMode = o.proxyMode ?? cj.proxyMode;
+  const mode: NodeProxyMode = o.proxyMode ?? (cj.proxyMode as Exclude<ProxyMode, 'none'>);
   // the CNI's portmap follows the cluster's iptables/nftables; with ipvs kube-proxy still writes iptables rules
   const cniMode: ProxyMode = mode === 'ipvs' ? 'iptables' : mode;
   st.proxyMode = mode;

@@ -28,7 +28,8 @@ const CNI_BIN_DIR = '/usr/lib/cni'; // containerd's cri bin_dir in the cluster's
 const WRAPPER = `${CNI_BIN_DIR}/cilium-cni`;
 const WRAPPER_MARK = 'Written by cluster/netpol (sctp-e2e)';
 const USAGE =
-  'usage: tsx cluster/netpol/cli.ts up [--sctp=on|off] | down | status [--json]   (state: $SCTP_E2E_CLUSTER_DIR ' +
+  'usage: tsx cluster/netpol/cli.ts up [--sctp=on|off] [--kpr] | down | status [--json]   (--kpr: Cilium serves Services, on a ' +
+  'cluster up with --proxy-mode none)   (state: $SCTP_E2E_CLUSTER_DIR ' +
   'or /var/lib/sctp-e2e/cluster; binaries: $SCTP_E2E_NETPOL_BIN_DIR or cluster/netpol/build.sh)';
 
 const log = stampedLog('netpol');
@@ -107,9 +108,17 @@ function which(tool: string): boolean {
     .some((d) => d && existsSync(join(d, tool)));
 }
 
-async function up(sctp: boolean): Promise<void> {
+async function up(sctp: boolean, kpr: boolean): Promise<void> {
   if (process.getuid?.() !== 0) throw new ClusterError('netpol up must run as root (bpffs mounts, CNI plugin, node netns)');
   const c = cluster();
+  if (kpr && c.proxyMode !== 'none')
+    throw new ClusterError(
+      `netpol up --kpr replaces kube-proxy, but the cluster runs kube-proxy ${c.proxyMode}; bring it up with \`npm run cluster:up -- --proxy-mode none\``,
+    );
+  if (!kpr && c.proxyMode === 'none')
+    throw new ClusterError('the cluster runs no kube-proxy (--proxy-mode none): nothing would serve NodePorts; use `netpol:up -- --kpr`');
+  const apiServer = kpr ? (await kubectl(c, ['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])).stdout.trim() : undefined;
+  if (kpr && !apiServer?.startsWith('https://')) throw new ClusterError(`cannot read the API server URL from ${c.kubeconfig} (got "${apiServer}")`);
   for (const [tool, pkg] of [
     ['clang', 'clang'],
     ['llc', 'llvm'],
@@ -138,6 +147,7 @@ async function up(sctp: boolean): Promise<void> {
     hostRoutes: [],
     crdsApplied: false,
     sctp,
+    kpr,
   };
   save(s);
 
@@ -185,7 +195,7 @@ async function up(sctp: boolean): Promise<void> {
       nodeName: n.name,
       masksDir: p.masks,
       agent: `${bin}/cilium-agent`,
-      args: agentArgs({ stateDir, node: n, kubeconfig: c.kubeconfig, podCIDR: c.podCIDR, libDir: `${bin}/lib`, sctp }),
+      args: agentArgs({ stateDir, node: n, kubeconfig: c.kubeconfig, podCIDR: c.podCIDR, libDir: `${bin}/lib`, sctp, kprApiServer: apiServer }),
     });
     const d = startDaemon(p.pidName, launcher[0]!, launcher.slice(1), { netns: n.netns, logFile: p.log, pidDir });
     log(`${n.name}: cilium-agent ${CILIUM_VERSION} pid ${d.pid} (log ${p.log})`);
@@ -212,16 +222,67 @@ async function up(sctp: boolean): Promise<void> {
       describe: (r) => (r ? ((r.stdout + r.stderr).trim().split('\n').pop() ?? '') : 'no answer'),
     });
     const conf = `${cniConfDir(n)}/${CNI_CONF_NAME}`;
-    writeFileSync(conf, renderCniConflist({ node: n, proxyMode: c.proxyMode, logFile: `${nd}/logs/cilium-cni-${n.name}.log` }));
+    writeFileSync(conf, renderCniConflist({ node: n, proxyMode: c.proxyMode, logFile: `${nd}/logs/cilium-cni-${n.name}.log`, kpr }));
     s.cniConfs.push(conf);
     save(s);
     log(`${n.name}: agent ready; new pods get their network from cilium-cni (${conf})`);
   }
+  if (kpr) await checkServicesServed(c, bin);
   process.stdout.write(
-    `netpol up: Cilium ${CILIUM_VERSION} enforces NetworkPolicy (${sctp ? 'SCTP enabled' : 'SCTP DISABLED: --enable-sctp=false, upstream default'}) ` +
+    `netpol up: Cilium ${CILIUM_VERSION} ${kpr ? 'serves Services (no kube-proxy) and ' : ''}enforces NetworkPolicy (${sctp ? 'SCTP enabled' : 'SCTP DISABLED: --enable-sctp=false, upstream default'}) ` +
       `on ${c.nodes.map((n) => n.name).join(', ')}; pods created from now on are covered (older pods stay on the bridge ` +
       `CNI, unenforced)\n`,
   );
+}
+
+/**
+ * --kpr: before any test needs them, the kubernetes and kube-dns Services must be in every agent's load balancer
+ * and a Cilium pod must resolve a name through the kube-dns ClusterIP (CoreDNS itself stays on the bridge).
+ */
+async function checkServicesServed(c: LocalCluster, bin: string): Promise<void> {
+  const dnsFrontend = `${c.dnsIP}:53`;
+  for (const n of c.nodes) {
+    const p = nodePaths(stateDir, n);
+    await waitFor(`${dnsFrontend} and the kubernetes Service in cilium-agent's load balancer on ${n.name}`, {
+      timeoutMs: 60_000,
+      intervalMs: 2000,
+      probe: async () => await run(`${bin}/cilium-dbg`, ['-H', `unix://${p.sock}`, 'service', 'list'], { allowFail: true, timeoutMs: 20_000 }),
+      until: (r) => r.code === 0 && r.stdout.includes(dnsFrontend) && /10\.96\.0\.1:443/.test(r.stdout),
+      describe: (r) => (r ? (r.stdout + r.stderr).trim().split('\n').slice(0, 12).join(' | ') : 'no answer'),
+    });
+  }
+  const pod = 'kpr-dns-check';
+  const name = `kubernetes.default.svc.${c.clusterDomain}`;
+  await kubectl(c, ['delete', 'pod', '-n', 'default', pod, '--ignore-not-found', '--wait=true'], { allowFail: true });
+  await kubectl(c, [
+    'run',
+    pod,
+    '-n',
+    'default',
+    '--image=registry.local/busybox:sctp-e2e',
+    '--image-pull-policy=Never',
+    '--restart=Never',
+    '--command',
+    '--',
+    '/bin/busybox',
+    'sh',
+    '-c',
+    `for i in 1 2 3 4 5 6 7 8 9 10; do /bin/busybox nslookup ${name} ${c.dnsIP} && exit 0; sleep 2; done; exit 1`,
+  ]);
+  try {
+    const r = await waitFor(`pod default/${pod} (a Cilium endpoint) resolving ${name} through ${c.dnsIP}`, {
+      timeoutMs: 90_000,
+      intervalMs: 2000,
+      probe: async () => await kubectl(c, ['get', 'pod', '-n', 'default', pod, '-o', 'jsonpath={.status.phase} {.status.podIP}'], { allowFail: true }),
+      until: (x) => /^(Succeeded|Failed)/.test(x.stdout),
+      describe: (x) => x?.stdout ?? '',
+    });
+    const logs = (await kubectl(c, ['logs', '-n', 'default', pod], { allowFail: true })).stdout.trim();
+    if (!r.stdout.startsWith('Succeeded')) throw new ClusterError(`DNS through Cilium's service load balancer failed: pod ${pod} (${r.stdout}) said:\n${logs}`);
+    log(`DNS through Cilium's load balancer: ${name} via ${c.dnsIP} from pod ${r.stdout.split(' ')[1]} (${logs.split('\n').pop()})`);
+  } finally {
+    await kubectl(c, ['delete', 'pod', '-n', 'default', pod, '--ignore-not-found', '--wait=true', '--timeout=60s'], { allowFail: true, timeoutMs: 90_000 });
+  }
 }
 
 async function cleanupNetns(n: ClusterNode): Promise<string[]> {
@@ -344,6 +405,7 @@ async function status(json: boolean): Promise<number> {
     up: false,
     implementation: `cilium ${CILIUM_VERSION}`,
     sctpEnabled: s ? s.sctp !== false : null,
+    servesServices: s ? s.kpr === true : null,
     nodes: [] as unknown[],
   };
   let allUp = Boolean(s && c);
@@ -367,7 +429,7 @@ async function status(json: boolean): Promise<number> {
   if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   else {
     process.stdout.write(
-      `netpol (cilium ${CILIUM_VERSION}, ${s?.sctp === false ? 'SCTP disabled' : 'SCTP enabled'}): ${allUp ? 'up' : s ? 'partly up' : 'down'}\n`,
+      `netpol (cilium ${CILIUM_VERSION}, ${s?.sctp === false ? 'SCTP disabled' : 'SCTP enabled'}${s?.kpr ? ', serves Services: no kube-proxy' : ''}): ${allUp ? 'up' : s ? 'partly up' : 'down'}\n`,
     );
     for (const n of out.nodes as { node: string; pid: number | null; agent: string; cniConf: boolean; podCIDR: string }[]) {
       process.stdout.write(
@@ -382,14 +444,16 @@ async function main(): Promise<number> {
   const [cmd, ...rest] = process.argv.slice(2);
   const json = rest.includes('--json');
   const sctpOpt = rest.find((a) => a.startsWith('--sctp='));
-  const unknown = rest.filter((a) => a !== '--json' && a !== sctpOpt);
+  const kpr = rest.includes('--kpr');
+  if (kpr && cmd !== 'up') throw new UsageError(`--kpr: only \`up --kpr\` is known`);
+  const unknown = rest.filter((a) => a !== '--json' && a !== sctpOpt && a !== '--kpr');
   if (unknown.length || (json && cmd !== 'status')) throw new UsageError(`unknown option ${unknown[0] ?? '--json'} for "${cmd}"`);
   if (sctpOpt && (cmd !== 'up' || !['--sctp=on', '--sctp=off'].includes(sctpOpt))) throw new UsageError(`${sctpOpt}: only \`up --sctp=on|off\` is known`);
   const sctp = sctpOpt !== '--sctp=off';
   switch (cmd) {
     case 'up':
       try {
-        await up(sctp);
+        await up(sctp, kpr);
       } catch (e) {
         if (process.env.NETPOL_KEEP_ON_FAILURE) throw e;
         log(`up failed; tearing down what it started (set NETPOL_KEEP_ON_FAILURE=1 to keep it for debugging)`);

@@ -14,6 +14,36 @@ describe('cluster/netpol render', () => {
     expect(a).to.include('--ipv4-native-routing-cidr=10.244.0.0/16');
   });
 
+  it('--kpr: Cilium serves Services per packet (NodePort, externalIPs, hostPort, affinity), socket LB off, API server direct', () => {
+    const a = agentArgs({
+      stateDir: '/s',
+      node,
+      kubeconfig: '/s/admin.kubeconfig',
+      podCIDR: '10.244.0.0/16',
+      libDir: '/b/lib',
+      kprApiServer: 'https://10.199.0.2:6443',
+    });
+    for (const f of [
+      '--enable-sctp=true',
+      '--k8s-api-server=https://10.199.0.2:6443',
+      '--enable-node-port=true',
+      '--enable-external-ips=true',
+      '--enable-host-port=true',
+      '--enable-session-affinity=true',
+      '--bpf-lb-sock=false',
+      '--devices=eth0',
+    ])
+      expect(a).to.include(f);
+    expect(a).not.to.include('--enable-node-port=false');
+    // v1.15's =true would force socket LB on the host's shared cgroup root (kube_proxy_replacement.go:74-86)
+    expect(a.filter((x) => x.startsWith('--kube-proxy-replacement='))).to.deep.equal(['--kube-proxy-replacement=false']);
+    const c = JSON.parse(renderCniConflist({ node, proxyMode: 'none', logFile: '/l', kpr: true }));
+    expect(
+      c.plugins.map((p: { type: string }) => p.type),
+      'the agent serves hostPorts: no portmap',
+    ).to.deep.equal(['cilium-cni']);
+  });
+
   it('gives each node a pod range outside the bridge CNI ranges', () => {
     expect(ciliumPodCIDR(1)).to.equal('10.244.101.0/24');
     expect(ciliumPodCIDR(2)).to.equal('10.244.102.0/24');

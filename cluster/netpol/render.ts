@@ -25,6 +25,8 @@ export interface NetpolState {
   hostRoutes: string[];
   crdsApplied: boolean;
   sctp: boolean;
+  /** `up --kpr`: Cilium serves Services (no kube-proxy); absent in states written before the flag. */
+  kpr?: boolean;
 }
 
 export function netpolDir(stateDir: string): string {
@@ -60,8 +62,49 @@ export const POD_CIDR_ANNOTATION = 'network.cilium.io/ipv4-pod-cidr';
  */
 export const MASKED_SYSCTLS = ['kernel/unprivileged_bpf_disabled', 'kernel/timer_migration'];
 
-export function agentArgs(o: { stateDir: string; node: ClusterNode; kubeconfig: string; podCIDR: string; libDir: string; sctp?: boolean }): string[] {
+/**
+ * `up --kpr`: Cilium's eBPF Service translation in place of kube-proxy, per packet only. Why not
+ * `--kube-proxy-replacement=true`: in v1.15 it forces socket LB on (daemon/cmd/kube_proxy_replacement.go:74-86,
+ * `option.Config.EnableSocketLB = true`, whatever --bpf-lb-sock says). Socket LB attaches bpf_sock to the cgroup v2
+ * root, which every node netns here shares with the host and with the outside netns: each agent would attach its
+ * own programs there, and the outside vantage point's TCP/UDP connects to NodePorts would be rewritten at connect()
+ * on the host instead of crossing the node's datapath. So kube-proxy-replacement=false with each feature that
+ * `true` turns on enabled by name (NodePort, externalIPs, hostPort, session affinity), and socket LB off: Services
+ * are translated per packet in bpf_lxc (pods) and bpf_host on eth0 (NodePort, externalIPs, LoadBalancer IPs), which is
+ * also where SCTP is handled (bpf/bpf_lxc.c:60-71, ENABLE_SCTP -> ENABLE_PER_PACKET_LB).
+ */
+export function kprArgs(apiServer: string): string[] {
+  return [
+    // No ClusterIP exists before Cilium: the API server itself (cluster/topology.ts apiServerURL).
+    `--k8s-api-server=${apiServer}`,
+    '--kube-proxy-replacement=false',
+    '--enable-node-port=true',
+    '--enable-external-ips=true',
+    '--enable-host-port=true',
+    '--enable-session-affinity=true',
+    '--bpf-lb-sock=false',
+  ];
+}
+
+export function agentArgs(o: {
+  stateDir: string;
+  node: ClusterNode;
+  kubeconfig: string;
+  podCIDR: string;
+  libDir: string;
+  sctp?: boolean;
+  /** The API server URL: Cilium serves Services (kprArgs). */
+  kprApiServer?: string;
+}): string[] {
   const p = nodePaths(o.stateDir, o.node);
+  const services = o.kprApiServer
+    ? kprArgs(o.kprApiServer)
+    : [
+        // kube-proxy (iptables mode) keeps doing Services; Cilium's SCTP support excludes KPR anyway.
+        '--kube-proxy-replacement=false',
+        '--enable-node-port=false',
+        '--bpf-lb-sock=false',
+      ];
   return [
     `--k8s-kubeconfig-path=${o.kubeconfig}`,
     '--k8s-namespace=kube-system',
@@ -78,10 +121,7 @@ export function agentArgs(o: { stateDir: string; node: ClusterNode; kubeconfig: 
     '--enable-endpoint-routes=true',
     // Nodes share one L2 (10.199.0.0/24): each agent routes the other nodes' Cilium pod ranges via their node IP.
     '--auto-direct-node-routes=true',
-    // kube-proxy (iptables mode) keeps doing Services; Cilium's SCTP support excludes KPR anyway.
-    '--kube-proxy-replacement=false',
-    '--enable-node-port=false',
-    '--bpf-lb-sock=false',
+    ...services,
     '--enable-ipv4-masquerade=false',
     '--enable-bpf-masquerade=false',
     '--install-iptables-rules=true',
@@ -128,15 +168,16 @@ exec "${o.realBin}" "$@"
 }
 
 /** The conflist that replaces bridge+host-local with cilium-cni (+ the same portmap as the cluster's). */
-export function renderCniConflist(o: { node: ClusterNode; proxyMode: ProxyMode; logFile: string }): string {
+export function renderCniConflist(o: { node: ClusterNode; proxyMode: ProxyMode; logFile: string; kpr?: boolean }): string {
   const portmap: Record<string, unknown> = { type: 'portmap', capabilities: { portMappings: true }, snat: true };
   if (o.proxyMode === 'iptables') portmap.externalSetMarkChain = 'KUBE-MARK-MASQ';
+  // With --kpr the agent serves hostPorts itself (--enable-host-port, from the pod specs): no portmap rules.
   return (
     JSON.stringify(
       {
         cniVersion: '0.3.1',
         name: 'cilium',
-        plugins: [{ type: 'cilium-cni', 'enable-debug': false, 'log-file': o.logFile }, portmap],
+        plugins: [{ type: 'cilium-cni', 'enable-debug': false, 'log-file': o.logFile }, ...(o.kpr ? [] : [portmap])],
       },
       null,
       2,
