@@ -42,6 +42,14 @@ export const VERDICT_CASES: VerdictCase[] = [
     healthy: [pass('pod->pod SCTP, other node', POD_OTHER_NODE)],
   },
   {
+    // The eBPF-datapath counterpart of forward-drop-sctp (Cilium's bpf_host sits on eth0's tc hooks): the diagnosis
+    // names the nft netdev rule whose counter moved.
+    fault: 'eth0-drop-sctp',
+    grep: 'via SCTP on another node',
+    expect: [fail('pod->pod SCTP, other node', POD_OTHER_NODE, /nft netdev sctpe2e_lab\/eth0_(egress|ingress):[^\n]*sctp[^\n]*drop/)],
+    healthy: [pass('pod->pod SCTP, other node', POD_OTHER_NODE)],
+  },
+  {
     fault: 'dnat-to-tcp',
     grep: 'ServicePorts when using the iptables proxier|via a Service IP',
     expect: [fail('Service rules, iptables proxier', IPTABLES_RULES, /matches tcp/), fail('pod->Service IP SCTP', VIA_SERVICE, /matches tcp/)],

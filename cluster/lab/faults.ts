@@ -125,6 +125,39 @@ const forwardDrop: Fault = {
   },
 };
 
+/** nft table of the eth0-drop-sctp fault (netdev family: hooks on the node's eth0 itself). */
+export const ETH0_DROP_TABLE = 'sctpe2e_lab';
+
+/**
+ * The eth0-drop-sctp fault's nft script for one node netns: SCTP dropped on the node's eth0 in both directions, with
+ * counters (the suite's diagnosis names the rule whose counter moved). Independent of the node's Service datapath:
+ * the netdev egress hook runs before tc egress (where an eBPF datapath such as Cilium's cil_to_netdev sits), so every
+ * SCTP packet the node sends out of eth0 is dropped whether iptables, nftables or eBPF routed it; the ingress hook
+ * (after tc ingress) drops what the node's stack receives.
+ */
+export function eth0DropSctpScript(): string {
+  const rule = `meta l4proto sctp counter drop comment "${COMMENT}:eth0-drop-sctp"`;
+  return [
+    `table netdev ${ETH0_DROP_TABLE} {`,
+    `  chain eth0_ingress { type filter hook ingress device "eth0" priority -500; policy accept; ${rule}; }`,
+    `  chain eth0_egress { type filter hook egress device "eth0" priority -500; policy accept; ${rule}; }`,
+    '}',
+    '',
+  ].join('\n');
+}
+
+const eth0DropSctp: Fault = {
+  name: 'eth0-drop-sctp',
+  breaks: "SCTP dropped on every node's eth0 (nft netdev ingress and egress hooks, before any eBPF tc egress program)",
+  async apply(ctx) {
+    for (const n of ctx.nodes) await run('nft', ['-f', '-'], { netns: n.netns, input: eth0DropSctpScript() });
+    return `nft table netdev ${ETH0_DROP_TABLE} (SCTP drop on eth0 ingress and egress) in ${ctx.nodes.map((n) => n.netns).join(', ')}`;
+  },
+  async heal(ctx) {
+    for (const n of ctx.nodes) await run('nft', ['delete', 'table', 'netdev', ETH0_DROP_TABLE], { netns: n.netns, allowFail: true });
+  },
+};
+
 const portmapRemoved: Fault = {
   name: 'portmap-removed',
   breaks: "the CNI portmap plugin removed from every node's CNI chain (hostPorts get no DNAT)",
@@ -354,6 +387,7 @@ const sctpSocketOnVm: Fault = {
 
 export const FAULTS: Fault[] = [
   forwardDrop,
+  eth0DropSctp,
   kubeProxyRewrite(
     'dnat-to-tcp',
     "kube-proxy's endpoint DNAT rules (KUBE-SEP-*) for SCTP rewritten to match TCP (SCTP is never DNATed)",

@@ -33,3 +33,40 @@ export function movedRules(before: Map<string, Counted>, after: Map<string, Coun
   }
   return out;
 }
+
+/**
+ * `nft list ruleset` → rule text (without its counter) → packets, for every rule with a `counter`: the rules an
+ * eBPF datapath's node may carry outside iptables (netdev ingress/egress hooks, the nftables kube-proxy), named
+ * `family table/chain: rule`.
+ */
+export function parseNftCounters(out: string): Map<string, Counted> {
+  const m = new Map<string, Counted>();
+  let table = '';
+  let chain = '';
+  for (const raw of out.split('\n')) {
+    const line = raw.trim();
+    const t = /^table (\S+ \S+) \{$/.exec(line);
+    if (t) table = t[1]!;
+    const c = /^chain (\S+) \{$/.exec(line);
+    if (c) chain = c[1]!;
+    const x = /^(.*?)counter packets (\d+) bytes \d+(.*)$/.exec(line);
+    if (!x) continue;
+    const rule = `${x[1]}counter${x[3]}`.replace(/\s+/g, ' ').trim();
+    let key = `${table}/${chain} ${rule}`;
+    for (let i = 2; m.has(key); i++) key = `${table}/${chain} ${rule} #${i}`;
+    m.set(key, { key, packets: Number(x[2]), line: `nft ${table}/${chain}: ${rule}` });
+  }
+  return m;
+}
+
+/** nft rules whose counter moved between two dumps and that concern SCTP or drop/reject packets. */
+export function movedNftRules(before: Map<string, Counted>, after: Map<string, Counted>, host: string): string[] {
+  const out: string[] = [];
+  for (const [k, a] of after) {
+    const d = a.packets - (before.get(k)?.packets ?? 0);
+    if (d <= 0) continue;
+    if (!/sctp|\b(drop|reject)\b/.test(a.line) && !a.line.includes(host)) continue;
+    out.push(`+${d} pkt  ${a.line}`);
+  }
+  return out;
+}

@@ -6,7 +6,7 @@
 import type { E2E } from '../../lib/e2e.ts';
 import { errorMessage } from '../../lib/framework/errors.ts';
 import { shq } from '../../lib/framework/shell.ts';
-import { movedRules, parseCounters } from '../../lib/node/counters.ts';
+import { movedNftRules, movedRules, parseCounters, parseNftCounters } from '../../lib/node/counters.ts';
 import type { ServiceQuery } from '../../lib/node/netfilter/find.ts';
 import { probeHostname } from './helpers.ts';
 
@@ -60,12 +60,15 @@ export async function diagnoseSctpFailure(f: E2E, d: DiagnoseInput): Promise<str
   }
   if (execs.length) {
     try {
-      const before = await Promise.all(execs.map((x) => x.run('iptables-save -c 2>/dev/null').then(parseCounters)));
+      // iptables, and nftables rules with counters (netdev hooks on a device: what an eBPF datapath's node may carry)
+      const read = (x: (typeof execs)[number]) =>
+        Promise.all([x.run('iptables-save -c 2>/dev/null').then(parseCounters), x.run('nft list ruleset 2>/dev/null || true').then(parseNftCounters)]);
+      const before = await Promise.all(execs.map(read));
       const again = await probeHostname(f, { from: d.client, fromNs: d.clientNs, host: d.host, port: d.port });
-      const after = await Promise.all(execs.map((x) => x.run('iptables-save -c 2>/dev/null').then(parseCounters)));
+      const after = await Promise.all(execs.map(read));
       lines.push(`  rule counters around one more SCTP probe (${again.state}):`);
       execs.forEach((x, i) => {
-        const moved = movedRules(before[i]!, after[i]!, d.host);
+        const moved = [...movedRules(before[i]![0], after[i]![0], d.host), ...movedNftRules(before[i]![1], after[i]![1], d.host)];
         lines.push(`    ${x.node}: ${moved.length ? '' : 'no SCTP, DROP or REJECT rule counted it'}`, ...moved.slice(0, 12).map((l) => `      ${l}`));
       });
       const ct = await Promise.all(execs.map((x) => x.run(`conntrack -L -p sctp 2>&1 | grep -F -- ${shq(d.host)} | head -5`)));
