@@ -32,13 +32,18 @@ describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
       ports: [{ protocol: 'SCTP', port: PORT }],
     });
     const nodePort = svc.spec!.ports![0]!.nodePort!;
-    // The rules exist, so the components have acted on both objects.
-    await f.eventually(`hostPort ${HOST_PORT} and NodePort ${nodePort} rules on ${nodeName}`, {
-      timeout: timeouts.proxySync,
-      probe: async () => [await f.node.hostPortRules(nodeName, { port: HOST_PORT }), await f.node.serviceRules(nodeName, { nodePort })] as const,
-      until: ([h, s]) => h.dnatTargets.includes(`${pod.status!.podIP}:${PORT}`) && s.sctp.length > 0,
-      describe: (rs) => rs.map((r) => r.render()).join('\n'),
-    });
+    // The rules exist, so the components have acted on both objects. A node with no kube-proxy (proxy mode none:
+    // an eBPF datapath serves hostPorts and Services) has no such rules to wait for; the socket check below still
+    // covers the kubelet and every process on the node.
+    const mode = await f.node.proxyMode(nodeName);
+    if (mode.mode === 'none') f.log(`${nodeName}: proxy mode none (${mode.evidence}): no netfilter rules to wait for`);
+    else
+      await f.eventually(`hostPort ${HOST_PORT} and NodePort ${nodePort} rules on ${nodeName}`, {
+        timeout: timeouts.proxySync,
+        probe: async () => [await f.node.hostPortRules(nodeName, { port: HOST_PORT }), await f.node.serviceRules(nodeName, { nodePort })] as const,
+        until: ([h, s]) => h.dnatTargets.includes(`${pod.status!.podIP}:${PORT}`) && s.sctp.length > 0,
+        describe: (rs) => rs.map((r) => r.render()).join('\n'),
+      });
 
     // The check means something only where SCTP sockets can exist: every ready node whose kernel has sctp.ko
     // loaded or built in. Elsewhere an SCTP socket would load the module, which the sctp.ko check catches.
