@@ -2,5 +2,6 @@
 // lanes/, each a LaneSpec (lane.ts): what it brings up, what the run must find, the plugin's known results.
 import type { LaneSpec } from './lane.ts';
 import { cilium } from './lanes/cilium.ts';
+import { ciliumKpr } from './lanes/cilium-kpr.ts';
 
-export const LANES: Record<string, LaneSpec> = Object.fromEntries([cilium].map((l) => [l.name, l]));
+export const LANES: Record<string, LaneSpec> = Object.fromEntries([cilium, ciliumKpr].map((l) => [l.name, l]));

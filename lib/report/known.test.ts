@@ -353,7 +353,8 @@ describe('known results files: every listed test still exists', () => {
     const specs = readdirSync(join(root, 'suites'), { recursive: true, withFileTypes: true })
       .filter((d) => d.isFile() && d.name.endsWith('.spec.ts'))
       .map((d) => readFileSync(join(d.parentPath, d.name), 'utf8'));
-    const lit = String.raw`(['\`])((?:(?!\1).)*)\1`;
+    // a title in '…', "…" (e.g. "… a pod's hostPort") or `…`
+    const lit = String.raw`(['"\`])((?:(?!\1).)*)\1`;
     const toRe = (s: string) => s.replace(/\$\{[^}]+\}|[.*+?^${}()|[\]\\]/g, (m) => (m.startsWith('${') ? '.+' : `\\${m}`));
     const describes = specs.flatMap((s) => [...s.matchAll(new RegExp(String.raw`describeE2E\(${lit}`, 'g'))].map((m) => toRe(m[2]!)));
     const its = specs.flatMap((s) => [...s.matchAll(new RegExp(String.raw`\bit\(${lit}`, 'g'))].map((m) => toRe(m[2]!)));
