@@ -1,7 +1,8 @@
 // KEP-614: "A pod can connect directly to another pod via SCTP". The server echoes its hostname, so
 // an answer from the wrong pod cannot pass. The server also serves TCP and UDP on the port: when SCTP fails,
 // the diagnosis says whether the other protocols work between the same pods and which rule counted the drop.
-// Fault-lane recipe that must turn the cross-node test red: `forward-drop-sctp` (npm run lab:break -- forward-drop-sctp).
+// Fault-lane recipes that must turn the cross-node test red: `forward-drop-sctp` (npm run lab:break -- forward-drop-sctp);
+// on an eBPF datapath (Cilium as kube-proxy replacement) `eth0-drop-sctp`, named by its nft rule in the diagnosis.
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { withDiagnosis } from './diagnose.ts';
