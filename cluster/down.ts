@@ -85,9 +85,9 @@ export async function down(o: Options, opts: { quiet?: boolean } = {}): Promise<
   };
   const nodes = Array.from({ length: MAX_NODES }, (_, i) => nodeSpec(i + 1));
 
-  // Optional add-ons (cluster/netpol: NetworkPolicy; cluster/lb: LoadBalancer) keep their own record of what
+  // Optional add-ons (cluster/netpol: NetworkPolicy; cluster/lb: LoadBalancer; cluster/flannel: pod network) keep their own record of what
   // they created outside the node netns (routes, CNI files, a controller); each is taken down first, LB first.
-  for (const addon of ['lb', 'netpol']) {
+  for (const addon of ['lb', 'netpol', 'flannel']) {
     const cli = join(dirname(fileURLToPath(import.meta.url)), addon, 'cli.ts');
     if (!existsSync(join(l.dir, addon, 'state.json')) || !existsSync(cli)) continue;
     const r = await run(join(dirname(cli), '..', '..', 'node_modules', '.bin', 'tsx'), [cli, 'down'], {

@@ -136,6 +136,13 @@ export const VERDICT_CASES: VerdictCase[] = [
     healthy: [pass('pod -> LoadBalancer SCTP', LB_POD), pass('outside -> LoadBalancer SCTP', LB_OUTSIDE)],
   },
   {
+    // cluster/flannel up (VXLAN overlay): only the tunnelled SCTP is dropped, so TCP/UDP between the same pods pass
+    fault: 'vxlan-drop-sctp',
+    grep: 'via SCTP on another node',
+    expect: [fail('pod->pod SCTP, other node, over VXLAN', POD_OTHER_NODE, /--dport 8472[^\n]*u32[^\n]*sctp-e2e-lab:vxlan-drop-sctp[^\n]*-j DROP/)],
+    healthy: [pass('pod->pod SCTP, other node, over VXLAN', POD_OTHER_NODE)],
+  },
+  {
     fault: 'ssh-hostkey-changed',
     grep: 'Pods can declare SCTP HostPorts',
     args: ['--node-access', 'ssh'],

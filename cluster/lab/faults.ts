@@ -158,6 +158,69 @@ const eth0DropSctp: Fault = {
   },
 };
 
+/**
+ * The u32 match (xt_u32) for "a VXLAN packet whose inner IPv4 header says protocol `proto`": from the outer UDP
+ * header (IHL*4 bytes into the outer IP header: `0>>22&0x3C@`), 8 bytes of UDP, 8 of VXLAN, 14 of the inner
+ * Ethernet header, then byte 9 of the inner IP header. Pure; faults.test.ts evaluates it on a built packet.
+ */
+export function vxlanInnerProtoU32(proto: number): string {
+  const offset = 8 + 8 + 14 + 9;
+  return `0>>22&0x3C@${offset}>>24=${proto}`;
+}
+
+/** The iptables rule of fault vxlan-drop-sctp (`op` -I to add it first in INPUT, -D to delete it). */
+export function vxlanDropSctpRule(op: '-I' | '-D', port: number): string[] {
+  return [
+    '-w',
+    op,
+    'INPUT',
+    ...(op === '-I' ? ['1'] : []),
+    '-p',
+    'udp',
+    '--dport',
+    String(port),
+    '-m',
+    'u32',
+    '--u32',
+    vxlanInnerProtoU32(132),
+    '-m',
+    'comment',
+    '--comment',
+    `${COMMENT}:vxlan-drop-sctp`,
+    '-j',
+    'DROP',
+  ];
+}
+
+/** The overlay's VXLAN device and port (cluster/flannel: flannel.1, UDP 8472). */
+const OVERLAY = { device: 'flannel.1', port: 8472 };
+
+/**
+ * Only VXLAN-encapsulated SCTP is dropped: UDP/8472 whose inner IP protocol is 132, as it arrives at every node
+ * (before decapsulation). TCP and UDP through the same tunnel, and SCTP that is not tunnelled, pass.
+ */
+const vxlanDropSctp: Fault = {
+  name: 'vxlan-drop-sctp',
+  breaks: `VXLAN-encapsulated SCTP dropped on arrival at every node (UDP/${OVERLAY.port} whose inner IP protocol is 132; the overlay of cluster/flannel)`,
+  async apply(ctx) {
+    for (const n of ctx.nodes) {
+      const r = await run('ip', ['-d', 'link', 'show', OVERLAY.device], { netns: n.netns, allowFail: true });
+      if (r.code !== 0 || !/vxlan id \d+/.test(r.stdout))
+        throw new ClusterError(`fault vxlan-drop-sctp needs the VXLAN overlay (${OVERLAY.device} in ${n.netns}): npm run flannel:up`);
+    }
+    for (const n of ctx.nodes) await run('iptables', vxlanDropSctpRule('-I', OVERLAY.port), { netns: n.netns });
+    return `iptables ${vxlanDropSctpRule('-I', OVERLAY.port).slice(1).join(' ')} on ${ctx.nodes.map((n) => n.name).join(', ')}`;
+  },
+  async heal(ctx) {
+    for (const n of ctx.nodes) {
+      for (let i = 0; i < 10; i++) {
+        const r = await run('iptables', vxlanDropSctpRule('-D', OVERLAY.port), { netns: n.netns, allowFail: true });
+        if (r.code !== 0) break;
+      }
+    }
+  },
+};
+
 const portmapRemoved: Fault = {
   name: 'portmap-removed',
   breaks: "the CNI portmap plugin removed from every node's CNI chain (hostPorts get no DNAT)",
@@ -406,6 +469,7 @@ export const FAULTS: Fault[] = [
   netpolSctpDisabled,
   sctpSocketOnVm,
   lbRejectsSctp,
+  vxlanDropSctp,
 ];
 
 export function findFault(name: string): Fault | undefined {

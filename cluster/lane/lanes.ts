@@ -3,5 +3,6 @@
 import type { LaneSpec } from './lane.ts';
 import { cilium } from './lanes/cilium.ts';
 import { ciliumKpr } from './lanes/cilium-kpr.ts';
+import { flannel } from './lanes/flannel.ts';
 
-export const LANES: Record<string, LaneSpec> = Object.fromEntries([cilium, ciliumKpr].map((l) => [l.name, l]));
+export const LANES: Record<string, LaneSpec> = Object.fromEntries([cilium, ciliumKpr, flannel].map((l) => [l.name, l]));

@@ -44,6 +44,32 @@ describe('CNI detection (best effort)', () => {
     });
   });
 
+  it('flannel on the local cluster: its annotations and 05-flannel.conflist, which shadows the bridge conflist', () => {
+    const d = '/s/sctp-e2e-node1/cni/net.d';
+    const g = guessCni({
+      ...none,
+      nodeAnnotationKeys: ['flannel.alpha.coreos.com/backend-type', 'flannel.alpha.coreos.com/public-ip'],
+      conflists: [
+        { path: `${d}/05-flannel.conflist`, plugins: ['flannel', 'portmap'] },
+        { path: `${d}/10-sctpe2e.conflist`, plugins: ['bridge', 'portmap'] },
+      ],
+    });
+    expect(g.name).to.equal('Flannel');
+    expect(g.evidence).to.contain('Flannel: node annotation flannel.alpha.coreos.com/backend-type');
+    expect(g.evidence).to.contain(`conflist ${d}/05-flannel.conflist: flannel + portmap;`);
+    expect(g.evidence).to.contain(`conflist ${d}/10-sctpe2e.conflist: bridge + portmap (not loaded: ${d}/05-flannel.conflist sorts first)`);
+    // the same with Cilium's conflist: the bridge conflist no longer adds "bridge + portmap (CNI plugins)"
+    expect(
+      guessCni({
+        ...none,
+        conflists: [
+          { path: `${d}/05-cilium.conflist`, plugins: ['cilium-cni', 'portmap'] },
+          { path: `${d}/10-sctpe2e.conflist`, plugins: ['bridge', 'portmap'] },
+        ],
+      }).name,
+    ).to.equal('Cilium');
+  });
+
   it('nothing known: "unknown", what was looked at and what could not be read', () => {
     const g = guessCni({ ...none, daemonSets: [{ name: 'kube-system/kube-proxy', images: [] }], errors: ['list nodes: HTTP 403: forbidden'] });
     expect(g).to.deep.equal({

@@ -37,6 +37,12 @@ const KNOWN: Array<{ name: string; daemonSet: RegExp; annotation?: RegExp }> = [
   { name: 'Multus (meta-plugin)', daemonSet: /multus/ },
 ];
 
+/** CNI plugin types in a local conflist that name a known CNI (the rest are named by their plugin types). */
+const CONFLIST_PLUGINS = [
+  { type: 'cilium-cni', name: 'Cilium' },
+  { type: 'flannel', name: 'Flannel' },
+];
+
 /** Pure: names every known CNI the evidence shows, with what showed it; else "unknown" and what was looked at. */
 export function guessCni(ev: CniEvidence): CniGuess {
   const found: string[] = [];
@@ -48,12 +54,24 @@ export function guessCni(ev: CniEvidence): CniGuess {
     found.push(k.name);
     why.push(`${k.name}: ${[ds && `DaemonSet ${ds.name}`, ann && `node annotation ${ann}`].filter(Boolean).join(', ')}`);
   }
+  // The local cluster's containerd loads only the first conflist of a node's conf dir (max_conf_num = 1): an
+  // add-on's 05-*.conflist (Cilium, flannel) shadows the cluster's 10-sctpe2e.conflist, which then names nothing.
+  const firstOfDir = new Map<string, string>();
+  for (const c of [...ev.conflists].sort((a, b) => a.path.localeCompare(b.path))) {
+    const dir = c.path.slice(0, c.path.lastIndexOf('/'));
+    if (c.plugins.length && !firstOfDir.has(dir)) firstOfDir.set(dir, c.path);
+  }
   for (const c of ev.conflists) {
     const plugins = c.plugins.join(' + ');
     if (!plugins) continue;
-    const cilium = c.plugins.includes('cilium-cni');
-    if (cilium && !found.includes('Cilium')) found.push('Cilium');
-    if (!cilium) found.push(`${plugins} (CNI plugins)`);
+    const first = firstOfDir.get(c.path.slice(0, c.path.lastIndexOf('/')));
+    if (first !== c.path) {
+      why.push(`conflist ${c.path}: ${plugins} (not loaded: ${first} sorts first)`);
+      continue;
+    }
+    const known = CONFLIST_PLUGINS.find((k) => c.plugins.includes(k.type));
+    if (known && !found.includes(known.name)) found.push(known.name);
+    if (!known) found.push(`${plugins} (CNI plugins)`);
     why.push(`conflist ${c.path}: ${plugins}`);
   }
   const uniq = [...new Set(found)];

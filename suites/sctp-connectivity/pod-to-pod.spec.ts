@@ -3,6 +3,7 @@
 // the diagnosis says whether the other protocols work between the same pods and which rule counted the drop.
 // Fault-lane recipes that must turn the cross-node test red: `forward-drop-sctp` (npm run lab:break -- forward-drop-sctp);
 // on an eBPF datapath (Cilium as kube-proxy replacement) `eth0-drop-sctp`, named by its nft rule in the diagnosis.
+// On a VXLAN overlay (cluster/flannel up): `vxlan-drop-sctp` (only the tunnelled SCTP is dropped).
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { withDiagnosis } from './diagnose.ts';
