@@ -74,4 +74,20 @@ describe('cluster/lab faults: vxlan-drop-sctp', () => {
     expect(del.slice(3)).to.deep.equal(add.slice(4));
     expect(findFault('vxlan-drop-sctp')?.breaks).to.match(/VXLAN-encapsulated SCTP/);
   });
+
+  it("the fault lane's case names it in the message the suite printed under it (2026-12-05, flannel v0.28.10)", () => {
+    const c = VERDICT_CASES.find((x) => x.fault === 'vxlan-drop-sctp');
+    const e = c?.expect[0];
+    if (!e || e.kind === 'exit' || e.kind === 'any' || !e.names) throw new Error('vxlan-drop-sctp: no test expectation with a names regex');
+    expect('A pod can connect directly to another pod via SCTP on another node').to.match(e.test);
+    const seen = [
+      '    control: TCP 10.244.101.3:5060 allowed, UDP 10.244.101.3:5060 allowed from the same client — only SCTP fails between these pods',
+      '    rule counters around one more SCTP probe (blocked):',
+      '      sctp-e2e-node2: no SCTP, DROP or REJECT rule counted it',
+      '      sctp-e2e-node1: ',
+      '        +4 pkt  filter: -A INPUT -p udp -m udp --dport 8472 -m u32 --u32 "0x0>>0x16&0x3c@0x27>>0x18=0x84" -m comment --comment "sctp-e2e-lab:vxlan-drop-sctp" -j DROP',
+    ].join('\n');
+    expect(seen).to.match(e.names);
+    expect(seen.replace('--dport 8472', '--dport 4789')).to.not.match(e.names);
+  });
 });
