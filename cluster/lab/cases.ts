@@ -143,6 +143,19 @@ export const VERDICT_CASES: VerdictCase[] = [
     healthy: [pass('pod->pod SCTP, other node, over VXLAN', POD_OTHER_NODE)],
   },
   {
+    // kube-network-policies on the kernel-lane VM (cluster/knp/README.md), the local nodes cordoned: its deny-all
+    // control lets TCP through once the agent is gone, and --require networkpolicy makes that a failure
+    fault: 'knp-stopped',
+    grep: 'A NetworkPolicy matching an SCTP port does not allow TCP or UDP|allow or deny traffic to SCTP ports: allow by port',
+    args: ['--require', 'networkpolicy'],
+    env: { SCTP_E2E_CLUSTER_DIR: '/var/lib/sctp-e2e/vm/join/cluster' },
+    expect: [
+      fail('basic NetworkPolicy TCP/UDP, knp stopped', NETPOL_BASIC, /required capability "networkpolicy" is missing[\s\S]*control-deny-all/),
+      fail('SCTP allowed by port, knp stopped', NETPOL_ALLOW_BY_PORT, /required capability "networkpolicy" is missing[\s\S]*control-deny-all/),
+    ],
+    healthy: [pass('basic NetworkPolicy TCP/UDP', NETPOL_BASIC), pass('SCTP allowed by port under a policy', NETPOL_ALLOW_BY_PORT)],
+  },
+  {
     fault: 'ssh-hostkey-changed',
     grep: 'Pods can declare SCTP HostPorts',
     args: ['--node-access', 'ssh'],

@@ -448,6 +448,33 @@ const sctpSocketOnVm: Fault = {
   },
 };
 
+/**
+ * kube-network-policies (cluster/knp, on the kernel-lane node) stopped: `knp:down` stops it with SIGINT, so it deletes
+ * its nft table on the way out and no packet of that node is queued for a verdict any more -- every NetworkPolicy
+ * there is unenforced (the deny-all control lets TCP through). Heal: `knp:up`. Run the tests with the local nodes
+ * cordoned (`tsx cluster/knp/cli.ts cordon`), so their pods are on the VM node.
+ */
+export const knpStopped: Fault = {
+  name: 'knp-stopped',
+  breaks: `kube-network-policies on the kernel-lane node ${'sctp-e2e-vm'} stopped (its nft table inet kube-network-policies gone): NetworkPolicies there are not enforced`,
+  async apply() {
+    const st = await run('tsx', ['cluster/knp/cli.ts', 'status', '--json'], { allowFail: true, timeoutMs: 60_000 });
+    if (!/"up":\s*true/.test(st.stdout)) throw new ClusterError('fault knp-stopped needs kube-network-policies up on the kernel-lane node (npm run knp:up)');
+    const r = await run('tsx', ['cluster/knp/cli.ts', 'down'], { timeoutMs: 180_000 });
+    return `cluster/knp: down (${
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => /stopped|deleted|down/.test(l))
+        .pop()
+        ?.replace(/^\[[^\]]*\] /, '') ?? 'stopped'
+    })`;
+  },
+  async heal() {
+    await run('tsx', ['cluster/knp/cli.ts', 'up'], { timeoutMs: 600_000 });
+  },
+};
+
 export const FAULTS: Fault[] = [
   forwardDrop,
   eth0DropSctp,
@@ -470,6 +497,7 @@ export const FAULTS: Fault[] = [
   sctpSocketOnVm,
   lbRejectsSctp,
   vxlanDropSctp,
+  knpStopped,
 ];
 
 export function findFault(name: string): Fault | undefined {

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
+import { classifyControl } from '../../lib/connectivity/control.ts';
+import { MissingCapability } from '../../lib/framework/capabilities.ts';
 import { renderJUnit } from '../../lib/framework/reporter.ts';
 import { VERDICT_CASES } from './cases.ts';
-import { FAULTS } from './faults.ts';
+import { FAULTS, knpStopped } from './faults.ts';
 import { parseJUnit } from './junit.ts';
 import { judge, renderMatrix } from './verdicts.ts';
 
@@ -66,5 +68,37 @@ describe('fault lane: JUnit read-back and verdict judgement', () => {
         FAULTS.map((f) => f.name),
         c.fault,
       ).to.include(c.fault);
+  });
+
+  it('knp-stopped: the failure the deny-all control gives under --require networkpolicy is what its case expects', () => {
+    expect(knpStopped.breaks).to.match(/kube-network-policies[\s\S]*sctp-e2e-vm[\s\S]*nft table inet kube-network-policies gone/);
+    const text = classifyControl({
+      what: 'TCP netpol-x-7k2lq/b -> netpol-x-7k2lq/a 10.244.20.7:80',
+      policy: 'a deny-all ingress policy on netpol-x-7k2lq/a (control-deny-all)',
+      observation: {
+        state: 'allowed',
+        attempts: 3,
+        elapsedMs: 12_000,
+        detail: 'connected',
+        command: 'kubectl exec ...',
+        sequence: ['allowed', 'allowed', 'allowed'],
+      },
+    });
+    expect(text.kind).to.equal('not-enforced');
+    const message = new MissingCapability('networkpolicy', text.text).message;
+    const c = VERDICT_CASES.find((v) => v.fault === 'knp-stopped')!;
+    expect(c.args).to.deep.equal(['--require', 'networkpolicy']);
+    for (const e of c.expect) {
+      if (e.kind === 'exit' || e.kind === 'any' || !e.names) throw new Error(`unexpected expectation ${e.label}`);
+      expect(e.outcome).to.equal('failed');
+      expect(message, e.label).to.match(e.names);
+    }
+    // a probe error is not "the fault": the case must not accept the control's "could not be verified" failure
+    const failed = classifyControl({
+      what: 'TCP x/b -> x/a',
+      policy: 'a deny-all ingress policy on x/a (control-deny-all)',
+      observation: { state: 'error', attempts: 2, elapsedMs: 1_000, detail: 'exec failed', command: '', sequence: ['error', 'error'] },
+    });
+    for (const e of c.expect) if (e.kind !== 'exit' && e.kind !== 'any') expect(failed.text).not.to.match(e.names!);
   });
 });

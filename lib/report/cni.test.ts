@@ -70,6 +70,24 @@ describe('CNI detection (best effort)', () => {
     ).to.equal('Cilium');
   });
 
+  it("a NetworkPolicy agent beside the CNI is named after it: kube-network-policies from its DaemonSet or cluster/knp's node annotation", () => {
+    const g = guessCni({
+      ...none,
+      nodeAnnotationKeys: ['sctp-e2e.io/kube-network-policies'],
+      conflists: [{ path: '/s/sctp-e2e-node1/cni/net.d/10-sctpe2e.conflist', plugins: ['bridge', 'portmap'] }],
+    });
+    expect(g.name).to.equal('bridge + portmap (CNI plugins), kube-network-policies (NetworkPolicy)');
+    expect(g.evidence).to.contain('kube-network-policies: node annotation sctp-e2e.io/kube-network-policies');
+    const ds = guessCni({
+      ...none,
+      daemonSets: [
+        { name: 'kube-system/kindnet', images: [] },
+        { name: 'kube-system/kube-network-policies', images: ['registry.k8s.io/networking/kube-network-policies:v0.8.0'] },
+      ],
+    });
+    expect(ds.name).to.equal('kindnet, kube-network-policies (NetworkPolicy)');
+  });
+
   it('nothing known: "unknown", what was looked at and what could not be read', () => {
     const g = guessCni({ ...none, daemonSets: [{ name: 'kube-system/kube-proxy', images: [] }], errors: ['list nodes: HTTP 403: forbidden'] });
     expect(g).to.deep.equal({

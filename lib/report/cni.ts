@@ -23,7 +23,8 @@ export interface CniGuess {
   evidence: string;
 }
 
-const KNOWN: Array<{ name: string; daemonSet: RegExp; annotation?: RegExp }> = [
+/** `policyOnly`: a NetworkPolicy agent beside a CNI, not a CNI; named after the CNI(s), marked "(NetworkPolicy)". */
+const KNOWN: Array<{ name: string; daemonSet: RegExp; annotation?: RegExp; policyOnly?: true }> = [
   { name: 'Cilium', daemonSet: /(^|\/)(cilium|anetd)$|quay\.io\/cilium\/cilium/, annotation: /^(network\.cilium\.io|io\.cilium)\// },
   { name: 'Calico', daemonSet: /(^|\/)calico-node$|calico\/node/, annotation: /^projectcalico\.org\// },
   { name: 'Canal', daemonSet: /(^|\/)canal$/ },
@@ -35,6 +36,13 @@ const KNOWN: Array<{ name: string; daemonSet: RegExp; annotation?: RegExp }> = [
   { name: 'OVN-Kubernetes', daemonSet: /(^|\/)ovnkube-node$/, annotation: /^k8s\.ovn\.org\// },
   { name: 'Amazon VPC CNI', daemonSet: /(^|\/)aws-node$/ },
   { name: 'Multus (meta-plugin)', daemonSet: /multus/ },
+  // its DaemonSet (install.yaml) or, run as a host process by cluster/knp, the node annotation that add-on sets
+  {
+    name: 'kube-network-policies',
+    daemonSet: /(^|\/)kube-network-policies$|networking\/kube-network-policies/,
+    annotation: /^sctp-e2e\.io\/kube-network-policies$/,
+    policyOnly: true,
+  },
 ];
 
 /** CNI plugin types in a local conflist that name a known CNI (the rest are named by their plugin types). */
@@ -46,12 +54,13 @@ const CONFLIST_PLUGINS = [
 /** Pure: names every known CNI the evidence shows, with what showed it; else "unknown" and what was looked at. */
 export function guessCni(ev: CniEvidence): CniGuess {
   const found: string[] = [];
+  const policy: string[] = [];
   const why: string[] = [];
   for (const k of KNOWN) {
     const ds = ev.daemonSets.find((d) => k.daemonSet.test(d.name) || d.images.some((i) => k.daemonSet.test(i)));
     const ann = k.annotation ? ev.nodeAnnotationKeys.find((a) => k.annotation!.test(a)) : undefined;
     if (!ds && !ann) continue;
-    found.push(k.name);
+    (k.policyOnly ? policy : found).push(k.policyOnly ? `${k.name} (NetworkPolicy)` : k.name);
     why.push(`${k.name}: ${[ds && `DaemonSet ${ds.name}`, ann && `node annotation ${ann}`].filter(Boolean).join(', ')}`);
   }
   // The local cluster's containerd loads only the first conflist of a node's conf dir (max_conf_num = 1): an
@@ -74,7 +83,7 @@ export function guessCni(ev: CniEvidence): CniGuess {
     if (!known) found.push(`${plugins} (CNI plugins)`);
     why.push(`conflist ${c.path}: ${plugins}`);
   }
-  const uniq = [...new Set(found)];
+  const uniq = [...new Set([...found, ...policy])];
   const looked =
     `looked at ${ev.daemonSets.length} DaemonSet(s), ${ev.nodeAnnotationKeys.length} node annotation key(s), ${ev.conflists.length} ` + `local conflist(s)`;
   const errors = ev.errors.length ? `; could not read: ${ev.errors.join('; ')}` : '';
