@@ -4,5 +4,6 @@ import type { LaneSpec } from './lane.ts';
 import { cilium } from './lanes/cilium.ts';
 import { ciliumKpr } from './lanes/cilium-kpr.ts';
 import { flannel } from './lanes/flannel.ts';
+import { knp } from './lanes/knp.ts';
 
-export const LANES: Record<string, LaneSpec> = Object.fromEntries([cilium, ciliumKpr, flannel].map((l) => [l.name, l]));
+export const LANES: Record<string, LaneSpec> = Object.fromEntries([cilium, ciliumKpr, flannel, knp].map((l) => [l.name, l]));
