@@ -155,6 +155,7 @@ describe('plugin lanes: the spec, the registry and the command', () => {
     known: 'k.yaml',
     requires: 'networkpolicy',
     e2eArgs: ['--skip-tag', 'Y'],
+    e2eEnv: { SCTP_E2E_CLUSTER_DIR: '/j' },
     setup: [
       { name: 'a:up', argv: npm('a:up', '--n', '1'), undo: { name: 'a:down', argv: npm('a:down') } },
       { name: 'mark', argv: ['true'] },
@@ -173,6 +174,8 @@ describe('plugin lanes: the spec, the registry and the command', () => {
     expect(p.steps[3]!.argv.join(' ')).to.equal(
       'npm run --silent e2e -- --no-cluster-up --kubeconfig /s/admin.kubeconfig --require networkpolicy --skip-tag Y --junit o/junit.xml --report o/report',
     );
+    expect(p.steps[3]!.env).to.deep.equal({ SCTP_E2E_CLUSTER_DIR: '/j' });
+    expect(renderPlan(p)).to.contain('  4. env SCTP_E2E_CLUSTER_DIR=/j npm run --silent e2e -- --no-cluster-up --kubeconfig /s/admin.kubeconfig');
     expect(p.steps[4]!.argv).to.include('other.yaml');
     expect(p.teardown.map((s) => s.name)).to.deep.equal(['b:down', 'a:down']);
     expect(lanePlan(spec, { stateDir: '/s' }).out).to.equal('artifacts/lane-x');
@@ -205,6 +208,7 @@ describe('Cilium lane: the real step runner (sh, no npm)', () => {
     expect(await spawnStep(step(['sh', '-c', 'exit 3']))).to.equal(3);
     expect(await spawnStep(step(['sh', '-c', 'kill -TERM $$']))).to.equal(143);
     expect(await spawnStep(step(['sh', '-c', 'exit 0'], 'teardown'))).to.equal(0);
+    expect(await spawnStep({ ...step(['sh', '-c', 'test "$LANE_X" = 1 && test -n "$PATH"']), env: { LANE_X: '1' } })).to.equal(0); // added to the lane's env
     let err: Error | undefined;
     await spawnStep(step(['/nonexistent/npm'])).catch((e: Error) => {
       err = e;

@@ -32,6 +32,8 @@ export interface LaneSpec {
   setup: LaneSetup[];
   /** Extra `npm run e2e` arguments. */
   e2eArgs?: string[];
+  /** Environment of the e2e run only, e.g. SCTP_E2E_CLUSTER_DIR of the cluster.json merged by `vm join` (ssh to the VM node). */
+  e2eEnv?: Record<string, string>;
 }
 
 export interface Step {
@@ -41,6 +43,8 @@ export interface Step {
   role: 'setup' | 'run' | 'check' | 'teardown';
   /** Exit codes that let the lane go on (the e2e run exits 1 on the known failures). */
   okCodes: number[];
+  /** Environment added for this step only (shown in the plan as env K=V). */
+  env?: Record<string, string>;
   /** For a setup step: the teardown step that undoes it (run if the setup step was started at all). */
   undo?: string;
 }
@@ -86,6 +90,7 @@ export function lanePlan(spec: LaneSpec, o: LaneOptions): LanePlan {
         name: 'e2e',
         role: 'run',
         okCodes: [0, 1],
+        ...(spec.e2eEnv ? { env: spec.e2eEnv } : {}),
         argv: npm(
           'e2e',
           '--no-cluster-up',
@@ -116,12 +121,15 @@ export function lanePlan(spec: LaneSpec, o: LaneOptions): LanePlan {
 
 const shq = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
 export const renderArgv = (argv: string[]) => argv.map(shq).join(' ');
+/** A step as one shell line: its own environment first (env K=V …), then its argv. */
+export const renderStep = (s: Pick<Step, 'argv' | 'env'>) =>
+  renderArgv([...(s.env ? ['env', ...Object.entries(s.env).map(([k, v]) => `${k}=${v}`)] : []), ...s.argv]);
 
 export function renderPlan(p: LanePlan): string {
   const lines = [`${p.title} (known results: ${p.known}; results under ${p.out})`, `  0. remove ${p.clean.join(', ')} (an earlier lane's results)`];
   for (const [i, s] of p.steps.entries()) {
     lines.push(
-      `  ${i + 1}. ${renderArgv(s.argv)}${s.role === 'run' ? '   (exit 0 or 1 goes on: 1 = tests failed, the known failures)' : s.role === 'check' ? "   (its exit code is the lane's)" : ''}`,
+      `  ${i + 1}. ${renderStep(s)}${s.role === 'run' ? '   (exit 0 or 1 goes on: 1 = tests failed, the known failures)' : s.role === 'check' ? "   (its exit code is the lane's)" : ''}`,
     );
   }
   lines.push('  always, in this order, for each add-on or cluster whose up was started (also after a failure or Ctrl-C):');
@@ -163,7 +171,7 @@ export async function runLane(p: LanePlan, d: LaneDeps): Promise<LaneResult> {
 
   const stage = async (s: Step): Promise<number> => {
     const t = d.now();
-    d.log(`==== [${formatDuration(t - t0)}] ${s.name}: ${renderArgv(s.argv)}`);
+    d.log(`==== [${formatDuration(t - t0)}] ${s.name}: ${renderStep(s)}`);
     let code: number;
     try {
       code = await d.run(s);
@@ -236,7 +244,11 @@ export function renderStages(name: string, r: LaneResult, totalMs: number): stri
  */
 export function spawnStep(s: Step, track: (c: ChildProcess | undefined) => void = () => {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const c = spawn(s.argv[0]!, s.argv.slice(1), { stdio: 'inherit', detached: s.role === 'teardown' });
+    const c = spawn(s.argv[0]!, s.argv.slice(1), {
+      stdio: 'inherit',
+      detached: s.role === 'teardown',
+      env: s.env ? { ...process.env, ...s.env } : process.env,
+    });
     track(c);
     c.on('error', (e) => {
       track(undefined);

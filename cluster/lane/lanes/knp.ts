@@ -9,6 +9,9 @@ export const knp: LaneSpec = {
   title: 'kube-network-policies v0.8.0 (nftables + nfqueue) on the kernel-lane VM node (bridge CNI, kube-proxy iptables), the local node cordoned',
   known: 'cluster/knp/known-results/kube-network-policies-v0.8.0.yaml',
   requires: 'networkpolicy',
+  // the cluster.json merged by `vm join` holds the VM node's ssh parameters: the capability probes read its kernel SCTP
+  // and kube-proxy mode over ssh (with the cluster's own dir the run fell back to host pods and probed no node)
+  e2eEnv: { SCTP_E2E_CLUSTER_DIR: '/var/lib/sctp-e2e/vm/join/cluster' },
   setup: [
     { name: 'cluster:up', argv: npm('cluster:up', '--nodes', '1'), undo: { name: 'cluster:down', argv: npm('cluster:down') } },
     { name: 'vm:up', argv: npm('vm:up', '--join-cluster'), undo: { name: 'vm:down', argv: npm('vm:down') } },
