@@ -82,7 +82,7 @@ export function netnsOutside(o: NetnsOutsideOptions): OutsideClient {
     vantage,
     connect: (host, port, protocol, co = {}) => probeFrom(vantage, { host, port, protocol, ...co }),
     async addHostRoute(dest, via) {
-      const prefix = `${dest}/32`;
+      const prefix = `${dest}/${dest.includes(':') ? 128 : 32}`; // a host route in the address's own family
       await ipCmd(['route', 'add', prefix, 'via', via]);
       routes.add(prefix);
       return async () => {
