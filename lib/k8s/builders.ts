@@ -79,6 +79,9 @@ export interface ServiceOptions {
   externalIPs?: string[];
   sessionAffinity?: 'ClientIP' | 'None';
   labels?: Record<string, string>;
+  /** Dual-stack: SingleStack (the default), PreferDualStack or RequireDualStack; ipFamilies orders them (primary first). */
+  ipFamilyPolicy?: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+  ipFamilies?: Array<'IPv4' | 'IPv6'>;
 }
 
 export function service(o: ServiceOptions): k8s.V1Service {
@@ -92,6 +95,8 @@ export function service(o: ServiceOptions): k8s.V1Service {
       selector: o.selector,
       externalIPs: o.externalIPs,
       sessionAffinity: o.sessionAffinity,
+      ipFamilyPolicy: o.ipFamilyPolicy,
+      ipFamilies: o.ipFamilies,
       ports: o.ports.map((p) => ({
         name: p.name,
         protocol: p.protocol,
@@ -124,6 +129,8 @@ export function endpointSlice(o: EndpointSliceOptions): k8s.V1EndpointSlice {
 export interface PolicyPeer {
   podSelector?: Record<string, string>;
   namespaceSelector?: Record<string, string>;
+  /** A CIDR (IPv4 or IPv6) with optional exceptions; alone in its peer, as the API requires. */
+  ipBlock?: { cidr: string; except?: string[] };
 }
 
 export interface NetworkPolicyOptions {
@@ -136,7 +143,10 @@ export interface NetworkPolicyOptions {
 }
 
 const sel = (m?: Record<string, string>) => (m ? { matchLabels: m } : undefined);
-const peer = (p: PolicyPeer) => ({ podSelector: sel(p.podSelector), namespaceSelector: sel(p.namespaceSelector) });
+const peer = (p: PolicyPeer) =>
+  p.ipBlock
+    ? { ipBlock: { cidr: p.ipBlock.cidr, except: p.ipBlock.except } }
+    : { podSelector: sel(p.podSelector), namespaceSelector: sel(p.namespaceSelector) };
 
 export function networkPolicy(o: NetworkPolicyOptions): k8s.V1NetworkPolicy {
   return {
