@@ -165,45 +165,51 @@ describeE2E('SCTPConnectivity dual-stack', [Tag.IPv6DualStack, Tag.SCTPConnectiv
     }
   });
 
-  f.it('A headless dual-stack SCTP Service has AAAA records and one _sip._sctp SRV record per pod, and SCTP reaches every AAAA address', async () => {
-    f.budget({ dns: 2, proxySync: 1 });
-    f.skipIf(f.config.flavor !== 'agnhost-sctp', `DNS lookups use the busybox nslookup in agnhost-sctp; flavor ${f.config.flavor} has none`);
-    await f.createService({
-      name: 'sctp-dual-hl',
-      headless: true,
-      ipFamilyPolicy: 'RequireDualStack',
-      ipFamilies: ['IPv4', 'IPv6'],
-      selector: LABELS,
-      ports: [{ name: 'sip', protocol: 'SCTP', port: TARGET }],
-    });
-    const fqdn = `sctp-dual-hl.${f.ns}.svc.${f.config.clusterDomain}`;
-    const want = BACKENDS.map((b) => podIP(b, 6)).sort();
-    const lookup = (type: 'AAAA' | 'SRV', name: string, until: (r: ReturnType<typeof parseNslookup>) => boolean) =>
-      f.eventually(`${type} records for ${name} from pod ${f.ns}/client`, {
-        timeout: timeouts.dns,
-        probe: async () => {
-          const x = await f.exec('client', ['/bin/nslookup', `-type=${type}`, name]);
-          return { ...parseNslookup(x.stdout), raw: `$ nslookup -type=${type} ${name}\nexit ${x.code}\n${x.stdout}${x.stderr}` };
-        },
-        until,
-        describe: (r) => r.raw,
+  f.it(
+    'A headless dual-stack SCTP Service has AAAA records and a _sip._sctp SRV record per pod address of each family, and SCTP reaches every AAAA address',
+    async () => {
+      f.budget({ dns: 2, proxySync: 1 });
+      f.skipIf(f.config.flavor !== 'agnhost-sctp', `DNS lookups use the busybox nslookup in agnhost-sctp; flavor ${f.config.flavor} has none`);
+      await f.createService({
+        name: 'sctp-dual-hl',
+        headless: true,
+        ipFamilyPolicy: 'RequireDualStack',
+        ipFamilies: ['IPv4', 'IPv6'],
+        selector: LABELS,
+        ports: [{ name: 'sip', protocol: 'SCTP', port: TARGET }],
       });
-    const aaaa = await lookup('AAAA', fqdn, (r) => r.addresses.length >= want.length);
-    expect(aaaa.addresses.map((a) => endpointKey(a)).sort(), `AAAA of ${fqdn}: expected the backends' IPv6 addresses\n${aaaa.raw}`).to.deep.equal(
-      want.map((a) => endpointKey(a)),
-    );
-    const srv = await lookup('SRV', `_sip._sctp.${fqdn}`, (r) => r.srv.length >= BACKENDS.length);
-    expect(
-      srv.srv.map((s) => s.port),
-      `SRV _sip._sctp.${fqdn}: one record per backend on port ${TARGET}\n${srv.raw}`,
-    ).to.deep.equal(BACKENDS.map(() => TARGET));
-    for (const ip of want) {
-      const who = BACKENDS.find((b) => podIP(b, 6) === ip)!;
-      await eventuallyAnsweredBy(f, `SCTP over IPv6 to the AAAA address ${endpointKey(ip, TARGET)} of ${fqdn}`, who, () =>
-        probeHostname(f, { from: 'client', host: ip, port: TARGET }),
+      const fqdn = `sctp-dual-hl.${f.ns}.svc.${f.config.clusterDomain}`;
+      const want = BACKENDS.map((b) => podIP(b, 6)).sort();
+      const lookup = (type: 'AAAA' | 'SRV', name: string, until: (r: ReturnType<typeof parseNslookup>) => boolean) =>
+        f.eventually(`${type} records for ${name} from pod ${f.ns}/client`, {
+          timeout: timeouts.dns,
+          probe: async () => {
+            const x = await f.exec('client', ['/bin/nslookup', `-type=${type}`, name]);
+            return { ...parseNslookup(x.stdout), raw: `$ nslookup -type=${type} ${name}\nexit ${x.code}\n${x.stdout}${x.stderr}` };
+          },
+          until,
+          describe: (r) => r.raw,
+        });
+      const aaaa = await lookup('AAAA', fqdn, (r) => r.addresses.length >= want.length);
+      expect(aaaa.addresses.map((a) => endpointKey(a)).sort(), `AAAA of ${fqdn}: expected the backends' IPv6 addresses\n${aaaa.raw}`).to.deep.equal(
+        want.map((a) => endpointKey(a)),
       );
-    }
-  });
+      // CoreDNS gives a dual-stack headless Service one SRV record per endpoint address: per pod, one of each family,
+      // named after the address (10-244-1-5…, fd00-244-1--5…)
+      const dashed = BACKENDS.flatMap((b) => FAMILIES.map((fam) => podIP(b, fam).replaceAll(/[.:]/g, '-'))).sort();
+      const srv = await lookup('SRV', `_sip._sctp.${fqdn}`, (r) => r.srv.length >= dashed.length);
+      expect(
+        srv.srv.map((s) => `${s.target.split('.')[0]}:${s.port}`).sort(),
+        `SRV _sip._sctp.${fqdn}: one record per backend address of each family, on port ${TARGET}\n${srv.raw}`,
+      ).to.deep.equal(dashed.map((d) => `${d}:${TARGET}`));
+      for (const ip of want) {
+        const who = BACKENDS.find((b) => podIP(b, 6) === ip)!;
+        await eventuallyAnsweredBy(f, `SCTP over IPv6 to the AAAA address ${endpointKey(ip, TARGET)} of ${fqdn}`, who, () =>
+          probeHostname(f, { from: 'client', host: ip, port: TARGET }),
+        );
+      }
+    },
+  );
 });
 
 // Its own describe: a [Feature:NetworkPolicy] describe runs last in the embedded lab (after the NetworkPolicy
