@@ -24,6 +24,8 @@ export interface DiagnoseInput {
   service?: ServiceQuery;
 }
 
+const hp = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+
 export async function diagnoseSctpFailure(f: E2E, d: DiagnoseInput): Promise<string> {
   const lines: string[] = ['Diagnosis:'];
   const ctl = d.control ?? { host: d.host, port: d.port };
@@ -39,7 +41,7 @@ export async function diagnoseSctpFailure(f: E2E, d: DiagnoseInput): Promise<str
   const ok = (p: { state: string }) => p.state === 'allowed';
   if (f.config.flavor === 'agnhost') lines.push('  (--flavor agnhost: upstream netexec serves no TCP on the SCTP port, so the TCP control cannot answer)');
   lines.push(
-    `  control: TCP ${ctl.host}:${ctl.port} ${tcp!.state}, UDP ${ctl.host}:${ctl.port} ${udp!.state} from the same client` +
+    `  control: TCP ${hp(ctl.host, ctl.port)} ${tcp!.state}, UDP ${hp(ctl.host, ctl.port)} ${udp!.state} from the same client` +
       (ok(tcp!) && ok(udp!) ? ' — only SCTP fails between these pods' : ok(tcp!) || ok(udp!) ? '' : ' — the path fails for every protocol, not only SCTP'),
   );
   if (!ok(tcp!)) lines.push(`    ${tcp!.render().split('\n')[0]}`);
@@ -60,10 +62,12 @@ export async function diagnoseSctpFailure(f: E2E, d: DiagnoseInput): Promise<str
   }
   if (execs.length) {
     try {
-      const before = await Promise.all(execs.map((x) => x.run('iptables-save -c 2>/dev/null').then(parseCounters)));
+      // the failing packet's own family: an IPv6 destination is counted by ip6tables, never by iptables
+      const save = d.host.includes(':') ? 'ip6tables-save -c' : 'iptables-save -c';
+      const before = await Promise.all(execs.map((x) => x.run(`${save} 2>/dev/null`).then(parseCounters)));
       const again = await probeHostname(f, { from: d.client, fromNs: d.clientNs, host: d.host, port: d.port });
-      const after = await Promise.all(execs.map((x) => x.run('iptables-save -c 2>/dev/null').then(parseCounters)));
-      lines.push(`  rule counters around one more SCTP probe (${again.state}):`);
+      const after = await Promise.all(execs.map((x) => x.run(`${save} 2>/dev/null`).then(parseCounters)));
+      lines.push(`  rule counters (${save}) around one more SCTP probe (${again.state}):`);
       execs.forEach((x, i) => {
         const moved = movedRules(before[i]!, after[i]!, d.host);
         lines.push(`    ${x.node}: ${moved.length ? '' : 'no SCTP, DROP or REJECT rule counted it'}`, ...moved.slice(0, 12).map((l) => `      ${l}`));

@@ -18,6 +18,7 @@ import type { Cell } from '../../lib/connectivity/truth-table.ts';
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
 import { parseNslookup } from '../../lib/k8s/dns.ts';
 import { endpointKey, familyName, type IpFamily, pickFamily } from '../../lib/node/netfilter/endpoint.ts';
+import { withDiagnosis } from './diagnose.ts';
 import { clientArgs, eventuallyAnsweredBy, expectEveryBackend, HTTP_PORT, probeHostname, serverArgs } from './helpers.ts';
 
 const PORT = 5060; // Service port
@@ -63,7 +64,7 @@ describeE2E('SCTPConnectivity dual-stack', [Tag.IPv6DualStack, Tag.SCTPConnectiv
         f.runPod({
           name,
           image: f.config.images.test,
-          args: serverArgs(TARGET, { tcp: true, flavor: f.config.flavor }),
+          args: serverArgs(TARGET, { tcp: true, udp: true, flavor: f.config.flavor }),
           labels: LABELS,
           readinessPort: HTTP_PORT,
           nodeName: nodes[i % nodes.length]!.metadata!.name,
@@ -102,19 +103,36 @@ describeE2E('SCTPConnectivity dual-stack', [Tag.IPv6DualStack, Tag.SCTPConnectiv
     const IPv = familyName(fam);
 
     f.it(`A pod can connect directly to another pod via SCTP over ${IPv}`, async () => {
-      f.budget({ proxySync: 1 });
+      f.budget({ proxySync: 1, nodeExec: 4 });
       const to = nodeOf['backend-b'] !== nodeOf.client ? 'backend-b' : 'backend-a';
       const ip = podIP(to, fam);
-      await eventuallyAnsweredBy(f, `SCTP over ${IPv}: client -> ${to} ${endpointKey(ip, TARGET)}`, to, () =>
-        probeHostname(f, { from: 'client', host: ip, port: TARGET }),
+      await withDiagnosis(
+        f,
+        () => ({ client: 'client', host: ip, port: TARGET, nodes: [nodeOf.client!, nodeOf[to]!] }),
+        () =>
+          eventuallyAnsweredBy(f, `SCTP over ${IPv}: client -> ${to} ${endpointKey(ip, TARGET)}`, to, () =>
+            probeHostname(f, { from: 'client', host: ip, port: TARGET }),
+          ),
       );
     });
 
     f.it(`A pod can connect to another pod via SCTP via a Service IP over ${IPv} (port ${PORT} -> targetPort ${TARGET}, every backend answers)`, async () => {
-      f.budget({ proxySync: 1 });
+      f.budget({ proxySync: 1, nodeExec: 4 });
       const vip = clusterIP(fam);
-      const r = await expectEveryBackend(f, `SCTP over ${IPv}: client -> ClusterIP ${endpointKey(vip, PORT)}`, BACKENDS, () =>
-        probeHostname(f, { from: 'client', host: vip, port: PORT }),
+      const r = await withDiagnosis(
+        f,
+        () => ({
+          client: 'client',
+          host: vip,
+          port: PORT,
+          control: { host: podIP('backend-a', fam), port: TARGET },
+          nodes: Object.values(nodeOf),
+          service: { ip: vip, port: PORT, family: fam },
+        }),
+        () =>
+          expectEveryBackend(f, `SCTP over ${IPv}: client -> ClusterIP ${endpointKey(vip, PORT)}`, BACKENDS, () =>
+            probeHostname(f, { from: 'client', host: vip, port: PORT }),
+          ),
       );
       f.log(`${IPv} ClusterIP ${endpointKey(vip, PORT)}: ${r.render()}`);
     });
