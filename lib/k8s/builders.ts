@@ -120,7 +120,8 @@ export function endpointSlice(o: EndpointSliceOptions): k8s.V1EndpointSlice {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: { name: o.name, labels: { 'kubernetes.io/service-name': o.serviceName, 'endpointslice.kubernetes.io/managed-by': 'sctp-e2e.io' } },
-    addressType: 'IPv4',
+    // by the addresses' own family (an IPv6 slice labelled IPv4 is rejected or, worse, misread by proxies)
+    addressType: o.addresses.length > 0 && o.addresses.every((a) => a.includes(':')) ? 'IPv6' : 'IPv4',
     endpoints: o.addresses.map((a) => ({ addresses: [a], conditions: { ready: true } })),
     ports: o.ports.map((p) => ({ name: p.name ?? '', protocol: p.protocol, port: p.port })),
   };
