@@ -73,6 +73,17 @@ describe('dual-stack: nftables mode, real `nft -j list ruleset` with ip and ip6 
   });
 });
 
+describe('dual-stack: an inet table (both families in one table, as non-kube-proxy implementations write)', () => {
+  // REAL `nft -j list ruleset` of fixtures/netfilter/rules/inet-dual.nft loaded in a throw-away netns (nft 1.0.6)
+  const rs = nf.parseNftJson(fx('nft-inet-dual.json'));
+  it('the ip6 daddr rule DNATs SCTP to [ip6]:port; the TCP rule to the same address is filed as TCP; the ip rule only for IPv4', () => {
+    const f6 = nf.findNftServiceRules(rs, { ip: 'fd00:96::2c03', port: 5060 });
+    expect(f6.dnatTargets).to.deep.equal(['[fd00:244:1::5]:5061']);
+    expect(f6.tcpOrUdp.map((r) => r.where)).to.deep.equal(['inet othernat prerouting']);
+    expect(nf.findNftServiceRules(rs, { ip: '10.96.44.3', port: 5060 }).dnatTargets).to.deep.equal(['10.244.1.5:5061']);
+  });
+});
+
 describe('dual-stack: ipvs NodePort per family', () => {
   // ipvsadm -Ln text shaped like ipvsadm 1.31's (this host has no IPVS to capture from; the VM lane is IPv4-only)
   const s = nf.parseIpvsadm(
