@@ -50,7 +50,12 @@ export const VERDICT_CASES: VerdictCase[] = [
     fault: 'forward-drop-sctp6',
     grep: 'SCTPConnectivity dual-stack .*(directly to another pod|via a Service IP)',
     expect: [
-      fail('dual-stack pod->pod SCTP over IPv6', DUAL_POD_V6, /SCTP over IPv6[^\n]*\[fd[0-9a-f:]+\]:5061/),
+      // the message names the family and the [ip6]:port, and its diagnosis the ip6tables rule that counted the drop
+      fail(
+        'dual-stack pod->pod SCTP over IPv6',
+        DUAL_POD_V6,
+        /SCTP over IPv6[^\n]*\[fd[0-9a-f:]+\]:5061[\s\S]*rule counters \(ip6tables-save -c\)[\s\S]*-A FORWARD -p sctp[^\n]*-j DROP/,
+      ),
       fail('dual-stack pod->ClusterIP SCTP over IPv6', DUAL_SVC_V6, /SCTP over IPv6[^\n]*ClusterIP \[fd[0-9a-f:]+\]:5060/),
       pass('dual-stack pod->pod SCTP over IPv4', DUAL_POD_V4),
       pass('dual-stack pod->ClusterIP SCTP over IPv4', DUAL_SVC_V4),
