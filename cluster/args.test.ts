@@ -43,6 +43,9 @@ describe('cluster/args parseArgs', () => {
     [['up', '--nodes', '3'], /--nodes must be 1 or 2, got "3"/],
     [['up', '--nodes', 'x'], /--nodes must be 1 or 2, got "x"/],
     [['down', '--proxy-mode', 'nftables'], /option --proxy-mode does not apply to "down"/],
+    [['up', '--ip-family', 'ipv6'], /--ip-family ipv6 \(IPv6-only\) is not built/],
+    [['up', '--ip-family', 'both'], /--ip-family must be ipv4 or dual, got "both"/],
+    [['status', '--ip-family', 'dual'], /option --ip-family does not apply to "status"/],
     [['status', '--frobnicate'], /unknown option "--frobnicate" for "status"/],
   ];
   for (const [argv, re] of bad) {
@@ -58,6 +61,12 @@ describe('cluster/args parseArgs', () => {
       expect((err as Error).message, 'one line').not.to.include('\n');
     });
   }
+
+  it('--ip-family: ipv4 by default, dual on request', () => {
+    expect(parseArgs(['up'], env).ipFamily).to.equal('ipv4');
+    expect(parseArgs(['up', '--ip-family', 'dual'], env).ipFamily).to.equal('dual');
+    expect(parseArgs(['up', '--ip-family=dual'], env).ipFamily).to.equal('dual');
+  });
 
   it('rejects a relative state dir', () => {
     expect(() => parseArgs(['up'], { SCTP_E2E_CLUSTER_DIR: 'rel/dir' })).to.throw(UsageError, 'SCTP_E2E_CLUSTER_DIR must be an absolute path, got "rel/dir"');

@@ -1,6 +1,7 @@
 // Command-line parsing for `tsx cluster/cli.ts up|down|status` (pure; see args.test.ts).
 import { UsageError } from '../lib/framework/errors.ts';
 import type { ProxyMode } from './contract.ts';
+import { IP_FAMILY_MODES, type IpFamilyMode } from './topology.ts';
 
 export interface Options {
   command: 'up' | 'down' | 'status';
@@ -9,13 +10,15 @@ export interface Options {
   /** Per node (index 1 first) when --proxy-mode lists several, e.g. iptables,nftables; the last repeats. */
   proxyModes?: ProxyMode[];
   nodes: number;
+  /** --ip-family: ipv4 (default) or dual (IPv4 + IPv6 addresses for nodes, pods and Services). */
+  ipFamily: IpFamilyMode;
   binDir?: string;
   stateDir: string;
   keepOnFailure: boolean;
   json: boolean;
 }
 
-export const USAGE = `usage: tsx cluster/cli.ts up [--proxy-mode iptables|nftables|none[,MODE per further node]] [--nodes N] [--bin-dir DIR] [--keep-on-failure]
+export const USAGE = `usage: tsx cluster/cli.ts up [--proxy-mode iptables|nftables|none[,MODE per further node]] [--nodes N] [--ip-family ipv4|dual] [--bin-dir DIR] [--keep-on-failure]
        tsx cluster/cli.ts down
        tsx cluster/cli.ts status [--json]
 state dir: $SCTP_E2E_CLUSTER_DIR or /var/lib/sctp-e2e/cluster; binaries: --bin-dir, $SCTP_E2E_BIN_DIR or \`bash cluster/build.sh\``;
@@ -34,6 +37,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     command,
     proxyMode: 'iptables',
     nodes: 1,
+    ipFamily: 'ipv4',
     binDir: env.SCTP_E2E_BIN_DIR || undefined,
     stateDir: env.SCTP_E2E_CLUSTER_DIR || '/var/lib/sctp-e2e/cluster',
     keepOnFailure: false,
@@ -73,6 +77,14 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
         const n = Number(v);
         if (!/^\d+$/.test(v) || n < 1 || n > 2) throw new UsageError(`--nodes must be 1 or 2, got "${v}"`);
         o.nodes = n;
+        break;
+      }
+      case '--ip-family': {
+        onlyFor('up');
+        const v = value();
+        if (v === 'ipv6') throw new UsageError('--ip-family ipv6 (IPv6-only) is not built: the local cluster is ipv4 or dual (IPv4 first, then IPv6)');
+        if (!(IP_FAMILY_MODES as readonly string[]).includes(v)) throw new UsageError(`--ip-family must be ipv4 or dual, got "${v}"`);
+        o.ipFamily = v as IpFamilyMode;
         break;
       }
       case '--bin-dir':

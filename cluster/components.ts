@@ -9,15 +9,34 @@ import {
   CLUSTER_NAME,
   DNS_IP,
   IMAGES,
+  type IpFamilyMode,
   KUBERNETES_SERVICE_IP,
   type Layout,
   type NodeProxyMode,
   type NodeSpec,
   nodeSpec,
   POD_CIDR,
+  POD_CIDR6,
   type ProxyMode,
   SERVICE_CIDR,
+  SERVICE_CIDR6,
 } from './topology.ts';
+
+/** The Service ranges of a family mode, primary first (apiserver and controller-manager flags). */
+export function serviceCIDRs(fam: IpFamilyMode = 'ipv4'): string[] {
+  return fam === 'dual' ? [SERVICE_CIDR, SERVICE_CIDR6] : [SERVICE_CIDR];
+}
+/** The pod ranges of a family mode, primary first (controller-manager --cluster-cidr, kube-proxy clusterCIDR). */
+export function podCIDRs(fam: IpFamilyMode = 'ipv4'): string[] {
+  return fam === 'dual' ? [POD_CIDR, POD_CIDR6] : [POD_CIDR];
+}
+/** A node's addresses (kubelet --node-ip) and pod ranges (host-local) in a family mode, IPv4 first. */
+export function nodeIPs(n: NodeSpec, fam: IpFamilyMode = 'ipv4'): string[] {
+  return fam === 'dual' ? [n.ip, n.ip6] : [n.ip];
+}
+export function nodePodSubnets(n: NodeSpec, fam: IpFamilyMode = 'ipv4'): string[] {
+  return fam === 'dual' ? [n.podSubnet, n.podSubnet6] : [n.podSubnet];
+}
 
 /** cgroup parent given to the kubelet (cgroupRoot) so that everything it creates sits below one directory. */
 export function cgroupRoot(n: NodeSpec): string {
@@ -69,7 +88,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 `;
 }
 
-export function renderCniConflist(l: Layout, n: NodeSpec, mode: ProxyMode): string {
+export function renderCniConflist(l: Layout, n: NodeSpec, mode: ProxyMode, fam: IpFamilyMode = 'ipv4'): string {
   const portmap: Record<string, unknown> = { type: 'portmap', capabilities: { portMappings: true }, snat: true };
   // KUBE-MARK-MASQ exists only in iptables mode; in nftables mode portmap must not reference it.
   if (mode === 'iptables') portmap.externalSetMarkChain = 'KUBE-MARK-MASQ';
@@ -86,8 +105,9 @@ export function renderCniConflist(l: Layout, n: NodeSpec, mode: ProxyMode): stri
         ipam: {
           type: 'host-local',
           dataDir: l.node(n).cniIpamDir,
-          ranges: [[{ subnet: n.podSubnet }]],
-          routes: [{ dst: '0.0.0.0/0' }],
+          // one range set per family: host-local gives every pod one address of each
+          ranges: nodePodSubnets(n, fam).map((subnet) => [{ subnet }]),
+          routes: fam === 'dual' ? [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] : [{ dst: '0.0.0.0/0' }],
         },
       },
       portmap,
@@ -140,7 +160,7 @@ export function renderKubeletConfig(l: Layout, n: NodeSpec): string {
   });
 }
 
-export function renderKubeProxyConfig(l: Layout, n: NodeSpec, mode: NodeProxyMode): string {
+export function renderKubeProxyConfig(l: Layout, n: NodeSpec, mode: NodeProxyMode, fam: IpFamilyMode = 'ipv4'): string {
   return stringify({
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     kind: 'KubeProxyConfiguration',
@@ -150,7 +170,8 @@ export function renderKubeProxyConfig(l: Layout, n: NodeSpec, mode: NodeProxyMod
     healthzBindAddress: '127.0.0.1:10256',
     metricsBindAddress: '127.0.0.1:10249',
     mode,
-    clusterCIDR: POD_CIDR,
+    // both ranges in dual-stack: kube-proxy's masquerade rules of each family need theirs
+    clusterCIDR: podCIDRs(fam).join(','),
     oomScoreAdj: 0,
     // Skip conntrack sysctl writes (nf_conntrack_max is not writable from a child netns).
     conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
@@ -267,14 +288,14 @@ export function etcdArgs(l: Layout): string[] {
   ];
 }
 
-export function apiserverArgs(l: Layout, cp: NodeSpec): string[] {
+export function apiserverArgs(l: Layout, cp: NodeSpec, fam: IpFamilyMode = 'ipv4'): string[] {
   const k = l.pki;
   return [
     `--advertise-address=${cp.ip}`,
     '--bind-address=0.0.0.0',
     `--secure-port=${API_PORT}`,
     '--etcd-servers=http://127.0.0.1:2379',
-    `--service-cluster-ip-range=${SERVICE_CIDR}`,
+    `--service-cluster-ip-range=${serviceCIDRs(fam).join(',')}`,
     '--service-node-port-range=30000-32767',
     `--client-ca-file=${k}/ca.crt`,
     `--tls-cert-file=${k}/apiserver.crt`,
@@ -293,7 +314,7 @@ export function apiserverArgs(l: Layout, cp: NodeSpec): string[] {
   ];
 }
 
-export function controllerManagerArgs(l: Layout): string[] {
+export function controllerManagerArgs(l: Layout, fam: IpFamilyMode = 'ipv4'): string[] {
   const k = l.pki;
   const kc = `${l.dir}/controller-manager.kubeconfig`;
   return [
@@ -307,8 +328,8 @@ export function controllerManagerArgs(l: Layout): string[] {
     `--root-ca-file=${k}/ca.crt`,
     `--cluster-signing-cert-file=${k}/ca.crt`,
     `--cluster-signing-key-file=${k}/ca.key`,
-    `--service-cluster-ip-range=${SERVICE_CIDR}`,
-    `--cluster-cidr=${POD_CIDR}`,
+    `--service-cluster-ip-range=${serviceCIDRs(fam).join(',')}`,
+    `--cluster-cidr=${podCIDRs(fam).join(',')}`,
     '--allocate-node-cidrs=false',
     '--controllers=*,bootstrapsigner,tokencleaner',
     '--profiling=false',
@@ -327,7 +348,7 @@ export function schedulerArgs(l: Layout): string[] {
   ];
 }
 
-export function kubeletArgs(l: Layout, n: NodeSpec): string[] {
+export function kubeletArgs(l: Layout, n: NodeSpec, fam: IpFamilyMode = 'ipv4'): string[] {
   const p = l.node(n);
   return [
     `--config=${p.kubeletConfig}`,
@@ -335,7 +356,8 @@ export function kubeletArgs(l: Layout, n: NodeSpec): string[] {
     `--root-dir=${p.kubeletRoot}`,
     `--cert-dir=${p.kubeletRoot}/pki`,
     `--hostname-override=${n.name}`,
-    `--node-ip=${n.ip}`,
+    // dual-stack: both addresses, IPv4 first (the node's primary family); kubelet without a cloud provider takes two
+    `--node-ip=${nodeIPs(n, fam).join(',')}`,
   ];
 }
 

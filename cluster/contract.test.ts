@@ -65,6 +65,19 @@ describe('cluster/contract', () => {
       }),
     ).to.equal('/d/cluster.json: field proxyMode is "ipvs", not one of iptables, nftables, none');
     expect(without((j) => delete j.outside.ip)).to.equal('/d/cluster.json: field outside.ip is missing');
+    expect(
+      without((j) => {
+        j.ipFamilies = ['IPv4', 'ipv6'];
+      }),
+    ).to.equal('/d/cluster.json: field ipFamilies is ["IPv4","ipv6"], not a list of IPv4 and/or IPv6');
+    // files written before the families existed are still read (absent = IPv4 only)
+    expect(
+      without((j) => {
+        delete j.ipFamilies;
+        delete j.serviceCIDRs;
+        delete j.podCIDRs;
+      }),
+    ).to.equal('no error');
     expect(errorOf('{"name": ')).to.match(/^\/d\/cluster\.json is not valid JSON: /);
   });
 

@@ -11,10 +11,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, UserError } from '../lib/framework/errors.ts';
+import { nodeIPs, podCIDRs, serviceCIDRs } from './components.ts';
 import {
   CLUSTER_DOMAIN,
   CLUSTER_NAME,
   DNS_IP,
+  familiesOf,
+  type IpFamilyMode,
   type Layout,
   NODE_PROXY_MODES,
   type NodeProxyMode,
@@ -49,6 +52,8 @@ export interface ClusterSsh {
 export interface ClusterNode {
   name: string;
   ip: string;
+  /** Every address of the node, primary first (dual-stack: IPv4, IPv6); absent in files written before it existed. */
+  ips?: string[];
   /** The node's network namespace; absent for a node that is not a netns of this host (the kernel-lane VM). */
   netns?: string;
   ssh: ClusterSsh;
@@ -65,10 +70,15 @@ export interface ClusterJson {
   proxyMode: ProxyMode;
   serviceCIDR: string;
   podCIDR: string;
+  /** The cluster's families, primary first: ["IPv4"] or ["IPv4", "IPv6"] (`cluster:up -- --ip-family dual`). Absent = ["IPv4"]. */
+  ipFamilies?: ('IPv4' | 'IPv6')[];
+  /** Every Service and pod range, primary first (serviceCIDR/podCIDR are the primary ones). */
+  serviceCIDRs?: string[];
+  podCIDRs?: string[];
   dnsIP: string;
   clusterDomain: string;
   nodes: ClusterNode[];
-  outside: { netns: string; ip: string };
+  outside: { netns: string; ip: string; ips?: string[] };
   /** The images `up` imported into every node, by role; agnhost is absent when agnhost-sctp was not built. */
   images: { agnhost?: string };
 }
@@ -91,22 +101,26 @@ export class ContractError extends UserError {
 type Shape = 'string' | 'number' | 'object' | 'array';
 
 /** What `up` writes once the cluster is ready. */
-export function renderClusterJson(l: Layout, nodes: NodeSpec[], mode: ProxyMode, agnhost?: string): ClusterJson {
+export function renderClusterJson(l: Layout, nodes: NodeSpec[], mode: ProxyMode, agnhost?: string, fam: IpFamilyMode = 'ipv4'): ClusterJson {
   return {
     name: CLUSTER_NAME,
     kubeconfig: l.adminKubeconfig,
     proxyMode: mode,
     serviceCIDR: SERVICE_CIDR,
     podCIDR: POD_CIDR,
+    ipFamilies: familiesOf(fam),
+    serviceCIDRs: serviceCIDRs(fam),
+    podCIDRs: podCIDRs(fam),
     dnsIP: DNS_IP,
     clusterDomain: CLUSTER_DOMAIN,
     nodes: nodes.map((n) => ({
       name: n.name,
       ip: n.ip,
+      ips: nodeIPs(n, fam),
       netns: n.netns,
       ssh: { host: n.ip, port: 22, user: 'root', keyPath: `${l.ssh}/id_ed25519`, knownHostsPath: `${l.ssh}/known_hosts` },
     })),
-    outside: { netns: OUTSIDE.netns, ip: OUTSIDE.ip },
+    outside: { netns: OUTSIDE.netns, ip: OUTSIDE.ip, ips: fam === 'dual' ? [OUTSIDE.ip, OUTSIDE.ip6] : [OUTSIDE.ip] },
     images: agnhost ? { agnhost } : {},
   };
 }
@@ -146,6 +160,13 @@ export function parseClusterJson(text: string, path = 'cluster.json'): ClusterJs
   need(c.outside, 'outside', 'object');
   for (const f of ['netns', 'ip']) need((c.outside as Record<string, unknown>)[f], `outside.${f}`, 'string');
   need(c.images, 'images', 'object');
+  if (c.ipFamilies !== undefined) {
+    need(c.ipFamilies, 'ipFamilies', 'array');
+    const fams = c.ipFamilies as unknown[];
+    if (fams.length === 0 || fams.some((x) => x !== 'IPv4' && x !== 'IPv6'))
+      throw new ContractError(`${path}: field ipFamilies is ${JSON.stringify(fams)}, not a list of IPv4 and/or IPv6`);
+  }
+  for (const f of ['serviceCIDRs', 'podCIDRs']) if (c[f] !== undefined) need(c[f], f, 'array');
   return j as ClusterJson;
 }
 

@@ -11,11 +11,15 @@ import { parse, parseAllDocuments } from 'yaml';
 import { skipTest } from '../lib/framework/skip.ts';
 import { renderClusterJson } from './contract.ts';
 import {
+  apiserverArgs,
   certSpecs,
   certSubject,
+  controllerManagerArgs,
   IMAGES,
+  kubeletArgs,
   layout,
   nodeSpec,
+  proxyRulesProbe,
   renderCertExtensions,
   renderCniConflist,
   renderContainerdConfig,
@@ -23,6 +27,7 @@ import {
   renderKubeconfig,
   renderKubeletConfig,
   renderKubeProxyConfig,
+  renderSmokeManifests,
 } from './render.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,8 +46,10 @@ describe('cluster/render', () => {
       name: 'sctp-e2e-node1',
       netns: 'sctpe2e-node1',
       ip: '10.199.0.2',
+      ip6: 'fd00:199::2',
       hostVeth: 'sctpe2e-n1',
       podSubnet: '10.244.1.0/24',
+      podSubnet6: 'fd00:244:1::/64',
       controlPlane: true,
     });
     expect(nodeSpec(2)).to.deep.include({ ip: '10.199.0.3', podSubnet: '10.244.2.0/24', controlPlane: false });
@@ -176,6 +183,36 @@ describe('cluster/render', () => {
       { name: 'KUBERNETES_SERVICE_HOST', value: '10.199.0.2' },
       { name: 'KUBERNETES_SERVICE_PORT', value: '6443' },
     ]);
+  });
+
+  it('--ip-family dual: both families in the CNI ranges, node-ip, Service and pod ranges, kube-proxy and the up checks', () => {
+    const cni = JSON.parse(renderCniConflist(l, n1, 'iptables', 'dual'));
+    expect(cni.plugins[0].ipam.ranges).to.deep.equal([[{ subnet: '10.244.1.0/24' }], [{ subnet: 'fd00:244:1::/64' }]]);
+    expect(cni.plugins[0].ipam.routes).to.deep.equal([{ dst: '0.0.0.0/0' }, { dst: '::/0' }]);
+    expect(JSON.parse(renderCniConflist(l, n1, 'iptables')).plugins[0].ipam.ranges).to.deep.equal([[{ subnet: '10.244.1.0/24' }]]);
+    expect(kubeletArgs(l, n1, 'dual')).to.include('--node-ip=10.199.0.2,fd00:199::2');
+    expect(kubeletArgs(l, n1)).to.include('--node-ip=10.199.0.2');
+    expect(apiserverArgs(l, n1, 'dual')).to.include('--service-cluster-ip-range=10.96.0.0/16,fd00:96::/112');
+    expect(controllerManagerArgs(l, 'dual')).to.include.members([
+      '--service-cluster-ip-range=10.96.0.0/16,fd00:96::/112',
+      '--cluster-cidr=10.244.0.0/16,fd00:244::/48',
+    ]);
+    expect(parse(renderKubeProxyConfig(l, n1, 'nftables', 'dual')).clusterCIDR).to.equal('10.244.0.0/16,fd00:244::/48');
+    const smoke = parseAllDocuments(renderSmokeManifests(undefined, 'dual'))
+      .map((d) => d.toJS())
+      .find((d) => d.kind === 'Service');
+    expect(smoke.spec).to.deep.include({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] });
+    expect(proxyRulesProbe('nftables', 'dual')).to.equal(
+      'nft list chain ip kube-proxy services | grep -c "vmap @service-ips" && nft list chain ip6 kube-proxy services | grep -c "vmap @service-ips"',
+    );
+    expect(proxyRulesProbe('iptables', 'dual')).to.include('ip6tables-save -t nat');
+    const cj = renderClusterJson(l, [n1, nodeSpec(2)], 'iptables', undefined, 'dual');
+    expect(cj).to.deep.include({ ipFamilies: ['IPv4', 'IPv6'], serviceCIDRs: ['10.96.0.0/16', 'fd00:96::/112'], podCIDRs: ['10.244.0.0/16', 'fd00:244::/48'] });
+    expect(cj.nodes.map((n) => n.ips)).to.deep.equal([
+      ['10.199.0.2', 'fd00:199::2'],
+      ['10.199.0.3', 'fd00:199::3'],
+    ]);
+    expect(cj.outside.ips).to.deep.equal(['10.199.0.100', 'fd00:199::100']);
   });
 
   it('cluster.json has exactly the shape of the example in docs/CONTRACTS.md', () => {

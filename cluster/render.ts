@@ -2,7 +2,7 @@
 // No I/O here; cluster/render.test.ts checks the output.
 // Topology and component renderers live in topology.ts and components.ts; re-exported here for cluster/'s own code.
 import { stringify } from 'yaml';
-import { CLUSTER_DOMAIN, DNS_IP, IMAGES, type KUBE_PROXY_MODES } from './topology.ts';
+import { CLUSTER_DOMAIN, DNS_IP, IMAGES, type IpFamilyMode, type KUBE_PROXY_MODES } from './topology.ts';
 
 export * from './components.ts';
 export * from './topology.ts';
@@ -117,7 +117,7 @@ export function renderCoreDNSManifests(o: { apiServer?: { host: string; port: nu
 export const SMOKE_NAMESPACE = 'sctp-e2e-smoke';
 
 /** A busybox httpd pod behind a NodePort Service: proves scheduling, CNI, kube-proxy, the runtime and the outside netns. */
-export function renderSmokeManifests(nodeName?: string): string {
+export function renderSmokeManifests(nodeName?: string, fam: IpFamilyMode = 'ipv4'): string {
   const labels = { app: 'smoke' };
   const docs: unknown[] = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SMOKE_NAMESPACE, labels: { 'sctp-e2e/cluster-smoke': 'true' } } },
@@ -145,13 +145,23 @@ export function renderSmokeManifests(nodeName?: string): string {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: 'smoke', namespace: SMOKE_NAMESPACE },
-      spec: { type: 'NodePort', selector: labels, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+      spec: {
+        type: 'NodePort',
+        selector: labels,
+        // dual: a ClusterIP of each family, so that up checks both
+        ...(fam === 'dual' ? { ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] } : {}),
+        ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+      },
     },
   ];
   return docs.map((d) => stringify(d)).join('---\n');
 }
 
 /** A command (run over SSH on a node) that succeeds only when kube-proxy has programmed its rules in that mode. */
-export function proxyRulesProbe(mode: (typeof KUBE_PROXY_MODES)[number]): string {
-  return mode === 'iptables' ? 'iptables-save -t nat | grep -c -- "-A KUBE-SERVICES"' : 'nft list chain ip kube-proxy services | grep -c "vmap @service-ips"';
+export function proxyRulesProbe(mode: (typeof KUBE_PROXY_MODES)[number], fam: IpFamilyMode = 'ipv4'): string {
+  const one = (v6: boolean) =>
+    mode === 'iptables'
+      ? `${v6 ? 'ip6tables-save' : 'iptables-save'} -t nat | grep -c -- "-A KUBE-SERVICES"`
+      : `nft list chain ${v6 ? 'ip6' : 'ip'} kube-proxy services | grep -c "vmap @service-ips"`;
+  return fam === 'dual' ? `${one(false)} && ${one(true)}` : one(false);
 }

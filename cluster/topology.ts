@@ -13,6 +13,17 @@ export type ProxyMode = (typeof PROXY_MODES)[number];
 export const NODE_PROXY_MODES = [...KUBE_PROXY_MODES, 'ipvs'] as const;
 export type NodeProxyMode = (typeof NODE_PROXY_MODES)[number];
 
+/**
+ * The cluster's address families (`cluster:up -- --ip-family`): ipv4 (the default) or dual (IPv4 first, then
+ * IPv6 in the same network namespaces: node, pod and Service addresses in both). IPv6-only is not built.
+ */
+export const IP_FAMILY_MODES = ['ipv4', 'dual'] as const;
+export type IpFamilyMode = (typeof IP_FAMILY_MODES)[number];
+/** Kubernetes' names of the families a mode gives (Service spec.ipFamilies order: the primary first). */
+export function familiesOf(mode: IpFamilyMode): ('IPv4' | 'IPv6')[] {
+  return mode === 'dual' ? ['IPv4', 'IPv6'] : ['IPv4'];
+}
+
 export const CLUSTER_NAME = 'sctp-e2e';
 export const SERVICE_CIDR = '10.96.0.0/16';
 export const KUBERNETES_SERVICE_IP = '10.96.0.1';
@@ -21,10 +32,18 @@ export const DNS_IP = '10.96.0.10';
 export const CLUSTER_DOMAIN = 'cluster.local';
 export const HOST_IP = '10.199.0.1';
 export const LINK_PREFIX = 24;
+// IPv6 (ULA) twins of the ranges above, used with --ip-family dual.
+export const SERVICE_CIDR6 = 'fd00:96::/112';
+export const POD_CIDR6 = 'fd00:244::/48';
+export const HOST_IP6 = 'fd00:199::1';
+export const LINK_PREFIX6 = 64;
+export const NODE_NET6 = 'fd00:199::/64';
+/** IPv6 addresses for Service externalIPs in tests (dual): routed to node1 like EXTERNAL_IP_RANGE. */
+export const EXTERNAL_IP_RANGE6 = 'fd00:199:1::/64';
 /** Addresses for Service externalIPs in tests: the host and the outside netns route them to node1. */
 export const EXTERNAL_IP_RANGE = '10.199.1.0/24';
 export const BRIDGE = 'sctpe2e-br0';
-export const OUTSIDE = { netns: 'sctpe2e-outside', ip: '10.199.0.100', hostVeth: 'sctpe2e-out' } as const;
+export const OUTSIDE = { netns: 'sctpe2e-outside', ip: '10.199.0.100', ip6: 'fd00:199::100', hostVeth: 'sctpe2e-out' } as const;
 export const IMAGES = {
   pause: 'registry.local/pause:sctp-e2e',
   coredns: 'registry.local/coredns:v1.14.7',
@@ -37,8 +56,11 @@ export interface NodeSpec {
   name: string; // Kubernetes node name
   netns: string;
   ip: string;
+  /** The node's IPv6 address on the node network (used with --ip-family dual). */
+  ip6: string;
   hostVeth: string; // host end of the veth pair; the node end is eth0
   podSubnet: string; // host-local range of this node, inside POD_CIDR
+  podSubnet6: string; // its IPv6 range, inside POD_CIDR6 (dual)
   controlPlane: boolean;
 }
 
@@ -49,8 +71,10 @@ export function nodeSpec(index: number): NodeSpec {
     name: `${CLUSTER_NAME}-node${index}`,
     netns: `sctpe2e-node${index}`,
     ip: `10.199.0.${1 + index}`,
+    ip6: `fd00:199::${1 + index}`,
     hostVeth: `sctpe2e-n${index}`,
     podSubnet: `10.244.${index}.0/24`,
+    podSubnet6: `fd00:244:${index}::/64`,
     controlPlane: index === 1,
   };
 }

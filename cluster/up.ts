@@ -23,15 +23,20 @@ import {
   controllerManagerArgs,
   DNS_IP,
   EXTERNAL_IP_RANGE,
+  EXTERNAL_IP_RANGE6,
   etcdArgs,
   HOST_IP,
+  HOST_IP6,
   IMAGES,
+  type IpFamilyMode,
   KUBERNETES_SERVICE_IP,
   kubeletArgs,
   kubeProxyArgs,
   type Layout,
   LINK_PREFIX,
+  LINK_PREFIX6,
   layout,
+  NODE_NET6,
   type NodeSpec,
   nodeSpec,
   OUTSIDE,
@@ -46,6 +51,7 @@ import {
   renderSmokeManifests,
   renderSshdConfig,
   SERVICE_CIDR,
+  SERVICE_CIDR6,
   SMOKE_NAMESPACE,
   schedulerArgs,
 } from './render.ts';
@@ -156,6 +162,18 @@ export async function preflight(o: Options): Promise<void> {
     const r = routes.split('\n').find((line) => line.startsWith(net));
     if (r) throw new ClusterError(`the host already has a route into ${cidr} (\`${r.trim()}\`); remove it before bringing the cluster up`);
   }
+  if (o.ipFamily === 'dual') {
+    if (readFileSync('/proc/sys/net/ipv6/conf/default/disable_ipv6', 'utf8').trim() !== '0')
+      throw new ClusterError('--ip-family dual needs IPv6: net.ipv6.conf.default.disable_ipv6 is not 0 on this host');
+    const addrs6 = (await run('ip', ['-o', '-6', 'addr', 'show'])).stdout;
+    const used = addrs6.split('\n').find((line) => / fd00:199:/.test(line));
+    if (used) throw new ClusterError(`address range ${NODE_NET6} is already used on the host (${used.trim()}); remove it or stop whatever owns it`);
+    const routes6 = (await run('ip', ['-6', 'route', 'show'])).stdout;
+    for (const cidr of [SERVICE_CIDR6, 'fd00:244::/48', NODE_NET6, EXTERNAL_IP_RANGE6]) {
+      const r = routes6.split('\n').find((line) => line.startsWith(cidr.split('::')[0]! + ':'));
+      if (r) throw new ClusterError(`the host already has a route into ${cidr} (\`${r.trim()}\`); remove it before bringing the cluster up`);
+    }
+  }
   const b = runningBuild();
   if (b && !o.binDir)
     throw new ClusterError(
@@ -184,21 +202,27 @@ async function ns(netns: string, ...args: string[]) {
   return run('ip', args, { netns });
 }
 
-async function setupNetwork(nodes: NodeSpec[]): Promise<void> {
-  log(`network: bridge ${BRIDGE} ${HOST_IP}/${LINK_PREFIX}, netns ${nodes.map((n) => n.netns).join(', ')}, ${OUTSIDE.netns}`);
+async function setupNetwork(nodes: NodeSpec[], fam: IpFamilyMode): Promise<void> {
+  const dual = fam === 'dual';
+  log(
+    `network: bridge ${BRIDGE} ${HOST_IP}/${LINK_PREFIX}${dual ? ` ${HOST_IP6}/${LINK_PREFIX6}` : ''}, netns ${nodes.map((n) => n.netns).join(', ')}, ${OUTSIDE.netns}`,
+  );
   await run('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
   await run('ip', ['addr', 'add', `${HOST_IP}/${LINK_PREFIX}`, 'dev', BRIDGE]);
+  // nodad: the addresses are ours alone, and DAD would hold them "tentative" for a second or two
+  if (dual) await run('ip', ['-6', 'addr', 'add', `${HOST_IP6}/${LINK_PREFIX6}`, 'dev', BRIDGE, 'nodad']);
   await run('ip', ['link', 'set', BRIDGE, 'up']);
-  const attach = async (netns: string, hostVeth: string, ip: string) => {
+  const attach = async (netns: string, hostVeth: string, ip: string, ip6: string) => {
     await run('ip', ['netns', 'add', netns]);
     await run('ip', ['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
     await run('ip', ['link', 'set', hostVeth, 'master', BRIDGE, 'up']);
     await ns(netns, 'addr', 'add', `${ip}/${LINK_PREFIX}`, 'dev', 'eth0');
+    if (dual) await ns(netns, '-6', 'addr', 'add', `${ip6}/${LINK_PREFIX6}`, 'dev', 'eth0', 'nodad');
     await ns(netns, 'link', 'set', 'eth0', 'up');
     await ns(netns, 'link', 'set', 'lo', 'up');
   };
   for (const n of nodes) {
-    await attach(n.netns, n.hostVeth, n.ip);
+    await attach(n.netns, n.hostVeth, n.ip, n.ip6);
     // Service VIPs from the node itself need a route before DNAT. This kernel has no dummy device: an on-link
     // route on eth0 (nobody answers ARP for a VIP) drops anything kube-proxy did not DNAT.
     await ns(n.netns, 'route', 'add', SERVICE_CIDR, 'dev', 'eth0', 'src', n.ip);
@@ -207,14 +231,28 @@ async function setupNetwork(nodes: NodeSpec[]): Promise<void> {
       netns: n.netns,
     });
     await run('ip', ['route', 'add', n.podSubnet, 'via', n.ip, 'dev', BRIDGE]);
+    if (dual) {
+      // the same in IPv6: the Service range on-link on eth0, other nodes' pod ranges via them, forwarding on
+      await ns(n.netns, '-6', 'route', 'add', SERVICE_CIDR6, 'dev', 'eth0', 'src', n.ip6);
+      for (const other of nodes) if (other !== n) await ns(n.netns, '-6', 'route', 'add', other.podSubnet6, 'via', other.ip6);
+      await run('sysctl', ['-q', '-w', 'net.ipv6.conf.all.forwarding=1', 'net.ipv6.conf.default.accept_dad=0'], { netns: n.netns });
+      await run('ip', ['-6', 'route', 'add', n.podSubnet6, 'via', n.ip6, 'dev', BRIDGE]);
+    }
   }
-  await attach(OUTSIDE.netns, OUTSIDE.hostVeth, OUTSIDE.ip);
+  await attach(OUTSIDE.netns, OUTSIDE.hostVeth, OUTSIDE.ip, OUTSIDE.ip6);
   const cp = nodes[0]!;
   await ns(OUTSIDE.netns, 'route', 'add', SERVICE_CIDR, 'via', cp.ip);
   await ns(OUTSIDE.netns, 'route', 'add', EXTERNAL_IP_RANGE, 'via', cp.ip);
   await run('ip', ['route', 'add', EXTERNAL_IP_RANGE, 'via', cp.ip, 'dev', BRIDGE]);
   for (const n of nodes) await ns(OUTSIDE.netns, 'route', 'add', n.podSubnet, 'via', n.ip);
   await run('ip', ['route', 'add', SERVICE_CIDR, 'via', cp.ip, 'dev', BRIDGE]);
+  if (dual) {
+    await ns(OUTSIDE.netns, '-6', 'route', 'add', SERVICE_CIDR6, 'via', cp.ip6);
+    await ns(OUTSIDE.netns, '-6', 'route', 'add', EXTERNAL_IP_RANGE6, 'via', cp.ip6);
+    await run('ip', ['-6', 'route', 'add', EXTERNAL_IP_RANGE6, 'via', cp.ip6, 'dev', BRIDGE]);
+    for (const n of nodes) await ns(OUTSIDE.netns, '-6', 'route', 'add', n.podSubnet6, 'via', n.ip6);
+    await run('ip', ['-6', 'route', 'add', SERVICE_CIDR6, 'via', cp.ip6, 'dev', BRIDGE]);
+  }
 }
 
 async function makePki(l: Layout, nodes: NodeSpec[]): Promise<void> {
@@ -443,7 +481,7 @@ export async function up(o: Options): Promise<UpResult> {
     run(join(bin, 'kubectl'), ['--kubeconfig', l.adminKubeconfig, '--request-timeout=10s', ...args], { timeoutMs: 20_000, ...opts });
 
   try {
-    log(`up: proxy mode ${modesLine(o, nodes)}, ${nodes.length} node(s), state ${l.dir}, binaries ${bin}`);
+    log(`up: proxy mode ${modesLine(o, nodes)}, ${nodes.length} node(s), ip family ${o.ipFamily}, state ${l.dir}, binaries ${bin}`);
     if (state.createdHostDirs.includes('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
     for (const n of nodes) {
       const p = l.node(n);
@@ -461,14 +499,14 @@ export async function up(o: Options): Promise<UpResult> {
       ])
         mkdirSync(d, { recursive: true });
       writeFileSync(p.containerdConfig, renderContainerdConfig(l, n));
-      writeFileSync(`${p.cniConfDir}/10-sctpe2e.conflist`, renderCniConflist(l, n, proxyModeOf(o, n.index)));
+      writeFileSync(`${p.cniConfDir}/10-sctpe2e.conflist`, renderCniConflist(l, n, proxyModeOf(o, n.index), o.ipFamily));
       writeFileSync(p.kubeletConfig, renderKubeletConfig(l, n));
       const pm = proxyModeOf(o, n.index);
-      if (pm !== 'none') writeFileSync(p.proxyConfig, renderKubeProxyConfig(l, n, pm));
+      if (pm !== 'none') writeFileSync(p.proxyConfig, renderKubeProxyConfig(l, n, pm, o.ipFamily));
       writeFileSync(p.sshdConfig, renderSshdConfig(l, n));
       writeFileSync(p.resolvConf, `# no upstream resolver: the cluster has no outside network\nsearch ${CLUSTER_DOMAIN}\n`);
     }
-    await setupNetwork(nodes);
+    await setupNetwork(nodes, o.ipFamily);
     await Promise.all([makePki(l, nodes), makeSshKeys(l, nodes)]);
     const images = buildImages(bin);
     const agnhost = agnhostArchive();
@@ -487,7 +525,7 @@ export async function up(o: Options): Promise<UpResult> {
       probe: () => run('busybox', ['wget', '-q', '-O', '-', 'http://127.0.0.1:2379/health'], { netns: cp.netns, timeoutMs: 5_000 }),
       until: (r) => r.stdout.includes('"health":"true"'),
     });
-    daemon('kube-apiserver', join(bin, 'kube-apiserver'), apiserverArgs(l, cp), cp.netns);
+    daemon('kube-apiserver', join(bin, 'kube-apiserver'), apiserverArgs(l, cp, o.ipFamily), cp.netns);
 
     const archives = await images;
     for (const n of nodes) {
@@ -510,14 +548,14 @@ export async function up(o: Options): Promise<UpResult> {
       describe: (r, e) => (r ? (r.stdout + r.stderr).trim().split('\n').slice(-2).join(' | ') : String(e)),
     });
     log('kube-apiserver ready');
-    daemon('kube-controller-manager', join(bin, 'kube-controller-manager'), controllerManagerArgs(l), cp.netns);
+    daemon('kube-controller-manager', join(bin, 'kube-controller-manager'), controllerManagerArgs(l, o.ipFamily), cp.netns);
     daemon('kube-scheduler', join(bin, 'kube-scheduler'), schedulerArgs(l), cp.netns);
 
     state.savedSysctls = await readSysctls();
     writeState(l.stateJson, state);
     for (const n of nodes) {
       makeCgroupRoot(n);
-      daemon(`kubelet-${n.name}`, join(bin, 'kubelet'), kubeletArgs(l, n), n.netns);
+      daemon(`kubelet-${n.name}`, join(bin, 'kubelet'), kubeletArgs(l, n, o.ipFamily), n.netns);
       if (proxyModeOf(o, n.index) !== 'none') daemon(`kube-proxy-${n.name}`, join(bin, 'kube-proxy'), kubeProxyArgs(l, n), n.netns);
       else log(`${n.name}: no kube-proxy (--proxy-mode none): Services wait for a kube-proxy replacement`);
     }
@@ -526,7 +564,7 @@ export async function up(o: Options): Promise<UpResult> {
     // Without kube-proxy on some node, CoreDNS there could not reach the kubernetes Service: give it the API server.
     const apiServer = nodes.some(noProxy) ? { host: cp.ip, port: API_PORT } : undefined;
     writeFileSync(`${l.manifests}/coredns.yaml`, renderCoreDNSManifests({ apiServer }));
-    writeFileSync(`${l.manifests}/smoke.yaml`, renderSmokeManifests(nodes.length > 1 ? nodes[nodes.length - 1]!.name : undefined));
+    writeFileSync(`${l.manifests}/smoke.yaml`, renderSmokeManifests(nodes.length > 1 ? nodes[nodes.length - 1]!.name : undefined, o.ipFamily));
     for (const m of ['coredns', 'smoke']) {
       await waitFor(`kubectl apply -f ${m}.yaml (needs the default ServiceAccount)`, {
         timeoutMs: 60_000,
@@ -594,44 +632,66 @@ export async function up(o: Options): Promise<UpResult> {
       describe: (r) => `expected ${KUBERNETES_SERVICE_IP}, got "${(r?.stdout ?? '').trim()}"; coredns pods: ${'(see kubectl -n kube-system get pods)'}`,
     });
     log(`DNS answers: kubernetes.default.svc.${CLUSTER_DOMAIN} -> ${KUBERNETES_SERVICE_IP}`);
-    let svcAt = `${(await kubectl(['get', 'svc', '-n', SMOKE_NAMESPACE, 'smoke', '-o', 'jsonpath={.spec.clusterIP}'])).stdout.trim()}:80`;
+    // Every family's ClusterIP (dual: the smoke Service is RequireDualStack), its AAAA record, and NodePort on every node address.
+    // No kube-proxy on the control-plane node: the smoke pod is checked at its own address (the ClusterIP check deferred).
+    const svcIPs = (await kubectl(['get', 'svc', '-n', SMOKE_NAMESPACE, 'smoke', '-o', 'jsonpath={.spec.clusterIPs[*]}'])).stdout.trim().split(/\s+/);
+    const url = (ip: string, port?: string) => `http://${ip.includes(':') ? `[${ip}]` : ip}${port ? `:${port}` : ''}/index.html`;
     let lastPods = '';
+    let smokeAt = svcIPs.map((ip) => ({ ip, port: undefined as string | undefined, what: `ClusterIP ${ip} port 80` }));
     if (noProxy(cp)) {
       await waitFor('the smoke pod IP', { timeoutMs: 120_000, watch, probe: () => podIP(SMOKE_NAMESPACE, 'app=smoke'), until: (ip) => ip !== '' });
       const ip = await podIP(SMOKE_NAMESPACE, 'app=smoke');
-      log(`deferred: the smoke pod through its ClusterIP ${svcAt} (no kube-proxy on ${cp.name}, --proxy-mode none); checking the pod at ${ip}:8080`);
-      svcAt = `${ip}:8080`;
+      log(
+        `deferred: the smoke pod through its ClusterIP(s) ${svcIPs.join(', ')} (no kube-proxy on ${cp.name}, --proxy-mode none); checking the pod at ${ip}:8080`,
+      );
+      smokeAt = [{ ip, port: '8080', what: `pod ${ip} port 8080` }];
     }
-    await waitFor(`smoke pod reachable through ${svcAt} from netns ${cp.netns}`, {
-      timeoutMs: 120_000,
-      watch,
-      intervalMs: 1_000,
-      probe: async () => {
-        lastPods = await podState(SMOKE_NAMESPACE, 'app=smoke');
-        return run('busybox', ['wget', '-q', '-O', '-', `http://${svcAt}/index.html`], { netns: cp.netns, allowFail: true, timeoutMs: 5_000 });
-      },
-      until: (r) => r.stdout.trim() === 'smoke-ok',
-      describe: (r) => `wget said "${(r?.stderr ?? '').trim()}"; pod: ${lastPods || '(none)'}`,
-    });
-    log(`${svcAt} -> smoke pod answers`);
-    const nodePort = (await kubectl(['get', 'svc', '-n', SMOKE_NAMESPACE, 'smoke', '-o', 'jsonpath={.spec.ports[0].nodePort}'])).stdout.trim();
-    for (const n of nodes) {
-      if (noProxy(n)) {
-        log(`skipped: NodePort ${n.ip}:${nodePort} (no kube-proxy on ${n.name}, --proxy-mode none)`);
-        continue;
-      }
-      await waitFor(`NodePort ${n.ip}:${nodePort} from netns ${OUTSIDE.netns}`, {
+    for (const at of smokeAt) {
+      await waitFor(`smoke pod reachable through ${at.what} from netns ${cp.netns}`, {
+        timeoutMs: 120_000,
+        watch,
+        intervalMs: 1_000,
+        probe: async () => {
+          lastPods = await podState(SMOKE_NAMESPACE, 'app=smoke');
+          return run('busybox', ['wget', '-q', '-O', '-', url(at.ip, at.port)], { netns: cp.netns, allowFail: true, timeoutMs: 5_000 });
+        },
+        until: (r) => r.stdout.trim() === 'smoke-ok',
+        describe: (r) => `wget said "${(r?.stderr ?? '').trim()}"; pod: ${lastPods || '(none)'}`,
+      });
+      log(`${at.what} -> smoke pod answers`);
+    }
+    if (o.ipFamily === 'dual') {
+      const v6 = svcIPs.find((a) => a.includes(':'));
+      if (!v6)
+        throw new ClusterError(
+          `the RequireDualStack smoke Service got no IPv6 ClusterIP (clusterIPs: ${svcIPs.join(', ')}); is --service-cluster-ip-range dual?`,
+        );
+      const name = `smoke.${SMOKE_NAMESPACE}.svc.${CLUSTER_DOMAIN}`;
+      await waitFor(`DNS: dig @${dnsAt} ${name} AAAA from netns ${cp.netns}`, {
         timeoutMs: 30_000,
         watch,
         intervalMs: 1_000,
-        probe: () =>
-          run('busybox', ['wget', '-q', '-O', '-', `http://${n.ip}:${nodePort}/index.html`], { netns: OUTSIDE.netns, allowFail: true, timeoutMs: 5_000 }),
+        probe: () => run('dig', ['+short', '+time=1', '+tries=1', `@${dnsAt}`, name, 'AAAA'], { netns: cp.netns, allowFail: true, timeoutMs: 5_000 }),
+        until: (r) => r.stdout.trim() === v6,
+        describe: (r) => `expected ${v6}, got "${(r?.stdout ?? '').trim()}"`,
+      });
+      log(`DNS answers AAAA: ${name} -> ${v6}`);
+    }
+    const nodePort = (await kubectl(['get', 'svc', '-n', SMOKE_NAMESPACE, 'smoke', '-o', 'jsonpath={.spec.ports[0].nodePort}'])).stdout.trim();
+    const proxied = nodes.filter((n) => !noProxy(n));
+    for (const n of nodes.filter(noProxy)) log(`skipped: NodePort ${n.ip}:${nodePort} (no kube-proxy on ${n.name}, --proxy-mode none)`);
+    const nodeAddrs = proxied.flatMap((n) => (o.ipFamily === 'dual' ? [n.ip, n.ip6] : [n.ip]));
+    for (const a of nodeAddrs) {
+      await waitFor(`NodePort ${a} port ${nodePort} from netns ${OUTSIDE.netns}`, {
+        timeoutMs: 30_000,
+        watch,
+        intervalMs: 1_000,
+        probe: () => run('busybox', ['wget', '-q', '-O', '-', url(a, nodePort)], { netns: OUTSIDE.netns, allowFail: true, timeoutMs: 5_000 }),
         until: (r) => r.stdout.trim() === 'smoke-ok',
         describe: (r) => `wget said "${(r?.stderr ?? '').trim()}"`,
       });
     }
-    const proxied = nodes.filter((n) => !noProxy(n));
-    if (proxied.length) log(`NodePort ${nodePort} answers from ${OUTSIDE.netns} (${OUTSIDE.ip}) on ${proxied.map((n) => n.ip).join(', ')}`);
+    if (nodeAddrs.length) log(`NodePort ${nodePort} answers from ${OUTSIDE.netns} on ${nodeAddrs.join(', ')}`);
     // The kubelet rewrote machine-wide kernel.panic/panic_on_oops/overcommit at start-up (once). This VM is shared:
     // put them back now rather than only at down.
     for (const [k, v] of Object.entries(state.savedSysctls)) {
@@ -663,11 +723,11 @@ export async function up(o: Options): Promise<UpResult> {
               '-o',
               'ConnectTimeout=3',
               `root@${n.ip}`,
-              `ip -o -4 addr show dev eth0${pm === 'none' ? '' : ` && ${proxyRulesProbe(pm)}`}`,
+              `ip -o addr show dev eth0${pm === 'none' ? '' : ` && ${proxyRulesProbe(pm, o.ipFamily)}`}`,
             ],
             { allowFail: true, timeoutMs: 10_000 },
           ),
-        until: (r) => r.code === 0 && r.stdout.includes(n.ip),
+        until: (r) => r.code === 0 && r.stdout.includes(`${n.ip}/`) && (o.ipFamily !== 'dual' || r.stdout.includes(`${n.ip6}/`)),
         describe: (r) => `exit ${r?.code}: ${(r?.stdout ?? '').trim()} ${(r?.stderr ?? '').trim()}`,
       });
     }
@@ -678,12 +738,12 @@ export async function up(o: Options): Promise<UpResult> {
       for (const n of nodes) await run('ctr', ['--address', l.node(n).containerdSock, '-n', 'k8s.io', 'images', 'import', ag.path], { timeoutMs: 180_000 });
       log(`imported ${ag.name} from ${ag.path}`);
     }
-    const cj = renderClusterJson(l, nodes, o.proxyMode, ag?.name);
+    const cj = renderClusterJson(l, nodes, o.proxyMode, ag?.name, o.ipFamily);
     writeFileSync(l.clusterJson, JSON.stringify(cj, null, 2) + '\n');
     const seconds = (Date.now() - started) / 1000;
     log(`cluster ready in ${formatDuration(seconds * 1000)}`);
     const out = [
-      `cluster ${cj.name} is up (kube-proxy ${modesLine(o, nodes)}, ${nodes.length} node(s), ready in ${formatDuration(seconds * 1000)})`,
+      `cluster ${cj.name} is up (kube-proxy ${modesLine(o, nodes)}, ${nodes.length} node(s), ${o.ipFamily === 'dual' ? 'dual-stack IPv4/IPv6, ' : ''}ready in ${formatDuration(seconds * 1000)})`,
       `  cluster.json: ${l.clusterJson}`,
       `  kubeconfig:   ${l.adminKubeconfig}   (apiserver ${apiServerURL()})`,
       ...nodes.map((n) => `  ssh ${n.name}: ssh -i ${l.ssh}/id_ed25519 -o UserKnownHostsFile=${l.ssh}/known_hosts root@${n.ip} -p 22   (netns ${n.netns})`),

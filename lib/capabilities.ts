@@ -149,9 +149,26 @@ export async function probeCapabilities(i: ProbeInput): Promise<CapabilityReport
   }
   add('dns', dns.ok ? 'yes' : 'no', dns.detail);
   add('outside', outside.ok ? 'yes' : 'no', outside.detail);
+  const dual = dualStackFromNodes(list.items);
+  add('dual-stack', dual.status, dual.detail);
   add('networkpolicy', 'per test', 'proven by each NetworkPolicy test with a deny-all control before its verdict');
   add('loadbalancer', 'per test', 'proven by the LoadBalancer tests (an ingress address assigned to an SCTP Service)');
   return { nodeAccess: { mode: i.access.mode, reason: i.access.reason }, nodes, rows, probedInMs: Date.now() - t0 };
+}
+
+/**
+ * Dual-stack, as far as nodes can tell (their InternalIPs of each family): "no" when a node has one family only;
+ * otherwise "per test", since only a Service (RequireDualStack) and a pod's podIPs prove it (the dual-stack tests).
+ */
+export function dualStackFromNodes(nodes: k8s.V1Node[]): { status: CapabilityStatus; detail: string } {
+  const fams = nodes.map((n) => {
+    const ips = (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
+    return { node: n.metadata?.name ?? '?', ips, v4: ips.some((a) => !a.includes(':')), v6: ips.some((a) => a.includes(':')) };
+  });
+  const list = fams.map((x) => `${x.node} ${x.ips.join(' ') || '(no InternalIP)'}`).join('; ');
+  if (fams.length && fams.every((x) => x.v4 && x.v6))
+    return { status: 'per test', detail: `every node has an IPv4 and an IPv6 InternalIP (${list}); Services and pods are proven by the dual-stack tests` };
+  return { status: 'no', detail: `not every node has an InternalIP of each family (${list})` };
 }
 
 export function renderCapabilities(r: CapabilityReport): string {

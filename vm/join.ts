@@ -57,8 +57,10 @@ export const VM_NODE: NodeSpec = {
   name: 'sctp-e2e-vm',
   netns: 'sctpe2e-vm',
   ip: '10.199.0.20',
+  ip6: 'fd00:199::20', // unused: the kernel-lane node joins IPv4 clusters only
   hostVeth: TAP,
   podSubnet: '10.244.20.0/24',
+  podSubnet6: 'fd00:244:20::/64',
   controlPlane: false,
 };
 export const VM_NODE_LABEL = 'sctp-e2e.io/kernel-lane=true';

@@ -30,6 +30,10 @@ const NETPOL_ALLOW_BY_PORT = /NetworkPolicy can be used to allow or deny traffic
 const LB_POD = /A pod can connect to another pod via SCTP via a Load Balancer/;
 const LB_OUTSIDE = /A client outside the cluster can connect via SCTP via a Load Balancer/;
 const NETPOL_BASIC = /A NetworkPolicy matching an SCTP port does not allow TCP or UDP traffic/;
+const DUAL_POD_V4 = /SCTPConnectivity dual-stack .* A pod can connect directly to another pod via SCTP over IPv4/;
+const DUAL_POD_V6 = /SCTPConnectivity dual-stack .* A pod can connect directly to another pod via SCTP over IPv6/;
+const DUAL_SVC_V4 = /SCTPConnectivity dual-stack .* via a Service IP over IPv4/;
+const DUAL_SVC_V6 = /SCTPConnectivity dual-stack .* via a Service IP over IPv6/;
 
 const pass = (label: string, test: RegExp): Expectation => ({ label, test, outcome: 'passed' });
 const fail = (label: string, test: RegExp, names: RegExp): Expectation => ({ label, test, outcome: 'failed', names });
@@ -48,6 +52,27 @@ export const VERDICT_CASES: VerdictCase[] = [
     grep: 'via SCTP on another node',
     expect: [fail('pod->pod SCTP, other node', POD_OTHER_NODE, /nft netdev sctpe2e_lab\/eth0_(egress|ingress):[^\n]*sctp[^\n]*drop/)],
     healthy: [pass('pod->pod SCTP, other node', POD_OTHER_NODE)],
+  },
+  {
+    // issue 14: the IPv6 half alone; needs the dual-stack cluster (cluster:up -- --ip-family dual)
+    fault: 'forward-drop-sctp6',
+    grep: 'SCTPConnectivity dual-stack .*(directly to another pod|via a Service IP)',
+    expect: [
+      // the message names the family and the [ip6]:port, and its diagnosis the ip6tables rule that counted the drop
+      fail(
+        'dual-stack pod->pod SCTP over IPv6',
+        DUAL_POD_V6,
+        /SCTP over IPv6[^\n]*\[fd[0-9a-f:]+\]:5061[\s\S]*rule counters \(ip6tables-save -c[^)]*\)[\s\S]*-A FORWARD -p sctp[^\n]*-j DROP/,
+      ),
+      fail('dual-stack pod->ClusterIP SCTP over IPv6', DUAL_SVC_V6, /SCTP over IPv6[^\n]*ClusterIP \[fd[0-9a-f:]+\]:5060/),
+      pass('dual-stack pod->pod SCTP over IPv4', DUAL_POD_V4),
+      pass('dual-stack pod->ClusterIP SCTP over IPv4', DUAL_SVC_V4),
+    ],
+    healthy: [
+      pass('dual-stack pod->pod SCTP over IPv6', DUAL_POD_V6),
+      pass('dual-stack pod->ClusterIP SCTP over IPv6', DUAL_SVC_V6),
+      pass('dual-stack pod->pod SCTP over IPv4', DUAL_POD_V4),
+    ],
   },
   {
     fault: 'dnat-to-tcp',

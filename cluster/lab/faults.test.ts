@@ -82,7 +82,7 @@ describe('cluster/lab faults: vxlan-drop-sctp', () => {
     expect('A pod can connect directly to another pod via SCTP on another node').to.match(e.test);
     const seen = [
       '    control: TCP 10.244.101.3:5060 allowed, UDP 10.244.101.3:5060 allowed from the same client — only SCTP fails between these pods',
-      '    rule counters around one more SCTP probe (blocked):',
+      '    rule counters (iptables-save -c, nft list ruleset) around one more SCTP probe (blocked):',
       '      sctp-e2e-node2: no SCTP, DROP or REJECT rule counted it',
       '      sctp-e2e-node1: ',
       '        +4 pkt  filter: -A INPUT -p udp -m udp --dport 8472 -m u32 --u32 "0x0>>0x16&0x3c@0x27>>0x18=0x84" -m comment --comment "sctp-e2e-lab:vxlan-drop-sctp" -j DROP',

@@ -101,29 +101,43 @@ function kubeProxyRewrite(name: string, breaks: string, sed: string): Fault {
   };
 }
 
-const forwardDrop: Fault = {
-  name: 'forward-drop-sctp',
-  breaks: 'SCTP dropped in the FORWARD chain of every node',
-  async apply(ctx) {
-    for (const n of ctx.nodes) {
-      await run('iptables', ['-w', '-I', 'FORWARD', '1', '-p', 'sctp', '-m', 'comment', '--comment', `${COMMENT}:forward-drop-sctp`, '-j', 'DROP'], {
-        netns: n.netns,
-      });
-    }
-    return `iptables -I FORWARD 1 -p sctp -j DROP on ${ctx.nodes.map((n) => n.name).join(', ')}`;
-  },
-  async heal(ctx) {
-    for (const n of ctx.nodes) {
-      for (let i = 0; i < 10; i++) {
-        const r = await run('iptables', ['-w', '-D', 'FORWARD', '-p', 'sctp', '-m', 'comment', '--comment', `${COMMENT}:forward-drop-sctp`, '-j', 'DROP'], {
-          netns: n.netns,
-          allowFail: true,
-        });
-        if (r.code !== 0) break;
+/** The iptables binary and the rule of a forward-drop fault in one family (pure: see verdicts.test.ts). */
+export function forwardDropRule(family: 4 | 6, op: '-I' | '-D'): { bin: string; args: string[]; name: string } {
+  const name = family === 6 ? 'forward-drop-sctp6' : 'forward-drop-sctp';
+  const bin = family === 6 ? 'ip6tables' : 'iptables';
+  const where = op === '-I' ? ['-I', 'FORWARD', '1'] : ['-D', 'FORWARD'];
+  return { bin, name, args: ['-w', ...where, '-p', 'sctp', '-m', 'comment', '--comment', `${COMMENT}:${name}`, '-j', 'DROP'] };
+}
+
+/** SCTP dropped in FORWARD in one family only: forward-drop-sctp (iptables) or forward-drop-sctp6 (ip6tables). */
+function forwardDropFault(family: 4 | 6): Fault {
+  const { bin, name } = forwardDropRule(family, '-I');
+  return {
+    name,
+    breaks:
+      family === 6 ? 'SCTP over IPv6 dropped in the ip6tables FORWARD chain of every node (IPv4 untouched)' : 'SCTP dropped in the FORWARD chain of every node',
+    async apply(ctx) {
+      if (family === 6 && !(ctx.cj.ipFamilies ?? ['IPv4']).includes('IPv6'))
+        throw new ClusterError(`fault ${name} breaks IPv6 only: the local cluster is not dual-stack (bring it up with \`cluster:up -- --ip-family dual\`)`);
+      for (const n of ctx.nodes) {
+        const r = forwardDropRule(family, '-I');
+        await run(r.bin, r.args, { netns: n.netns });
       }
-    }
-  },
-};
+      return `${bin} -I FORWARD 1 -p sctp -j DROP on ${ctx.nodes.map((n) => n.name).join(', ')}`;
+    },
+    async heal(ctx) {
+      for (const n of ctx.nodes) {
+        for (let i = 0; i < 10; i++) {
+          const r = forwardDropRule(family, '-D');
+          const x = await run(r.bin, r.args, { netns: n.netns, allowFail: true });
+          if (x.code !== 0) break;
+        }
+      }
+    },
+  };
+}
+const forwardDrop = forwardDropFault(4);
+const forwardDrop6 = forwardDropFault(6);
 
 /** nft table of the eth0-drop-sctp fault (netdev family: hooks on the node's eth0 itself). */
 export const ETH0_DROP_TABLE = 'sctpe2e_lab';
@@ -478,6 +492,7 @@ export const knpStopped: Fault = {
 export const FAULTS: Fault[] = [
   forwardDrop,
   eth0DropSctp,
+  forwardDrop6,
   kubeProxyRewrite(
     'dnat-to-tcp',
     "kube-proxy's endpoint DNAT rules (KUBE-SEP-*) for SCTP rewritten to match TCP (SCTP is never DNATed)",

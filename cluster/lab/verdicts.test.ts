@@ -3,7 +3,7 @@ import { classifyControl } from '../../lib/connectivity/control.ts';
 import { MissingCapability } from '../../lib/framework/capabilities.ts';
 import { renderJUnit } from '../../lib/framework/reporter.ts';
 import { VERDICT_CASES } from './cases.ts';
-import { FAULTS, knpStopped } from './faults.ts';
+import { FAULTS, forwardDropRule, knpStopped } from './faults.ts';
 import { parseJUnit } from './junit.ts';
 import { judge, renderMatrix } from './verdicts.ts';
 
@@ -100,5 +100,16 @@ describe('fault lane: JUnit read-back and verdict judgement', () => {
       observation: { state: 'error', attempts: 2, elapsedMs: 1_000, detail: 'exec failed', command: '', sequence: ['error', 'error'] },
     });
     for (const e of c.expect) if (e.kind !== 'exit' && e.kind !== 'any') expect(failed.text).not.to.match(e.names!);
+  });
+
+  it('forward-drop-sctp6 drops SCTP with ip6tables only, and its heal deletes exactly that rule', () => {
+    const add6 = forwardDropRule(6, '-I');
+    const del6 = forwardDropRule(6, '-D');
+    expect(add6.bin).to.equal('ip6tables');
+    expect(add6.args).to.deep.equal(['-w', '-I', 'FORWARD', '1', '-p', 'sctp', '-m', 'comment', '--comment', 'sctp-e2e-lab:forward-drop-sctp6', '-j', 'DROP']);
+    expect(del6.args.slice(1, 3)).to.deep.equal(['-D', 'FORWARD']);
+    expect(del6.args.slice(3)).to.deep.equal(add6.args.slice(4));
+    expect(forwardDropRule(4, '-I').bin).to.equal('iptables');
+    expect(FAULTS.find((f) => f.name === 'forward-drop-sctp6')?.breaks).to.match(/IPv6[^\n]*IPv4 untouched/);
   });
 });

@@ -36,6 +36,17 @@ describe('netnsOutside', () => {
     );
   });
 
+  it('dual-stack: IPv6 targets go bracketed to connect, the probe line names both source addresses, host routes are /128', async () => {
+    const r = recorder([{ code: 0, stdout: 'backend-a\n', stderr: '' }]);
+    const c = netnsOutside({ netns: 'o', ip: '10.199.0.100', ips: ['10.199.0.100', 'fd00:199::100'], binary: 'b', runner: r.runner });
+    const o = await c.connect('fd00:199::2', 30570, 'SCTP', { timeoutMs: 2000, data: 'hostname' });
+    expect(r.calls[0]!.slice(3, 6)).to.deep.equal(['b', 'connect', '[fd00:199::2]:30570']);
+    expect(o.what).to.equal('SCTP outside 10.199.0.100/fd00:199::100 -> [fd00:199::2]:30570');
+    await c.addHostRoute('fd00:199:1::50', 'fd00:199::2');
+    expect(r.calls[1]!.slice(3).join(' ')).to.equal('ip route add fd00:199:1::50/128 via fd00:199::2');
+    await c.close();
+  });
+
   it('classifies a timeout as blocked and a runner failure as a probe error, never blocked', async () => {
     const r = recorder([
       { code: 2, stdout: 'TIMEOUT: no SCTP association with 10.199.0.2:30080 within 2000ms (userspace stack)\n', stderr: '' },

@@ -53,6 +53,8 @@ export function agnhostBinary(root = process.cwd()): string {
 export interface NetnsOutsideOptions {
   netns: string;
   ip: string;
+  /** Every address of the netns, primary first (dual-stack: IPv4, IPv6); default [ip]. */
+  ips?: string[];
   binary: string;
   runner?: Runner;
 }
@@ -68,8 +70,10 @@ export function netnsOutside(o: NetnsOutsideOptions): OutsideClient {
     if (r.code !== 0) throw new Error(`${shellLine(argv)} exited ${r.code}: ${(r.stderr || r.stdout).trim()}`);
     return r.stdout.trim();
   };
+  const addrs = o.ips?.length ? o.ips : [o.ip];
   const vantage: Vantage = {
-    name: `outside ${o.ip}`,
+    // dual-stack: both addresses, so that a probe line over IPv6 names the source the server sees
+    name: `outside ${addrs.join('/')}`,
     flavor: 'agnhost-sctp',
     bin: o.binary,
     run: (argv, timeoutMs) => run([...enter, ...argv], timeoutMs),
@@ -77,12 +81,12 @@ export function netnsOutside(o: NetnsOutsideOptions): OutsideClient {
   };
   return {
     kind: 'netns',
-    description: `${o.binary} in netns ${o.netns} (${o.ip})`,
+    description: `${o.binary} in netns ${o.netns} (${addrs.join(', ')})`,
     ip: o.ip,
     vantage,
     connect: (host, port, protocol, co = {}) => probeFrom(vantage, { host, port, protocol, ...co }),
     async addHostRoute(dest, via) {
-      const prefix = `${dest}/32`;
+      const prefix = `${dest}/${dest.includes(':') ? 128 : 32}`; // a host route in the address's own family
       await ipCmd(['route', 'add', prefix, 'via', via]);
       routes.add(prefix);
       return async () => {
@@ -163,7 +167,7 @@ export async function findOutside(
     if (!existsSync(binary)) return { reason: `no outside client binary at ${binary}: build it with \`bash agnhost-sctp/build.sh\`` };
     if (!existsSync(`/run/netns/${local.outside.netns}`))
       return { reason: `the outside netns ${local.outside.netns} does not exist (/run/netns/${local.outside.netns})` };
-    return { client: netnsOutside({ netns: local.outside.netns, ip: local.outside.ip, binary, runner: o.runner }) };
+    return { client: netnsOutside({ netns: local.outside.netns, ip: local.outside.ip, ips: local.outside.ips, binary, runner: o.runner }) };
   }
   if (!(await (o.docker ?? dockerEngineWorks)())) {
     return {

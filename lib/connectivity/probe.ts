@@ -89,9 +89,9 @@ export function renderProbeLine(o: { what: string; state: string; detail: string
   return `${o.what}: ${o.state} — ${o.detail}\n  reproduce: ${o.command}`;
 }
 
-/** "SCTP ns/client -> 10.0.0.1:5060". */
+/** "SCTP ns/client -> 10.0.0.1:5060", "SCTP ns/client -> [fd00:96::1]:5060" (IPv6 bracketed, as connect takes it). */
 export function probeWhat(v: Pick<Vantage, 'name'>, t: Pick<Target, 'host' | 'port' | 'protocol'>): string {
-  return `${t.protocol} ${v.name} -> ${t.host}:${t.port}`;
+  return `${t.protocol} ${v.name} -> ${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
 }
 
 function outcomeOf(

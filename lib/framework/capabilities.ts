@@ -15,6 +15,7 @@ export const CAPABILITIES = {
   dns: 'cluster DNS answers',
   outside: 'a vantage point outside the cluster (not a pod) can send traffic to nodes',
   'multi-node': 'at least two ready schedulable nodes',
+  'dual-stack': 'pods and Services get an IPv4 and an IPv6 address (dual-stack)',
 } as const;
 
 export type Capability = keyof typeof CAPABILITIES;

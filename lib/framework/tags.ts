@@ -11,6 +11,8 @@ export const Tag = {
   LinuxOnly: '[LinuxOnly]',
   LoadBalancer: '[Feature:LoadBalancer]',
   MultiNode: '[Feature:MultiNode]',
+  /** Needs IPv4 and IPv6 addresses for pods and Services (upstream's tag of its one dual-stack SCTP spec). */
+  IPv6DualStack: '[Feature:IPv6DualStack]',
 } as const;
 
 export type TagName = keyof typeof Tag;

@@ -49,4 +49,21 @@ describe('builders', () => {
     expect(pod({ name: 'x', image: 'i', nodeName: 'n1', nodeNames: ['vm'] }).spec!.affinity).to.equal(undefined);
     expect(pod({ name: 'x', image: 'i', nodeNames: [] }).spec!.affinity).to.equal(undefined);
   });
+
+  it('dual-stack: Service ipFamilyPolicy/ipFamilies, an IPv6 EndpointSlice typed IPv6, an ipBlock peer alone in its peer', () => {
+    const s = wire(
+      'V1Service',
+      service({ name: 's', ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'], ports: [{ protocol: 'SCTP', port: 5060 }] }),
+    );
+    expect(s.spec).to.deep.include({ ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] });
+    const e6 = wire('V1EndpointSlice', endpointSlice({ name: 'e', serviceName: 's', addresses: ['fd00:244:1::5'], ports: [{ protocol: 'SCTP', port: 5060 }] }));
+    expect(e6.addressType).to.equal('IPv6');
+    const e4 = wire('V1EndpointSlice', endpointSlice({ name: 'e', serviceName: 's', addresses: ['10.244.1.5'], ports: [{ protocol: 'SCTP', port: 5060 }] }));
+    expect(e4.addressType).to.equal('IPv4');
+    const np = wire(
+      'V1NetworkPolicy',
+      networkPolicy({ name: 'n', ingress: [{ from: [{ ipBlock: { cidr: 'fd00:244:1::7/128' } }], ports: [{ protocol: 'SCTP', port: 5061 }] }] }),
+    );
+    expect(np.spec.ingress[0].from).to.deep.equal([{ ipBlock: { cidr: 'fd00:244:1::7/128' } }]);
+  });
 });

@@ -79,6 +79,9 @@ export interface ServiceOptions {
   externalIPs?: string[];
   sessionAffinity?: 'ClientIP' | 'None';
   labels?: Record<string, string>;
+  /** Dual-stack: SingleStack (the default), PreferDualStack or RequireDualStack; ipFamilies orders them (primary first). */
+  ipFamilyPolicy?: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+  ipFamilies?: Array<'IPv4' | 'IPv6'>;
 }
 
 export function service(o: ServiceOptions): k8s.V1Service {
@@ -92,6 +95,8 @@ export function service(o: ServiceOptions): k8s.V1Service {
       selector: o.selector,
       externalIPs: o.externalIPs,
       sessionAffinity: o.sessionAffinity,
+      ipFamilyPolicy: o.ipFamilyPolicy,
+      ipFamilies: o.ipFamilies,
       ports: o.ports.map((p) => ({
         name: p.name,
         protocol: p.protocol,
@@ -115,7 +120,8 @@ export function endpointSlice(o: EndpointSliceOptions): k8s.V1EndpointSlice {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: { name: o.name, labels: { 'kubernetes.io/service-name': o.serviceName, 'endpointslice.kubernetes.io/managed-by': 'sctp-e2e.io' } },
-    addressType: 'IPv4',
+    // by the addresses' own family (an IPv6 slice labelled IPv4 is rejected or, worse, misread by proxies)
+    addressType: o.addresses.length > 0 && o.addresses.every((a) => a.includes(':')) ? 'IPv6' : 'IPv4',
     endpoints: o.addresses.map((a) => ({ addresses: [a], conditions: { ready: true } })),
     ports: o.ports.map((p) => ({ name: p.name ?? '', protocol: p.protocol, port: p.port })),
   };
@@ -124,6 +130,8 @@ export function endpointSlice(o: EndpointSliceOptions): k8s.V1EndpointSlice {
 export interface PolicyPeer {
   podSelector?: Record<string, string>;
   namespaceSelector?: Record<string, string>;
+  /** A CIDR (IPv4 or IPv6) with optional exceptions; alone in its peer, as the API requires. */
+  ipBlock?: { cidr: string; except?: string[] };
 }
 
 export interface NetworkPolicyOptions {
@@ -136,7 +144,10 @@ export interface NetworkPolicyOptions {
 }
 
 const sel = (m?: Record<string, string>) => (m ? { matchLabels: m } : undefined);
-const peer = (p: PolicyPeer) => ({ podSelector: sel(p.podSelector), namespaceSelector: sel(p.namespaceSelector) });
+const peer = (p: PolicyPeer) =>
+  p.ipBlock
+    ? { ipBlock: { cidr: p.ipBlock.cidr, except: p.ipBlock.except } }
+    : { podSelector: sel(p.podSelector), namespaceSelector: sel(p.namespaceSelector) };
 
 export function networkPolicy(o: NetworkPolicyOptions): k8s.V1NetworkPolicy {
   return {

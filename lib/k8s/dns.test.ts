@@ -26,4 +26,12 @@ describe('parseNslookup (captured busybox nslookup output)', () => {
     expect(r.srv).to.deep.equal([]);
     expect(r.addresses).to.deep.equal([]);
   });
+  it('dual-stack headless Service (captured on the dual-stack local cluster): AAAA gives the IPv6 pod address, SRV one record per family', () => {
+    expect(parseNslookup(fixture('aaaa-headless-dual')).addresses).to.deep.equal(['fd00:244:2::5']);
+    expect(parseNslookup(fixture('srv-headless-dual')).srv.map((s) => s.target.split('.')[0])).to.deep.equal(['10-244-2-5', 'fd00-244-2--5']);
+  });
+  it('an IPv6 answer that ends in :53 is an answer, not the server line', () => {
+    const out = fixture('aaaa-headless-dual').replace('fd00:244:2::5', 'fd00:244:2::53');
+    expect(parseNslookup(out).addresses).to.deep.equal(['fd00:244:2::53']);
+  });
 });

@@ -24,6 +24,8 @@ export interface DiagnoseInput {
   service?: ServiceQuery;
 }
 
+const hp = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+
 export async function diagnoseSctpFailure(f: E2E, d: DiagnoseInput): Promise<string> {
   const lines: string[] = ['Diagnosis:'];
   const ctl = d.control ?? { host: d.host, port: d.port };
@@ -39,7 +41,7 @@ export async function diagnoseSctpFailure(f: E2E, d: DiagnoseInput): Promise<str
   const ok = (p: { state: string }) => p.state === 'allowed';
   if (f.config.flavor === 'agnhost') lines.push('  (--flavor agnhost: upstream netexec serves no TCP on the SCTP port, so the TCP control cannot answer)');
   lines.push(
-    `  control: TCP ${ctl.host}:${ctl.port} ${tcp!.state}, UDP ${ctl.host}:${ctl.port} ${udp!.state} from the same client` +
+    `  control: TCP ${hp(ctl.host, ctl.port)} ${tcp!.state}, UDP ${hp(ctl.host, ctl.port)} ${udp!.state} from the same client` +
       (ok(tcp!) && ok(udp!) ? ' — only SCTP fails between these pods' : ok(tcp!) || ok(udp!) ? '' : ' — the path fails for every protocol, not only SCTP'),
   );
   if (!ok(tcp!)) lines.push(`    ${tcp!.render().split('\n')[0]}`);
@@ -60,13 +62,15 @@ export async function diagnoseSctpFailure(f: E2E, d: DiagnoseInput): Promise<str
   }
   if (execs.length) {
     try {
-      // iptables, and nftables rules with counters (netdev hooks on a device: what an eBPF datapath's node may carry)
+      // the failing packet's own family (an IPv6 destination is counted by ip6tables, never by iptables), and nftables
+      // rules with counters (netdev hooks on a device: what an eBPF datapath's node may carry)
+      const save = d.host.includes(':') ? 'ip6tables-save -c' : 'iptables-save -c';
       const read = (x: (typeof execs)[number]) =>
-        Promise.all([x.run('iptables-save -c 2>/dev/null').then(parseCounters), x.run('nft list ruleset 2>/dev/null || true').then(parseNftCounters)]);
+        Promise.all([x.run(`${save} 2>/dev/null`).then(parseCounters), x.run('nft list ruleset 2>/dev/null || true').then(parseNftCounters)]);
       const before = await Promise.all(execs.map(read));
       const again = await probeHostname(f, { from: d.client, fromNs: d.clientNs, host: d.host, port: d.port });
       const after = await Promise.all(execs.map(read));
-      lines.push(`  rule counters around one more SCTP probe (${again.state}):`);
+      lines.push(`  rule counters (${save}, nft list ruleset) around one more SCTP probe (${again.state}):`);
       execs.forEach((x, i) => {
         const moved = [...movedRules(before[i]![0], after[i]![0], d.host), ...movedNftRules(before[i]![1], after[i]![1], d.host)];
         lines.push(`    ${x.node}: ${moved.length ? '' : 'no SCTP, DROP or REJECT rule counted it'}`, ...moved.slice(0, 12).map((l) => `      ${l}`));

@@ -2,6 +2,7 @@
 // hostPorts, NodePorts or externalIPs (that would load sctp.ko and break userspace SCTP stacks).
 
 import { describeE2E, expect, Tag, timeouts, useE2E } from '../../lib/e2e.ts';
+import { endpointKey, ipFamilyOf } from '../../lib/node/netfilter/endpoint.ts';
 import { offendingSockets, parseSsSctp, SCTP_SOCKETS_SCRIPT } from '../../lib/node/sctp-sockets.ts';
 
 const HOST_PORT = 5062;
@@ -40,8 +41,12 @@ describeE2E('SCTP node rules', [Tag.SCTP, Tag.Serial, Tag.LinuxOnly], () => {
     else
       await f.eventually(`hostPort ${HOST_PORT} and NodePort ${nodePort} rules on ${nodeName}`, {
         timeout: timeouts.proxySync,
-        probe: async () => [await f.node.hostPortRules(nodeName, { port: HOST_PORT }), await f.node.serviceRules(nodeName, { nodePort })] as const,
-        until: ([h, s]) => h.dnatTargets.includes(`${pod.status!.podIP}:${PORT}`) && s.sctp.length > 0,
+        // the pod's primary family: an IPv6-primary cluster's rules are in ip6tables
+        probe: async () => {
+          const family = ipFamilyOf(pod.status!.podIP!);
+          return [await f.node.hostPortRules(nodeName, { port: HOST_PORT, family }), await f.node.serviceRules(nodeName, { nodePort, family })] as const;
+        },
+        until: ([h, s]) => h.dnatTargets.includes(endpointKey(pod.status!.podIP!, PORT)) && s.sctp.length > 0,
         describe: (rs) => rs.map((r) => r.render()).join('\n'),
       });
 

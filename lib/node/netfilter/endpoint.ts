@@ -12,6 +12,23 @@ function canonicalIp(ip: string): string {
   }
 }
 
+export type IpFamily = 4 | 6;
+
+/** 4 or 6 by the address's own text (`[…]`, a prefix length or a port do not matter); IPv4-mapped IPv6 is 6. */
+export function ipFamilyOf(ip: string): IpFamily {
+  return ip.replace(/^\[|\](:\d+)?$/g, '').includes(':') ? 6 : 4;
+}
+
+/** The Kubernetes name of a family (Service spec.ipFamilies, cluster.json): IPv4 | IPv6. */
+export function familyName(f: IpFamily): 'IPv4' | 'IPv6' {
+  return f === 6 ? 'IPv6' : 'IPv4';
+}
+
+/** The first address of that family among several (podIPs, clusterIPs, node InternalIPs), or undefined. */
+export function pickFamily(addresses: readonly (string | undefined)[], family: IpFamily): string | undefined {
+  return addresses.find((a): a is string => typeof a === 'string' && a !== '' && ipFamilyOf(a) === family);
+}
+
 /** `10.244.0.77:5061`, `[fd00:10:244::4d]:5061`; without a port the bare address. */
 export function endpointKey(ip: string, port?: number | string): string {
   const a = canonicalIp(ip);

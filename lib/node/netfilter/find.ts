@@ -1,7 +1,7 @@
 // Finders: which rules program a Service (ClusterIP / externalIP / NodePort) or a hostPort, by
 // address, port and protocol, in captured iptables-save / nft -j / ipvsadm output. Pure.
 
-import { effectiveEndpoint, endpointKey, parseEndpoint } from './endpoint.ts';
+import { effectiveEndpoint, endpointKey, ipFamilyOf, parseEndpoint } from './endpoint.ts';
 import { chainRules, type IptablesDump, type IptRule, ruleHasDport } from './iptables.ts';
 import type { IpvsService } from './ipvs.ts';
 import { chainKey, type NftRule, type NftRuleset } from './nft.ts';
@@ -62,7 +62,9 @@ export function describeServiceQuery(q: ServiceQuery): string {
   const parts: string[] = [];
   if (q.ip && q.port !== undefined) parts.push(endpointKey(q.ip, q.port));
   if (q.nodePort !== undefined) parts.push(`NodePort ${q.nodePort}${q.ip && q.port === undefined ? ` on ${q.ip}` : ''}`);
-  return parts.join(' + ') || '(empty query)';
+  const fam = q.family ?? (q.ip ? ipFamilyOf(q.ip) : undefined);
+  // the family is named whenever it was asked for or is not IPv4: "NodePort 30060 over IPv6"
+  return (parts.join(' + ') || '(empty query)') + (fam === 6 || q.family !== undefined ? ` over IPv${fam}` : '');
 }
 
 function empty(): FoundRules {
@@ -297,6 +299,15 @@ function followNft(
 const PROTOS = new Set(['tcp', 'udp', 'sctp']);
 
 /**
+ * A NodePort element has no address: its table's family says which packets it sees. kube-proxy writes one
+ * table per family (`ip kube-proxy`, `ip6 kube-proxy`); an `inet` table sees both.
+ */
+function nftFamilyMatches(tableFamily: string, family: 4 | 6 | undefined): boolean {
+  if (family === undefined || tableFamily === 'inet') return true;
+  return tableFamily === (family === 6 ? 'ip6' : 'ip');
+}
+
+/**
  * nftables mode: verdict-map elements `ip . proto . port : goto service-…` (service-ips,
  * no-endpoint-services, firewall-ips) and `proto . nodePort : goto external-…` (service-nodeports,
  * no-endpoint-nodeports), followed through service-/external-/endpoint- chains to `dnat to`;
@@ -312,7 +323,14 @@ export function findNftServiceRules(rs: NftRuleset, q: ServiceQuery): FoundRules
     if (ipKey && q.port !== undefined && e.key.length === 3 && endpointKey(String(e.key[0])) === ipKey && e.key[2] === q.port) {
       proto = String(e.key[1]);
       ctx = { label: endpointKey(q.ip!, q.port), dport: q.port };
-    } else if (q.nodePort !== undefined && e.key.length === 2 && PROTOS.has(String(e.key[0])) && e.key[1] === q.nodePort && /nodeport/.test(e.set)) {
+    } else if (
+      q.nodePort !== undefined &&
+      e.key.length === 2 &&
+      PROTOS.has(String(e.key[0])) &&
+      e.key[1] === q.nodePort &&
+      /nodeport/.test(e.set) &&
+      nftFamilyMatches(e.family, q.family)
+    ) {
       proto = String(e.key[0]);
       ctx = { label: `NodePort ${q.nodePort}`, dport: q.nodePort };
     } else continue;
@@ -394,7 +412,8 @@ export function findIpvsServiceRules(services: IpvsService[], q: ServiceQuery): 
   for (const s of services) {
     const sameIp = q.ip !== undefined && endpointKey(s.address) === endpointKey(q.ip);
     const byIp = sameIp && q.port !== undefined && s.port === q.port;
-    const byNodePort = q.nodePort !== undefined && s.port === q.nodePort && (q.ip === undefined || q.port !== undefined || sameIp);
+    const familyOk = q.family === undefined || s.protocol === 'FWM' || ipFamilyOf(s.address) === q.family;
+    const byNodePort = q.nodePort !== undefined && s.port === q.nodePort && familyOk && (q.ip === undefined || q.port !== undefined || sameIp);
     if (!byIp && !byNodePort) continue;
     const proto = s.protocol.toLowerCase();
     const out = bucket(f, proto);

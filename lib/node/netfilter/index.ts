@@ -200,7 +200,7 @@ export interface NodeNetfilter {
   detectProxyMode(): Promise<ProxyModeResult>;
   serviceRules(q: ServiceQuery): Promise<RuleSearch>;
   hostPortRules(q: HostPortQuery): Promise<RuleSearch>;
-  /** Raw dumps for artifacts: iptables-save (nat, filter), nft -j list ruleset, ipvsadm -Ln. */
+  /** Raw dumps for artifacts: iptables-save and ip6tables-save (nat, filter), nft list ruleset, ipvsadm -Ln. */
   dumpAll(): Promise<CommandRecord[]>;
 }
 
@@ -348,7 +348,14 @@ export function nodeNetfilter(exec: NodeExec, opts: NodeNetfilterOptions = {}): 
     },
     async dumpAll() {
       const out: CommandRecord[] = [];
-      for (const c of ['iptables-save -t nat', 'iptables-save -t filter', 'ip6tables-save -t nat', 'nft list ruleset', 'ipvsadm -Ln'])
+      for (const c of [
+        'iptables-save -t nat',
+        'iptables-save -t filter',
+        'ip6tables-save -t nat',
+        'ip6tables-save -t filter',
+        'nft list ruleset',
+        'ipvsadm -Ln',
+      ])
         out.push((await run(c)).rec);
       return out;
     },
