@@ -22,7 +22,7 @@ export interface VerdictCase {
 const HOSTPORT = /Pods can declare SCTP HostPorts/;
 const IPTABLES_RULES = /Services can declare SCTP ServicePorts when using the iptables proxier/;
 const POD_OTHER_NODE = /A pod can connect directly to another pod via SCTP on another node/;
-const VIA_SERVICE = /A pod can connect to another pod via SCTP via a Service IP/;
+const VIA_SERVICE = /A pod can connect to another pod via SCTP via a Service IP \(port/; // not the dual-stack "… Service IP over IPv4 (port"
 const OUTSIDE_HOSTPORT = /A client outside the cluster can connect via SCTP to a pod's hostPort/;
 const DNS_SRV = /SCTP DNS .* a named SCTP port of a ClusterIP Service has a _sip\._sctp SRV record/;
 const DNS_NO_TCP = /SCTP DNS .* the TCP SRV name of an SCTP-only port does not exist/;
@@ -76,13 +76,13 @@ export const VERDICT_CASES: VerdictCase[] = [
   },
   {
     fault: 'dnat-to-tcp',
-    grep: 'ServicePorts when using the iptables proxier|via a Service IP',
+    grep: 'ServicePorts when using the iptables proxier|via a Service IP \\(port',
     expect: [fail('Service rules, iptables proxier', IPTABLES_RULES, /matches tcp/), fail('pod->Service IP SCTP', VIA_SERVICE, /matches tcp/)],
     healthy: [pass('Service rules, iptables proxier', IPTABLES_RULES), pass('pod->Service IP SCTP', VIA_SERVICE)],
   },
   {
     fault: 'dnat-no-port',
-    grep: 'ServicePorts when using the iptables proxier|via a Service IP',
+    grep: 'ServicePorts when using the iptables proxier|via a Service IP \\(port',
     expect: [
       fail('Service rules, iptables proxier', IPTABLES_RULES, /port translation|:5061/),
       fail('pod->Service IP SCTP', VIA_SERVICE, /port translation|--to-destination [0-9.]+( |$|\n)/),

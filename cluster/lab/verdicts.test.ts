@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import { classifyControl } from '../../lib/connectivity/control.ts';
 import { MissingCapability } from '../../lib/framework/capabilities.ts';
@@ -111,5 +112,24 @@ describe('fault lane: JUnit read-back and verdict judgement', () => {
     expect(del6.args.slice(3)).to.deep.equal(add6.args.slice(4));
     expect(forwardDropRule(4, '-I').bin).to.equal('iptables');
     expect(FAULTS.find((f) => f.name === 'forward-drop-sctp6')?.breaks).to.match(/IPv6[^\n]*IPv4 untouched/);
+  });
+
+  it('every expectation of every case names exactly one test of the suite (a new spec whose title also matches would make the verdict ambiguous)', () => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'bin/sctp-e2e.ts', 'run', '--dry-run'], {
+      encoding: 'utf8',
+      env: { ...process.env, SCTP_E2E_CLUSTER_DIR: '/nonexistent/cluster-dir', KUBECONFIG: '/nonexistent/kubeconfig' },
+    });
+    const titles = out
+      .split('\n')
+      .filter((l) => l.startsWith('  '))
+      .map((l) => l.trim());
+    expect(titles.length).to.be.greaterThan(40);
+    titles.push('[Feature:SCTP] basic phase: sctp.ko module check at end of phase'); // the runner's own result (runner.ts), not a spec
+    for (const c of VERDICT_CASES)
+      for (const e of [...c.expect, ...(c.healthy ?? [])]) {
+        if (e.kind === 'exit' || e.kind === 'any') continue;
+        const hits = titles.filter((t) => e.test.test(t));
+        expect(hits, `${c.fault}: ${e.label} (${e.test}) matches ${hits.length} tests:\n${hits.join('\n')}`).to.have.length(1);
+      }
   });
 });
